@@ -1,0 +1,207 @@
+/*
+ * host/cpu.c: simulated CPUs and the run queue.
+ *
+ * A CPU is a token.  An LWP that wants to run queues on the run queue;
+ * whoever gives a CPU up hands it to the head of the queue (ci_curlwp,
+ * l_handoff) or leaves it idle.  The run queue lock is a host mutex, the
+ * innermost lock of the machine.
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cpu.h"
+#include "hook.h"
+#include "kassert.h"
+#include "lwp.h"
+#include "thread.h"
+#include "topology.h"
+
+int ncpu;
+struct cpu_info cpu_info_store[MAXCPUS];
+
+static pthread_mutex_t rq_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, lwp) runq = TAILQ_HEAD_INITIALIZER(runq);	/* [rq] */
+static int nrunq;			/* [rq] */
+static struct cpu_info *idle_cpus[MAXCPUS];	/* [rq] */
+static int nidle;			/* [rq] */
+
+int
+host_cpu_init(int n)
+{
+	int i;
+
+	if (n < 1 || n > MAXCPUS)
+		return EINVAL;
+	pthread_mutex_lock(&rq_lock);
+	KASSERTMSG(TAILQ_EMPTY(&runq), "host_cpu_init with LWPs queued");
+	memset(cpu_info_store, 0, sizeof(cpu_info_store));
+	ncpu = n;
+	nidle = 0;
+	for (i = n - 1; i >= 0; i--) {
+		cpu_info_store[i].ci_index = i;
+		cpu_info_store[i].ci_hostpu = -1;
+		cpu_info_store[i].ci_idle_since = host_real_ns();
+		idle_cpus[nidle++] = &cpu_info_store[i];
+	}
+	pthread_mutex_unlock(&rq_lock);
+	return 0;
+}
+
+void
+host_cpu_fini(void)
+{
+	pthread_mutex_lock(&rq_lock);
+	KASSERTMSG(nidle == ncpu, "host_cpu_fini: %d of %d CPUs busy",
+	    ncpu - nidle, ncpu);
+	pthread_mutex_unlock(&rq_lock);
+}
+
+struct cpu_info *
+curcpu(void)
+{
+	struct host_thread *ht = host_curthread;
+
+	return ht != NULL ? ht->ht_cpu : NULL;
+}
+
+/* Hand ci to l.  => rq_lock held */
+static void
+cpu_handoff(struct cpu_info *ci, struct lwp *l)
+{
+	uint64_t now = host_real_ns();
+
+	if (ci->ci_curlwp == NULL && ci->ci_idle_since != 0)
+		ci->ci_idle_ns += now - ci->ci_idle_since;
+	ci->ci_idle_since = 0;
+	ci->ci_curlwp = l;
+	ci->ci_nswitch++;
+	l->l_handoff = ci;
+	pthread_cond_signal(&l->l_ht->ht_cpucv);
+}
+
+void
+sched_enqueue(struct lwp *l, bool swtch __unused)
+{
+	KASSERT(mutex_owned(&l->l_lock));
+	KASSERT(l->l_ht != NULL);
+	pthread_mutex_lock(&rq_lock);
+	if (!l->l_onrq && l->l_handoff == NULL) {
+		if (nidle > 0 && TAILQ_EMPTY(&runq)) {
+			cpu_handoff(idle_cpus[--nidle], l);
+		} else {
+			TAILQ_INSERT_TAIL(&runq, l, l_runq);
+			l->l_onrq = true;
+			nrunq++;
+		}
+	}
+	pthread_mutex_unlock(&rq_lock);
+}
+
+void
+sched_dequeue(struct lwp *l)
+{
+	KASSERT(mutex_owned(&l->l_lock));
+	pthread_mutex_lock(&rq_lock);
+	if (l->l_onrq) {
+		TAILQ_REMOVE(&runq, l, l_runq);
+		l->l_onrq = false;
+		nrunq--;
+	}
+	pthread_mutex_unlock(&rq_lock);
+}
+
+int
+sched_nrunnable(void)
+{
+	int n;
+
+	pthread_mutex_lock(&rq_lock);
+	n = nrunq;
+	pthread_mutex_unlock(&rq_lock);
+	return n;
+}
+
+struct cpu_info *
+cpu_wait_for_cpu(struct lwp *l)
+{
+	struct cpu_info *ci;
+
+	pthread_mutex_lock(&rq_lock);
+	while (l->l_handoff == NULL)
+		pthread_cond_wait(&l->l_ht->ht_cpucv, &rq_lock);
+	ci = l->l_handoff;
+	l->l_handoff = NULL;
+	pthread_mutex_unlock(&rq_lock);
+	return ci;
+}
+
+void
+cpu_release(struct cpu_info *ci)
+{
+	struct lwp *l;
+
+	pthread_mutex_lock(&rq_lock);
+	ci->ci_curlwp = NULL;
+	if ((l = TAILQ_FIRST(&runq)) != NULL) {
+		TAILQ_REMOVE(&runq, l, l_runq);
+		l->l_onrq = false;
+		nrunq--;
+		cpu_handoff(ci, l);
+	} else {
+		ci->ci_idle_since = host_real_ns();
+		idle_cpus[nidle++] = ci;
+	}
+	pthread_mutex_unlock(&rq_lock);
+}
+
+void
+cpu_need_resched_all(void)
+{
+	int i;
+
+	pthread_mutex_lock(&rq_lock);
+	if (nrunq > 0) {
+		for (i = 0; i < ncpu; i++)
+			if (cpu_info_store[i].ci_curlwp != NULL)
+				__atomic_store_n(&cpu_info_store[i].ci_want_resched,
+				    1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&rq_lock);
+}
+
+void
+cpu_get_stats(int index, struct cpu_stats *st)
+{
+	struct cpu_info *ci = &cpu_info_store[index];
+
+	KASSERT(index >= 0 && index < ncpu);
+	pthread_mutex_lock(&rq_lock);
+	st->cs_nswitch = ci->ci_nswitch;
+	st->cs_idle_ns = ci->ci_idle_ns;
+	if (ci->ci_curlwp == NULL && ci->ci_idle_since != 0)
+		st->cs_idle_ns += host_real_ns() - ci->ci_idle_since;
+	pthread_mutex_unlock(&rq_lock);
+}
+
+static atomic_bool cpu_binding;
+
+void
+cpu_set_binding(bool on)
+{
+	atomic_store(&cpu_binding, on);
+}
+
+void
+cpu_bind_current(struct cpu_info *ci)
+{
+	int pu;
+
+	if (!atomic_load_explicit(&cpu_binding, memory_order_relaxed))
+		return;
+	/* A thread that last ran this CPU is already bound to its PU. */
+	if (host_curthread->ht_boundcpu == ci->ci_index)
+		return;
+	if (host_topo_bind_cpu(ci->ci_index, &pu) == 0)
+		host_curthread->ht_boundcpu = ci->ci_index;
+}

@@ -1,0 +1,365 @@
+/*
+ * host/lwp.c: processes, LWPs, blocking and preemption.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "hook.h"
+#include "kassert.h"
+#include "lwp.h"
+#include "spl.h"
+
+const struct syncobj sleep_syncobj = { "sleep" };
+const struct syncobj mutex_syncobj = { "mutex" };
+const struct syncobj rw_syncobj = { "rwlock" };
+const struct syncobj cv_syncobj = { "condvar" };
+const struct syncobj sched_syncobj = { "sched" };
+
+kmutex_t proc_lock_store;
+struct lwplist alllwp = LIST_HEAD_INITIALIZER(alllwp);
+struct proclist allproc = LIST_HEAD_INITIALIZER(allproc);
+struct proc proc0;
+
+static int nextpid = 1;			/* [p] */
+static int nextlid = 1;			/* [p] */
+static _Atomic(void (*)(void)) kick_scheduler;
+
+void
+host_lwp_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	mutex_init_class(&proc_lock_store, MUTEX_DEFAULT, IPL_NONE, "proc_lock");
+	proc0.p_pid = 0;
+	snprintf(proc0.p_comm, sizeof(proc0.p_comm), "system");
+	proc0.p_stat = SACTIVE;
+	proc0.p_flag = P_SYSTEM | P_INMEM;
+	proc0.p_nice = NZERO;
+	mutex_init_class(&proc0.p_lock, MUTEX_DEFAULT, IPL_NONE, "p_lock");
+	LIST_INIT(&proc0.p_lwps);
+	LIST_INSERT_HEAD(&allproc, &proc0, p_list);
+}
+
+void
+host_set_kick_scheduler(void (*fn)(void))
+{
+	atomic_store(&kick_scheduler, fn);
+}
+
+int
+proc_create(const char *name, struct proc **pp)
+{
+	struct proc *p;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return ENOMEM;
+	snprintf(p->p_comm, sizeof(p->p_comm), "%s", name);
+	p->p_stat = SACTIVE;
+	p->p_flag = P_INMEM;
+	p->p_nice = NZERO;
+	mutex_init_class(&p->p_lock, MUTEX_DEFAULT, IPL_NONE, "p_lock");
+	LIST_INIT(&p->p_lwps);
+	mutex_enter(proc_lock);
+	p->p_pid = nextpid++;
+	LIST_INSERT_HEAD(&allproc, p, p_list);
+	mutex_exit(proc_lock);
+	*pp = p;
+	return 0;
+}
+
+void
+proc_free(struct proc *p)
+{
+	KASSERT(p != &proc0);
+	mutex_enter(proc_lock);
+	KASSERTMSG(LIST_EMPTY(&p->p_lwps), "proc_free: pid %d has LWPs",
+	    p->p_pid);
+	LIST_REMOVE(p, p_list);
+	mutex_exit(proc_lock);
+	mutex_destroy(&p->p_lock);
+	free(p);
+}
+
+/*
+ * lwp_wait_cpu: wait until the run queue hands us a CPU while we are in
+ * memory.  A CPU that arrives while we are swapped out goes straight on;
+ * the swapper queues us again when it brings us in.
+ */
+static void
+lwp_wait_cpu(struct lwp *l)
+{
+	struct host_thread *ht = l->l_ht;
+	struct cpu_info *ci;
+
+	for (;;) {
+		ci = cpu_wait_for_cpu(l);
+		lwp_lock(l);
+		if (l->l_flag & LW_INMEM) {
+			l->l_stat = LSONPROC;
+			l->l_pflag |= LP_RUNNING;
+			l->l_cpu = ci;
+			lwp_unlock(l);
+			ht->ht_cpu = ci;
+			cpu_bind_current(ci);
+			host_hook(HE_CPU_ACQUIRE, ci, (uintptr_t)ci->ci_index,
+			    __FILE__, __LINE__);
+			return;
+		}
+		lwp_unlock(l);
+		cpu_release(ci);
+	}
+}
+
+void
+lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
+{
+	struct host_thread *ht = host_curthread;
+	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
+	struct cpu_info *ci;
+
+	if (l == NULL)
+		return;
+	ci = ht->ht_cpu;
+	KASSERTMSG(ci != NULL, "lwp_block: LWP %s is not on a CPU", l->l_name);
+	KASSERTMSG(ht->ht_nspin == 0, "lwp_block: %s blocks on %s holding a "
+	    "spin mutex", l->l_name, wmesg);
+	lwp_lock(l);
+	l->l_stat = LSSLEEP;
+	l->l_wchan = wchan;
+	l->l_wmesg = wmesg;
+	l->l_syncobj = so;
+	l->l_slptime = 0;
+	l->l_pflag &= ~LP_RUNNING;
+	l->l_ru.ru_nvcsw++;
+	lwp_unlock(l);
+	ht->ht_cpu = NULL;
+	host_hook(HE_CPU_RELEASE, ci, (uintptr_t)ci->ci_index, __FILE__, __LINE__);
+	cpu_release(ci);
+}
+
+void
+lwp_unblock(void)
+{
+	struct host_thread *ht = host_curthread;
+	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
+	void (*kick)(void) = NULL;
+
+	if (l == NULL)
+		return;
+	KASSERT(ht->ht_cpu == NULL);
+	lwp_lock(l);
+	l->l_stat = LSRUN;
+	l->l_wchan = NULL;
+	l->l_wmesg = NULL;
+	l->l_syncobj = &sched_syncobj;
+	if (l->l_flag & LW_INMEM)
+		sched_enqueue(l, false);
+	else
+		kick = atomic_load(&kick_scheduler);
+	lwp_unlock(l);
+	if (kick != NULL)
+		kick();
+	lwp_wait_cpu(l);
+}
+
+void
+preempt(void)
+{
+	struct host_thread *ht = host_curthread;
+	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
+	struct cpu_info *ci;
+
+	if (l == NULL || (ci = ht->ht_cpu) == NULL)
+		return;
+	if (__atomic_load_n(&ci->ci_want_resched, __ATOMIC_RELAXED) == 0)
+		return;
+	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
+	KASSERTMSG(ht->ht_nheld == 0, "preempt: %s holds %d locks",
+	    l->l_name, ht->ht_nheld);
+	if (sched_nrunnable() == 0)
+		return;
+	lwp_lock(l);
+	l->l_stat = LSRUN;
+	l->l_pflag &= ~LP_RUNNING;
+	l->l_ru.ru_nivcsw++;
+	sched_enqueue(l, true);
+	lwp_unlock(l);
+	ht->ht_cpu = NULL;
+	host_hook(HE_CPU_RELEASE, ci, (uintptr_t)ci->ci_index, __FILE__, __LINE__);
+	cpu_release(ci);
+	lwp_wait_cpu(l);
+}
+
+void
+lwp_swapin_done(struct lwp *l)
+{
+	lwp_lock(l);
+	l->l_flag |= LW_INMEM;
+	l->l_swtime = 0;
+	if (l->l_stat == LSRUN)
+		sched_enqueue(l, false);
+	lwp_unlock(l);
+}
+
+static void *
+lwp_trampoline(void *arg)
+{
+	struct lwp *l = arg;
+	struct host_thread *ht = host_curthread;
+
+	ht->ht_lwp = l;
+	l->l_ht = ht;
+	lwp_unblock();		/* LSIDL -> LSRUN -> LSONPROC */
+	l->l_func(l->l_arg);
+
+	KASSERTMSG(ht->ht_nheld == 0, "LWP %s exits holding %d locks",
+	    l->l_name, ht->ht_nheld);
+	lwp_lock(l);
+	l->l_stat = LSZOMB;
+	l->l_flag |= LW_WEXIT;
+	l->l_pflag &= ~LP_RUNNING;
+	lwp_unlock(l);
+	if (ht->ht_cpu != NULL) {
+		struct cpu_info *ci = ht->ht_cpu;
+
+		ht->ht_cpu = NULL;
+		cpu_release(ci);
+	}
+	ht->ht_lwp = NULL;
+	host_thread_unregister();
+	return NULL;
+}
+
+int
+lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
+    void *arg, struct lwp **lp)
+{
+	struct lwp *l;
+	int error;
+
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return ENOMEM;
+	snprintf(l->l_name, sizeof(l->l_name), "%s", name);
+	mutex_init_class(&l->l_lock, MUTEX_SPIN, IPL_SCHED, "lwp_lock");
+	mutex_init_class(&l->l_swaplock, MUTEX_DEFAULT, IPL_NONE, "l_swaplock");
+	l->l_proc = p;
+	l->l_stat = LSIDL;
+	l->l_flag = LW_INMEM | (flags & LW_SYSTEM);
+	l->l_class = SCHED_OTHER;
+	l->l_syncobj = &sched_syncobj;
+	l->l_func = fn;
+	l->l_arg = arg;
+
+	mutex_enter(proc_lock);
+	l->l_lid = nextlid++;
+	LIST_INSERT_HEAD(&p->p_lwps, l, l_sibling);
+	LIST_INSERT_HEAD(&alllwp, l, l_list);
+	mutex_exit(proc_lock);
+	mutex_enter(&p->p_lock);
+	p->p_nlwps++;
+	mutex_exit(&p->p_lock);
+
+	error = host_thread_create(&l->l_thread, l->l_name, lwp_trampoline, l);
+	if (error != 0) {
+		mutex_enter(proc_lock);
+		LIST_REMOVE(l, l_sibling);
+		LIST_REMOVE(l, l_list);
+		mutex_exit(proc_lock);
+		mutex_enter(&p->p_lock);
+		p->p_nlwps--;
+		mutex_exit(&p->p_lock);
+		free(l);
+		return error;
+	}
+	*lp = l;
+	return 0;
+}
+
+int
+kthread_create(void (*fn)(void *), void *arg, struct lwp **lp,
+    const char *name)
+{
+	return lwp_create(&proc0, name, LW_SYSTEM, fn, arg, lp);
+}
+
+void
+lwp_join(struct lwp *l)
+{
+	struct proc *p = l->l_proc;
+
+	KASSERT(l != curlwp);
+	lwp_block(l, "lwpjoin", &sleep_syncobj);
+	pthread_join(l->l_thread, NULL);
+	lwp_unblock();
+	mutex_enter(proc_lock);
+	LIST_REMOVE(l, l_sibling);
+	LIST_REMOVE(l, l_list);
+	mutex_exit(proc_lock);
+	mutex_enter(&p->p_lock);
+	p->p_nlwps--;
+	mutex_exit(&p->p_lock);
+	mutex_destroy(&l->l_lock);
+	mutex_destroy(&l->l_swaplock);
+	free(l);
+}
+
+void
+schedcpu(void)
+{
+	struct proc *p;
+	struct lwp *l;
+	bool allasleep;
+
+	mutex_enter(proc_lock);
+	LIST_FOREACH(p, &allproc, p_list) {
+		allasleep = !LIST_EMPTY(&p->p_lwps);
+		LIST_FOREACH(l, &p->p_lwps, l_sibling) {
+			lwp_lock(l);
+			if (l->l_stat == LSSLEEP || l->l_stat == LSSTOP)
+				l->l_slptime++;
+			else
+				allasleep = false;
+			l->l_swtime++;
+			lwp_unlock(l);
+		}
+		p->p_swtime++;
+		p->p_slptime = allasleep ? p->p_slptime + 1 : 0;
+	}
+	mutex_exit(proc_lock);
+}
+
+static const char *
+lwp_stat_name(int stat)
+{
+	switch (stat) {
+	case LSIDL: return "LSIDL";
+	case LSRUN: return "LSRUN";
+	case LSSLEEP: return "LSSLEEP";
+	case LSSTOP: return "LSSTOP";
+	case LSZOMB: return "LSZOMB";
+	case LSONPROC: return "LSONPROC";
+	default: return "?";
+	}
+}
+
+#define LD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+
+void
+lwp_describe(const struct lwp *l, char *buf, size_t len)
+{
+	const char *wmesg = LD(&l->l_wmesg);
+
+	/* Racy by design (dumps of a possibly hung machine): relaxed loads. */
+	snprintf(buf, len, "[pid %d lid %d %s flags %#x slp %u sw %u%s%s]",
+	    l->l_proc->p_pid, l->l_lid, lwp_stat_name(LD(&l->l_stat)),
+	    (unsigned)LD(&l->l_flag), LD(&l->l_slptime), LD(&l->l_swtime),
+	    wmesg != NULL ? " on " : "", wmesg != NULL ? wmesg : "");
+}

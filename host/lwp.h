@@ -1,0 +1,200 @@
+/*
+ * host/lwp.h: processes and LWPs, NetBSD style.
+ *
+ * Each LWP is a real pthread (struct host_thread) that holds a simulated
+ * CPU while it runs.  State and flags follow NetBSD: l_stat LSIDL, LSRUN
+ * (runnable: on the run queue if in memory), LSONPROC (on a CPU), LSSLEEP,
+ * LSSTOP, LSZOMB; l_flag LW_INMEM (its u-area is resident: it may run),
+ * LW_SYSTEM (a kernel thread, never swapped), LW_WEXIT (exiting).
+ * FreeBSD's process flags P_INMEM, P_SWAPPINGIN, P_SWAPPINGOUT live in
+ * p_flag and describe the same machine for the FreeBSD seed.
+ *
+ * Lock legend:
+ *	[I] immutable after creation
+ *	[p] proc_lock
+ *	[P] p_lock of the process
+ *	[s] l_swaplock
+ *	[l] lwp_lock(l) (l_lock, a spin mutex at IPL_SCHED)
+ *	[a] atomic
+ *	[o] the LWP itself (only its own thread touches it)
+ *
+ * Order: proc_lock > l_swaplock > lwp_lock > (run queue, host-internal).
+ */
+#ifndef HOST_LWP_H
+#define HOST_LWP_H
+
+#include <pthread.h>
+#include <sys/queue.h>
+
+#include "mutex.h"
+#include "thread.h"
+
+/* l_stat */
+#define LSIDL		1
+#define LSRUN		2
+#define LSSLEEP		3
+#define LSSTOP		4
+#define LSZOMB		5
+#define LSONPROC	7
+
+/* l_flag [l] */
+#define LW_INMEM	0x00000004
+#define LW_SINTR	0x00000080
+#define LW_SYSTEM	0x00000200
+#define LW_WEXIT	0x00100000
+#define LW_WSUSPEND	0x00020000
+
+/* l_pflag [o] (read with lwp_lock by swappable()) */
+#define LP_RUNNING	0x20000000	/* on a CPU */
+
+/* l_class */
+#define SCHED_OTHER	0
+#define SCHED_FIFO	1
+#define SCHED_RR	2
+
+/* p_stat [p] */
+#define SIDL		1
+#define SACTIVE		2
+#define SSTOP		4
+#define SZOMB		5
+#define SDEAD		6
+
+/* p_flag [P] (FreeBSD names) */
+#define P_INMEM		0x10000000
+#define P_SWAPPINGOUT	0x20000000
+#define P_SWAPPINGIN	0x40000000
+#define P_SYSTEM	0x00000200
+
+#define NZERO		20	/* default p_nice */
+#define PRI_VM		(-1)	/* priorities are recorded, not used */
+
+/* What an LWP sleeps on (l_syncobj): tells swappable() lock waits apart. */
+struct syncobj {
+	const char	*sobj_name;
+};
+extern const struct syncobj sleep_syncobj, mutex_syncobj, rw_syncobj,
+    cv_syncobj, sched_syncobj;
+
+struct vmspace;
+struct rusage_lite {
+	long		ru_nswap;	/* swapouts */
+	long		ru_nvcsw;	/* voluntary switches */
+	long		ru_nivcsw;	/* preemptions */
+};
+
+struct proc {
+	pid_t			p_pid;		/* [I] */
+	char			p_comm[24];	/* [I] */
+	int			p_stat;		/* [p] SACTIVE... */
+	int			p_flag;		/* [P] P_INMEM... */
+	int			p_nice;		/* [P] NZERO is neutral */
+	kmutex_t		p_lock;
+	struct vmspace		*p_vmspace;	/* [P] owned by vm/ */
+	void			*p_vmdata;	/* [P] scenario data */
+	int			p_nlwps;	/* [P] */
+	int			p_swtime;	/* [p] FreeBSD: resident time */
+	int			p_slptime;	/* [p] FreeBSD: sleep time */
+	LIST_HEAD(, lwp)	p_lwps;		/* [p] */
+	LIST_ENTRY(proc)	p_list;		/* [p] allproc */
+};
+
+struct lwp {
+	int			l_lid;		/* [I] */
+	struct proc		*l_proc;	/* [I] */
+	char			l_name[24];	/* [I] */
+	kmutex_t		l_lock;		/* lwp_lock */
+	kmutex_t		l_swaplock;
+	int			l_stat;		/* [l] */
+	int			l_flag;		/* [l] */
+	int			l_pflag;	/* [l] */
+	int			l_class;	/* [l] */
+	int			l_priority;	/* [l] recorded */
+	unsigned int		l_holdcnt;	/* [a] uvm_lwp_hold */
+	unsigned int		l_slptime;	/* [l] seconds asleep */
+	unsigned int		l_swtime;	/* [l] seconds in/out of memory */
+	const void		*l_wchan;	/* [l] */
+	const char		*l_wmesg;	/* [l] */
+	const struct syncobj	*l_syncobj;	/* [l] */
+	struct cpu_info		*l_cpu;		/* [l] last CPU */
+	void			*l_addr;	/* [s] u-area (vm/) */
+	struct rusage_lite	l_ru;		/* [l] */
+	struct host_thread	*l_ht;		/* [I] once running */
+
+	/* run queue (host/cpu.c), under the run-queue lock */
+	TAILQ_ENTRY(lwp)	l_runq;
+	bool			l_onrq;
+	struct cpu_info		*l_handoff;	/* CPU handed to us */
+
+	/* life cycle */
+	pthread_t		l_thread;	/* [I] */
+	void			(*l_func)(void *);	/* [I] */
+	void			*l_arg;		/* [I] */
+	LIST_ENTRY(lwp)		l_sibling;	/* [p] */
+	LIST_ENTRY(lwp)		l_list;		/* [p] alllwp */
+};
+
+extern kmutex_t proc_lock_store;
+#define proc_lock	(&proc_lock_store)	/* NetBSD: kmutex_t *proc_lock */
+extern LIST_HEAD(lwplist, lwp) alllwp;		/* [p] */
+extern LIST_HEAD(proclist, proc) allproc;	/* [p] */
+extern struct proc proc0;			/* the kernel: daemons live here */
+
+#define curlwp		(host_curthread != NULL ? host_curthread->ht_lwp : NULL)
+#define curproc		(curlwp != NULL ? curlwp->l_proc : NULL)
+
+#define lwp_lock(l)	mutex_enter(&(l)->l_lock)
+#define lwp_unlock(l)	mutex_exit(&(l)->l_lock)
+
+/* host_lwp_init: proc0, proc_lock.  => before any LWP */
+void host_lwp_init(void);
+
+/* proc_create: a new process in SACTIVE with P_INMEM. => may sleep */
+int proc_create(const char *name, struct proc **pp);
+/* proc_free: free a process whose LWPs have all been reaped. */
+void proc_free(struct proc *p);
+
+/*
+ * lwp_create: make an LWP of p that runs fn(arg) on a CPU, in memory.
+ * flags: LW_SYSTEM for kernel threads.  The LWP starts LSRUN and runs
+ * as soon as it gets a CPU.  When fn returns the LWP exits (LSZOMB).
+ * => may sleep; returns 0 or an errno value
+ */
+int lwp_create(struct proc *p, const char *name, int flags,
+    void (*fn)(void *), void *arg, struct lwp **lp);
+/* kthread_create: an LW_SYSTEM LWP of proc0. */
+int kthread_create(void (*fn)(void *), void *arg, struct lwp **lp,
+    const char *name);
+/* lwp_join: wait for l to exit and free it. => not from l itself */
+void lwp_join(struct lwp *l);
+
+/*
+ * lwp_block/lwp_unblock: the calling LWP stops running (sleeps on wchan,
+ * or waits for a lock) and gives its CPU away; lwp_unblock makes it
+ * runnable and waits for a CPU.  For a thread that is not an LWP they
+ * only record the wait channel.
+ * => no host-internal lock held; lwp_unblock never returns while the
+ *    LWP is swapped out.
+ */
+void lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so);
+void lwp_unblock(void);
+
+/* preempt: a preemption point; yields the CPU if a reschedule is due. */
+void preempt(void);
+/* lwp_userret: return to user mode (a preemption point). */
+#define lwp_userret()	preempt()
+
+/* lwp_setrunnable_inmem: the swapper brought l in: queue it if runnable. */
+void lwp_swapin_done(struct lwp *l);
+/*
+ * The VM's swapper kick (uvm_kick_scheduler), called when a swapped-out
+ * LWP becomes runnable.  NULL: nothing to kick.
+ */
+void host_set_kick_scheduler(void (*fn)(void));
+
+/* schedcpu: once a simulated second, age l_slptime and l_swtime. */
+void schedcpu(void);
+
+/* lwp_describe: one line of state for dumps. => never sleeps */
+void lwp_describe(const struct lwp *l, char *buf, size_t len);
+
+#endif /* HOST_LWP_H */

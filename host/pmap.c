@@ -1,0 +1,1047 @@
+/*
+ * host/pmap.c: the pmap: page tables, pv lists, ref/mod emulation, and
+ * the host mappings that make them real.
+ *
+ * A PTE is 64 bits: the physical address in the frame bits and, below,
+ * the logical mapping (valid, protection, wired, managed) and the state
+ * of the host mapping at that address (unmapped, mapped PROT_NONE,
+ * read-only, read-write).  The host state is always the most the logical
+ * protection and the page's ref/mod attributes allow, or less: less only
+ * costs a trap, which pmap_fault_fixup turns into the bit and the access.
+ */
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "kassert.h"
+#include "pmap.h"
+#include "pool.h"
+#include "trap.h"
+
+#define PTE_V		0x001ull	/* valid */
+#define PTE_R		0x002ull
+#define PTE_W		0x004ull
+#define PTE_X		0x008ull
+#define PTE_WIRED	0x010ull
+#define PTE_MANAGED	0x020ull	/* has a pv entry (not pmap_kenter_pa) */
+#define PTE_HSHIFT	6
+#define PTE_HMASK	(0x3ull << PTE_HSHIFT)	/* host state */
+#define PTE_FRAME	(~(uint64_t)PAGE_MASK)
+
+enum hstate { HS_UNMAPPED = 0, HS_NONE = 1, HS_R = 2, HS_RW = 3 };
+
+#define PTE_HSTATE(pte)	((enum hstate)(((pte) & PTE_HMASK) >> PTE_HSHIFT))
+#define PTE_SETH(pte, h) (((pte) & ~PTE_HMASK) | ((uint64_t)(h) << PTE_HSHIFT))
+#define PTES_PER_PTP	512
+
+struct pv_entry {
+	struct pv_entry	*pv_next;	/* [v] */
+	pmap_t		pv_pmap;	/* [I] */
+	vaddr_t		pv_va;		/* [I] */
+};
+
+/*
+ * Lock legend: [l] pm_lock, [I] immutable, [a] atomic.
+ */
+struct pmap {
+	kmutex_t		pm_lock;
+	unsigned int		pm_refcnt;	/* [a] */
+	bool			pm_kernel;	/* [I] */
+	uintptr_t		pm_winstart;	/* [I] host window */
+	size_t			pm_winsize;	/* [I] */
+	vaddr_t			pm_minva;	/* [I] */
+	vaddr_t			pm_maxva;	/* [I] */
+	uintptr_t		pm_hostoff;	/* [I] host = va + hostoff */
+	uint64_t		*pm_ptes;	/* [l] linear page table */
+	uint16_t		*pm_ptpcnt;	/* [l] valid PTEs per PT page */
+	size_t			pm_npte;	/* [I] */
+	size_t			pm_ptsize;	/* [I] bytes of pm_ptes */
+	uint32_t		*pm_ring;	/* [l] FIFO of host-mapped PTEs */
+	uint64_t		pm_ringcap;	/* [I] power of two */
+	uint64_t		pm_ringhead;	/* [l] next push */
+	uint64_t		pm_ringtail;	/* [l] next pop */
+	struct pmap_statistics	pm_stats;	/* [l] */
+};
+
+vaddr_t vm_maxuser_address;
+vaddr_t vm_min_kernel_address;
+vaddr_t vm_max_kernel_address;
+
+static struct pmap *kernel_pmap_ptr;
+static struct pool pv_pool;
+static uint64_t user_va_size;
+
+#define PV_NLOCKS	64
+static kmutex_t pv_locks[PV_NLOCKS];
+
+/* MMU accounting [a] */
+static atomic_long mmu_live, mmu_peak;
+static long mmu_budget, mmu_max_map_count;
+static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
+    mmu_nfixup, mmu_ns;
+static char mmu_err[256];
+
+static inline kmutex_t *
+pv_lock(const struct vm_page *pg)
+{
+	return &pv_locks[atop(pg->phys_addr) % PV_NLOCKS];
+}
+
+static inline size_t
+pte_index(const struct pmap *pm, vaddr_t va)
+{
+	KDASSERT(va >= pm->pm_minva && va < pm->pm_maxva);
+	return (size_t)((va - pm->pm_minva) >> PAGE_SHIFT);
+}
+
+static inline vaddr_t
+pte_va(const struct pmap *pm, size_t idx)
+{
+	return pm->pm_minva + ((vaddr_t)idx << PAGE_SHIFT);
+}
+
+static inline void *
+hostaddr(const struct pmap *pm, vaddr_t va)
+{
+	return (void *)(va + pm->pm_hostoff);
+}
+
+static inline uint32_t
+pg_attrs(const struct vm_page *pg)
+{
+	return __atomic_load_n(&pg->mdpage.pvh_attrs, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+pg_setattrs(struct vm_page *pg, uint32_t bits)
+{
+	if ((pg_attrs(pg) & bits) != bits)
+		__atomic_fetch_or(&pg->mdpage.pvh_attrs, bits, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * pte_want: the most the host may allow for pte now.  Wired and
+ * unmanaged mappings never trap; others trap until referenced, and stay
+ * read-only until modified.
+ */
+static enum hstate
+pte_want(uint64_t pte)
+{
+	struct vm_page *pg;
+	uint32_t attrs;
+
+	if ((pte & PTE_V) == 0)
+		return HS_UNMAPPED;
+	if ((pte & (PTE_R | PTE_W | PTE_X)) == 0)
+		return HS_NONE;
+	if ((pte & PTE_WIRED) || (pte & PTE_MANAGED) == 0)
+		return (pte & PTE_W) ? HS_RW : HS_R;
+	pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
+	attrs = pg_attrs(pg);
+	if ((attrs & PGA_REFERENCED) == 0)
+		return HS_NONE;
+	if ((pte & PTE_W) && (attrs & PGA_MODIFIED))
+		return HS_RW;
+	return HS_R;
+}
+
+static int
+hstate_prot(enum hstate h)
+{
+	switch (h) {
+	case HS_R:
+		return PROT_READ;
+	case HS_RW:
+		return PROT_READ | PROT_WRITE;
+	default:
+		return PROT_NONE;
+	}
+}
+
+static void
+mmu_account(uint64_t t0)
+{
+	atomic_fetch_add_explicit(&mmu_ns, host_real_ns() - t0,
+	    memory_order_relaxed);
+}
+
+/* Give a host range back to the PROT_NONE reservation. */
+static void
+host_reserve(void *addr, size_t len)
+{
+	uint64_t t0 = host_real_ns();
+
+	if (mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		panic("pmap: cannot re-reserve %p+%#zx: errno %d", addr, len,
+		    errno);
+	mmu_account(t0);
+	atomic_fetch_add_explicit(&mmu_nunmap, 1, memory_order_relaxed);
+}
+
+static void pmap_evict(struct pmap *pm);
+
+/*
+ * pte_sethost: bring the host mapping of PTE idx to state h (never more
+ * than pte_want allows).  Returns the new PTE.  => pm_lock held
+ */
+static uint64_t
+pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
+{
+	enum hstate cur = PTE_HSTATE(pte);
+	void *addr = hostaddr(pm, pte_va(pm, idx));
+	uint64_t t0;
+	long live;
+
+	if (cur == h)
+		return pte;
+	if (h == HS_UNMAPPED) {
+		host_reserve(addr, PAGE_SIZE);
+		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+	} else if (cur == HS_UNMAPPED) {
+		t0 = host_real_ns();
+		if (mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED,
+		    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
+			panic("pmap: mmap of pa %#llx at %p failed: errno %d",
+			    (unsigned long long)(pte & PTE_FRAME), addr, errno);
+		mmu_account(t0);
+		atomic_fetch_add_explicit(&mmu_nmap, 1, memory_order_relaxed);
+		live = atomic_fetch_add_explicit(&mmu_live, 1,
+		    memory_order_relaxed) + 1;
+		if (live > atomic_load_explicit(&mmu_peak, memory_order_relaxed))
+			atomic_store_explicit(&mmu_peak, live,
+			    memory_order_relaxed);
+		if ((pte & (PTE_WIRED | PTE_MANAGED)) == PTE_MANAGED) {
+			if (pm->pm_ringhead - pm->pm_ringtail == pm->pm_ringcap)
+				pm->pm_ringtail++;	/* forget the oldest */
+			pm->pm_ring[pm->pm_ringhead++ & (pm->pm_ringcap - 1)] =
+			    (uint32_t)idx;
+		}
+	} else {
+		t0 = host_real_ns();
+		if (mprotect(addr, PAGE_SIZE, hstate_prot(h)) != 0)
+			panic("pmap: mprotect %p failed: errno %d", addr, errno);
+		mmu_account(t0);
+		atomic_fetch_add_explicit(&mmu_nprotect, 1, memory_order_relaxed);
+	}
+	pte = PTE_SETH(pte, h);
+	pm->pm_ptes[idx] = pte;
+	if (cur == HS_UNMAPPED &&
+	    atomic_load_explicit(&mmu_live, memory_order_relaxed) > mmu_budget)
+		pmap_evict(pm);
+	return pte;
+}
+
+/*
+ * pmap_evict: drop the oldest unwired host mappings of pm until the
+ * machine is under budget (or pm has none left to drop).  The logical
+ * mappings stay.  => pm_lock held
+ */
+static void
+pmap_evict(struct pmap *pm)
+{
+	uint64_t pte;
+	size_t idx;
+
+	while (atomic_load_explicit(&mmu_live, memory_order_relaxed) >
+	    mmu_budget && pm->pm_ringtail != pm->pm_ringhead) {
+		idx = pm->pm_ring[pm->pm_ringtail++ & (pm->pm_ringcap - 1)];
+		pte = pm->pm_ptes[idx];
+		if (PTE_HSTATE(pte) == HS_UNMAPPED ||
+		    (pte & (PTE_WIRED | PTE_MANAGED)) != PTE_MANAGED)
+			continue;	/* stale entry */
+		pm->pm_ptes[idx] = PTE_SETH(pte, HS_UNMAPPED);
+		host_reserve(hostaddr(pm, pte_va(pm, idx)), PAGE_SIZE);
+		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mmu_nevict, 1, memory_order_relaxed);
+	}
+}
+
+/* pv list surgery.  => pv lock of pg held */
+static struct pv_entry *
+pv_unlink(struct vm_page *pg, pmap_t pm, vaddr_t va)
+{
+	struct pv_entry **pvp, *pv;
+
+	for (pvp = &pg->mdpage.pvh_list; (pv = *pvp) != NULL;
+	    pvp = &pv->pv_next) {
+		if (pv->pv_pmap == pm && pv->pv_va == va) {
+			*pvp = pv->pv_next;
+			return pv;
+		}
+	}
+	panic("pmap: no pv entry for pmap %p va %#lx pa %#llx", (void *)pm,
+	    (unsigned long)va, (unsigned long long)pg->phys_addr);
+}
+
+/*
+ * pte_clear: forget the mapping at idx (pv entry, stats); the caller
+ * re-reserves the host range.  Returns the pv entry to free, or NULL.
+ * => pm_lock held
+ */
+static struct pv_entry *
+pte_clear(struct pmap *pm, size_t idx, uint64_t pte)
+{
+	struct pv_entry *pv = NULL;
+	struct vm_page *pg;
+
+	KDASSERT(pte & PTE_V);
+	if (pte & PTE_MANAGED) {
+		pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
+		mutex_enter(pv_lock(pg));
+		pv = pv_unlink(pg, pm, pte_va(pm, idx));
+		mutex_exit(pv_lock(pg));
+	}
+	if (pte & PTE_WIRED)
+		pm->pm_stats.wired_count--;
+	pm->pm_stats.resident_count--;
+	pm->pm_ptpcnt[idx / PTES_PER_PTP]--;
+	if (PTE_HSTATE(pte) != HS_UNMAPPED)
+		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+	pm->pm_ptes[idx] = 0;
+	return pv;
+}
+
+static void
+pv_free_list(struct pv_entry *pv)
+{
+	struct pv_entry *next;
+
+	for (; pv != NULL; pv = next) {
+		next = pv->pv_next;
+		pool_put(&pv_pool, pv);
+	}
+}
+
+static void *
+map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static struct pmap *
+pmap_alloc(uintptr_t winstart, size_t winsize, vaddr_t minva, bool kernel)
+{
+	struct pmap *pm;
+	uint64_t cap;
+
+	pm = calloc(1, sizeof(*pm));
+	if (pm == NULL)
+		return NULL;
+	mutex_init_class(&pm->pm_lock, MUTEX_SPIN, IPL_VM, "pmap");
+	pm->pm_refcnt = 1;
+	pm->pm_kernel = kernel;
+	pm->pm_winstart = winstart;
+	pm->pm_winsize = winsize;
+	pm->pm_minva = minva;
+	pm->pm_maxva = minva + winsize;
+	pm->pm_hostoff = winstart - minva;
+	pm->pm_npte = winsize >> PAGE_SHIFT;
+	pm->pm_ptsize = round_page(pm->pm_npte * sizeof(uint64_t));
+	for (cap = 1024; cap < (uint64_t)mmu_budget && cap < pm->pm_npte;)
+		cap <<= 1;
+	pm->pm_ringcap = cap;
+	pm->pm_ptes = map_anon(pm->pm_ptsize);
+	pm->pm_ptpcnt = map_anon(round_page(howmany(pm->pm_npte,
+	    PTES_PER_PTP) * sizeof(uint16_t)));
+	pm->pm_ring = map_anon(round_page(cap * sizeof(uint32_t)));
+	if (pm->pm_ptes == NULL || pm->pm_ptpcnt == NULL || pm->pm_ring == NULL ||
+	    host_trap_add_window(winstart, winstart + winsize, pm, minva) != 0) {
+		if (pm->pm_ptes != NULL)
+			munmap(pm->pm_ptes, pm->pm_ptsize);
+		if (pm->pm_ptpcnt != NULL)
+			munmap(pm->pm_ptpcnt, round_page(howmany(pm->pm_npte,
+			    PTES_PER_PTP) * sizeof(uint16_t)));
+		if (pm->pm_ring != NULL)
+			munmap(pm->pm_ring, round_page(cap * sizeof(uint32_t)));
+		free(pm);
+		return NULL;
+	}
+	return pm;
+}
+
+static void
+pmap_free(struct pmap *pm)
+{
+	host_trap_remove_window(pm->pm_winstart);
+	munmap(pm->pm_ptes, pm->pm_ptsize);
+	munmap(pm->pm_ptpcnt, round_page(howmany(pm->pm_npte, PTES_PER_PTP) *
+	    sizeof(uint16_t)));
+	munmap(pm->pm_ring, round_page(pm->pm_ringcap * sizeof(uint32_t)));
+	munmap((void *)pm->pm_winstart, pm->pm_winsize);
+	mutex_destroy(&pm->pm_lock);
+	free(pm);
+}
+
+const char *
+host_mmu_error(void)
+{
+	return mmu_err;
+}
+
+static long
+read_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long n = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/* Mappings the rest of the process needs (libraries, stacks, pools). */
+#define MMU_RESERVE_MAPS	4096
+#define MMU_MIN_BUDGET		256
+
+int
+host_mmu_init(const struct host_mmu_config *cfg)
+{
+	void *kwin;
+	int i, error;
+
+	mmu_err[0] = '\0';
+	if (cfg->user_va_size == 0 || (cfg->user_va_size & PAGE_MASK) ||
+	    cfg->kernel_va_size == 0 || (cfg->kernel_va_size & PAGE_MASK) ||
+	    cfg->user_va_size > (1ull << 44) || cfg->kernel_va_size > (1ull << 40) ||
+	    (cfg->user_va_size >> PAGE_SHIFT) > UINT32_MAX) {
+		snprintf(mmu_err, sizeof(mmu_err), "bad address-space sizes: "
+		    "user %#llx, kernel %#llx",
+		    (unsigned long long)cfg->user_va_size,
+		    (unsigned long long)cfg->kernel_va_size);
+		return EINVAL;
+	}
+	mmu_max_map_count = read_max_map_count();
+	if (cfg->map_budget > 0)
+		mmu_budget = cfg->map_budget;
+	else if (mmu_max_map_count > 0)
+		mmu_budget = (mmu_max_map_count - MMU_RESERVE_MAPS) / 2;
+	else
+		mmu_budget = 32000;
+	/* Every isolated page mapping may split its reservation in two. */
+	if (mmu_budget < MMU_MIN_BUDGET || (mmu_max_map_count > 0 &&
+	    2 * mmu_budget + MMU_RESERVE_MAPS > mmu_max_map_count)) {
+		snprintf(mmu_err, sizeof(mmu_err), "vm.max_map_count is %ld: "
+		    "too small for a budget of %ld host mappings (needs at "
+		    "least %ld)", mmu_max_map_count, mmu_budget,
+		    2 * MAX(mmu_budget, (long)MMU_MIN_BUDGET) + MMU_RESERVE_MAPS);
+		return EMLINK;
+	}
+	atomic_store(&mmu_live, 0);
+	atomic_store(&mmu_peak, 0);
+	for (i = 0; i < PV_NLOCKS; i++)
+		mutex_init_class(&pv_locks[i], MUTEX_SPIN, IPL_VM, "pvh");
+	pool_init(&pv_pool, sizeof(struct pv_entry), 0, 0, 0, "pvpl",
+	    &pool_allocator_host, IPL_VM);
+	if ((error = host_trap_init()) != 0) {
+		snprintf(mmu_err, sizeof(mmu_err), "cannot install the SIGSEGV "
+		    "trap: %s", strerror(error));
+		return error;
+	}
+	user_va_size = cfg->user_va_size;
+	vm_maxuser_address = VM_MIN_ADDRESS + cfg->user_va_size;
+	kwin = mmap(NULL, cfg->kernel_va_size, PROT_NONE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (kwin == MAP_FAILED) {
+		snprintf(mmu_err, sizeof(mmu_err), "cannot reserve %llu MiB of "
+		    "kernel VA: %s", (unsigned long long)(cfg->kernel_va_size >> 20),
+		    strerror(errno));
+		return ENOMEM;
+	}
+	vm_min_kernel_address = (vaddr_t)kwin;
+	vm_max_kernel_address = (vaddr_t)kwin + cfg->kernel_va_size;
+	kernel_pmap_ptr = pmap_alloc((uintptr_t)kwin, cfg->kernel_va_size,
+	    (vaddr_t)kwin, true);
+	if (kernel_pmap_ptr == NULL) {
+		munmap(kwin, cfg->kernel_va_size);
+		snprintf(mmu_err, sizeof(mmu_err), "cannot make the kernel pmap");
+		return ENOMEM;
+	}
+	return 0;
+}
+
+void
+host_mmu_fini(void)
+{
+	struct pmap *pm = kernel_pmap_ptr;
+
+	if (pm == NULL)
+		return;
+	pmap_remove(pm, pm->pm_minva, pm->pm_maxva);
+	kernel_pmap_ptr = NULL;
+	pmap_free(pm);
+	host_trap_fini();
+	pool_destroy(&pv_pool);
+}
+
+pmap_t
+pmap_kernel(void)
+{
+	return kernel_pmap_ptr;
+}
+
+pmap_t
+pmap_create(void)
+{
+	void *win;
+	struct pmap *pm;
+
+	win = mmap(NULL, user_va_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE, -1, 0);
+	if (win == MAP_FAILED)
+		panic("pmap_create: cannot reserve a %llu MiB window: errno %d",
+		    (unsigned long long)(user_va_size >> 20), errno);
+	pm = pmap_alloc((uintptr_t)win, user_va_size, VM_MIN_ADDRESS, false);
+	if (pm == NULL)
+		panic("pmap_create: out of host memory");
+	return pm;
+}
+
+void
+pmap_reference(pmap_t pm)
+{
+	atomic_fetch_add((_Atomic unsigned int *)&pm->pm_refcnt, 1);
+}
+
+void
+pmap_destroy(pmap_t pm)
+{
+	if (atomic_fetch_sub((_Atomic unsigned int *)&pm->pm_refcnt, 1) != 1)
+		return;
+	KASSERT(pm != kernel_pmap_ptr);
+	pmap_remove(pm, pm->pm_minva, pm->pm_maxva);
+	KASSERTMSG(pm->pm_stats.resident_count == 0,
+	    "pmap_destroy: %ld pages still mapped", pm->pm_stats.resident_count);
+	pmap_free(pm);
+}
+
+int
+pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
+{
+	vm_prot_t access = flags & VM_PROT_ALL;
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	struct pv_entry *pv, *opv = NULL;
+	uint64_t opte, npte;
+	size_t idx;
+	uint32_t bits = 0;
+
+	KASSERTMSG((va & PAGE_MASK) == 0 && va >= pm->pm_minva &&
+	    va < pm->pm_maxva, "pmap_enter: va %#lx outside pmap %p",
+	    (unsigned long)va, (void *)pm);
+	KASSERTMSG(pg != NULL && (pa & PAGE_MASK) == 0,
+	    "pmap_enter: bad pa %#llx", (unsigned long long)pa);
+	KASSERTMSG((access & ~prot) == 0, "pmap_enter: access %#x beyond "
+	    "prot %#x", access, prot);
+
+	pv = pool_get(&pv_pool, PR_NOWAIT);
+	if (pv == NULL) {
+		if (flags & PMAP_CANFAIL)
+			return ENOMEM;
+		panic("pmap_enter: out of pv entries");
+	}
+	pv->pv_pmap = pm;
+	pv->pv_va = va;
+
+	mutex_enter(&pm->pm_lock);
+	idx = pte_index(pm, va);
+	opte = pm->pm_ptes[idx];
+	if ((opte & PTE_V) && (opte & PTE_FRAME) != pa) {
+		/* A different page was here: the host mapping must go. */
+		if (PTE_HSTATE(opte) != HS_UNMAPPED)
+			host_reserve(hostaddr(pm, va), PAGE_SIZE);
+		opv = pte_clear(pm, idx, opte);
+		opte = 0;
+	}
+	if (access != 0)
+		bits |= PGA_REFERENCED;
+	if (access & VM_PROT_WRITE)
+		bits |= PGA_MODIFIED;
+	if (flags & PMAP_WIRED) {
+		/* A wired mapping never traps: count it used. */
+		bits |= PGA_REFERENCED;
+		if (prot & VM_PROT_WRITE)
+			bits |= PGA_MODIFIED;
+	}
+	if (bits != 0)
+		pg_setattrs(pg, bits);
+	if ((opte & PTE_V) == 0) {
+		mutex_enter(pv_lock(pg));
+		pv->pv_next = pg->mdpage.pvh_list;
+		pg->mdpage.pvh_list = pv;
+		mutex_exit(pv_lock(pg));
+		pv = NULL;
+		pm->pm_stats.resident_count++;
+		pm->pm_ptpcnt[idx / PTES_PER_PTP]++;
+	} else if ((opte & PTE_WIRED) && !(flags & PMAP_WIRED)) {
+		pm->pm_stats.wired_count--;
+	}
+	if ((flags & PMAP_WIRED) && !(opte & PTE_WIRED))
+		pm->pm_stats.wired_count++;
+	npte = pa | PTE_V | PTE_MANAGED | (opte & PTE_HMASK);
+	if (prot & VM_PROT_READ)
+		npte |= PTE_R;
+	if (prot & VM_PROT_WRITE)
+		npte |= PTE_W;
+	if (prot & VM_PROT_EXECUTE)
+		npte |= PTE_X;
+	if (flags & PMAP_WIRED)
+		npte |= PTE_WIRED;
+	pm->pm_ptes[idx] = npte;
+	{
+		enum hstate want = pte_want(npte), cur = PTE_HSTATE(npte);
+
+		/* An unreferenced page is left unmapped rather than mapped NONE. */
+		if (want == HS_NONE && cur == HS_UNMAPPED)
+			want = HS_UNMAPPED;
+		if (want != cur)
+			pte_sethost(pm, idx, npte, want);
+	}
+	mutex_exit(&pm->pm_lock);
+	if (pv != NULL)
+		pool_put(&pv_pool, pv);
+	if (opv != NULL)
+		pool_put(&pv_pool, opv);
+	return 0;
+}
+
+/* Host mappings of a run of PTEs [*runstart, idx) go back in one call. */
+static void
+remove_flush(struct pmap *pm, size_t *runstart, size_t idx)
+{
+	if (*runstart == SIZE_MAX)
+		return;
+	host_reserve(hostaddr(pm, pte_va(pm, *runstart)),
+	    (idx - *runstart) << PAGE_SHIFT);
+	*runstart = SIZE_MAX;
+}
+
+void
+pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
+{
+	struct pv_entry *freelist = NULL, *pv;
+	size_t idx, end, runstart = SIZE_MAX;
+	uint64_t pte;
+
+	KASSERT(sva <= eva && sva >= pm->pm_minva && eva <= pm->pm_maxva);
+	if (sva == eva)
+		return;
+	mutex_enter(&pm->pm_lock);
+	end = pte_index(pm, eva - 1) + 1;
+	for (idx = pte_index(pm, sva); idx < end;) {
+		if (idx % PTES_PER_PTP == 0 &&
+		    pm->pm_ptpcnt[idx / PTES_PER_PTP] == 0) {
+			remove_flush(pm, &runstart, idx);
+			idx += PTES_PER_PTP;	/* an empty page of PTEs */
+			continue;
+		}
+		pte = pm->pm_ptes[idx];
+		if ((pte & PTE_V) == 0 || PTE_HSTATE(pte) == HS_UNMAPPED)
+			remove_flush(pm, &runstart, idx);
+		else if (runstart == SIZE_MAX)
+			runstart = idx;
+		if (pte & PTE_V) {
+			pv = pte_clear(pm, idx, pte);
+			if (pv != NULL) {
+				pv->pv_next = freelist;
+				freelist = pv;
+			}
+		}
+		idx++;
+	}
+	remove_flush(pm, &runstart, end);
+	mutex_exit(&pm->pm_lock);
+	pv_free_list(freelist);
+}
+
+void
+pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
+{
+	size_t idx, end;
+	uint64_t pte, npte;
+	enum hstate want;
+
+	if ((prot & VM_PROT_READ) == 0 && (prot & VM_PROT_EXECUTE) == 0) {
+		pmap_remove(pm, sva, eva);
+		return;
+	}
+	KASSERT(sva <= eva && sva >= pm->pm_minva && eva <= pm->pm_maxva);
+	if (sva == eva)
+		return;
+	mutex_enter(&pm->pm_lock);
+	end = pte_index(pm, eva - 1) + 1;
+	for (idx = pte_index(pm, sva); idx < end; idx++) {
+		if (idx % PTES_PER_PTP == 0 &&
+		    pm->pm_ptpcnt[idx / PTES_PER_PTP] == 0) {
+			idx += PTES_PER_PTP - 1;
+			continue;
+		}
+		pte = pm->pm_ptes[idx];
+		if ((pte & PTE_V) == 0)
+			continue;
+		npte = pte;
+		if ((prot & VM_PROT_WRITE) == 0)
+			npte &= ~PTE_W;
+		if ((prot & VM_PROT_EXECUTE) == 0)
+			npte &= ~PTE_X;
+		if (npte == pte)
+			continue;
+		pm->pm_ptes[idx] = npte;
+		want = pte_want(npte);
+		if (PTE_HSTATE(npte) > want)
+			pte_sethost(pm, idx, npte, want == HS_UNMAPPED ? HS_NONE : want);
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+void
+pmap_unwire(pmap_t pm, vaddr_t va)
+{
+	size_t idx;
+	uint64_t pte;
+
+	mutex_enter(&pm->pm_lock);
+	idx = pte_index(pm, va);
+	pte = pm->pm_ptes[idx];
+	KASSERTMSG((pte & PTE_V) && (pte & PTE_WIRED),
+	    "pmap_unwire: va %#lx not wired", (unsigned long)va);
+	pm->pm_ptes[idx] = pte & ~PTE_WIRED;
+	pm->pm_stats.wired_count--;
+	/* Now it may be evicted: remember it for the FIFO. */
+	if (PTE_HSTATE(pte) != HS_UNMAPPED && (pte & PTE_MANAGED)) {
+		if (pm->pm_ringhead - pm->pm_ringtail == pm->pm_ringcap)
+			pm->pm_ringtail++;
+		pm->pm_ring[pm->pm_ringhead++ & (pm->pm_ringcap - 1)] =
+		    (uint32_t)idx;
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+bool
+pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
+{
+	uint64_t pte;
+
+	if (va < pm->pm_minva || va >= pm->pm_maxva)
+		return false;
+	mutex_enter(&pm->pm_lock);
+	pte = pm->pm_ptes[pte_index(pm, va)];
+	mutex_exit(&pm->pm_lock);
+	if ((pte & PTE_V) == 0)
+		return false;
+	if (pap != NULL)
+		*pap = (pte & PTE_FRAME) | (va & PAGE_MASK);
+	return true;
+}
+
+/*
+ * pv_foreach: call fn on every mapping of pg with both the pv lock and
+ * that pmap's lock held.  We hold the pv lock and may only *try* pm_lock
+ * (wrong order); on failure let go of everything, wait a moment, and
+ * start over.  fn returns true if it unlinked the pv entry (returned via
+ * *freed).
+ */
+typedef bool (*pv_fn)(struct vm_page *, struct pv_entry *, void *);
+
+static void
+pv_foreach(struct vm_page *pg, pv_fn fn, void *arg)
+{
+	struct pv_entry **pvp, *pv, *freelist = NULL;
+	kmutex_t *pvl = pv_lock(pg);
+	int i;
+
+again:
+	mutex_enter(pvl);
+	for (pvp = &pg->mdpage.pvh_list; (pv = *pvp) != NULL;) {
+		pmap_t pm = pv->pv_pmap;
+
+		if (!mutex_tryenter(&pm->pm_lock)) {
+			mutex_exit(pvl);
+			for (i = 0; i < 32; i++)
+				SPINLOCK_SPIN_HOOK;
+			goto again;
+		}
+		if (fn(pg, pv, arg)) {
+			*pvp = pv->pv_next;
+			pv->pv_next = freelist;
+			freelist = pv;
+		} else {
+			pvp = &pv->pv_next;
+		}
+		mutex_exit(&pm->pm_lock);
+	}
+	mutex_exit(pvl);
+	pv_free_list(freelist);
+}
+
+static bool
+pv_remove_one(struct vm_page *pg, struct pv_entry *pv, void *arg __unused)
+{
+	pmap_t pm = pv->pv_pmap;
+	size_t idx = pte_index(pm, pv->pv_va);
+	uint64_t pte = pm->pm_ptes[idx];
+
+	KASSERT((pte & PTE_V) && (pte & PTE_FRAME) == pg->phys_addr);
+	if (PTE_HSTATE(pte) != HS_UNMAPPED) {
+		host_reserve(hostaddr(pm, pv->pv_va), PAGE_SIZE);
+		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+	}
+	if (pte & PTE_WIRED)
+		pm->pm_stats.wired_count--;
+	pm->pm_stats.resident_count--;
+	pm->pm_ptpcnt[idx / PTES_PER_PTP]--;
+	pm->pm_ptes[idx] = 0;
+	return true;
+}
+
+/* Lower the host mapping of pv's PTE to at most `max` (after PTE edits). */
+static bool
+pv_lower(struct vm_page *pg, struct pv_entry *pv, void *arg)
+{
+	pmap_t pm = pv->pv_pmap;
+	size_t idx = pte_index(pm, pv->pv_va);
+	uint64_t pte = pm->pm_ptes[idx];
+	uint64_t clear = *(uint64_t *)arg;
+	enum hstate want;
+
+	KASSERT((pte & PTE_V) && (pte & PTE_FRAME) == pg->phys_addr);
+	pte &= ~clear;
+	pm->pm_ptes[idx] = pte;
+	want = pte_want(pte);
+	if (PTE_HSTATE(pte) > want && PTE_HSTATE(pte) != HS_UNMAPPED)
+		pte_sethost(pm, idx, pte, want == HS_UNMAPPED ? HS_NONE : want);
+	return false;
+}
+
+void
+pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	uint64_t clear;
+
+	if (prot & VM_PROT_WRITE)
+		return;
+	if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
+		pv_foreach(pg, pv_remove_one, NULL);
+		return;
+	}
+	clear = PTE_W;
+	pv_foreach(pg, pv_lower, &clear);
+}
+
+bool
+pmap_is_referenced(struct vm_page *pg)
+{
+	return (pg_attrs(pg) & PGA_REFERENCED) != 0;
+}
+
+bool
+pmap_is_modified(struct vm_page *pg)
+{
+	return (pg_attrs(pg) & PGA_MODIFIED) != 0;
+}
+
+/*
+ * Clear the bit first, then close the host mappings: an access in
+ * between is one that happened before the clear.
+ */
+static bool
+pmap_clear_attr(struct vm_page *pg, uint32_t bit)
+{
+	uint32_t old;
+	uint64_t clear = 0;
+
+	old = __atomic_fetch_and(&pg->mdpage.pvh_attrs, ~bit, __ATOMIC_ACQ_REL);
+	pv_foreach(pg, pv_lower, &clear);
+	return (old & bit) != 0;
+}
+
+bool
+pmap_clear_reference(struct vm_page *pg)
+{
+	return pmap_clear_attr(pg, PGA_REFERENCED);
+}
+
+bool
+pmap_clear_modify(struct vm_page *pg)
+{
+	return pmap_clear_attr(pg, PGA_MODIFIED);
+}
+
+bool
+pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access)
+{
+	struct vm_page *pg;
+	uint64_t pte;
+	size_t idx;
+	enum hstate want;
+	bool ok = false;
+
+	if (va < pm->pm_minva || va >= pm->pm_maxva)
+		return false;
+	mutex_enter(&pm->pm_lock);
+	idx = pte_index(pm, va);
+	pte = pm->pm_ptes[idx];
+	if ((pte & PTE_V) == 0)
+		goto out;
+	if ((access & VM_PROT_WRITE) && (pte & PTE_W) == 0)
+		goto out;
+	if ((access & (VM_PROT_READ | VM_PROT_EXECUTE)) &&
+	    (pte & (PTE_R | PTE_W | PTE_X)) == 0)
+		goto out;
+	if (pte & PTE_MANAGED) {
+		pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
+		pg_setattrs(pg, PGA_REFERENCED |
+		    ((access & VM_PROT_WRITE) ? PGA_MODIFIED : 0));
+	}
+	want = pte_want(pte);
+	KASSERT(want >= HS_R);
+	pte_sethost(pm, idx, pte, want);
+	atomic_fetch_add_explicit(&mmu_nfixup, 1, memory_order_relaxed);
+	ok = true;
+out:
+	mutex_exit(&pm->pm_lock);
+	return ok;
+}
+
+void
+pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags __unused)
+{
+	struct pmap *pm = kernel_pmap_ptr;
+	size_t idx;
+	uint64_t pte;
+
+	KASSERT((va & PAGE_MASK) == 0 && (pa & PAGE_MASK) == 0);
+	KASSERT(pa < host_arena_size());
+	mutex_enter(&pm->pm_lock);
+	idx = pte_index(pm, va);
+	KASSERTMSG((pm->pm_ptes[idx] & PTE_V) == 0,
+	    "pmap_kenter_pa: va %#lx already mapped", (unsigned long)va);
+	pte = pa | PTE_V;
+	if (prot & VM_PROT_READ)
+		pte |= PTE_R;
+	if (prot & VM_PROT_WRITE)
+		pte |= PTE_W;
+	if (prot & VM_PROT_EXECUTE)
+		pte |= PTE_X;
+	pm->pm_ptes[idx] = pte;
+	pm->pm_stats.resident_count++;
+	pm->pm_ptpcnt[idx / PTES_PER_PTP]++;
+	pte_sethost(pm, idx, pte, pte_want(pte));
+	mutex_exit(&pm->pm_lock);
+}
+
+void
+pmap_kremove(vaddr_t va, vsize_t len)
+{
+	struct pmap *pm = kernel_pmap_ptr;
+	vaddr_t eva = va + len;
+	size_t idx;
+	uint64_t pte;
+
+	KASSERT((va & PAGE_MASK) == 0 && (len & PAGE_MASK) == 0);
+	mutex_enter(&pm->pm_lock);
+	for (; va < eva; va += PAGE_SIZE) {
+		idx = pte_index(pm, va);
+		pte = pm->pm_ptes[idx];
+		if ((pte & PTE_V) == 0)
+			continue;
+		KASSERTMSG((pte & PTE_MANAGED) == 0,
+		    "pmap_kremove: va %#lx is a managed mapping",
+		    (unsigned long)va);
+		(void)pte_clear(pm, idx, pte);
+		host_reserve(hostaddr(pm, va), PAGE_SIZE);
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+void
+pmap_collect(pmap_t pm)
+{
+	size_t idx, ptp, nptp = howmany(pm->pm_npte, PTES_PER_PTP);
+	uint64_t pte;
+
+	mutex_enter(&pm->pm_lock);
+	for (ptp = 0; ptp < nptp; ptp++) {
+		if (pm->pm_ptpcnt[ptp] == 0) {
+			/* Give the host back an all-empty page of PTEs. */
+			madvise((char *)pm->pm_ptes + ptp * PAGE_SIZE, PAGE_SIZE,
+			    MADV_DONTNEED);
+			continue;
+		}
+		for (idx = ptp * PTES_PER_PTP;
+		    idx < MIN((ptp + 1) * PTES_PER_PTP, pm->pm_npte); idx++) {
+			pte = pm->pm_ptes[idx];
+			if ((pte & (PTE_V | PTE_WIRED | PTE_MANAGED)) ==
+			    (PTE_V | PTE_MANAGED) && PTE_HSTATE(pte) != HS_UNMAPPED)
+				pte_sethost(pm, idx, pte, HS_UNMAPPED);
+		}
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+void
+pmap_update(pmap_t pm __unused)
+{
+	/* Host mappings change synchronously: nothing is deferred. */
+}
+
+void
+pmap_copy(pmap_t dst __unused, pmap_t src __unused, vaddr_t dst_addr __unused,
+    vsize_t len __unused, vaddr_t src_addr __unused)
+{
+	/* Optional in pmap(9): the child faults its mappings in. */
+}
+
+const struct pmap_statistics *
+pmap_stats(pmap_t pm)
+{
+	return &pm->pm_stats;
+}
+
+void *
+pmap_hostaddr(pmap_t pm, vaddr_t va)
+{
+	KASSERT(va >= pm->pm_minva && va < pm->pm_maxva);
+	return hostaddr(pm, va);
+}
+
+void
+host_mmu_get_stats(struct host_mmu_stats *st)
+{
+	st->live = atomic_load(&mmu_live);
+	st->peak = atomic_load(&mmu_peak);
+	st->budget = mmu_budget;
+	st->max_map_count = mmu_max_map_count;
+	st->nmap = atomic_load(&mmu_nmap);
+	st->nprotect = atomic_load(&mmu_nprotect);
+	st->nunmap = atomic_load(&mmu_nunmap);
+	st->nevict = atomic_load(&mmu_nevict);
+	st->nfixup = atomic_load(&mmu_nfixup);
+	st->mmap_ns = atomic_load(&mmu_ns);
+}
+
+long
+host_mmu_count_vmas(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+
+	if (f == NULL)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return n;
+}

@@ -1,0 +1,226 @@
+/*
+ * host/sleepq.c: sleep queues for tsleep/msleep/wakeup.
+ *
+ * Wait channels hash into SLEEPQ_HASH buckets, each a host mutex and a
+ * list of sleeping threads.  Each thread waits on its own condition
+ * variable, so a wakeup wakes exactly the sleepers on its channel.
+ * A sleeper queues itself under the bucket lock before it lets its
+ * interlock go; a waker takes the same bucket lock: no lost wakeups.
+ *
+ * Lock order: bucket lock > interlock's internals > lwp_lock > run queue.
+ */
+#include <time.h>
+
+#include "clock.h"
+#include "hook.h"
+#include "kassert.h"
+#include "lwp.h"
+#include "sleepq.h"
+#include "thread.h"
+
+#define SLEEPQ_HASH	128
+
+struct sleepq_bucket {
+	pthread_mutex_t		sb_lock;
+	struct host_thread	*sb_head;	/* [sb_lock] */
+} __attribute__((aligned(64)));
+
+static struct sleepq_bucket sleepq_table[SLEEPQ_HASH] = {
+	[0 ... SLEEPQ_HASH - 1] = { PTHREAD_MUTEX_INITIALIZER, NULL },
+};
+
+static inline struct sleepq_bucket *
+sleepq_bucket(const void *ident)
+{
+	uintptr_t h = (uintptr_t)ident;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ull;
+	return &sleepq_table[(h >> 40) % SLEEPQ_HASH];
+}
+
+static void
+sleepq_unlink(struct sleepq_bucket *sb, struct host_thread *ht)
+{
+	struct host_thread **pp;
+
+	for (pp = &sb->sb_head; *pp != NULL; pp = &(*pp)->ht_sqnext) {
+		if (*pp == ht) {
+			*pp = ht->ht_sqnext;
+			ht->ht_sqnext = NULL;
+			return;
+		}
+	}
+}
+
+/*
+ * sleep_common: sleep on ident; release the interlock (a kmutex or a
+ * krwlock, or none) once queued, and take it back after unless
+ * PNORELOCK.  real_ns == 0: no timeout.
+ * => returns 0 when woken, EWOULDBLOCK on timeout
+ */
+static int
+sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
+    const char *wmesg, uint64_t real_ns, const char *file, int line)
+{
+	struct host_thread *ht = host_thread_self();
+	struct sleepq_bucket *sb = sleepq_bucket(ident);
+	struct timespec ts;
+	krw_t rwop = RW_READER;
+	int error = 0;
+
+	KASSERT(ident != NULL);
+	if (real_ns != 0) {
+		uint64_t deadline;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		deadline = (uint64_t)ts.tv_sec * 1000000000ull +
+		    (uint64_t)ts.tv_nsec + real_ns;
+		ts.tv_sec = (time_t)(deadline / 1000000000ull);
+		ts.tv_nsec = (long)(deadline % 1000000000ull);
+	}
+	if (rw != NULL)
+		rwop = rw_lock_op(rw);
+	host_hook(HE_SLEEP, ident, (uintptr_t)pri, file, line);
+
+	pthread_mutex_lock(&sb->sb_lock);
+	__atomic_store_n(&ht->ht_wchan, ident, __ATOMIC_RELAXED);
+	__atomic_store_n(&ht->ht_wmesg, wmesg, __ATOMIC_RELAXED);
+	ht->ht_woken = 0;
+	ht->ht_sqnext = sb->sb_head;
+	sb->sb_head = ht;
+	if (mtx != NULL)
+		_mutex_exit(mtx, file, line);
+	if (rw != NULL)
+		_rw_exit(rw, file, line);
+	KASSERTMSG(ht->ht_nspin == 0, "sleeping on %s with a spin mutex held "
+	    "at %s:%d", wmesg, file, line);
+	lwp_block(ident, wmesg, &sleep_syncobj);
+	while (!ht->ht_woken) {
+		if (real_ns == 0) {
+			pthread_cond_wait(&ht->ht_sleepcv, &sb->sb_lock);
+		} else if (pthread_cond_timedwait(&ht->ht_sleepcv, &sb->sb_lock,
+		    &ts) != 0 && !ht->ht_woken) {
+			sleepq_unlink(sb, ht);
+			error = EWOULDBLOCK;
+			break;
+		}
+	}
+	__atomic_store_n(&ht->ht_wchan, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&ht->ht_wmesg, NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&sb->sb_lock);
+
+	lwp_unblock();
+	host_hook(HE_SLEEP_DONE, ident, (uintptr_t)error, file, line);
+	if ((pri & PNORELOCK) == 0) {
+		if (mtx != NULL)
+			_mutex_enter(mtx, file, line);
+		if (rw != NULL)
+			(void)_rw_enter(rw, rwop, file, line);
+	}
+	return error;
+}
+
+int
+_tsleep(const void *ident, int pri, const char *wmesg, int timo,
+    const char *file, int line)
+{
+	KASSERT(timo >= 0);
+	return sleep_common(ident, NULL, NULL, pri, wmesg,
+	    host_ticks_to_real_ns((uint64_t)timo), file, line);
+}
+
+int
+_msleep(const void *ident, kmutex_t *mtx, int pri, const char *wmesg,
+    int timo, const char *file, int line)
+{
+	KASSERT(timo >= 0);
+	return sleep_common(ident, mtx, NULL, pri, wmesg,
+	    host_ticks_to_real_ns((uint64_t)timo), file, line);
+}
+
+/* OpenBSD: a finite timeout sleeps at least a little. */
+static uint64_t
+nsec_to_real(uint64_t nsecs)
+{
+	uint64_t ns;
+
+	if (nsecs == INFSLP)
+		return 0;
+	ns = host_sim_to_real_ns(nsecs);
+	return ns == 0 ? 1 : ns;
+}
+
+int
+_msleep_nsec(const void *ident, kmutex_t *mtx, int pri, const char *wmesg,
+    uint64_t nsecs, const char *file, int line)
+{
+	return sleep_common(ident, mtx, NULL, pri, wmesg, nsec_to_real(nsecs),
+	    file, line);
+}
+
+int
+_rwsleep_nsec(const void *ident, krwlock_t *rw, int pri, const char *wmesg,
+    uint64_t nsecs, const char *file, int line)
+{
+	KASSERT(rw != NULL);
+	return sleep_common(ident, NULL, rw, pri, wmesg, nsec_to_real(nsecs),
+	    file, line);
+}
+
+static int
+wakeup_common(const void *ident, bool one)
+{
+	struct sleepq_bucket *sb = sleepq_bucket(ident);
+	struct host_thread **pp, *ht;
+	int n = 0;
+
+	pthread_mutex_lock(&sb->sb_lock);
+	pp = &sb->sb_head;
+	while ((ht = *pp) != NULL) {
+		if (ht->ht_wchan != ident) {
+			pp = &ht->ht_sqnext;
+			continue;
+		}
+		*pp = ht->ht_sqnext;
+		ht->ht_sqnext = NULL;
+		ht->ht_woken = 1;
+		pthread_cond_signal(&ht->ht_sleepcv);
+		n++;
+		if (one)
+			break;
+	}
+	pthread_mutex_unlock(&sb->sb_lock);
+	return n;
+}
+
+void
+_wakeup(const void *ident, const char *file, int line)
+{
+	int n = wakeup_common(ident, false);
+
+	host_hook(HE_WAKEUP, ident, (uintptr_t)n, file, line);
+}
+
+void
+_wakeup_one(const void *ident, const char *file, int line)
+{
+	int n = wakeup_common(ident, true);
+
+	host_hook(HE_WAKEUP, ident, (uintptr_t)n, file, line);
+}
+
+int
+sleepq_nsleepers(const void *ident)
+{
+	struct sleepq_bucket *sb = sleepq_bucket(ident);
+	struct host_thread *ht;
+	int n = 0;
+
+	pthread_mutex_lock(&sb->sb_lock);
+	for (ht = sb->sb_head; ht != NULL; ht = ht->ht_sqnext)
+		if (ht->ht_wchan == ident)
+			n++;
+	pthread_mutex_unlock(&sb->sb_lock);
+	return n;
+}
