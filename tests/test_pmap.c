@@ -1,0 +1,458 @@
+/*
+ * tests/test_pmap.c: the pmap, the trap and ref/mod emulation, on real
+ * host mappings of the RAM memfd.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "host/arena.h"
+#include "host/pmap.h"
+#include "host/thread.h"
+#include "host/trap.h"
+
+#define RAM	(16ull << 20)
+
+static void
+boot(long budget)
+{
+	struct host_mmu_config cfg = {
+		.user_va_size = 64ull << 20,
+		.kernel_va_size = 64ull << 20,
+		.map_budget = budget,
+	};
+
+	(void)host_thread_self();
+	cr_assert_eq(host_arena_init(RAM), 0, "%s", host_arena_error());
+	cr_assert_eq(host_mmu_init(&cfg), 0, "%s", host_mmu_error());
+}
+
+static void
+setup(void)
+{
+	boot(0);
+}
+
+static void
+teardown(void)
+{
+	host_set_fault_hook(NULL);
+	host_mmu_fini();
+	host_arena_fini();
+}
+
+TestSuite(pmap, .init = setup, .fini = teardown);
+/* tests that boot the MMU themselves */
+TestSuite(pmap_boot, .fini = teardown);
+
+static volatile uint64_t *
+uaddr(pmap_t pm, vaddr_t va)
+{
+	return (volatile uint64_t *)pmap_hostaddr(pm, va);
+}
+
+static uint64_t *
+dmap(paddr_t pa)
+{
+	return (uint64_t *)host_arena_direct(pa);
+}
+
+Test(pmap, enter_maps_the_arena_page)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(7), got;
+
+	cr_assert_eq(pmap_enter(pm, 0x10000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE), 0);
+	*uaddr(pm, 0x10008) = 0xfeedfaceull;
+	cr_assert_eq(dmap(pa)[1], 0xfeedfaceull, "store reached the frame");
+	dmap(pa)[2] = 42;
+	cr_assert_eq(uaddr(pm, 0x10000)[2], 42, "direct-map store visible");
+	cr_assert(pmap_extract(pm, 0x10010, &got));
+	cr_assert_eq(got, pa + 0x10);
+	cr_assert_not(pmap_extract(pm, 0x20000, NULL));
+	cr_assert_eq(pmap_resident_count(pm), 1);
+	pmap_remove(pm, 0x10000, 0x11000);
+	cr_assert_not(pmap_extract(pm, 0x10000, NULL));
+	cr_assert_eq(pmap_resident_count(pm), 0);
+	pmap_destroy(pm);
+}
+
+Test(pmap, one_page_two_addresses_two_pmaps)
+{
+	pmap_t a = pmap_create(), b = pmap_create();
+	paddr_t pa = ptoa(3);
+	vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+
+	cr_assert_eq(pmap_enter(a, 0x1000, pa, rw, VM_PROT_WRITE), 0);
+	cr_assert_eq(pmap_enter(a, 0x5000, pa, rw, VM_PROT_WRITE), 0);
+	cr_assert_eq(pmap_enter(b, 0x9000, pa, rw, VM_PROT_WRITE), 0);
+	*uaddr(a, 0x1000) = 1234;
+	cr_assert_eq(*uaddr(a, 0x5000), 1234);
+	cr_assert_eq(*uaddr(b, 0x9000), 1234);
+	*uaddr(b, 0x9000) = 99;
+	cr_assert_eq(*uaddr(a, 0x1000), 99);
+	/* removing every mapping of the page */
+	pmap_page_protect(PHYS_TO_VM_PAGE(pa), VM_PROT_NONE);
+	cr_assert_not(pmap_extract(a, 0x1000, NULL));
+	cr_assert_not(pmap_extract(a, 0x5000, NULL));
+	cr_assert_not(pmap_extract(b, 0x9000, NULL));
+	cr_assert_eq(pmap_resident_count(a) + pmap_resident_count(b), 0);
+	pmap_destroy(a);
+	pmap_destroy(b);
+}
+
+/* A fault hook that records what it saw and maps the next free frame. */
+static struct {
+	atomic_int	n;
+	pmap_t		pm;
+	vaddr_t		va;
+	vm_prot_t	access;
+	atomic_uint	nextpage;
+	int		refuse;		/* errno to return instead */
+} fh;
+
+static int
+record_and_map(pmap_t pm, vaddr_t va, vm_prot_t access)
+{
+	atomic_fetch_add(&fh.n, 1);
+	fh.pm = pm;
+	fh.va = va;
+	fh.access = access;
+	if (fh.refuse != 0)
+		return fh.refuse;
+	return pmap_enter(pm, va, ptoa(atomic_fetch_add(&fh.nextpage, 1)),
+	    VM_PROT_READ | VM_PROT_WRITE, access);
+}
+
+Test(pmap, trap_delivers_va_and_access_type)
+{
+	pmap_t pm = pmap_create();
+	uint64_t v;
+
+	atomic_store(&fh.nextpage, 100);
+	host_set_fault_hook(record_and_map);
+	v = *uaddr(pm, 0x3000 + 16);
+	cr_assert_eq(v, 0, "a fresh frame reads zero");
+	cr_assert_eq(atomic_load(&fh.n), 1);
+	cr_assert_eq(fh.pm, pm);
+	cr_assert_eq(fh.va, 0x3000, "page-aligned fault va");
+	cr_assert_eq(fh.access, VM_PROT_READ);
+	*uaddr(pm, 0x7000 + 8) = 5;
+	cr_assert_eq(atomic_load(&fh.n), 2);
+	cr_assert_eq(fh.va, 0x7000);
+	cr_assert_eq(fh.access, VM_PROT_WRITE);
+	/* already mapped read-write and accessed: no more faults */
+	*uaddr(pm, 0x3000) = 1;
+	cr_assert_eq(atomic_load(&fh.n), 2);
+	pmap_destroy(pm);
+}
+
+struct touch_arg {
+	pmap_t		pm;
+	vaddr_t		va;
+	bool		write;
+	bool		done;
+};
+
+static void
+touch_fn(void *arg)
+{
+	struct touch_arg *ta = arg;
+
+	if (ta->write)
+		*uaddr(ta->pm, ta->va) = 7;
+	else
+		(void)*uaddr(ta->pm, ta->va);
+	ta->done = true;
+}
+
+Test(pmap, refused_fault_is_a_simulated_sigsegv)
+{
+	pmap_t pm = pmap_create();
+	struct touch_arg ta = { pm, 0x4000 + 24, true, false };
+	struct host_user_fault uf;
+	struct host_trap_stats before, after;
+
+	fh.refuse = EACCES;
+	host_set_fault_hook(record_and_map);
+	host_trap_get_stats(&before);
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), EFAULT);
+	cr_assert_not(ta.done, "the access did not complete");
+	cr_assert_eq(uf.uf_pmap, pm);
+	cr_assert_eq(uf.uf_va, 0x4000);
+	cr_assert_eq(uf.uf_addr, 0x4000 + 24);
+	cr_assert_eq(uf.uf_access, VM_PROT_WRITE);
+	cr_assert_eq(uf.uf_error, EACCES);
+	host_trap_get_stats(&after);
+	cr_assert_eq(after.nsegv, before.nsegv + 1);
+	/* and the thread goes on working normally */
+	fh.refuse = 0;
+	ta.done = false;
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), 0);
+	cr_assert(ta.done);
+	pmap_destroy(pm);
+}
+
+Test(pmap, referenced_and_modified_follow_real_accesses)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(11);
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	uint64_t v;
+
+	/* entered without an access type: untouched so far */
+	cr_assert_eq(pmap_enter(pm, 0x2000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    0), 0);
+	cr_assert_not(pmap_is_referenced(pg));
+	cr_assert_not(pmap_is_modified(pg));
+	v = *uaddr(pm, 0x2000);
+	(void)v;
+	cr_assert(pmap_is_referenced(pg), "a load sets referenced");
+	cr_assert_not(pmap_is_modified(pg), "a load does not set modified");
+	*uaddr(pm, 0x2000) = 3;
+	cr_assert(pmap_is_modified(pg), "a store sets modified");
+
+	cr_assert(pmap_clear_reference(pg));
+	cr_assert_not(pmap_is_referenced(pg));
+	cr_assert_not(pmap_clear_reference(pg), "already clear");
+	v = *uaddr(pm, 0x2000);
+	cr_assert_eq(v, 3);
+	cr_assert(pmap_is_referenced(pg), "the next load sets it again");
+
+	cr_assert(pmap_clear_modify(pg));
+	cr_assert_not(pmap_is_modified(pg));
+	v = *uaddr(pm, 0x2000);
+	cr_assert_not(pmap_is_modified(pg), "loads leave it clean");
+	*uaddr(pm, 0x2000) = 4;
+	cr_assert(pmap_is_modified(pg), "the next store dirties it");
+	cr_assert_eq(*(uint64_t *)host_arena_direct(pa), 4);
+	pmap_destroy(pm);
+}
+
+Test(pmap, emulation_faults_do_not_reach_the_vm)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(12);
+	struct host_trap_stats before, after;
+
+	host_set_fault_hook(record_and_map);
+	cr_assert_eq(pmap_enter(pm, 0x2000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    0), 0);
+	host_trap_get_stats(&before);
+	(void)*uaddr(pm, 0x2000);
+	*uaddr(pm, 0x2000) = 1;
+	host_trap_get_stats(&after);
+	cr_assert_eq(after.nfixups - before.nfixups, 2, "ref then mod");
+	cr_assert_eq(after.nfaults, before.nfaults);
+	cr_assert_eq(atomic_load(&fh.n), 0);
+	pmap_destroy(pm);
+}
+
+Test(pmap, protect_and_page_protect_revoke_write)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(20);
+	struct touch_arg ta = { pm, 0x6000, true, false };
+	struct host_user_fault uf;
+
+	fh.refuse = EACCES;
+	host_set_fault_hook(record_and_map);
+	cr_assert_eq(pmap_enter(pm, 0x6000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE), 0);
+	*uaddr(pm, 0x6000) = 1;
+	pmap_protect(pm, 0x6000, 0x7000, VM_PROT_READ);
+	cr_assert_eq(*uaddr(pm, 0x6000), 1, "still readable");
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), EFAULT);
+	cr_assert_eq(uf.uf_access, VM_PROT_WRITE);
+	cr_assert_eq(fh.va, 0x6000, "the write went to the VM");
+
+	/* page_protect(READ) on a second, writable mapping */
+	cr_assert_eq(pmap_enter(pm, 0x8000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE), 0);
+	*uaddr(pm, 0x8000) = 2;
+	pmap_page_protect(PHYS_TO_VM_PAGE(pa), VM_PROT_READ);
+	ta.va = 0x8000;
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), EFAULT);
+	cr_assert_eq(*uaddr(pm, 0x8000), 2);
+	pmap_destroy(pm);
+}
+
+Test(pmap, wired_mappings_never_trap)
+{
+	pmap_t pm = pmap_create();
+	struct host_trap_stats before, after;
+	vaddr_t va;
+
+	for (va = 0x10000; va < 0x20000; va += PAGE_SIZE)
+		cr_assert_eq(pmap_enter(pm, va, ptoa(atop(va)), VM_PROT_READ |
+		    VM_PROT_WRITE, PMAP_WIRED), 0);
+	cr_assert_eq(pmap_wired_count(pm), 16);
+	host_trap_get_stats(&before);
+	for (va = 0x10000; va < 0x20000; va += PAGE_SIZE)
+		*uaddr(pm, va) = va;
+	host_trap_get_stats(&after);
+	cr_assert_eq(after.ntraps, before.ntraps, "no trap on wired pages");
+	cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(atop(0x10000)))));
+	pmap_unwire(pm, 0x10000);
+	cr_assert_eq(pmap_wired_count(pm), 15);
+	pmap_remove(pm, 0x10000, 0x20000);
+	cr_assert_eq(pmap_wired_count(pm), 0);
+	pmap_destroy(pm);
+}
+
+Test(pmap, kenter_is_a_direct_kernel_mapping)
+{
+	vaddr_t kva = VM_MIN_KERNEL_ADDRESS + 5 * PAGE_SIZE;
+	paddr_t pa = ptoa(30);
+	paddr_t got;
+
+	pmap_kenter_pa(kva, pa, VM_PROT_READ | VM_PROT_WRITE, 0);
+	*(volatile uint64_t *)kva = 0xabcdef;
+	cr_assert_eq(*(uint64_t *)host_arena_direct(pa), 0xabcdef,
+	    "kernel va is a host address");
+	cr_assert(pmap_extract(pmap_kernel(), kva, &got));
+	cr_assert_eq(got, pa);
+	cr_assert_null(PHYS_TO_VM_PAGE(pa)->mdpage.pvh_list, "unmanaged");
+	pmap_kremove(kva, PAGE_SIZE);
+	cr_assert_not(pmap_extract(pmap_kernel(), kva, NULL));
+}
+
+Test(pmap, remove_range_and_destroy_clean_up_pv_lists)
+{
+	pmap_t pm = pmap_create();
+	vaddr_t va;
+	int i;
+
+	for (i = 0; i < 64; i++)
+		cr_assert_eq(pmap_enter(pm, 0x100000 + ptoa(i), ptoa(40 + i),
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_WRITE), 0);
+	for (i = 0; i < 64; i++)
+		*uaddr(pm, 0x100000 + ptoa(i)) = (uint64_t)i;
+	pmap_remove(pm, 0x100000 + ptoa(8), 0x100000 + ptoa(24));
+	cr_assert_eq(pmap_resident_count(pm), 48);
+	for (i = 8; i < 24; i++)
+		cr_assert_null(PHYS_TO_VM_PAGE(ptoa(40 + i))->mdpage.pvh_list);
+	for (va = 0x100000; va < 0x100000 + ptoa(8); va += PAGE_SIZE)
+		cr_assert_eq(*uaddr(pm, va), atop(va - 0x100000));
+	pmap_destroy(pm);
+	for (i = 0; i < 64; i++)
+		cr_assert_null(PHYS_TO_VM_PAGE(ptoa(40 + i))->mdpage.pvh_list);
+}
+
+Test(pmap_boot, live_mappings_stay_within_the_budget)
+{
+	struct host_mmu_stats st;
+	pmap_t pm;
+	int i, npages = 2000;
+	long vmas;
+
+	boot(300);
+	pm = pmap_create();
+	for (i = 0; i < npages; i++) {
+		/* every other page: no two mappings merge in the host */
+		cr_assert_eq(pmap_enter(pm, ptoa(2 * i), ptoa(i % 3000),
+		    VM_PROT_READ | VM_PROT_WRITE, 0), 0);
+		*uaddr(pm, ptoa(2 * i)) = (uint64_t)i;
+	}
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.budget, 300);
+	cr_assert_leq(st.live, 300);
+	cr_assert_leq(st.peak, 301);
+	cr_assert_gt(st.nevict, (uint64_t)npages - 400);
+	vmas = host_mmu_count_vmas();
+	cr_assert_lt(vmas, 2 * 300 + 400, "host VMAs bounded: %ld", vmas);
+	/* evicted pages refault through the pmap and keep their data */
+	for (i = 0; i < npages; i++)
+		cr_assert_eq(*uaddr(pm, ptoa(2 * i)), (uint64_t)i);
+	pmap_destroy(pm);
+}
+
+Test(pmap, collect_drops_host_mappings_keeps_data)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats a, b;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		cr_assert_eq(pmap_enter(pm, ptoa(2 * i), ptoa(100 + i),
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_WRITE), 0);
+		*uaddr(pm, ptoa(2 * i)) = (uint64_t)i + 1;
+	}
+	host_mmu_get_stats(&a);
+	pmap_collect(pm);
+	host_mmu_get_stats(&b);
+	cr_assert_eq(a.live - b.live, 32);
+	cr_assert_eq(pmap_resident_count(pm), 32, "logical mappings stay");
+	for (i = 0; i < 32; i++)
+		cr_assert_eq(*uaddr(pm, ptoa(2 * i)), (uint64_t)i + 1);
+	pmap_destroy(pm);
+}
+
+Test(pmap_boot, budget_too_large_for_max_map_count)
+{
+	struct host_mmu_config cfg = {
+		.user_va_size = 64ull << 20,
+		.kernel_va_size = 64ull << 20,
+		.map_budget = 1L << 30,
+	};
+
+	(void)host_thread_self();
+	cr_assert_eq(host_arena_init(RAM), 0);
+	cr_assert_eq(host_mmu_init(&cfg), EMLINK);
+	cr_assert_not_null(strstr(host_mmu_error(), "max_map_count"));
+	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 4097, 1 << 20,
+	    0 }), EINVAL);
+}
+
+struct fault_worker {
+	pmap_t		pm;
+	int		id;
+	int		npages;
+	int		bad;
+};
+
+static void *
+fault_worker(void *arg)
+{
+	struct fault_worker *w = arg;
+	vaddr_t base = ptoa(1000 * w->id);
+	int i, round;
+
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < w->npages; i++) {
+			volatile uint64_t *p = uaddr(w->pm, base + ptoa(i));
+
+			if (round > 0 && *p != (uint64_t)(w->id << 16 | i))
+				w->bad++;
+			*p = (uint64_t)(w->id << 16 | i);
+		}
+	return NULL;
+}
+
+Test(pmap, concurrent_faults_on_one_pmap)
+{
+	pmap_t pm = pmap_create();
+	struct fault_worker w[4];
+	pthread_t t[4];
+	int i, j;
+
+	atomic_store(&fh.nextpage, 64);
+	host_set_fault_hook(record_and_map);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct fault_worker){ pm, i, 200, 0 };
+		cr_assert_eq(host_thread_create(&t[i], "faulter", fault_worker,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(w[i].bad, 0);
+	cr_assert_eq(atomic_load(&fh.n), 800, "one VM fault per page");
+	cr_assert_eq(pmap_resident_count(pm), 800);
+	/* every frame handed out was stored to */
+	for (j = 64; j < 64 + 800; j++)
+		cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(j))),
+		    "frame %d modified", j);
+	pmap_destroy(pm);
+}
