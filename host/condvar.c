@@ -41,6 +41,8 @@ cv_destroy(kcondvar_t *cv)
  * cv_wait_common: the interlock is handed to the pthread wait; our own
  * owner and held-lock records are dropped before and restored after.
  * => mtx held by the caller, adaptive (a spin interlock is allowed too)
+ * => no other spin mutex held: the waiter sleeps
+ * => may sleep
  */
 static int
 cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
@@ -53,6 +55,9 @@ cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
 	if (__predict_false(!mutex_owned(mtx)))
 		panic("cv_wait: %s: interlock %s not held at %s:%d",
 		    cv->cv_wmesg, mtx->mtx_lo.lo_name, file, line);
+	KASSERTMSG(host_curthread->ht_nspin == (mtx->mtx_ipl > IPL_NONE),
+	    "cv_wait: %s: would sleep holding a spin mutex at %s:%d",
+	    cv->cv_wmesg, file, line);
 	host_hook(HE_CV_WAIT, cv, ticks, file, line);
 	if (ticks != 0) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,7 +71,7 @@ cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
 	__atomic_store_n(&mtx->mtx_owner, NULL, __ATOMIC_RELAXED);
 	if (mtx->mtx_ipl > IPL_NONE) {
 		host_curthread->ht_nspin--;
-		splx(mtx->mtx_oldspl);
+		splx(mtx->mtx_oldspl);	/* the only spin mutex held */
 	}
 	lwp_block(cv, cv->cv_wmesg, &cv_syncobj);
 	if (ticks == 0)

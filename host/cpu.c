@@ -75,6 +75,8 @@ cpu_handoff(struct cpu_info *ci, struct lwp *l)
 		ci->ci_idle_ns += now - ci->ci_idle_since;
 	ci->ci_idle_since = 0;
 	ci->ci_curlwp = l;
+	/* A fresh quantum: a request meant for the previous LWP is void. */
+	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
 	ci->ci_nswitch++;
 	l->l_handoff = ci;
 	pthread_cond_signal(&l->l_ht->ht_cpucv);

@@ -1,5 +1,13 @@
 /*
  * host/lwp.c: processes, LWPs, blocking and preemption.
+ *
+ * An LWP runs only while it holds a simulated CPU (host/cpu.c).  It gives
+ * the CPU up in lwp_block() and queues for one in lwp_unblock(); between
+ * the two its thread runs host code only (a pthread wait on the sleep
+ * queue, the lock or the condvar).  lwp_unblock() of a swapped-out LWP
+ * calls the VM's swapper kick while it holds no CPU; the kick may take an
+ * adaptive mutex and find it contended, so a block nested inside the
+ * blocked stretch is a no-op (lwp_blockdepth): there is no CPU to give.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +34,12 @@ struct proc proc0;
 static int nextpid = 1;			/* [p] */
 static int nextlid = 1;			/* [p] */
 static _Atomic(void (*)(void)) kick_scheduler;
+
+/*
+ * [o] > 0 from lwp_block() to the end of the matching lwp_unblock(): the
+ * thread's LWP holds no CPU, and nested blocks only count.
+ */
+static __thread int lwp_blockdepth;
 
 void
 host_lwp_init(void)
@@ -126,6 +140,8 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 
 	if (l == NULL)
 		return;
+	if (lwp_blockdepth++ > 0)
+		return;		/* already off the CPU (the swapper kick) */
 	ci = ht->ht_cpu;
 	KASSERTMSG(ci != NULL, "lwp_block: LWP %s is not on a CPU", l->l_name);
 	KASSERTMSG(ht->ht_nspin == 0, "lwp_block: %s blocks on %s holding a "
@@ -153,6 +169,12 @@ lwp_unblock(void)
 
 	if (l == NULL)
 		return;
+	KASSERTMSG(lwp_blockdepth > 0, "lwp_unblock: %s is not blocked",
+	    l->l_name);
+	if (lwp_blockdepth > 1) {
+		lwp_blockdepth--;	/* a nested block ends */
+		return;
+	}
 	KASSERT(ht->ht_cpu == NULL);
 	lwp_lock(l);
 	l->l_stat = LSRUN;
@@ -165,8 +187,9 @@ lwp_unblock(void)
 		kick = atomic_load(&kick_scheduler);
 	lwp_unlock(l);
 	if (kick != NULL)
-		kick();
+		kick();		/* may block: nested, see lwp_blockdepth */
 	lwp_wait_cpu(l);
+	lwp_blockdepth = 0;
 }
 
 void
@@ -180,9 +203,16 @@ preempt(void)
 		return;
 	if (__atomic_load_n(&ci->ci_want_resched, __ATOMIC_RELAXED) == 0)
 		return;
+	/*
+	 * A spin mutex holder must not wait for a CPU (the CPU holders would
+	 * spin on it for ever); like NetBSD with kpreempt disabled, keep the
+	 * request for the next preemption point.  Adaptive locks may be held
+	 * (the trap path preempts a fault taken with one held): their
+	 * waiters give their CPUs up.
+	 */
+	if (ht->ht_nspin > 0)
+		return;
 	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
-	KASSERTMSG(ht->ht_nheld == 0, "preempt: %s holds %d locks",
-	    l->l_name, ht->ht_nheld);
 	if (sched_nrunnable() == 0)
 		return;
 	lwp_lock(l);
@@ -215,7 +245,10 @@ lwp_trampoline(void *arg)
 	struct host_thread *ht = host_curthread;
 
 	ht->ht_lwp = l;
+	lwp_lock(l);
 	l->l_ht = ht;
+	lwp_unlock(l);
+	lwp_blockdepth = 1;	/* born off the CPU */
 	lwp_unblock();		/* LSIDL -> LSRUN -> LSONPROC */
 	l->l_func(l->l_arg);
 
@@ -225,11 +258,14 @@ lwp_trampoline(void *arg)
 	l->l_stat = LSZOMB;
 	l->l_flag |= LW_WEXIT;
 	l->l_pflag &= ~LP_RUNNING;
+	l->l_ht = NULL;		/* ht is freed below: no hand-off can reach it */
 	lwp_unlock(l);
 	if (ht->ht_cpu != NULL) {
 		struct cpu_info *ci = ht->ht_cpu;
 
 		ht->ht_cpu = NULL;
+		host_hook(HE_CPU_RELEASE, ci, (uintptr_t)ci->ci_index,
+		    __FILE__, __LINE__);
 		cpu_release(ci);
 	}
 	ht->ht_lwp = NULL;
@@ -276,6 +312,8 @@ lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
 		mutex_enter(&p->p_lock);
 		p->p_nlwps--;
 		mutex_exit(&p->p_lock);
+		mutex_destroy(&l->l_lock);
+		mutex_destroy(&l->l_swaplock);
 		free(l);
 		return error;
 	}

@@ -6,6 +6,14 @@
  * still contended after a short spin blocks with lwp_block(), giving the
  * CPU away; a spin mutex never gives its CPU up (its holders never
  * sleep, so they come back quickly).
+ *
+ * Spin mutexes and the spl: each spin mutex records the level its holder
+ * ran at before taking it, and letting it go restores that level, as in
+ * OpenBSD.  Spin mutexes may be released out of order; then the level
+ * must not drop while a spin mutex taken later is still held, so the
+ * released mutex hands its saved level to the nearest later one, and the
+ * spl drops only when that one goes (NetBSD's rule: the spl comes down
+ * with the last spin mutex taken above it).
  */
 #include "hook.h"
 #include "kassert.h"
@@ -15,6 +23,9 @@
 #include "thread.h"
 
 #define MUTEX_SPINS	64
+
+/* local prototypes */
+static int mutex_spin_restore_level(kmutex_t *, struct host_thread *);
 
 static inline bool
 mutex_is_spin(const kmutex_t *mtx)
@@ -116,21 +127,57 @@ _mutex_tryenter(kmutex_t *mtx, const char *file, int line)
 	return 1;
 }
 
+/*
+ * mutex_spin_restore_level: the spin mutex mtx is about to be released;
+ * return the spl to restore, or -1 to leave the spl alone because a spin
+ * mutex taken after mtx is still held (mtx is released out of order): that
+ * one inherits mtx's saved level.
+ * => mtx held by ht and still on its held stack; ht_nspin not yet dropped
+ */
+static int
+mutex_spin_restore_level(kmutex_t *mtx, struct host_thread *ht)
+{
+	const struct lock_object *lo;
+	kmutex_t *m, *later = NULL;
+	int i;
+
+	if (ht->ht_nspin > 1) {
+		for (i = ht->ht_nheld - 1; i >= 0; i--) {
+			lo = ht->ht_held[i].hl_lock;
+			if (lo == &mtx->mtx_lo)
+				break;
+			if (lo->lo_kind != LK_MUTEX)
+				continue;
+			m = (kmutex_t *)((char *)lo - offsetof(kmutex_t, mtx_lo));
+			if (mutex_is_spin(m))
+				later = m;	/* ends as the nearest one */
+		}
+		if (later != NULL) {
+			later->mtx_oldspl = mtx->mtx_oldspl;
+			return -1;
+		}
+	}
+	return mtx->mtx_oldspl;
+}
+
 void
 _mutex_exit(kmutex_t *mtx, const char *file, int line)
 {
 	struct host_thread *ht = host_thread_self();
-	int s = mtx->mtx_oldspl;
+	int s = -1;
 
 	if (__predict_false(owner_load(mtx) != ht))
 		panic("mutex_exit: %s not held by %s at %s:%d",
 		    mtx->mtx_lo.lo_name, ht->ht_name, file, line);
+	if (mutex_is_spin(mtx))
+		s = mutex_spin_restore_level(mtx, ht);	/* before the release */
 	witness_released(&mtx->mtx_lo, file, line);
 	__atomic_store_n(&mtx->mtx_owner, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&mtx->mtx_lock);
 	if (mutex_is_spin(mtx)) {
 		ht->ht_nspin--;
-		splx(s);
+		if (s >= 0)
+			splx(s);
 	}
 	host_hook(HE_UNLOCK, mtx, 0, file, line);
 }

@@ -329,7 +329,9 @@ pool_init(struct pool *pp, size_t size, unsigned int align, unsigned int ioff,
 	LIST_INIT(&pp->pr_partpages);
 	LIST_INIT(&pp->pr_fullpages);
 
-	snprintf(lockname, sizeof(lockname), "pool:%s", wchan);
+	/* the header pools never nest: one witness class for all of them */
+	snprintf(lockname, sizeof(lockname), "pool:%s",
+	    (flags & PR_PHINPAGE) != 0 ? "phpool" : wchan);
 	mutex_init_class(&pp->pr_lock, MUTEX_DEFAULT, ipl, lockname);
 	cv_init(&pp->pr_cv, wchan);
 

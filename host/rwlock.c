@@ -74,16 +74,30 @@ _rw_enter(krwlock_t *rw, int op, const char *file, int line)
 	if (__predict_false(writer_load(rw) == ht))
 		panic("rw_enter: locking against myself: %s at %s:%d",
 		    rw->rw_lo.lo_name, file, line);
+	/* A reader wanting to write waits for itself forever. */
+	if (__predict_false(mode == RW_WRITER &&
+	    witness_held(&rw->rw_lo, LM_SHARED)))
+		panic("rw_enter: %s: write wanted while read-held by %s at "
+		    "%s:%d", rw->rw_lo.lo_name, ht->ht_name, file, line);
 	if (witness_enabled())
 		witness_wantlock(&rw->rw_lo, file, line);
 
 	pthread_mutex_lock(&rw->rw_mtx);
 	if (!rw_can_take(rw, mode)) {
+		/*
+		 * A waiting writer holds new readers off from here on.  The
+		 * hook (chaos may sleep there, a scheduler park) and the
+		 * CPU hand-off run without rw_mtx; the condition is checked
+		 * again under it, so a release in between is not missed.
+		 */
+		if (mode == RW_WRITER)
+			rw->rw_wwait++;
+		pthread_mutex_unlock(&rw->rw_mtx);
 		host_hook(HE_LOCK_WAIT, rw, (uintptr_t)mode, file, line);
 		lwp_block(rw, rw->rw_lo.lo_name, &rw_syncobj);
 		blocked = true;
+		pthread_mutex_lock(&rw->rw_mtx);
 		if (mode == RW_WRITER) {
-			rw->rw_wwait++;
 			while (!rw_can_take(rw, mode))
 				pthread_cond_wait(&rw->rw_wcv, &rw->rw_mtx);
 			rw->rw_wwait--;

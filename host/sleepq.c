@@ -2,12 +2,17 @@
  * host/sleepq.c: sleep queues for tsleep/msleep/wakeup.
  *
  * Wait channels hash into SLEEPQ_HASH buckets, each a host mutex and a
- * list of sleeping threads.  Each thread waits on its own condition
- * variable, so a wakeup wakes exactly the sleepers on its channel.
- * A sleeper queues itself under the bucket lock before it lets its
- * interlock go; a waker takes the same bucket lock: no lost wakeups.
+ * FIFO of sleeping threads (wakeup_one wakes the longest sleeper, as in
+ * BSD).  Each thread waits on its own condition variable, so a wakeup
+ * wakes exactly the sleepers on its channel.  A sleeper queues itself
+ * under the bucket lock before it lets its interlock go, and only then
+ * sleeps, rechecking ht_woken under the bucket lock; a waker sets
+ * ht_woken under the same lock: no lost wakeups.
  *
- * Lock order: bucket lock > interlock's internals > lwp_lock > run queue.
+ * The bucket lock is innermost: nothing is taken under it, and no hook
+ * runs under it (the interlock is released, and the CPU given up, after
+ * the bucket lock is dropped), so chaos delays and a scheduler that parks
+ * a thread in the hook never stall a whole bucket.
  */
 #include <time.h>
 
@@ -23,11 +28,18 @@
 struct sleepq_bucket {
 	pthread_mutex_t		sb_lock;
 	struct host_thread	*sb_head;	/* [sb_lock] */
+	struct host_thread	**sb_tailp;	/* [sb_lock] NULL: &sb_head */
 } __attribute__((aligned(64)));
 
 static struct sleepq_bucket sleepq_table[SLEEPQ_HASH] = {
-	[0 ... SLEEPQ_HASH - 1] = { PTHREAD_MUTEX_INITIALIZER, NULL },
+	[0 ... SLEEPQ_HASH - 1] = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL },
 };
+
+/* local prototypes */
+static inline struct sleepq_bucket *sleepq_bucket(const void *);
+static void sleepq_append(struct sleepq_bucket *, struct host_thread *);
+static void sleepq_remove(struct sleepq_bucket *, struct host_thread **);
+static void sleepq_unlink(struct sleepq_bucket *, struct host_thread *);
 
 static inline struct sleepq_bucket *
 sleepq_bucket(const void *ident)
@@ -39,6 +51,31 @@ sleepq_bucket(const void *ident)
 	return &sleepq_table[(h >> 40) % SLEEPQ_HASH];
 }
 
+/* sleepq_append: queue ht at the tail.  => sb_lock held */
+static void
+sleepq_append(struct sleepq_bucket *sb, struct host_thread *ht)
+{
+	struct host_thread **tailp = sb->sb_tailp != NULL ? sb->sb_tailp :
+	    &sb->sb_head;
+
+	ht->ht_sqnext = NULL;
+	*tailp = ht;
+	sb->sb_tailp = &ht->ht_sqnext;
+}
+
+/* sleepq_remove: unqueue the thread *pp points to.  => sb_lock held */
+static void
+sleepq_remove(struct sleepq_bucket *sb, struct host_thread **pp)
+{
+	struct host_thread *ht = *pp;
+
+	*pp = ht->ht_sqnext;
+	if (ht->ht_sqnext == NULL)
+		sb->sb_tailp = pp;	/* ht was the tail */
+	ht->ht_sqnext = NULL;
+}
+
+/* sleepq_unlink: unqueue ht if it is queued.  => sb_lock held */
 static void
 sleepq_unlink(struct sleepq_bucket *sb, struct host_thread *ht)
 {
@@ -46,8 +83,7 @@ sleepq_unlink(struct sleepq_bucket *sb, struct host_thread *ht)
 
 	for (pp = &sb->sb_head; *pp != NULL; pp = &(*pp)->ht_sqnext) {
 		if (*pp == ht) {
-			*pp = ht->ht_sqnext;
-			ht->ht_sqnext = NULL;
+			sleepq_remove(sb, pp);
 			return;
 		}
 	}
@@ -81,21 +117,26 @@ sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
 	}
 	if (rw != NULL)
 		rwop = rw_lock_op(rw);
+	KASSERTMSG(ht->ht_nspin == (mtx != NULL && mtx->mtx_ipl > IPL_NONE),
+	    "sleeping on %s with a spin mutex held at %s:%d", wmesg, file,
+	    line);
 	host_hook(HE_SLEEP, ident, (uintptr_t)pri, file, line);
 
+	/* Queued first: from here on a wakeup of ident reaches us. */
 	pthread_mutex_lock(&sb->sb_lock);
 	__atomic_store_n(&ht->ht_wchan, ident, __ATOMIC_RELAXED);
 	__atomic_store_n(&ht->ht_wmesg, wmesg, __ATOMIC_RELAXED);
 	ht->ht_woken = 0;
-	ht->ht_sqnext = sb->sb_head;
-	sb->sb_head = ht;
+	sleepq_append(sb, ht);
+	pthread_mutex_unlock(&sb->sb_lock);
+
 	if (mtx != NULL)
 		_mutex_exit(mtx, file, line);
 	if (rw != NULL)
 		_rw_exit(rw, file, line);
-	KASSERTMSG(ht->ht_nspin == 0, "sleeping on %s with a spin mutex held "
-	    "at %s:%d", wmesg, file, line);
 	lwp_block(ident, wmesg, &sleep_syncobj);
+
+	pthread_mutex_lock(&sb->sb_lock);
 	while (!ht->ht_woken) {
 		if (real_ns == 0) {
 			pthread_cond_wait(&ht->ht_sleepcv, &sb->sb_lock);
@@ -182,8 +223,7 @@ wakeup_common(const void *ident, bool one)
 			pp = &ht->ht_sqnext;
 			continue;
 		}
-		*pp = ht->ht_sqnext;
-		ht->ht_sqnext = NULL;
+		sleepq_remove(sb, pp);
 		ht->ht_woken = 1;
 		pthread_cond_signal(&ht->ht_sleepcv);
 		n++;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include "host/cpu.h"
 #include "host/kassert.h"
@@ -883,6 +885,37 @@ Test(pool, many_threads_sleep_at_hard_limit)
 	pool_destroy(&pp);
 }
 
+Test(pool, printall_lists_every_pool, .init = cr_redirect_stderr)
+{
+	struct pool p1, p2;
+	char line[256];
+	bool saw1 = false, saw2 = false;
+	FILE *f;
+	void *a;
+
+	host_thread_self();
+	pool_init(&p1, 64, 0, 0, 0, "t_print_one", NULL, IPL_NONE);
+	pool_init(&p2, 64, 0, 0, PR_NOTOUCH, "t_print_two", NULL, IPL_VM);
+	a = pool_get(&p1, PR_WAITOK);
+	pool_printall();
+	fflush(stderr);
+	f = cr_get_redirected_stderr();
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "t_print_one") != NULL) {
+			saw1 = true;
+			cr_assert_not_null(strstr(line, " 64 "), "%s", line);
+		}
+		if (strstr(line, "t_print_two") != NULL)
+			saw2 = true;
+		if (saw1 && saw2)
+			break;
+	}
+	cr_assert(saw1 && saw2);
+	pool_put(&p1, a);
+	pool_destroy(&p1);
+	pool_destroy(&p2);
+}
+
 /*
  * pool_cache(9)
  */
@@ -1152,6 +1185,9 @@ Test(pool, cache_percpu_hits_without_depot)
 	cr_assert_eq(st.pcs_misses, 4);
 	cr_assert_eq(st.pcs_hits, 4 * 1000 - 4);
 	cr_assert_eq(st.pcs_cached, 4);
+	/* they sit in CPU 0's cache, not the depot: invalidate only marks */
+	pool_cache_invalidate(j.j_cache);
+	cr_assert_eq(atomic_load(&cx.cx_ndtor), 0);
 	pool_cache_destroy(j.j_cache);
 	cr_assert_eq(atomic_load(&cx.cx_ndtor), 4);
 }

@@ -1,0 +1,85 @@
+#!/bin/sh
+# runtests.sh BUILD: run the whole suite that `make test` promises.
+#  1. Criterion unit tests, release build (gcc) and asan build (clang
+#     ASan+UBSan);
+#  2. command-line checks of the machine smoke driver (bad input gets a
+#     one-line message and the documented exit status);
+#  3. the multi-threaded machine smoke under the tsan build: zero
+#     ThreadSanitizer reports.
+# Ends with one line "make test: N passed, N failed"; exits 1 on failure.
+B=${1:-build}
+LOG=${TMPDIR:-/tmp}/uvmstress-test.$$
+pass=0
+fail=0
+trap 'rm -f "$LOG"' EXIT
+
+criterion() {	# flavour
+	echo "== unit tests ($1)"
+	"$B/$1/unit" --jobs 2 >"$LOG" 2>&1
+	rc=$?
+	grep -E '^\[(FAIL|----)\]|Synthesis' "$LOG" | tail -40
+	line=$(grep 'Synthesis' "$LOG" | tail -1)
+	p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+	if [ -z "$p" ]; then
+		echo "unit tests ($1) did not finish (exit $rc):"
+		tail -20 "$LOG"
+		fail=$((fail + 1))
+		return
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail=$((fail + 1)) &&
+		echo "unit tests ($1) exited $rc"
+}
+
+expect_exit() {	# status words... -- command
+	want=$1; shift
+	"$@" >"$LOG" 2>&1
+	rc=$?
+	lines=$(grep -c . "$LOG")
+	if [ "$rc" -eq "$want" ] && { [ "$want" -eq 0 ] || [ "$lines" -eq 1 ]; }; then
+		pass=$((pass + 1))
+		echo "  ok   exit $rc: $*"
+	else
+		fail=$((fail + 1))
+		echo "  FAIL exit $rc (want $want, $lines lines): $*"
+		head -5 "$LOG"
+	fi
+}
+
+criterion release
+criterion asan
+
+echo "== bad input (release smoke driver)"
+S=$B/release/smoke_machine
+expect_exit 1 "$S" --ram 0
+expect_exit 1 "$S" --ram 64M1
+expect_exit 1 "$S" --ram 1000001
+expect_exit 3 "$S" --ram 64T
+expect_exit 1 "$S" --ncpu 0
+expect_exit 1 "$S" --lwps -3
+expect_exit 1 "$S" --timeout 5x
+expect_exit 1 "$S" --bogus
+expect_exit 0 "$S" --help
+
+echo "== machine smoke under ThreadSanitizer"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 exitcode=66" \
+	timeout 300 "$B/tsan/smoke_machine" --ram 64M --ncpu 2 --lwps 8 -t 5 >"$LOG" 2>&1
+rc=$?
+cat "$LOG" | grep -v '^  ok' | tail -40
+line=$(grep '^smoke: ' "$LOG" | tail -1)
+p=$(echo "$line" | sed -n 's/smoke: \([0-9]*\) passed.*/\1/p')
+f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+if grep -q 'WARNING: ThreadSanitizer' "$LOG"; then
+	echo "ThreadSanitizer reported a problem (see above)"
+	fail=$((fail + 1))
+elif [ "$rc" -ne 0 ] || [ -z "$p" ]; then
+	echo "the tsan smoke exited $rc"
+	fail=$((fail + 1))
+fi
+pass=$((pass + ${p:-0}))
+fail=$((fail + ${f:-0}))
+
+echo "make test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
