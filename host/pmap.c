@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -163,6 +164,28 @@ hstate_prot(enum hstate h)
 	}
 }
 
+/*
+ * The MMU's own operations inside a window are raw system calls: they are
+ * the hardware changing a translation, not a program writing memory, and
+ * ThreadSanitizer's mmap interceptor would record them as writes racing
+ * the very accesses that trap on them.  (Windows themselves are made and
+ * destroyed with the libc calls, so TSan forgets a window's history when
+ * its address range is reused.)
+ */
+static void *
+mmu_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long rv = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	return rv == -1 ? MAP_FAILED : (void *)rv;
+}
+
+static int
+mmu_mprotect(void *addr, size_t len, int prot)
+{
+	return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
 static void
 mmu_account(uint64_t t0)
 {
@@ -176,7 +199,7 @@ host_reserve(void *addr, size_t len)
 {
 	uint64_t t0 = host_real_ns();
 
-	if (mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	if (mmu_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
 		panic("pmap: cannot re-reserve %p+%#zx: errno %d", addr, len,
 		    errno);
@@ -205,7 +228,7 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	} else if (cur == HS_UNMAPPED) {
 		t0 = host_real_ns();
-		if (mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED,
+		if (mmu_mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED,
 		    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
 			panic("pmap: mmap of pa %#llx at %p failed: errno %d",
 			    (unsigned long long)(pte & PTE_FRAME), addr, errno);
@@ -224,7 +247,7 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 		}
 	} else {
 		t0 = host_real_ns();
-		if (mprotect(addr, PAGE_SIZE, hstate_prot(h)) != 0)
+		if (mmu_mprotect(addr, PAGE_SIZE, hstate_prot(h)) != 0)
 			panic("pmap: mprotect %p failed: errno %d", addr, errno);
 		mmu_account(t0);
 		atomic_fetch_add_explicit(&mmu_nprotect, 1, memory_order_relaxed);
