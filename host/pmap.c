@@ -67,6 +67,7 @@ struct pmap {
 	uint64_t		pm_ringhead;	/* [l] next push */
 	uint64_t		pm_ringtail;	/* [l] next pop */
 	struct pmap_statistics	pm_stats;	/* [l] */
+	void			*pm_owner;	/* [a] the VM's map */
 };
 
 vaddr_t vm_maxuser_address;
@@ -1029,6 +1030,18 @@ const struct pmap_statistics *
 pmap_stats(pmap_t pm)
 {
 	return &pm->pm_stats;
+}
+
+void
+pmap_set_owner(pmap_t pm, void *owner)
+{
+	__atomic_store_n(&pm->pm_owner, owner, __ATOMIC_RELEASE);
+}
+
+void *
+pmap_owner(pmap_t pm)
+{
+	return __atomic_load_n(&pm->pm_owner, __ATOMIC_ACQUIRE);
 }
 
 void *

@@ -96,6 +96,13 @@ const struct pmap_statistics *pmap_stats(pmap_t pm);
 #define pmap_resident_count(pm)	(pmap_stats(pm)->resident_count)
 #define pmap_wired_count(pm)	(pmap_stats(pm)->wired_count)
 
+/*
+ * The owner of a pmap (the VM's vm_map that it translates for), so that
+ * the trap can hand a fault on pm to the right map.
+ */
+void pmap_set_owner(pmap_t pm, void *owner);
+void *pmap_owner(pmap_t pm);
+
 /* Where simulated code touches va of pm. */
 void *pmap_hostaddr(pmap_t pm, vaddr_t va);
 

@@ -1,0 +1,40 @@
+/*
+ * tests/vmtest.h: boot the machine and the VM for a test.
+ *
+ * Criterion forks every test, so each test boots its own machine:
+ * vmtest_boot() in the suite's .init, vmtest_shutdown() in .fini.
+ */
+#ifndef TESTS_VMTEST_H
+#define TESTS_VMTEST_H
+
+#include <criterion/criterion.h>
+
+#include "host/machine.h"
+#include "vm/uvm.h"
+
+static inline void
+vmtest_boot_ram(uint64_t ram)
+{
+	struct machine_config mc;
+
+	machine_config_default(&mc);
+	mc.mc_ram = ram;
+	mc.mc_seed = 1;
+	cr_assert_eq(host_boot(&mc), 0, "%s", host_boot_error());
+	uvm_init();
+}
+
+static inline void
+vmtest_boot(void)
+{
+	vmtest_boot_ram(16ull << 20);
+}
+
+static inline void
+vmtest_shutdown(void)
+{
+	/* The process ends with the test; only stop the machine's threads. */
+	host_shutdown();
+}
+
+#endif /* TESTS_VMTEST_H */

@@ -1,0 +1,79 @@
+/*
+ * vm/uvm_mmap.c: mmap-like system calls for simulated programs.
+ */
+#include "uvm.h"
+#include "uvm_aobj.h"
+#include "uvm_mmap.h"
+
+/* A range within the map's bounds, page aligned, not empty. */
+static bool
+range_ok(struct vm_map *map, vaddr_t addr, vsize_t size)
+{
+	return size != 0 && (addr & PAGE_MASK) == 0 &&
+	    (size & PAGE_MASK) == 0 && addr >= vm_map_min(map) &&
+	    addr + size > addr && addr + size <= vm_map_max(map);
+}
+
+int
+uvm_mmap_anon(struct vm_map *map, vaddr_t *addrp, vsize_t size,
+    vm_prot_t prot, int flags)
+{
+	struct uvm_object *uobj = NULL;
+	int mapflags, error;
+
+	if (size == 0 || (size & PAGE_MASK) != 0 || (*addrp & PAGE_MASK) != 0 ||
+	    (prot & ~VM_PROT_ALL) != 0)
+		return EINVAL;
+	if ((flags & UVM_MMAP_FIXED) && !range_ok(map, *addrp, size))
+		return EINVAL;
+	if (size > vm_map_max(map) - vm_map_min(map))
+		return ENOMEM;
+	mapflags = (flags & UVM_MMAP_FIXED) ? UVM_FLAG_FIXED : 0;
+	if (flags & UVM_MMAP_SHARED) {
+		/* Shared anonymous memory is an aobj every sharer maps. */
+		uobj = uao_create(size, 0);
+		error = uvm_map(map, addrp, size, uobj, 0, 0,
+		    UVM_MAPFLAG(prot, VM_PROT_ALL, UVM_INH_SHARE,
+		    UVM_ADV_NORMAL, mapflags));
+		if (error != 0)
+			uao_detach(uobj);
+		return error;
+	}
+	/* Private: copy-on-write zero fill; the amap comes at first fault. */
+	return uvm_map(map, addrp, size, NULL, UVM_UNKNOWN_OFFSET, 0,
+	    UVM_MAPFLAG(prot, VM_PROT_ALL, UVM_INH_COPY, UVM_ADV_NORMAL,
+	    mapflags | UVM_FLAG_COPYONW));
+}
+
+int
+uvm_munmap(struct vm_map *map, vaddr_t addr, vsize_t size)
+{
+	if (!range_ok(map, addr, size))
+		return EINVAL;
+	uvm_unmap(map, addr, addr + size);
+	return 0;
+}
+
+int
+uvm_mprotect(struct vm_map *map, vaddr_t addr, vsize_t size, vm_prot_t prot)
+{
+	if (!range_ok(map, addr, size) || (prot & ~VM_PROT_ALL) != 0)
+		return EINVAL;
+	return uvm_map_protect(map, addr, addr + size, prot, false);
+}
+
+int
+uvm_mlock(struct vm_map *map, vaddr_t addr, vsize_t size)
+{
+	if (!range_ok(map, addr, size))
+		return EINVAL;
+	return uvm_map_pageable(map, addr, addr + size, false, 0);
+}
+
+int
+uvm_munlock(struct vm_map *map, vaddr_t addr, vsize_t size)
+{
+	if (!range_ok(map, addr, size))
+		return EINVAL;
+	return uvm_map_pageable(map, addr, addr + size, true, 0);
+}
