@@ -7,6 +7,7 @@
 #   make test        the whole suite (unit tests in release and asan, the
 #                    machine smoke under tsan); installs missing packages
 #   make run         a short default run of the machine
+#   make bench       benchmarks (perf/), ratios against anchors
 #   make deps        install missing Debian packages (as root)
 #
 # Warnings are errors (WERROR=0 to relax locally).
@@ -56,6 +57,7 @@ $(1)_STRESS_OBJS := $$(patsubst %.c,$$($(1)_OBJDIR)/%.o,$(STRESS_SRCS))
 $(1)_LIB := $(BUILD)/$(1)/libuvmstress.a
 $(1)_UNIT := $(BUILD)/$(1)/unit
 $(1)_SMOKES := $$(patsubst tests/%.c,$(BUILD)/$(1)/%,$(SMOKE_SRCS))
+$(1)_UVMSTRESS := $$(if $$(wildcard stress/main.c),$(BUILD)/$(1)/uvmstress)
 
 $$($(1)_OBJDIR)/%.o: %.c
 	@mkdir -p $$(@D)
@@ -74,7 +76,11 @@ $(BUILD)/$(1)/smoke_%: $$($(1)_OBJDIR)/tests/smoke_%.o $$($(1)_LIB)
 	@echo "  LD [$(1)] $$@"
 	@$$($(1)_CC) $(COMMON_CFLAGS) $$($(1)_CFLAGS) -o $$@ $$^ $(LIBS)
 
-build-$(1): $$($(1)_LIB) $$($(1)_SMOKES)
+$(BUILD)/$(1)/uvmstress: $$($(1)_OBJDIR)/stress/main.o $$($(1)_LIB)
+	@echo "  LD [$(1)] $$@"
+	@$$($(1)_CC) $(COMMON_CFLAGS) $$($(1)_CFLAGS) -o $$@ $$^ $(LIBS)
+
+build-$(1): $$($(1)_LIB) $$($(1)_SMOKES) $$($(1)_UVMSTRESS)
 build-$(1)-unit: $$($(1)_UNIT)
 $(1): deps-ok
 	@$$(MAKE) --no-print-directory build-$(1)
@@ -96,6 +102,10 @@ test: deps-ok
 run: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
 	$(BUILD)/release/smoke_machine --ram 64M --ncpu 2 --lwps 8 -t 5
+
+bench: deps-ok
+	@$(MAKE) --no-print-directory -j2 build-release
+	@sh perf/bench_fault.sh $(BUILD) 5
 
 clean:
 	rm -rf $(BUILD)

@@ -2,7 +2,7 @@
 # deps.sh: make sure the Debian packages the build needs are installed.
 # As root it installs what is missing (apt-get); otherwise it names the
 # packages and fails.  Exit 0 when everything is present, 3 when not.
-PKGS="clang libclang-rt-14-dev liburcu-dev libcriterion-dev libhwloc-dev pkg-config make gcc"
+PKGS="clang libclang-rt-14-dev liburcu-dev libcriterion-dev libhwloc-dev libbsd-dev pkg-config make gcc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,0 +1,139 @@
+/*
+ * perf/floor.c: the anchors the fault benchmark is measured against.
+ *
+ *  floor   the host-MMU floor: a SIGSEGV on a PROT_NONE reservation whose
+ *          handler maps one memfd page at the faulting address with
+ *          mmap(MAP_FIXED|MAP_SHARED), no VM work at all; each page is
+ *          touched once (a zero-fill-like first touch), regions are
+ *          re-reserved and reused, as `touch --remap` does.
+ *  native  the Linux kernel's own anonymous zero-fill fault: first
+ *          touches of fresh MAP_ANONYMOUS memory, unmapped and repeated.
+ *
+ * usage: floor floor|native THREADS SECONDS
+ * prints one JSON line: {"anchor":..., "threads":N, "faults":N,
+ * "seconds":S, "faults_per_s":F}
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define REGION_PAGES	256
+
+static int memfd;
+static size_t memfd_pages;
+static atomic_ulong next_page;
+static atomic_bool stop;
+static double seconds;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+segv(int sig, siginfo_t *si, void *ctx)
+{
+	uintptr_t va = (uintptr_t)si->si_addr & ~(PAGE - 1);
+	unsigned long pg = atomic_fetch_add_explicit(&next_page, 1,
+	    memory_order_relaxed) % memfd_pages;
+
+	(void)sig;
+	(void)ctx;
+	if (mmap((void *)va, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_FIXED, memfd, (off_t)(pg * PAGE)) == MAP_FAILED)
+		abort();
+}
+
+struct worker {
+	int		floor;
+	unsigned long	faults;
+};
+
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	size_t len = REGION_PAGES * PAGE;
+	char *r;
+	size_t i;
+
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (w->floor)
+			r = mmap(NULL, len, PROT_NONE, MAP_PRIVATE |
+			    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		else
+			r = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED)
+			abort();
+		for (i = 0; i < REGION_PAGES; i++) {
+			/* first touch: read (must be zero or stale), write */
+			volatile unsigned long *p = (void *)(r + i * PAGE);
+
+			*p = i;
+		}
+		munmap(r, len);
+		w->faults += REGION_PAGES;
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct worker *ws;
+	pthread_t *t;
+	unsigned long total = 0;
+	double t0, t1;
+	int n, i, floor;
+
+	if (argc != 4 || (strcmp(argv[1], "floor") && strcmp(argv[1], "native")) ||
+	    (n = atoi(argv[2])) < 1 || n > 64 || (seconds = atof(argv[3])) <= 0) {
+		fprintf(stderr, "usage: floor floor|native THREADS SECONDS\n");
+		return 1;
+	}
+	floor = strcmp(argv[1], "floor") == 0;
+	memfd_pages = 16384;
+	memfd = memfd_create("floor", 0);
+	if (memfd < 0 || ftruncate(memfd, (off_t)(memfd_pages * PAGE)) != 0) {
+		perror("memfd");
+		return 3;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	ws = calloc((size_t)n, sizeof(*ws));
+	t = calloc((size_t)n, sizeof(*t));
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		ws[i].floor = floor;
+		pthread_create(&t[i], NULL, work, &ws[i]);
+	}
+	usleep((useconds_t)(seconds * 1e6));
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		total += ws[i].faults;
+	}
+	t1 = now();
+	printf("{\"anchor\":\"%s\",\"threads\":%d,\"faults\":%lu,"
+	    "\"seconds\":%.3f,\"faults_per_s\":%.0f}\n", argv[1], n, total,
+	    t1 - t0, (double)total / (t1 - t0));
+	return 0;
+}

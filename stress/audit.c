@@ -1,0 +1,266 @@
+/*
+ * stress/audit.c: the invariant auditor.
+ *
+ * Every check is taken under the lock that makes it meaningful: queue
+ * membership and counts under uvm.pageqlock and uvm.fpageqlock (in that
+ * order), map entries under the map's read lock, amap slots under the
+ * amap's lock.  Checks that need the owners' locks of every page at once
+ * (owner back-pointers, the exact accounting of pages in flight) run only
+ * when the machine is quiescent (AUDIT_QUIESCENT: no LWP runs VM code).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "vm/uvm.h"
+#include "vm/uvm_amap.h"
+#include "vm/uvm_km.h"
+
+#define AUDIT_MAXMAPS	1024
+
+static kmutex_t audit_lock;		/* the registry, outer to every map */
+static bool audit_lock_init;
+static struct vm_map *audit_maps[AUDIT_MAXMAPS];	/* [audit_lock] */
+static int audit_nmaps;					/* [audit_lock] */
+
+static void __printflike(2, 3)
+violation(struct audit_result *ar, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ar->nviolations++ == 0) {
+		va_start(ap, fmt);
+		vsnprintf(ar->first, sizeof(ar->first), fmt, ap);
+		va_end(ap);
+	}
+}
+
+#define CHECK(ar, cond, ...)						\
+	do {								\
+		(ar)->nchecks++;					\
+		if (!(cond))						\
+			violation((ar), __VA_ARGS__);			\
+	} while (0)
+
+static void
+audit_init_lock(void)
+{
+	/* the harness boots single-threaded: no race on the first call */
+	if (!audit_lock_init) {
+		mutex_init_class(&audit_lock, MUTEX_DEFAULT, IPL_NONE,
+		    "audit_registry");
+		audit_lock_init = true;
+	}
+}
+
+void
+audit_register_map(struct vm_map *map)
+{
+	audit_init_lock();
+	mutex_enter(&audit_lock);
+	KASSERT(audit_nmaps < AUDIT_MAXMAPS);
+	audit_maps[audit_nmaps++] = map;
+	mutex_exit(&audit_lock);
+}
+
+void
+audit_unregister_map(struct vm_map *map)
+{
+	int i;
+
+	audit_init_lock();
+	mutex_enter(&audit_lock);
+	for (i = 0; i < audit_nmaps; i++) {
+		if (audit_maps[i] == map) {
+			audit_maps[i] = audit_maps[--audit_nmaps];
+			break;
+		}
+	}
+	mutex_exit(&audit_lock);
+}
+
+/* Walk one queue: every page flagged as on it, and count it. */
+static int
+audit_queue(struct audit_result *ar, struct pglist *q, uint32_t flag,
+    const char *name)
+{
+	struct vm_page *pg;
+	uint32_t f;
+	int n = 0;
+
+	TAILQ_FOREACH(pg, q, pageq) {
+		f = pg_flags_load(pg);
+		CHECK(ar, (f & (PQ_FREE | PQ_ACTIVE | PQ_INACTIVE)) == flag,
+		    "page %#llx on the %s queue has queue flags %#x",
+		    (unsigned long long)pg->phys_addr, name,
+		    f & (PQ_FREE | PQ_ACTIVE | PQ_INACTIVE));
+		if (++n > (int)vm_npages) {
+			violation(ar, "the %s queue loops", name);
+			break;
+		}
+	}
+	return n;
+}
+
+void
+audit_pages(struct audit_result *ar, int flags)
+{
+	int nactive, ninactive, nfree = 0, i, free, active, inactive, wired;
+	int flagged_free = 0, flagged_q = 0, nwired = 0, nlimbo = 0, kernel;
+	uint64_t n;
+	uint32_t f;
+
+	uvm_lock_pageq();
+	uvm_lock_fpageq();
+	nactive = audit_queue(ar, &uvm.page_active, PQ_ACTIVE, "active");
+	ninactive = audit_queue(ar, &uvm.page_inactive, PQ_INACTIVE,
+	    "inactive");
+	for (i = 0; i < UVM_NFREELIST; i++)
+		nfree += audit_queue(ar, &uvm.page_free[i], PQ_FREE, "free");
+	free = uvmexp.free;
+	active = uvmexp.active;
+	inactive = uvmexp.inactive;
+	wired = uvmexp.wired;
+	kernel = uvmexp_read(kernel);
+
+	CHECK(ar, nfree == free, "uvmexp.free %d but %d pages on the free "
+	    "lists", free, nfree);
+	CHECK(ar, nactive == active, "uvmexp.active %d but %d pages on the "
+	    "active queue", active, nactive);
+	CHECK(ar, ninactive == inactive, "uvmexp.inactive %d but %d pages on "
+	    "the inactive queue", inactive, ninactive);
+
+	for (n = 0; n < vm_npages; n++) {
+		struct vm_page *pg = &vm_page_array[n];
+		uint32_t q;
+
+		f = pg_flags_load(pg);
+		q = f & (PQ_FREE | PQ_ACTIVE | PQ_INACTIVE);
+		CHECK(ar, q == 0 || q == PQ_FREE || q == PQ_ACTIVE ||
+		    q == PQ_INACTIVE, "page %#llx is on more than one queue "
+		    "(flags %#x)", (unsigned long long)pg->phys_addr, f);
+		if (q == PQ_FREE) {
+			flagged_free++;
+			CHECK(ar, pg->wire_count == 0 && (f & PG_BUSY) == 0,
+			    "free page %#llx is wired or busy (flags %#x)",
+			    (unsigned long long)pg->phys_addr, f);
+			continue;
+		}
+		if (q != 0)
+			flagged_q++;
+		if (pg->wire_count > 0) {
+			nwired++;
+			CHECK(ar, q == 0, "wired page %#llx is on a paging "
+			    "queue", (unsigned long long)pg->phys_addr);
+		} else if (q == 0) {
+			nlimbo++;	/* kernel pages and pages in flight */
+		}
+		if ((flags & AUDIT_QUIESCENT) && (f & PG_BUSY) &&
+		    (pg->uobject != NULL || pg->uanon != NULL))
+			violation(ar, "page %#llx is busy (by %s) on a quiescent "
+			    "machine", (unsigned long long)pg->phys_addr,
+			    pg->owner_tag != NULL ? pg->owner_tag : "?");
+	}
+	uvm_unlock_fpageq();
+	uvm_unlock_pageq();
+
+	CHECK(ar, flagged_free == free, "%d pages flagged PQ_FREE, uvmexp.free "
+	    "%d", flagged_free, free);
+	CHECK(ar, flagged_q == active + inactive, "%d pages flagged on a "
+	    "paging queue, %d counted", flagged_q, active + inactive);
+	CHECK(ar, nwired == wired, "%d wired pages, uvmexp.wired %d", nwired,
+	    wired);
+	CHECK(ar, free + active + inactive + nwired + nlimbo ==
+	    (int)vm_npages, "free %d + active %d + inactive %d + wired %d + "
+	    "other %d != %llu pages", free, active, inactive, nwired, nlimbo,
+	    (unsigned long long)vm_npages);
+	if (flags & AUDIT_QUIESCENT)
+		CHECK(ar, nlimbo == kernel, "quiescent: %d pages on no queue "
+		    "but uvmexp.kernel is %d", nlimbo, kernel);
+}
+
+/* The amap slots an entry covers are inside the amap. */
+static void
+audit_entry_amap(struct audit_result *ar, struct vm_map_entry *e)
+{
+	struct vm_amap *amap = e->aref.ar_amap;
+	int npages = (int)((e->end - e->start) >> PAGE_SHIFT);
+
+	rw_enter(amap->am_lock, RW_READ);
+	CHECK(ar, amap->am_ref >= 1, "amap %p of entry %#lx has %d refs",
+	    (void *)amap, (unsigned long)e->start, amap->am_ref);
+	CHECK(ar, e->aref.ar_pageoff >= 0 &&
+	    e->aref.ar_pageoff + npages <= amap->am_nslot,
+	    "entry %#lx-%#lx covers slots %d..%d of an amap of %d",
+	    (unsigned long)e->start, (unsigned long)e->end,
+	    e->aref.ar_pageoff, e->aref.ar_pageoff + npages, amap->am_nslot);
+	CHECK(ar, amap->am_nused >= 0 && amap->am_nused <= amap->am_nslot,
+	    "amap %p uses %d of %d slots", (void *)amap, amap->am_nused,
+	    amap->am_nslot);
+	rw_exit(amap->am_lock);
+}
+
+void
+audit_map(struct audit_result *ar, struct vm_map *map)
+{
+	struct vm_map_entry *e, *found;
+	vaddr_t prev_end = vm_map_min(map);
+	vsize_t size = 0;
+	int n = 0;
+
+	vm_map_lock_read(map);
+	for (e = map->header.next; e != &map->header; e = e->next) {
+		CHECK(ar, e->start < e->end, "map %p: empty entry at %#lx",
+		    (void *)map, (unsigned long)e->start);
+		CHECK(ar, e->start >= prev_end, "map %p: entry %#lx-%#lx "
+		    "overlaps or is out of order (previous ends at %#lx)",
+		    (void *)map, (unsigned long)e->start, (unsigned long)e->end,
+		    (unsigned long)prev_end);
+		CHECK(ar, e->end <= vm_map_max(map), "map %p: entry %#lx-%#lx "
+		    "beyond the map's end %#lx", (void *)map,
+		    (unsigned long)e->start, (unsigned long)e->end,
+		    (unsigned long)vm_map_max(map));
+		CHECK(ar, e->prev->next == e && e->next->prev == e,
+		    "map %p: entry %#lx badly linked", (void *)map,
+		    (unsigned long)e->start);
+		CHECK(ar, (e->protection & ~e->max_protection) == 0,
+		    "map %p: entry %#lx protection %#x beyond max %#x",
+		    (void *)map, (unsigned long)e->start, e->protection,
+		    e->max_protection);
+		CHECK(ar, e->wired_count >= 0, "map %p: entry %#lx wired %d",
+		    (void *)map, (unsigned long)e->start, e->wired_count);
+		found = NULL;
+		CHECK(ar, uvm_map_lookup_entry(map, e->start, &found) &&
+		    found == e, "map %p: lookup of %#lx does not find its entry",
+		    (void *)map, (unsigned long)e->start);
+		if (e->aref.ar_amap != NULL)
+			audit_entry_amap(ar, e);
+		prev_end = e->end;
+		size += e->end - e->start;
+		if (++n > 1000000) {
+			violation(ar, "map %p: entry list loops", (void *)map);
+			break;
+		}
+	}
+	CHECK(ar, n == map->nentries, "map %p: %d entries listed, nentries %d",
+	    (void *)map, n, map->nentries);
+	CHECK(ar, size == map->size, "map %p: entries cover %#lx, size %#lx",
+	    (void *)map, (unsigned long)size, (unsigned long)map->size);
+	vm_map_unlock_read(map);
+}
+
+void
+audit_all(struct audit_result *ar, int flags)
+{
+	int i;
+
+	audit_pages(ar, flags);
+	if (kernel_map != NULL)
+		audit_map(ar, kernel_map);
+	audit_init_lock();
+	mutex_enter(&audit_lock);
+	for (i = 0; i < audit_nmaps; i++)
+		audit_map(ar, audit_maps[i]);
+	mutex_exit(&audit_lock);
+}

@@ -1,0 +1,38 @@
+/*
+ * stress/audit.h: the invariant auditor.
+ *
+ * Checks the VM's invariants under the proper locks: page accounting
+ * (free + active + inactive + wired + kernel + owned-but-unqueued =
+ * npages), each page on at most one queue and its PQ_* flags matching,
+ * busy pages owned, map entries ordered, non-overlapping and in bounds,
+ * reference counts sane.  Runs periodically during a run (from a harness
+ * thread) and at the end, on a quiescent machine, with the strict checks.
+ */
+#ifndef STRESS_AUDIT_H
+#define STRESS_AUDIT_H
+
+#include "vm/uvm_map.h"
+
+struct audit_result {
+	unsigned int	nviolations;
+	uint64_t	nchecks;
+	char		first[320];	/* the first violation, one line */
+};
+
+#define AUDIT_QUIESCENT	0x1	/* no LWP is running: exact counts */
+
+/*
+ * audit_pages: the physical pages and queues.
+ * => no VM locks held; takes the page queue locks (briefly, in turn)
+ */
+void audit_pages(struct audit_result *ar, int flags);
+/* audit_map: entries of one map.  => map unlocked; read-locks it */
+void audit_map(struct audit_result *ar, struct vm_map *map);
+/* audit_all: pages, the kernel map and every registered map. */
+void audit_all(struct audit_result *ar, int flags);
+
+/* Maps the auditor visits (the harness registers its processes'). */
+void audit_register_map(struct vm_map *map);
+void audit_unregister_map(struct vm_map *map);
+
+#endif /* STRESS_AUDIT_H */
