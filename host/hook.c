@@ -111,26 +111,8 @@ host_hook(enum hook_ev ev, const void *obj, uintptr_t arg, const char *file,
 		fn(ev, obj, arg);
 }
 
-/* Progress of threads that have exited: the sum never goes down. */
-static _Atomic uint64_t retired_progress;
-
-void
-host_progress_retire(uint64_t n)
-{
-	atomic_fetch_add(&retired_progress, n);
-}
-
-static void
-sum_progress(struct host_thread *ht, void *arg)
-{
-	*(uint64_t *)arg += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
-}
-
 uint64_t
 host_progress_count(void)
 {
-	uint64_t sum = atomic_load(&retired_progress);
-
-	host_thread_foreach(sum_progress, &sum);
-	return sum;
+	return host_thread_progress_sum();
 }

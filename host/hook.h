@@ -67,8 +67,7 @@ void host_set_chaos(unsigned permille, unsigned max_delay_us);
 
 /* Progress: a counter the hang watchdog samples. */
 uint64_t host_progress_count(void);
-/* A thread leaving adds its count to the retired sum (host/thread.c). */
-void host_progress_retire(uint64_t n);
+
 #define host_progress()	host_hook(HE_PROGRESS, NULL, 0, __FILE__, __LINE__)
 
 #endif /* HOST_HOOK_H */

@@ -204,13 +204,13 @@ preempt(void)
 	if (__atomic_load_n(&ci->ci_want_resched, __ATOMIC_RELAXED) == 0)
 		return;
 	/*
-	 * A spin mutex holder must not wait for a CPU (the CPU holders would
-	 * spin on it for ever); like NetBSD with kpreempt disabled, keep the
-	 * request for the next preemption point.  Adaptive locks may be held
-	 * (the trap path preempts a fault taken with one held): their
-	 * waiters give their CPUs up.
+	 * Never preempted holding a lock (a spin mutex holder must not wait
+	 * for a CPU: the CPU holders would spin on it for ever).  A fault
+	 * taken with a lock held (copyin-like access) reaches the trap exit's
+	 * preemption point: keep the request for the next point, as NetBSD
+	 * keeps it while kernel preemption is disabled, rather than panic.
 	 */
-	if (ht->ht_nspin > 0)
+	if (ht->ht_nheld > 0 || ht->ht_nspin > 0)
 		return;
 	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
 	if (sched_nrunnable() == 0)
@@ -258,7 +258,7 @@ lwp_trampoline(void *arg)
 	l->l_stat = LSZOMB;
 	l->l_flag |= LW_WEXIT;
 	l->l_pflag &= ~LP_RUNNING;
-	l->l_ht = NULL;		/* ht is freed below: no hand-off can reach it */
+	l->l_ht = NULL;		/* ht is freed below: no hand-off to it */
 	lwp_unlock(l);
 	if (ht->ht_cpu != NULL) {
 		struct cpu_info *ci = ht->ht_cpu;

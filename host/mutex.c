@@ -148,7 +148,8 @@ mutex_spin_restore_level(kmutex_t *mtx, struct host_thread *ht)
 				break;
 			if (lo->lo_kind != LK_MUTEX)
 				continue;
-			m = (kmutex_t *)((char *)lo - offsetof(kmutex_t, mtx_lo));
+			m = (kmutex_t *)((char *)lo -
+			    offsetof(kmutex_t, mtx_lo));
 			if (mutex_is_spin(m))
 				later = m;	/* ends as the nearest one */
 		}

@@ -47,11 +47,22 @@ typedef int vm_inherit_t;
 #define howmany(x, y)	(((x) + ((y) - 1)) / (y))
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* (libbsd's <bsd/sys/cdefs.h> may have defined some of these already) */
+#ifndef __predict_true
 #define __predict_true(e)	__builtin_expect(!!(e), 1)
+#endif
+#ifndef __predict_false
 #define __predict_false(e)	__builtin_expect(!!(e), 0)
+#endif
+#ifndef __unused
 #define __unused		__attribute__((__unused__))
+#endif
+#ifndef __noreturn
 #define __noreturn		__attribute__((__noreturn__))
+#endif
+#ifndef __printflike
 #define __printflike(f, a)	__attribute__((__format__(__printf__, f, a)))
+#endif
 
 /* SPINLOCK_SPIN_HOOK: the body of a busy-wait loop. */
 #if defined(__x86_64__) || defined(__i386__)

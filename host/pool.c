@@ -708,6 +708,7 @@ pool_get(struct pool *pp, int flags)
 			if ((flags & PR_WAITOK) == 0 ||
 			    (flags & PR_LIMITFAIL) != 0)
 				goto fail;
+			pp->pr_nsleep++;
 			cv_wait(&pp->pr_cv, &pp->pr_lock);
 			continue;
 		}
@@ -718,6 +719,7 @@ pool_get(struct pool *pp, int flags)
 			continue;
 		if ((flags & PR_WAITOK) == 0)
 			goto fail;
+		pp->pr_nsleep++;
 		(void)cv_timedwait(&pp->pr_cv, &pp->pr_lock,
 		    pool_retry_ticks());
 	}

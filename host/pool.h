@@ -91,6 +91,7 @@ struct pool {
 	uint64_t		pr_nget;	/* successful gets */
 	uint64_t		pr_nput;	/* puts */
 	uint64_t		pr_nfail;	/* failed gets */
+	uint64_t		pr_nsleep;	/* PR_WAITOK sleeps */
 	uint64_t		pr_npagealloc;	/* pages taken from the allocator */
 	uint64_t		pr_npagefree;	/* pages given back */
 	unsigned int		pr_npages;	/* pages held now */

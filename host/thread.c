@@ -21,6 +21,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct host_thread *registry;
 static int registry_nextid;
 static pthread_key_t exit_key;
+static uint64_t retired_progress;	/* [registry_lock] */
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -95,7 +96,6 @@ host_thread_unregister(void)
 	KASSERTMSG(ht->ht_nheld == 0, "thread %s exits holding %d locks",
 	    ht->ht_name, ht->ht_nheld);
 	host_hook(HE_THREAD_EXIT, ht, 0, __FILE__, __LINE__);
-	host_progress_retire(ht->ht_progress);
 	if (ht->ht_rcu)
 		host_rcu_unregister();
 	pthread_mutex_lock(&registry_lock);
@@ -105,6 +105,8 @@ host_thread_unregister(void)
 			break;
 		}
 	}
+	/* its progress stays counted: the sum never goes down */
+	retired_progress += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&registry_lock);
 	pthread_setspecific(exit_key, NULL);
 	host_curthread = NULL;
@@ -155,6 +157,20 @@ host_thread_create(pthread_t *tid, const char *name, void *(*fn)(void *),
 	if (error != 0)
 		free(ts);
 	return error;
+}
+
+uint64_t
+host_thread_progress_sum(void)
+{
+	struct host_thread *ht;
+	uint64_t sum;
+
+	pthread_mutex_lock(&registry_lock);
+	sum = retired_progress;
+	for (ht = registry; ht != NULL; ht = ht->ht_next)
+		sum += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&registry_lock);
+	return sum;
 }
 
 void

@@ -97,6 +97,9 @@ void host_thread_unregister(void);
 /* Iterate the registry (under its lock: fn must not create threads). */
 void host_thread_foreach(void (*fn)(struct host_thread *, void *), void *arg);
 
+/* Progress of all threads, past and present (the watchdog's count). */
+uint64_t host_thread_progress_sum(void);
+
 /* Print every thread: name, LWP state, wait channel, held locks. */
 void host_thread_dump_all(void);
 /* Print one thread's held locks. */

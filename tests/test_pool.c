@@ -82,6 +82,15 @@ struct hammer {
 	atomic_int	*h_nullgets;
 };
 
+struct hammer_run {
+	pthread_t	r_tid[16];
+	struct hammer	r_h[16];
+	int		r_nthreads;
+	int		r_flags;
+	atomic_int	r_errors;
+	atomic_int	r_nullgets;
+};
+
 struct lwpjob {
 	pool_cache_t	j_cache;
 	int		j_iters;
@@ -107,6 +116,9 @@ static uint64_t xorshift(uint64_t *);
 static void stamp(void *, size_t, uint64_t);
 static bool stamp_ok(const void *, size_t, uint64_t);
 static void *hammer_main(void *);
+static void hammer_start(struct hammer_run *, struct pool *, pool_cache_t,
+    size_t, int, int, int, int);
+static void hammer_finish(struct hammer_run *);
 static void run_hammer(struct pool *, pool_cache_t, size_t, int, int, int,
     int);
 static void lwp_getput(void *);
@@ -329,7 +341,9 @@ hammer_main(void *arg)
 	void *item;
 
 	for (i = 0; i < h->h_iters; i++) {
-		if (nheld < h->h_maxheld && (nheld == 0 || (xorshift(&rng) & 1))) {
+		/* get 3 times in 4: threads mostly hold close to h_maxheld */
+		if (nheld < h->h_maxheld &&
+		    (nheld == 0 || xorshift(&rng) % 4 != 0)) {
 			item = h->h_cache != NULL ?
 			    pool_cache_get(h->h_cache, h->h_flags) :
 			    pool_get(h->h_pool, h->h_flags);
@@ -368,29 +382,46 @@ hammer_main(void *arg)
 }
 
 static void
-run_hammer(struct pool *pp, pool_cache_t pc, size_t size, int nthreads,
-    int iters, int maxheld, int flags)
+hammer_start(struct hammer_run *r, struct pool *pp, pool_cache_t pc,
+    size_t size, int nthreads, int iters, int maxheld, int flags)
 {
-	pthread_t tid[16];
-	struct hammer h[16];
-	atomic_int errors = 0, nullgets = 0;
 	int i;
 
 	cr_assert(nthreads <= 16 && maxheld <= 32);
+	memset(r, 0, sizeof(*r));
+	r->r_nthreads = nthreads;
+	r->r_flags = flags;
 	for (i = 0; i < nthreads; i++) {
-		h[i] = (struct hammer){ .h_pool = pp, .h_cache = pc,
+		r->r_h[i] = (struct hammer){ .h_pool = pp, .h_cache = pc,
 		    .h_size = size, .h_id = i, .h_iters = iters,
 		    .h_maxheld = maxheld, .h_flags = flags,
-		    .h_errors = &errors, .h_nullgets = &nullgets };
-		cr_assert_eq(host_thread_create(&tid[i], "hammer", hammer_main,
-		    &h[i]), 0);
+		    .h_errors = &r->r_errors, .h_nullgets = &r->r_nullgets };
+		cr_assert_eq(host_thread_create(&r->r_tid[i], "hammer",
+		    hammer_main, &r->r_h[i]), 0);
 	}
-	for (i = 0; i < nthreads; i++)
-		pthread_join(tid[i], NULL);
-	cr_assert_eq(atomic_load(&errors), 0,
-	    "%d items were overwritten while held", atomic_load(&errors));
-	if (flags & PR_WAITOK)
-		cr_assert_eq(atomic_load(&nullgets), 0);
+}
+
+static void
+hammer_finish(struct hammer_run *r)
+{
+	int i;
+
+	for (i = 0; i < r->r_nthreads; i++)
+		pthread_join(r->r_tid[i], NULL);
+	cr_assert_eq(atomic_load(&r->r_errors), 0,
+	    "%d items were overwritten while held", atomic_load(&r->r_errors));
+	if (r->r_flags & PR_WAITOK)
+		cr_assert_eq(atomic_load(&r->r_nullgets), 0);
+}
+
+static void
+run_hammer(struct pool *pp, pool_cache_t pc, size_t size, int nthreads,
+    int iters, int maxheld, int flags)
+{
+	struct hammer_run r;
+
+	hammer_start(&r, pp, pc, size, nthreads, iters, maxheld, flags);
+	hammer_finish(&r);
 }
 
 /*
@@ -450,6 +481,34 @@ Test(pool, put_get_reuses_items)
 	pool_put(&pp, a);
 	pool_put(&pp, b);
 	pool_put(&pp, c);
+	pool_destroy(&pp);
+}
+
+Test(pool, multiword_bitmap_reuses_freed_items)
+{
+	static void *items[PAGE_SIZE / 16];
+	struct pool pp;
+	unsigned int i, ipp;
+	void *x, *y;
+
+	/* 16-byte items: a page's bitmap spans several words */
+	pool_init(&pp, 16, 0, 0, 0, "t_bitmap", NULL, IPL_NONE);
+	ipp = pp.pr_itemsperpage;
+	cr_assert_gt(ipp, 192);
+	for (i = 0; i < ipp; i++)
+		items[i] = pool_get(&pp, PR_WAITOK);
+	cr_assert_eq(pp.pr_npages, 1);
+	pool_put(&pp, items[0]);
+	cr_assert_eq(pool_get(&pp, PR_NOWAIT), items[0]);
+	pool_put(&pp, items[190]);
+	pool_put(&pp, items[3]);
+	x = pool_get(&pp, PR_NOWAIT);
+	y = pool_get(&pp, PR_NOWAIT);
+	cr_assert_eq(x, items[3], "the lowest free item first");
+	cr_assert_eq(y, items[190]);
+	cr_assert_eq(pp.pr_npages, 1, "no new page while the first has room");
+	for (i = 0; i < ipp; i++)
+		pool_put(&pp, items[i]);
 	pool_destroy(&pp);
 }
 
@@ -575,6 +634,7 @@ Test(pool, waitok_sleeps_at_hard_limit_until_put)
 	cr_assert(atomic_load(&w.w_done));
 	cr_assert_eq(w.w_item, b, "the waiter got the item that was put");
 	cr_assert_eq(pp.pr_nfail, 0);
+	cr_assert_geq(pp.pr_nsleep, 1);
 	pool_put(&pp, a);
 	pool_put(&pp, w.w_item);
 	pool_destroy(&pp);
@@ -868,18 +928,30 @@ Test(pool, many_threads_offpage_spin_pool)
 
 Test(pool, many_threads_sleep_at_hard_limit)
 {
+	struct hammer_run r;
 	struct pool pp;
+	void *held[25];
+	int i;
 
 	/*
-	 * 8 threads holding up to 4 each against a limit of 25: sleeps
-	 * happen, and since a sleeper holds at most 3, 8 sleepers hold at
-	 * most 24 < 25 and cannot all sleep at once.
+	 * 8 threads holding up to 4 each against a limit of 25: a sleeper
+	 * holds at most 3, so 8 sleepers hold at most 24 < 25 and cannot
+	 * all sleep at once.
 	 */
+
 	pool_init(&pp, 64, 0, 0, 0, "t_hammer_limit", NULL, IPL_NONE);
 	pool_sethardlimit(&pp, 25);
-	run_hammer(&pp, NULL, 64, 8, 20000, 4, PR_WAITOK);
+	/* start at the limit, so that sleeps surely happen */
+	for (i = 0; i < 25; i++)
+		held[i] = pool_get(&pp, PR_WAITOK);
+	hammer_start(&r, &pp, NULL, 64, 8, 20000, 4, PR_WAITOK);
+	wait_for_sleeper(&pp);
+	for (i = 0; i < 25; i++)
+		pool_put(&pp, held[i]);
+	hammer_finish(&r);
 	cr_assert_eq(pp.pr_nout, 0);
 	cr_assert_eq(pp.pr_nfail, 0);
+	cr_assert_gt(pp.pr_nsleep, 0, "threads slept at the limit");
 	cr_assert_leq(pp.pr_npages * pp.pr_itemsperpage,
 	    25 + pp.pr_itemsperpage * 8);
 	pool_destroy(&pp);
