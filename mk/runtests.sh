@@ -15,7 +15,8 @@ trap 'rm -f "$LOG"' EXIT
 
 criterion() {	# flavour
 	echo "== unit tests ($1)"
-	"$B/$1/unit" --jobs 2 >"$LOG" 2>&1
+	LSAN_OPTIONS="suppressions=$(pwd)/mk/lsan.supp" \
+		"$B/$1/unit" --jobs 2 >"$LOG" 2>&1
 	rc=$?
 	grep -E '^\[(FAIL|----)\]|Synthesis' "$LOG" | tail -40
 	line=$(grep 'Synthesis' "$LOG" | tail -1)
@@ -80,6 +81,28 @@ elif [ "$rc" -ne 0 ] || [ -z "$p" ]; then
 fi
 pass=$((pass + ${p:-0}))
 fail=$((fail + ${f:-0}))
+
+tsan_uvmstress() {	# label args...
+	label=$1; shift
+	echo "== uvmstress $label under ThreadSanitizer"
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 exitcode=66" \
+		timeout 300 "$B/tsan/uvmstress" -q "$@" >"$LOG" 2>&1
+	rc=$?
+	if grep -q 'WARNING: ThreadSanitizer' "$LOG" || [ "$rc" -ne 0 ]; then
+		tail -60 "$LOG"
+		echo "uvmstress $label under tsan: exit $rc"
+		fail=$((fail + 1))
+	else
+		tail -3 "$LOG"
+		pass=$((pass + 1))
+	fi
+}
+
+if [ -x "$B/tsan/uvmstress" ]; then
+	tsan_uvmstress touch --scenario touch --lwps 6 --ncpu 2 --ram 64M -t 4
+	tsan_uvmstress "touch --remap" --scenario touch --remap --lwps 4 --ncpu 2 --ram 64M -t 3
+	tsan_uvmstress segv --scenario segv --lwps 4 --ncpu 2 --ram 32M -t 2
+fi
 
 echo "make test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
