@@ -1,0 +1,398 @@
+/*
+ * host/disk.c: the disk controller model over a real file.
+ */
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "disk.h"
+#include "hook.h"
+#include "kassert.h"
+#include "mutex.h"
+#include "rng.h"
+#include "sleepq.h"
+#include "thread.h"
+
+#define DISK_MAXTHREADS	8
+#define SUM_POISON	0xdeadbeefdeadbeefull	/* a write failed: undefined */
+#define SUM_NONE	0ull			/* never written */
+
+struct host_disk {
+	int			d_fd;
+	char			d_path[512];
+	bool			d_keep;
+	bool			d_direct;
+	uint64_t		d_npages;
+	_Atomic uint64_t	*d_sums;	/* per page, 0 = never written */
+
+	pthread_mutex_t		d_lock;		/* the queue */
+	pthread_cond_t		d_cv;
+	TAILQ_HEAD(, buf)	d_queue;	/* [d_lock] */
+	unsigned		d_qlen;		/* [d_lock] */
+	bool			d_stop;		/* [d_lock] */
+	int			d_nthreads;
+	pthread_t		d_threads[DISK_MAXTHREADS];
+
+	atomic_uint		d_fail_permille;
+	struct host_rng		d_rng;		/* [d_lock] injection stream */
+
+	/* statistics [a] */
+	_Atomic uint64_t	s_reads, s_writes, s_pread, s_pwritten,
+				s_errors, s_injected, s_corrupt, s_busy_ns,
+				s_qmax;
+};
+
+static char disk_err[1024];
+static kmutex_t bio_lock;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void
+bio_init(void)
+{
+	mutex_init_class(&bio_lock, MUTEX_DEFAULT, IPL_NONE, "biolock");
+}
+
+const char *
+host_disk_error(void)
+{
+	return disk_err;
+}
+
+uint64_t
+host_page_checksum(const void *page)
+{
+	const uint64_t *w = page;
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
+		h ^= w[i] + 0x632be59bd9b4e019ull + (h << 6) + (h >> 2);
+		h *= 0xff51afd7ed558ccdull;
+	}
+	/* never the two reserved values */
+	return (h == SUM_NONE || h == SUM_POISON) ? h + 1 : h;
+}
+
+void
+biodone(struct buf *bp)
+{
+	pthread_once(&bio_once, bio_init);
+	mutex_enter(&bio_lock);
+	bp->b_flags |= B_DONE;
+	mutex_exit(&bio_lock);
+	if (bp->b_flags & B_CALL)
+		bp->b_iodone(bp);
+	else
+		wakeup(bp);
+}
+
+int
+biowait(struct buf *bp)
+{
+	pthread_once(&bio_once, bio_init);
+	mutex_enter(&bio_lock);
+	while ((bp->b_flags & B_DONE) == 0)
+		msleep(bp, &bio_lock, PRIBIO, "biowait", 0);
+	mutex_exit(&bio_lock);
+	return (bp->b_flags & B_ERROR) ? bp->b_error : 0;
+}
+
+/* Transfer all of an iovec list at off, through partial transfers. */
+static int
+disk_transfer(struct host_disk *d, struct buf *bp, int npages)
+{
+	struct iovec iov[BUF_MAXPAGES];
+	off_t off = (off_t)(bp->b_blkno * PAGE_SIZE);
+	size_t left = (size_t)npages * PAGE_SIZE;
+	int iovcnt = npages, i = 0;
+	ssize_t n;
+
+	memcpy(iov, bp->b_iov, sizeof(iov[0]) * (size_t)npages);
+	while (left > 0) {
+		if (bp->b_flags & B_READ)
+			n = preadv(d->d_fd, &iov[i], iovcnt - i, off);
+		else
+			n = pwritev(d->d_fd, &iov[i], iovcnt - i, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;	/* beyond the end of the file */
+		left -= (size_t)n;
+		off += n;
+		while (n > 0) {
+			if ((size_t)n >= iov[i].iov_len) {
+				n -= (ssize_t)iov[i].iov_len;
+				i++;
+			} else {
+				iov[i].iov_base = (char *)iov[i].iov_base + n;
+				iov[i].iov_len -= (size_t)n;
+				n = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+disk_execute(struct host_disk *d, struct buf *bp, bool inject)
+{
+	uint64_t t0 = host_real_ns(), sum;
+	bool rd = (bp->b_flags & B_READ) != 0;
+	int error = 0, i, done = bp->b_npages;
+
+	if (inject) {
+		/* A failed write may be torn: only its first page made it. */
+		done = rd ? 0 : 1;
+		atomic_fetch_add(&d->s_injected, 1);
+	}
+	if (done > 0)
+		error = disk_transfer(d, bp, done);
+	if (inject && error == 0)
+		error = EIO;
+	atomic_fetch_add(&d->s_busy_ns, host_real_ns() - t0);
+
+	for (i = 0; i < bp->b_npages; i++) {
+		_Atomic uint64_t *sp = &d->d_sums[bp->b_blkno + (uint64_t)i];
+
+		if (!rd) {
+			/* what the disk now holds there is undefined on error */
+			atomic_store_explicit(sp, error != 0 ? SUM_POISON :
+			    host_page_checksum(bp->b_iov[i].iov_base),
+			    memory_order_relaxed);
+		} else if (error == 0) {
+			sum = atomic_load_explicit(sp, memory_order_relaxed);
+			if (sum != host_page_checksum(bp->b_iov[i].iov_base)) {
+				error = EIO;
+				bp->b_flags |= B_CORRUPT;
+				atomic_fetch_add(&d->s_corrupt, 1);
+			}
+		}
+	}
+	if (rd) {
+		atomic_fetch_add(&d->s_reads, 1);
+		atomic_fetch_add(&d->s_pread, (uint64_t)bp->b_npages);
+	} else {
+		atomic_fetch_add(&d->s_writes, 1);
+		atomic_fetch_add(&d->s_pwritten, (uint64_t)bp->b_npages);
+	}
+	if (error != 0) {
+		atomic_fetch_add(&d->s_errors, 1);
+		bp->b_error = error;
+		bp->b_flags |= B_ERROR;
+	}
+	host_hook(HE_DISK_DONE, bp, (uintptr_t)error, __FILE__, __LINE__);
+	biodone(bp);
+}
+
+static void *
+disk_thread(void *arg)
+{
+	struct host_disk *d = arg;
+	struct buf *bp;
+	bool inject;
+	unsigned permille;
+
+	pthread_mutex_lock(&d->d_lock);
+	for (;;) {
+		while (TAILQ_EMPTY(&d->d_queue) && !d->d_stop)
+			pthread_cond_wait(&d->d_cv, &d->d_lock);
+		if ((bp = TAILQ_FIRST(&d->d_queue)) == NULL)
+			break;		/* stopping, queue drained */
+		TAILQ_REMOVE(&d->d_queue, bp, b_freelist);
+		d->d_qlen--;
+		permille = atomic_load(&d->d_fail_permille);
+		inject = permille != 0 &&
+		    host_rng_below(&d->d_rng, 1000) < permille;
+		pthread_mutex_unlock(&d->d_lock);
+		disk_execute(d, bp, inject);
+		pthread_mutex_lock(&d->d_lock);
+	}
+	pthread_mutex_unlock(&d->d_lock);
+	return NULL;
+}
+
+static int
+disk_fail(struct host_disk *d, int error, const char *what)
+{
+	snprintf(disk_err, sizeof(disk_err), "swap file %s: %s: %s",
+	    d->d_path[0] ? d->d_path : "(temporary)", what, strerror(error));
+	if (d->d_fd >= 0) {
+		close(d->d_fd);
+		if (!d->d_keep)
+			unlink(d->d_path);
+	}
+	free(d->d_sums);
+	free(d);
+	return error;
+}
+
+int
+host_disk_open(const char *path, uint64_t npages, int flags, int nthreads,
+    struct host_disk **dp)
+{
+	struct host_disk *d;
+	const char *tmpdir;
+	int oflags = O_RDWR | O_CREAT | O_CLOEXEC, i, error;
+
+	disk_err[0] = '\0';
+	if (npages == 0 || npages > (1ull << 32)) {
+		snprintf(disk_err, sizeof(disk_err), "swap size of %llu pages "
+		    "is not usable", (unsigned long long)npages);
+		return EINVAL;
+	}
+	if (nthreads < 1 || nthreads > DISK_MAXTHREADS)
+		return EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return ENOMEM;
+	d->d_fd = -1;
+	d->d_keep = (flags & HOST_DISK_KEEP) != 0;
+	if (path != NULL) {
+		snprintf(d->d_path, sizeof(d->d_path), "%s", path);
+	} else {
+		tmpdir = getenv("TMPDIR");
+		snprintf(d->d_path, sizeof(d->d_path), "%s/uvmstress-swap.XXXXXX",
+		    tmpdir != NULL && tmpdir[0] ? tmpdir : "/tmp");
+		d->d_fd = mkstemp(d->d_path);
+		if (d->d_fd < 0)
+			return disk_fail(d, errno, "cannot create");
+		close(d->d_fd);
+		d->d_fd = -1;
+	}
+	d->d_direct = (flags & HOST_DISK_BUFFERED) == 0;
+	d->d_fd = open(d->d_path, oflags | (d->d_direct ? O_DIRECT : 0), 0600);
+	if (d->d_fd < 0 && d->d_direct && errno == EINVAL) {
+		host_printf("uvmstress: notice: %s does not support O_DIRECT; "
+		    "swap uses buffered I/O\n", d->d_path);
+		d->d_direct = false;
+		d->d_fd = open(d->d_path, oflags, 0600);
+	}
+	if (d->d_fd < 0)
+		return disk_fail(d, errno, "cannot open");
+	if (ftruncate(d->d_fd, (off_t)(npages * PAGE_SIZE)) != 0)
+		return disk_fail(d, errno, "cannot size");
+	if ((error = posix_fallocate(d->d_fd, 0, (off_t)(npages * PAGE_SIZE)))
+	    != 0)
+		return disk_fail(d, error, "cannot reserve space");
+	d->d_npages = npages;
+	d->d_sums = calloc(npages, sizeof(d->d_sums[0]));
+	if (d->d_sums == NULL)
+		return disk_fail(d, ENOMEM, "checksum table");
+	pthread_mutex_init(&d->d_lock, NULL);
+	pthread_cond_init(&d->d_cv, NULL);
+	TAILQ_INIT(&d->d_queue);
+	host_rng_init(&d->d_rng, host_rng_seed(), 0xd15c);
+	d->d_nthreads = nthreads;
+	for (i = 0; i < nthreads; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "disk%d", i);
+		error = host_thread_create(&d->d_threads[i], name, disk_thread, d);
+		if (error != 0) {
+			d->d_nthreads = i;
+			host_disk_close(d);
+			snprintf(disk_err, sizeof(disk_err), "cannot start disk "
+			    "threads: %s", strerror(error));
+			return error;
+		}
+	}
+	*dp = d;
+	return 0;
+}
+
+void
+host_disk_close(struct host_disk *d)
+{
+	int i;
+
+	pthread_mutex_lock(&d->d_lock);
+	d->d_stop = true;
+	pthread_cond_broadcast(&d->d_cv);
+	pthread_mutex_unlock(&d->d_lock);
+	for (i = 0; i < d->d_nthreads; i++)
+		pthread_join(d->d_threads[i], NULL);
+	close(d->d_fd);
+	if (!d->d_keep)
+		unlink(d->d_path);
+	pthread_cond_destroy(&d->d_cv);
+	pthread_mutex_destroy(&d->d_lock);
+	free(d->d_sums);
+	free(d);
+}
+
+void
+host_disk_strategy(struct host_disk *d, struct buf *bp)
+{
+	int i;
+
+	KASSERT(bp->b_npages > 0 && bp->b_npages <= BUF_MAXPAGES);
+	KASSERTMSG(bp->b_blkno + (uint64_t)bp->b_npages <= d->d_npages,
+	    "disk: transfer of pages %llu+%d beyond the disk's %llu",
+	    (unsigned long long)bp->b_blkno, bp->b_npages,
+	    (unsigned long long)d->d_npages);
+	for (i = 0; i < bp->b_npages; i++)
+		KASSERT(bp->b_iov[i].iov_len == PAGE_SIZE &&
+		    ((uintptr_t)bp->b_iov[i].iov_base & PAGE_MASK) == 0);
+	bp->b_disk = d;
+	bp->b_error = 0;
+	bp->b_flags &= ~(B_DONE | B_ERROR | B_CORRUPT);
+	bp->b_bufsize = (size_t)bp->b_npages * PAGE_SIZE;
+	bp->b_submit_ns = host_real_ns();
+	host_hook(HE_DISK_SUBMIT, bp, (uintptr_t)bp->b_blkno, __FILE__,
+	    __LINE__);
+	pthread_mutex_lock(&d->d_lock);
+	TAILQ_INSERT_TAIL(&d->d_queue, bp, b_freelist);
+	if (++d->d_qlen > atomic_load(&d->s_qmax))
+		atomic_store(&d->s_qmax, d->d_qlen);
+	pthread_cond_signal(&d->d_cv);
+	pthread_mutex_unlock(&d->d_lock);
+}
+
+int
+host_disk_io(struct host_disk *d, struct buf *bp)
+{
+	KASSERT((bp->b_flags & (B_ASYNC | B_CALL)) == 0);
+	host_disk_strategy(d, bp);
+	return biowait(bp);
+}
+
+void
+host_disk_set_fail_rate(struct host_disk *d, unsigned permille)
+{
+	atomic_store(&d->d_fail_permille, permille > 1000 ? 1000 : permille);
+}
+
+uint64_t
+host_disk_npages(const struct host_disk *d)
+{
+	return d->d_npages;
+}
+
+const char *
+host_disk_path(const struct host_disk *d)
+{
+	return d->d_path;
+}
+
+void
+host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st)
+{
+	st->reads = atomic_load(&d->s_reads);
+	st->writes = atomic_load(&d->s_writes);
+	st->pages_read = atomic_load(&d->s_pread);
+	st->pages_written = atomic_load(&d->s_pwritten);
+	st->errors = atomic_load(&d->s_errors);
+	st->injected = atomic_load(&d->s_injected);
+	st->corrupt = atomic_load(&d->s_corrupt);
+	st->busy_ns = atomic_load(&d->s_busy_ns);
+	st->queue_max = atomic_load(&d->s_qmax);
+	st->direct = d->d_direct;
+}

@@ -1,0 +1,68 @@
+/*
+ * host/disk.h: the disk model: a real file behind a controller.
+ *
+ * The backing store of a disk is a real file, opened O_DIRECT by default
+ * so the host page cache does not stand in for a disk (HOST_DISK_BUFFERED
+ * asks for ordinary I/O; a file system that refuses O_DIRECT falls back to
+ * it with a notice).  Disk threads play the controller: they take queued
+ * bufs in order, transfer them with preadv/pwritev, and complete them
+ * with biodone() from their own thread, as an interrupt would.
+ *
+ * Every page written gets a checksum (kept by the controller, as a disk
+ * keeps its ECC), checked when the page is read back: a torn or
+ * misdirected write, or a read of a page never written, fails with EIO and
+ * B_CORRUPT, so the VM cannot silently read back garbage.
+ *
+ * Fault injection: with a failure rate, a seeded share of transfers fail
+ * with EIO (and transfer nothing, or only part: a write that fails may
+ * have been torn).
+ *
+ * Every submission and completion passes the hook point (HE_DISK_SUBMIT,
+ * HE_DISK_DONE).
+ */
+#ifndef HOST_DISK_H
+#define HOST_DISK_H
+
+#include "buf.h"
+
+#define HOST_DISK_BUFFERED	0x1	/* no O_DIRECT */
+#define HOST_DISK_KEEP		0x2	/* keep the file at close */
+
+struct host_disk_stats {
+	uint64_t	reads, writes;		/* transfers */
+	uint64_t	pages_read, pages_written;
+	uint64_t	errors;			/* failed transfers */
+	uint64_t	injected;		/* of which injected */
+	uint64_t	corrupt;		/* checksum mismatches on read */
+	uint64_t	busy_ns;		/* time in preadv/pwritev */
+	uint64_t	queue_max;		/* deepest queue seen */
+	bool		direct;			/* O_DIRECT in use */
+};
+
+/*
+ * host_disk_open: a disk of npages pages backed by path (created, sized;
+ * NULL: a temporary file in $TMPDIR, removed at close).
+ * => 0, or an errno with host_disk_error() saying why in one line
+ *    (EACCES/ENOENT/EROFS: unusable path; ENOSPC: no room; EINVAL: size)
+ */
+int host_disk_open(const char *path, uint64_t npages, int flags,
+    int nthreads, struct host_disk **dp);
+const char *host_disk_error(void);
+/* host_disk_close: wait for queued transfers, stop the threads. */
+void host_disk_close(struct host_disk *d);
+
+/* host_disk_strategy: queue bp. => never sleeps */
+void host_disk_strategy(struct host_disk *d, struct buf *bp);
+/* host_disk_io: a synchronous transfer (strategy + biowait). */
+int host_disk_io(struct host_disk *d, struct buf *bp);
+
+/* Fail permille/1000 of transfers with EIO, drawn from a seeded stream. */
+void host_disk_set_fail_rate(struct host_disk *d, unsigned permille);
+uint64_t host_disk_npages(const struct host_disk *d);
+const char *host_disk_path(const struct host_disk *d);
+void host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st);
+
+/* The checksum the controller keeps for a page of data. */
+uint64_t host_page_checksum(const void *page);
+
+#endif /* HOST_DISK_H */

@@ -1,0 +1,197 @@
+/*
+ * tests/test_disk.c: the disk model: real file, O_DIRECT, the controller
+ * threads, checksums, fault injection.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/disk.h"
+#include "host/thread.h"
+
+static void
+disk_setup(void)
+{
+	alarm(60);
+	(void)host_thread_self();
+}
+
+TestSuite(disk, .init = disk_setup);
+
+static void *
+page_buf(int npages, int fill)
+{
+	void *p = aligned_alloc(PAGE_SIZE, (size_t)npages * PAGE_SIZE);
+
+	cr_assert_not_null(p);
+	memset(p, fill, (size_t)npages * PAGE_SIZE);
+	return p;
+}
+
+static void
+setup_buf(struct buf *bp, int flags, uint64_t blkno, char **pages, int n)
+{
+	int i;
+
+	memset(bp, 0, sizeof(*bp));
+	bp->b_flags = flags;
+	bp->b_blkno = blkno;
+	bp->b_npages = n;
+	for (i = 0; i < n; i++) {
+		bp->b_iov[i].iov_base = pages[i];
+		bp->b_iov[i].iov_len = PAGE_SIZE;
+	}
+}
+
+Test(disk, write_then_read_back_scattered_pages)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *src[4], *dst[4];
+	int i;
+
+	cr_assert_eq(host_disk_open(NULL, 64, 0, 1, &d), 0, "%s",
+	    host_disk_error());
+	for (i = 0; i < 4; i++) {
+		src[i] = page_buf(1, 'a' + i);	/* not contiguous */
+		dst[i] = page_buf(1, 0);
+	}
+	setup_buf(&b, B_WRITE, 10, src, 4);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	setup_buf(&b, B_READ, 10, dst, 4);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(memcmp(src[i], dst[i], PAGE_SIZE), 0, "page %d", i);
+	host_disk_get_stats(d, &st);
+	cr_assert(st.direct, "O_DIRECT on this file system");
+	cr_assert_eq(st.writes, 1);
+	cr_assert_eq(st.pages_written, 4);
+	cr_assert_eq(st.reads, 1);
+	cr_assert_eq(st.corrupt, 0);
+	host_disk_close(d);
+}
+
+Test(disk, the_file_is_real_and_removed_at_close)
+{
+	struct host_disk *d;
+	struct buf b;
+	char *p = page_buf(1, 'z'), path[600], got[8];
+	int fd;
+
+	cr_assert_eq(host_disk_open(NULL, 8, HOST_DISK_BUFFERED, 1, &d), 0);
+	snprintf(path, sizeof(path), "%s", host_disk_path(d));
+	setup_buf(&b, B_WRITE, 3, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, got, sizeof(got), 3 * PAGE_SIZE), 8);
+	cr_assert_eq(got[0], 'z', "page 3 is at byte 3*4096 of the file");
+	close(fd);
+	host_disk_close(d);
+	cr_assert_neq(access(path, F_OK), 0, "removed");
+}
+
+Test(disk, keep_keeps_the_file)
+{
+	struct host_disk *d;
+	char path[] = "/tmp/uvmstress-test-keep.XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
+	host_disk_close(d);
+	cr_assert_eq(access(path, F_OK), 0);
+	unlink(path);
+}
+
+Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *p = page_buf(1, 'q'), bad = 'X';
+	int fd;
+
+	cr_assert_eq(host_disk_open(NULL, 8, HOST_DISK_BUFFERED, 1, &d), 0);
+	setup_buf(&b, B_WRITE, 2, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	fd = open(host_disk_path(d), O_WRONLY);
+	cr_assert_eq(pwrite(fd, &bad, 1, 2 * PAGE_SIZE + 100), 1);
+	close(fd);
+	setup_buf(&b, B_READ, 2, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), EIO);
+	cr_assert(b.b_flags & B_CORRUPT);
+	/* and a page never written cannot be read back as data */
+	setup_buf(&b, B_READ, 5, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), EIO);
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.corrupt, 2);
+	host_disk_close(d);
+}
+
+Test(disk, injected_failures_fail_and_poison)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *p[2] = { page_buf(1, '1'), page_buf(1, '2') };
+
+	cr_assert_eq(host_disk_open(NULL, 8, 0, 1, &d), 0);
+	host_disk_set_fail_rate(d, 1000);
+	setup_buf(&b, B_WRITE, 0, p, 2);
+	cr_assert_eq(host_disk_io(d, &b), EIO);
+	host_disk_set_fail_rate(d, 0);
+	setup_buf(&b, B_READ, 0, p, 2);
+	cr_assert_eq(host_disk_io(d, &b), EIO, "a failed write leaves no data");
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.injected, 1);
+	cr_assert_eq(st.errors, 2);
+	host_disk_close(d);
+}
+
+static atomic_int ndone;
+static pthread_t done_thread;
+
+static void
+async_done(struct buf *bp)
+{
+	done_thread = pthread_self();
+	cr_assert(bp->b_flags & B_DONE);
+	atomic_fetch_add(&ndone, 1);
+}
+
+Test(disk, async_completion_runs_on_the_controller)
+{
+	struct host_disk *d;
+	struct buf b[8];
+	char *p = page_buf(1, 'w');
+	int i;
+
+	cr_assert_eq(host_disk_open(NULL, 16, 0, 2, &d), 0);
+	for (i = 0; i < 8; i++) {
+		setup_buf(&b[i], B_WRITE | B_ASYNC | B_CALL, (uint64_t)i, &p, 1);
+		b[i].b_iodone = async_done;
+		host_disk_strategy(d, &b[i]);
+	}
+	host_disk_close(d);	/* drains the queue */
+	cr_assert_eq(atomic_load(&ndone), 8);
+	cr_assert_not(pthread_equal(done_thread, pthread_self()),
+	    "completion came from a disk thread");
+}
+
+Test(disk, unusable_paths_and_sizes_say_why)
+{
+	struct host_disk *d;
+
+	cr_assert_eq(host_disk_open("/nonexistent-dir/swap", 8, 0, 1, &d),
+	    ENOENT);
+	cr_assert_not_null(strstr(host_disk_error(), "/nonexistent-dir/swap"));
+	cr_assert_eq(host_disk_open(NULL, 0, 0, 1, &d), EINVAL);
+	cr_assert_not_null(strstr(host_disk_error(), "swap size"));
+}
