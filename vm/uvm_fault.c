@@ -721,26 +721,49 @@ uvm_fault_unwire(struct vm_map *map, vaddr_t start, vaddr_t end)
 
 /*
  * uvm_fault_unwire_locked: unwire the pages of [start, end), which must
- * be wired in the pmap.
+ * have been wired.  The pages' owners (the entry's amap and object) are
+ * locked around the queue changes, as uvm_pageunwire requires.
  * => map locked (read or write)
  */
 void
 uvm_fault_unwire_locked(struct vm_map *map, vaddr_t start, vaddr_t end)
 {
 	struct pmap *pmap = vm_map_pmap(map);
+	struct vm_map_entry *entry;
+	struct vm_amap *amap;
+	struct uvm_object *uobj;
 	struct vm_page *pg;
 	paddr_t pa;
-	vaddr_t va;
+	vaddr_t va, eend;
 
 	KASSERT(rw_lock_held(&map->lock));
-	for (va = start; va < end; va += PAGE_SIZE) {
-		if (!pmap_extract(pmap, va, &pa))
-			continue;	/* never faulted in (a failed wire) */
-		pmap_unwire(pmap, va);
-		pg = PHYS_TO_VM_PAGE(pa);
-		uvm_lock_pageq();
-		uvm_pageunwire(pg);
-		uvm_unlock_pageq();
+	if (!uvm_map_lookup_entry(map, start, &entry))
+		panic("uvm_fault_unwire_locked: %#lx not mapped",
+		    (unsigned long)start);
+	for (va = start; va < end; entry = entry->next) {
+		KASSERTMSG(entry != &map->header && entry->start <= va,
+		    "uvm_fault_unwire_locked: hole at %#lx", (unsigned long)va);
+		KASSERT(!UVM_ET_ISSUBMAP(entry));
+		amap = entry->aref.ar_amap;
+		uobj = entry->object.uvm_obj;
+		if (amap != NULL)
+			rw_enter(amap->am_lock, RW_WRITE);
+		if (uobj != NULL)
+			rw_enter(uobj->vmobjlock, RW_WRITE);
+		eend = MIN(end, entry->end);
+		for (; va < eend; va += PAGE_SIZE) {
+			if (!pmap_extract(pmap, va, &pa))
+				continue;	/* never faulted in */
+			pmap_unwire(pmap, va);
+			pg = PHYS_TO_VM_PAGE(pa);
+			uvm_lock_pageq();
+			uvm_pageunwire(pg);
+			uvm_unlock_pageq();
+		}
+		if (uobj != NULL)
+			rw_exit(uobj->vmobjlock);
+		if (amap != NULL)
+			rw_exit(amap->am_lock);
 	}
 }
 
