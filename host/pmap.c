@@ -768,6 +768,20 @@ pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 	return true;
 }
 
+bool
+pmap_is_wired(pmap_t pm, vaddr_t va, paddr_t pa)
+{
+	uint64_t pte;
+
+	if (va < pm->pm_minva || va >= pm->pm_maxva)
+		return false;
+	mutex_enter(&pm->pm_lock);
+	pte = pm->pm_ptes[pte_index(pm, va)];
+	mutex_exit(&pm->pm_lock);
+	return (pte & (PTE_V | PTE_WIRED)) == (PTE_V | PTE_WIRED) &&
+	    (pte & PTE_FRAME) == trunc_page(pa);
+}
+
 /*
  * pv_foreach: call fn on every mapping of pg with both the pv lock and
  * that pmap's lock held.  We hold the pv lock and may only *try* pm_lock

@@ -81,6 +81,8 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva);
 void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot);
 void pmap_unwire(pmap_t pm, vaddr_t va);
 bool pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap);
+/* pmap_is_wired: does pm map va to pa with a wired mapping? */
+bool pmap_is_wired(pmap_t pm, vaddr_t va, paddr_t pa);
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
 bool pmap_is_referenced(struct vm_page *pg);
 bool pmap_clear_reference(struct vm_page *pg);

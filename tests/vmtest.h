@@ -11,6 +11,7 @@
 
 #include "host/machine.h"
 #include "vm/uvm.h"
+#include "vm/uvm_swap.h"
 
 static inline void
 vmtest_boot_ram(uint64_t ram)
@@ -28,6 +29,14 @@ static inline void
 vmtest_boot(void)
 {
 	vmtest_boot_ram(16ull << 20);
+}
+
+/* A swap device of npages pages in a temporary file. */
+static inline void
+vmtest_attach_swap(uint64_t npages)
+{
+	cr_assert_eq(uvm_swap_attach(NULL, npages, 0), 0, "%s",
+	    uvm_swap_error());
 }
 
 static inline void

@@ -19,6 +19,7 @@
 #ifndef VM_UVM_H
 #define VM_UVM_H
 
+#include "host/buf.h"
 #include "host/condvar.h"
 #include "host/lwp.h"
 #include "host/mutex.h"
@@ -64,6 +65,7 @@ struct uvm {
 	int			aiodoned;	/* wait channel */
 	struct proc		*aiodoned_proc;
 	kmutex_t		aiodoned_lock;
+	TAILQ_HEAD(, buf)	aio_done;	/* [aiodoned_lock] */
 
 	/* the swapper */
 	bool			swap_running;	/* [scheduler_mutex] */

@@ -80,6 +80,8 @@ static int uvm_fault_upper(struct uvm_faultinfo *, struct uvm_faultctx *,
 static int uvm_fault_lower(struct uvm_faultinfo *, struct uvm_faultctx *,
     struct vm_anon **, struct vm_page **);
 static void uvmfault_unbusy(struct vm_page *);
+static bool uvmfault_newwire(struct uvm_faultinfo *,
+    const struct uvm_faultctx *, struct vm_page *);
 static bool uvmfault_lookup(struct uvm_faultinfo *, bool);
 static bool uvmfault_relock(struct uvm_faultinfo *);
 static void uvmfault_unlockmaps(struct uvm_faultinfo *, bool);
@@ -388,6 +390,7 @@ uvm_fault_upper(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	struct vm_amap *amap = ufi->entry->aref.ar_amap;
 	struct vm_anon *anon = anons[flt->centeridx], *oanon;
 	struct vm_page *pg;
+	bool newwire;
 	int error;
 
 	error = uvmfault_anonget(ufi, amap, anon);
@@ -430,15 +433,16 @@ uvm_fault_upper(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 			flt->enter_prot &= ~VM_PROT_WRITE;
 	}
 
+	newwire = uvmfault_newwire(ufi, flt, pg);
 	if (pmap_enter(ufi->orig_map->pmap, ufi->orig_rvaddr,
 	    VM_PAGE_TO_PHYS(pg), flt->enter_prot, (flt->access_type &
 	    VM_PROT_ALL) | PMAP_CANFAIL | (flt->wired ? PMAP_WIRED : 0)) != 0)
 		return uvmfault_nomem(ufi, amap, NULL, "flt_pmfail1");
 
 	uvm_lock_pageq();
-	if (flt->wired)
+	if (newwire)
 		uvm_pagewire(pg);
-	else
+	else if (!flt->wired)
 		uvm_pageactivate(pg);
 	uvm_unlock_pageq();
 	uvmfault_unlockall(ufi, amap, NULL);
@@ -495,6 +499,7 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	struct vm_anon *anon;
 	struct vm_page *uobjpage = NULL, *pg;
 	voff_t uoff;
+	bool newwire;
 	int gotpages, result, lcv;
 
 	/*
@@ -621,6 +626,7 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		atomic_clearbits_int(&pg->pg_flags, PG_FAKE);
 	}
 
+	newwire = uvmfault_newwire(ufi, flt, pg);
 	if (pmap_enter(ufi->orig_map->pmap, ufi->orig_rvaddr,
 	    VM_PAGE_TO_PHYS(pg), flt->enter_prot, (flt->access_type &
 	    VM_PROT_ALL) | PMAP_CANFAIL | (flt->wired ? PMAP_WIRED : 0)) != 0) {
@@ -629,15 +635,30 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	}
 
 	uvm_lock_pageq();
-	if (flt->wired)
+	if (newwire)
 		uvm_pagewire(pg);
-	else
+	else if (!flt->wired)
 		uvm_pageactivate(pg);
 	uvm_unlock_pageq();
 	uvmfault_unbusy(pg);
 	uvmfault_unlockall(ufi, amap, uobj);
 	pmap_update(ufi->orig_map->pmap);
 	return 0;
+}
+
+/*
+ * uvmfault_newwire: will this fault make a new wired mapping of pg at the
+ * fault address?  Each wired mapping holds one wiring of its page, so a
+ * fault that finds the wired mapping already there (a wiring fault racing
+ * an ordinary fault on a wired entry) must not wire the page again.
+ * => map and owner locked
+ */
+static bool
+uvmfault_newwire(struct uvm_faultinfo *ufi, const struct uvm_faultctx *flt,
+    struct vm_page *pg)
+{
+	return flt->wired && !pmap_is_wired(ufi->orig_map->pmap,
+	    ufi->orig_rvaddr, VM_PAGE_TO_PHYS(pg));
 }
 
 /*

@@ -21,8 +21,8 @@ int uvm_fault(struct vm_map *orig_map, vaddr_t vaddr, vm_fault_t fault_type,
     vm_prot_t access_type);
 /*
  * uvm_fault_wire: fault in and wire [start, end).
- * => map NOT locked by the caller, but busied by it (vm_map_busy), so no
- *    writer can change the range while we fault; may sleep
+ * => map unlocked; the caller may hold it busy (vm_map_busy) so that no
+ *    writer changes the range while we fault; may sleep
  */
 int uvm_fault_wire(struct vm_map *map, vaddr_t start, vaddr_t end,
     vm_prot_t access_type, int maxprot);

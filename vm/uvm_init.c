@@ -15,6 +15,7 @@
 #include "uvm_fault.h"
 #include "uvm_km.h"
 #include "uvm_map.h"
+#include "uvm_pager.h"
 
 struct uvm uvm;
 struct uvmexp uvmexp;
@@ -34,6 +35,7 @@ uvm_init(void)
 	uvm_km_init(VM_MIN_KERNEL_ADDRESS, VM_MAX_KERNEL_ADDRESS);
 	uvm_anon_init();		/* anon pool */
 	amap_init();			/* amap pools */
+	uvm_pager_init();		/* aiodone list, pageout bufs */
 	host_set_fault_hook(uvm_trap_fault);
 }
 

@@ -4,6 +4,7 @@
 #ifndef VM_UVM_PAGER_H
 #define VM_UVM_PAGER_H
 
+#include "host/buf.h"
 #include "uvm_object.h"
 
 struct uvm_pagerops {
@@ -19,9 +20,9 @@ struct uvm_pagerops {
 	int	(*pgo_get)(struct uvm_object *, voff_t offset,
 		    struct vm_page **pps, int *npagesp, int centeridx,
 		    vm_prot_t access_type, int advice, int flags);
-	/* pgo_put: write pages out (reclaim issue). */
-	int	(*pgo_put)(struct uvm_object *, voff_t start, voff_t end,
-		    int flags);
+	/* pgo_put: write a cluster of busy pages out (PGO_* flags). */
+	int	(*pgo_put)(struct uvm_object *, struct vm_page **pps,
+		    int npages, int flags);
 	/* pgo_flush-style cluster builder (reclaim issue) */
 	struct vm_page **(*pgo_mk_pcluster)(struct uvm_object *,
 		    struct vm_page **, int *, struct vm_page *, int, voff_t,
@@ -53,5 +54,52 @@ struct uvm_pagerops {
 #define PGO_DONTCARE	((struct vm_page *)-1L)	/* pps[] slot not wanted */
 
 #define UVM_UNKNOWN_OFFSET	((voff_t)-1)
+
+#define SWCLUSTPAGES	16	/* pages in a swap cluster (64 KiB) */
+
+/*
+ * An asynchronous pageout: the buf (first, so a struct buf * is one of
+ * these) and the pages it writes.
+ */
+struct uvm_aiobuf {
+	struct buf	ab_buf;
+	struct vm_page	*ab_pages[BUF_MAXPAGES];	/* busy until done */
+	int		ab_swslot;			/* first slot */
+};
+/* => never sleeps; NULL when no memory (the caller says VM_PAGER_AGAIN) */
+struct uvm_aiobuf *uvm_aiobuf_get(void);
+void uvm_aiobuf_put(struct uvm_aiobuf *ab);
+
+/*
+ * uvm_pager_put: page out a cluster (seed: uvmpd_scan_inactive's
+ * contract).  uobj NULL: a swap-backed cluster the pagedaemon built,
+ * written at swap slot `start`; otherwise the object's pager builds and
+ * writes its own cluster around pg.
+ * => IN: page queues locked, pages PG_BUSY; OUT: page queues unlocked
+ * => returns VM_PAGER_OK, PEND (async: the aiodone daemon finishes),
+ *    AGAIN (transient: pg alone was retried), ERROR, BAD
+ * => with PGO_PDFREECLUST, the cluster pages other than pg are unbusied
+ *    (and made clean on success) here or at I/O completion
+ */
+int uvm_pager_put(struct uvm_object *uobj, struct vm_page *pg,
+    struct vm_page ***ppsp_ptr, int *npages, int flags, voff_t start,
+    voff_t stop);
+/*
+ * uvm_pager_dropcluster: unbusy the cluster's pages other than pg.
+ * PGO_PDFREECLUST: after a successful pageout (clean them);
+ * PGO_REALLOCSWAP: after a failed one (drop their swap slots, keep them
+ * dirty, reactivate).
+ * => page queues unlocked; takes each page's owner lock
+ */
+void uvm_pager_dropcluster(struct uvm_object *uobj, struct vm_page *pg,
+    struct vm_page **ppsp, int *npages, int flags);
+/* uvm_aio_biodone: a pageout's I/O is done: queue it for the aiodone
+ * daemon.  => "interrupt" context (disk thread) */
+void uvm_aio_biodone(struct buf *bp);
+/* uvm_aio_aiodone: finish a pageout: unbusy, clean or reactivate pages,
+ * free PG_RELEASED ones, wake PG_WANTED waiters.  => aiodone daemon */
+void uvm_aio_aiodone(struct buf *bp);
+/* uvm_pager_init: the buf pool.  => boot */
+void uvm_pager_init(void);
 
 #endif /* VM_UVM_PAGER_H */
