@@ -32,6 +32,7 @@
 #include "uvm_fault.h"
 #include "uvm_map.h"
 #include "uvm_pager.h"
+#include "uvm_swap.h"
 
 #define UVM_MAXRANGE	16	/* most pages looked at per fault */
 
@@ -211,7 +212,14 @@ uvmfault_nomem(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 
 /*
  * uvmfault_anonget: make the anon's page resident and unbusy.
- * => amap and map locked; on 0 they still are, on ERESTART/error
+ *
+ * A page that is busy (I/O, or another fault paging it in) is waited
+ * for.  A page that lives only in swap is paged in: a fresh busy page is
+ * attached to the anon, everything is unlocked for the read, and the
+ * result is sorted out after relocking: released during the I/O (free
+ * the anon, refault), failed (the slot is bad: the anon's data is lost,
+ * EIO), or good (activate, and the fault goes on).
+ * => amap and map locked; on 0 they still are, on ERESTART or an error
  *    everything has been unlocked
  */
 static int
@@ -219,6 +227,8 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
     struct vm_anon *anon)
 {
 	struct vm_page *pg;
+	bool locked;
+	int error;
 
 	KASSERT(rw_write_held(anon->an_lock));
 	KASSERT(anon->an_lock == amap->am_lock);
@@ -233,13 +243,72 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		uvm_pagewait(pg, anon->an_lock, "anonget");
 		return ERESTART;
 	}
+
+	/* Only in swap: page it in. */
+	KASSERTMSG(anon->an_swslot > 0, "uvmfault_anonget: anon %p has "
+	    "neither a page nor a swap slot", (void *)anon);
+	pg = uvm_pagealloc(NULL, 0, anon, 0);
+	if (pg == NULL)
+		return uvmfault_nomem(ufi, amap, NULL, "flt_noram0");
 	/*
-	 * Not resident: it lives in swap.  Paging it back in comes with the
-	 * swap device (the reclaim issue); until then no anon can be
-	 * non-resident, and reaching here is a VM bug.
+	 * PG_BUSY|PG_FAKE|PG_CLEAN and ours: nobody else touches the page
+	 * or reads an_swslot while we read it in unlocked.
 	 */
-	panic("uvmfault_anonget: anon %p has no page and swap slot %d",
-	    (void *)anon, anon->an_swslot);
+	uvmfault_unlockall(ufi, amap, NULL);
+	uvmexp_inc(pageins);
+	error = uvm_swap_get(pg, anon->an_swslot, PGO_SYNCIO);
+
+	locked = uvmfault_relock(ufi);
+	rw_enter(anon->an_lock, RW_WRITE);
+	if (pg_flags_load(pg) & PG_WANTED)
+		wakeup(pg);
+	if (pg_flags_load(pg) & PG_RELEASED) {
+		/* the anon died while we read: nothing to map, refault */
+		KASSERT(anon->an_ref == 0);
+		if (locked)
+			uvmfault_unlockmaps(ufi, false);
+		uvm_anon_release(anon);		/* frees the page, unlocks */
+		uvmexp_inc(fltpgrele);
+		return ERESTART;
+	}
+	atomic_clearbits_int(&pg->pg_flags, PG_WANTED | PG_BUSY | PG_FAKE);
+	UVM_PAGE_OWN(pg, NULL);
+	if (error != VM_PAGER_OK) {
+		/*
+		 * The slot did not give back what was written there: mark it
+		 * bad (never reused) and fail the fault; the data is lost.
+		 */
+		anon->an_page = NULL;
+		pg->uanon = NULL;
+		atomic_clearbits_int(&pg->pg_flags, PQ_ANON);
+		uvm_swap_markbad(anon->an_swslot, 1);
+		anon->an_swslot = 0;
+		uvm_lock_pageq();
+		uvm_pagefree(pg);
+		uvm_unlock_pageq();
+		if (locked)
+			uvmfault_unlockmaps(ufi, false);
+		rw_exit(anon->an_lock);
+		return EIO;
+	}
+	/* read in: clean (it matches its slot), on the active queue */
+	pmap_clear_modify(pg);
+	uvm_lock_pageq();
+	uvm_pageactivate(pg);
+	uvm_unlock_pageq();
+
+	if (!locked) {
+		rw_exit(anon->an_lock);
+		return ERESTART;
+	}
+	/* did someone move the anon while we slept? */
+	if (amap_lookup(&ufi->entry->aref,
+	    ufi->orig_rvaddr - ufi->entry->start) != anon) {
+		uvmfault_unlockall(ufi, amap, NULL);
+		return ERESTART;
+	}
+	uvmexp_inc(fltanretry);
+	return 0;
 }
 
 /*
