@@ -244,9 +244,12 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		return ERESTART;
 	}
 
+	if (anon->an_swslot == 0) {
+		/* its data was lost to a bad swap slot (below): EIO again */
+		uvmfault_unlockall(ufi, amap, NULL);
+		return EIO;
+	}
 	/* Only in swap: page it in. */
-	KASSERTMSG(anon->an_swslot > 0, "uvmfault_anonget: anon %p has "
-	    "neither a page nor a swap slot", (void *)anon);
 	pg = uvm_pagealloc(NULL, 0, anon, 0);
 	if (pg == NULL)
 		return uvmfault_nomem(ufi, amap, NULL, "flt_noram0");
@@ -276,15 +279,14 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	if (error != VM_PAGER_OK) {
 		/*
 		 * The slot did not give back what was written there: mark it
-		 * bad (never reused) and fail the fault; the data is lost.
+		 * bad (never reused) and fail the fault; the data is lost,
+		 * and the anon, with neither page nor slot, fails every
+		 * later fault with EIO too (OpenBSD's SWSLOT_BAD).
 		 */
-		anon->an_page = NULL;
-		pg->uanon = NULL;
-		atomic_clearbits_int(&pg->pg_flags, PQ_ANON);
 		uvm_swap_markbad(anon->an_swslot, 1);
 		anon->an_swslot = 0;
 		uvm_lock_pageq();
-		uvm_pagefree(pg);
+		uvm_pagefree(pg);	/* detaches it from the anon */
 		uvm_unlock_pageq();
 		if (locked)
 			uvmfault_unlockmaps(ufi, false);
