@@ -2,14 +2,30 @@
  * vm/uvm_amap.h: anonymous maps.
  *
  * An amap is the array of anon slots behind a map entry's "upper" layer
- * (one slot per page).  am_lock (a krwlock, class "amap") covers the amap
- * and every anon in it.  Entries refer to an amap with a struct vm_aref
- * (the amap and the entry's first slot).  Copy-on-write across fork works
- * through the needs-copy flag of an entry: amap_copy() gives the entry a
- * private copy whose slots share the anons (an_ref counts them) until a
- * write fault promotes the page.
+ * (one slot per page).  am_lock (a krwlock of class "amap") covers the
+ * amap and every anon in it; it is a reference-counted lock
+ * (uvm_rwobj_alloc) because it is shared: by the amap and its anons
+ * (an_lock == am_lock), by the amaps amap_copy() makes from it (their
+ * anons are the same anons: OpenBSD 2022 gives the copy the source's
+ * lock), and by an anon whose busy page was released after its amap
+ * died.  Entries refer to an amap with a struct vm_aref (the amap and
+ * the entry's first slot).  Copy-on-write across fork works through the
+ * needs-copy flag of an entry: amap_copy() gives the entry a private copy
+ * whose slots share the anons (an_ref counts them) until a write fault
+ * promotes the page.
  *
- *	[a] am_lock	[I] immutable
+ * Slots live in chunks of AMAP_CHUNK_SLOTS 16-byte records (a page), from
+ * size-class pools of kernel memory: a small amap has one chunk sized to
+ * it, a large one a directory of page-sized chunks (at most
+ * AMAP_MAXSLOTS slots).  Each record holds a slot's anon, the slot's
+ * place in the dense list of used slots (am_bckptr), and the dense
+ * list's entry at that index (am_slots), so that amap_add, amap_unadd
+ * and the walks over used slots (wipeout, copy) are O(1) per slot.  No
+ * per-page reference counts (NetBSD's ppref): anons of a range that one
+ * of several entries sharing an amap stops mapping live until the amap
+ * dies.
+ *
+ *	[a] am_lock	[I] immutable	[r] am_lock, read atomically without it
  */
 #ifndef VM_UVM_AMAP_H
 #define VM_UVM_AMAP_H
@@ -20,19 +36,38 @@
 struct vm_map;
 struct vm_map_entry;
 
+/* One slot's bookkeeping (see above). */
+struct vm_amap_slot {
+	struct vm_anon	*as_anon;	/* [a] slot -> anon, or NULL */
+	int		as_bckptr;	/* [a] slot -> index in the dense list */
+	int		as_slot;	/* [a] dense list: index -> slot */
+};
+#define AMAP_CHUNK_SLOTS	((int)(PAGE_SIZE / sizeof(struct vm_amap_slot)))
+#define AMAP_MAXCHUNKS		((int)(PAGE_SIZE / sizeof(void *)))
+#define AMAP_MAXSLOTS		(AMAP_CHUNK_SLOTS * AMAP_MAXCHUNKS)
+
 struct vm_amap {
-	krwlock_t	*am_lock;	/* [I] */
-	krwlock_t	am_lock_store;
-	int		am_ref;		/* [a] references (entries) */
+	krwlock_t	*am_lock;	/* [I] shared, reference-counted */
+	int		am_ref;		/* [r] references (entries) */
 	int		am_flags;	/* [a] AMAP_SHARED */
 	int		am_nslot;	/* [I] slots */
 	int		am_nused;	/* [a] slots in use */
-	int		*am_slots;	/* [a] the used slots, dense */
-	int		*am_bckptr;	/* [a] slot -> index in am_slots */
-	struct vm_anon	**am_anon;	/* [a] slot -> anon */
+	int		am_nchunk;	/* [I] chunks */
+	struct vm_amap_slot **am_chunks; /* [I] chunk directory */
+	struct vm_amap_slot *am_chunk0;	/* [I] the directory of one chunk */
 };
 
 #define AMAP_SHARED	0x1	/* shared by several entries (MAP_SHARED) */
+#define AMAP_REFALL	0x2	/* amap_ref: the whole amap (no ppref: ignored) */
+
+/* The amap lock (OpenBSD's names): always taken for writing here. */
+#define amap_lock(am)	rw_enter((am)->am_lock, RW_WRITE)
+#define amap_unlock(am)	rw_exit((am)->am_lock)
+#define amap_flags(am)	((am)->am_flags)
+
+/* Chunking of fresh amaps for large entries (amap_copy, canchunk). */
+#define UVM_AMAP_LARGE	256	/* entries of this many pages or more ... */
+#define UVM_AMAP_CHUNK	16	/* ... get amaps of this many pages */
 
 struct vm_aref {
 	int		ar_pageoff;	/* the entry's first slot */
@@ -43,23 +78,44 @@ struct vm_aref {
 #define AMAP_COPY_NOWAIT	0x1
 #define AMAP_COPY_NOCHUNK	0x2
 
+/* amap_init: the amap pools.  => at boot */
 void amap_init(void);
-/* amap_alloc: an amap of sz bytes (page multiple), one reference.  => may
- * fail (NULL) with M_NOWAIT-like waitf == 0 */
+/*
+ * amap_alloc: an amap of sz bytes (page multiple, at most AMAP_MAXSLOTS
+ * pages), one reference, a new lock, no anons.
+ * => waitf PR_WAITOK (1: may sleep for kernel memory) or PR_NOWAIT (0:
+ *    NULL when there is none at hand); NULL also when sz is too large
+ */
 struct vm_amap *amap_alloc(vaddr_t sz, int waitf);
-/* amap_free: free an amap with no references or anons.  => unlocked */
+/*
+ * amap_free: free an amap with no references and no anons; drops its
+ * reference on the lock.  => am_lock not held
+ */
 void amap_free(struct vm_amap *amap);
-/* amap_lookup: the anon at offset of aref.  => am_lock held */
+/* amap_lookup: the anon at offset (bytes) of aref.  => am_lock held */
 struct vm_anon *amap_lookup(struct vm_aref *aref, vaddr_t offset);
 /* amap_lookups: npages anons from offset into anons[]. => am_lock held */
 void amap_lookups(struct vm_aref *aref, vaddr_t offset,
     struct vm_anon **anons, int npages);
-/* amap_add: put anon at offset (replace if set).  => am_lock held */
+/*
+ * amap_add: put anon at offset (replace: the slot holds an anon, whose
+ * reference the caller takes care of; a shared amap's old page loses its
+ * mappings).  The anon's lock is already the amap's.
+ * => am_lock write-held; never fails (slots exist from amap_alloc):
+ *    returns 0
+ */
 int amap_add(struct vm_aref *aref, vaddr_t offset, struct vm_anon *anon,
     bool replace);
-/* amap_unadd: clear the slot at offset.  => am_lock held */
+/* amap_unadd: clear the slot at offset (the anon's reference is the
+ * caller's).  => am_lock write-held */
 void amap_unadd(struct vm_aref *aref, vaddr_t offset);
-/* amap_ref/amap_unref: entry references. => amap unlocked */
+/*
+ * amap_ref/amap_unref: entry references (flags: AMAP_SHARED marks the
+ * amap shared, as for MAP_SHARED or an inherit-share fork).  The last
+ * amap_unref wipes the amap out (its anons lose a reference each).
+ * => amap unlocked (locked inside); amap_unref may free pages, never
+ *    sleeps
+ */
 void amap_ref(struct vm_amap *amap, vaddr_t offset, vsize_t len, int flags);
 void amap_unref(struct vm_amap *amap, vaddr_t offset, vsize_t len,
     bool all);
@@ -67,8 +123,15 @@ void amap_unref(struct vm_amap *amap, vaddr_t offset, vsize_t len,
  * released and the amap freed on return */
 void amap_wipeout(struct vm_amap *amap);
 /*
- * amap_copy: resolve the needs-copy of entry (make it its own amap, or
- * create one if it has none).  => map write-locked
+ * amap_copy: resolve the needs-copy of entry: give it a fresh amap if it
+ * has none (with canchunk, and no AMAP_COPY_NOCHUNK, a large entry is
+ * first clipped to the UVM_AMAP_CHUNK pages around [startva, endva)); if
+ * its amap has one reference, take it over; otherwise make it a private
+ * copy of the slots it maps, sharing the anons (an_ref + 1 each) and the
+ * source amap's lock.  Clears UVM_ET_NEEDSCOPY, unless memory ran out
+ * (AMAP_COPY_NOWAIT): then the entry is left as it was, and the caller
+ * sees UVM_ET_NEEDSCOPY still set.
+ * => map write-locked; amap unlocked; may sleep without AMAP_COPY_NOWAIT
  */
 void amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
     bool canchunk, vaddr_t startva, vaddr_t endva);

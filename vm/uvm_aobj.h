@@ -3,8 +3,11 @@
  * anonymous memory): zero-fill pages that may later live in swap.
  *
  * Swap slots per page are kept in the aobj ([o] vmobjlock): an array for
- * small objects, a hash of clusters for large ones (the kernel object
- * spans all of kernel VA).
+ * small objects (up to UAO_SWHASH_THRESHOLD pages), a hash of clusters
+ * of UAO_SWHASH_CLUSTER_SIZE slots for large ones (the kernel object
+ * spans all of kernel VA), all from pools of kernel memory.  Slots are
+ * set by the pagedaemon (reclaim issue); until swap-in exists, uao_get
+ * of a non-resident page that has a slot fails with VM_PAGER_ERROR.
  */
 #ifndef VM_UVM_AOBJ_H
 #define VM_UVM_AOBJ_H
@@ -12,22 +15,50 @@
 #include "uvm_pager.h"
 
 #define UAO_FLAG_KERNOBJ	0x1	/* the kernel object */
-#define UAO_FLAG_KERNSWAP	0x2	/* kernel object may swap (later) */
-#define UAO_FLAG_NOSWAP		0x8	/* never page out */
+#define UAO_FLAG_KERNSWAP	0x2	/* kernel object may swap (a no-op:
+					   it has its swap hash from the
+					   start) */
+#define UAO_FLAG_CANFAIL	0x4	/* uao_create: NULL rather than sleep
+					   for kernel memory */
+#define UAO_FLAG_NOSWAP		0x8	/* never page out (no slots) */
+
+#define UAO_SWHASH_CLUSTER_SHIFT 4
+#define UAO_SWHASH_CLUSTER_SIZE	(1 << UAO_SWHASH_CLUSTER_SHIFT)
+#define UAO_SWHASH_THRESHOLD	64	/* pages: an array up to this */
 
 extern const struct uvm_pagerops aobj_pager;
 
+/* uao_init: aobj pools (and the reference-counted lock pool).  => boot */
 void uao_init(void);
-/* uao_create: an aobj of size bytes, one reference. */
+/*
+ * uao_create: an aobj of size bytes, one reference (UAO_FLAG_KERNOBJ:
+ * the kernel object, UVM_OBJ_KERN references, which only the first call
+ * may ask for).  => may sleep, unless UAO_FLAG_CANFAIL (then NULL when
+ * kernel memory is short)
+ */
 struct uvm_object *uao_create(vsize_t size, int flags);
+/* uao_reference: one more reference.  => uobj unlocked */
 void uao_reference(struct uvm_object *uobj);
-/* uao_detach: drop a reference; the last frees pages and swap. */
+/*
+ * uao_detach: drop a reference; the last frees the pages (waiting for
+ * busy ones: pageout I/O), the swap slots (each slot of a page not
+ * resident counted out of uvmexp.swpgonly) and the aobj.
+ * => uobj unlocked; may sleep
+ */
 void uao_detach(struct uvm_object *uobj);
-/* uao_find_swslot/uao_set_swslot: swap slot of page index pageidx.
- * => object locked; set returns the old slot */
+/*
+ * uao_find_swslot/uao_set_swslot: swap slot of page index pageidx.
+ * => object locked (write for set); set returns the old slot, or -1 when
+ *    a hash cluster could not be allocated (the slot is not set); never
+ *    sleeps (the pagedaemon calls it with the page queues held)
+ */
 int uao_find_swslot(struct uvm_object *uobj, int pageidx);
 int uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot);
-/* uao_dropswap: free the swap slot of pageidx.  => object locked */
+/*
+ * uao_dropswap: free the swap slot of pageidx, a resident page's (the
+ * slot of a page that lives only in swap goes when the aobj dies, which
+ * also takes it out of uvmexp.swpgonly).  => object locked (write)
+ */
 void uao_dropswap(struct uvm_object *uobj, int pageidx);
 /* Swap slots held by all aobjs (the auditor's count). */
 int uao_swslots_in_use(void);

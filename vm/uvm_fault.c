@@ -617,7 +617,11 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		    0, flt->access_type & VM_PROT_ALL, ufi->entry->advice, 0);
 		/* the object is unlocked now */
 		if (result == VM_PAGER_AGAIN) {
-			tsleep(&uvmexp, PVM, "fltagain", hz / 2 + 1);
+			/* short of memory: only a pagedaemon can help */
+			if (__atomic_load_n(&uvm.pagedaemon_proc,
+			    __ATOMIC_ACQUIRE) == NULL)
+				return ENOMEM;
+			uvm_wait("fltagain");
 			return ERESTART;
 		}
 		if (result != VM_PAGER_OK)
@@ -687,13 +691,9 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		} else {
 			uvmexp_inc(flt_przero);
 		}
-		if (amap_add(&ufi->entry->aref,
-		    ufi->orig_rvaddr - ufi->entry->start, anon, false) != 0) {
-			/* no room for the slot: undo and wait */
-			anon->an_ref--;
-			uvm_anfree(anon);
-			return uvmfault_nomem(ufi, amap, uobj, "flt_noamap");
-		}
+		/* (the slots exist from amap_alloc: amap_add cannot fail) */
+		(void)amap_add(&ufi->entry->aref,
+		    ufi->orig_rvaddr - ufi->entry->start, anon, false);
 		atomic_clearbits_int(&pg->pg_flags, PG_FAKE);
 	}
 

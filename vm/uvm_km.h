@@ -9,6 +9,13 @@
 
 extern struct vm_map *kernel_map;
 extern struct vm_map *kmem_map;
+/* The seed's kernel objects of the km pager (uvmexp.kmem_object too). */
+extern struct uvm_object *kmem_object;
+extern struct uvm_object *mb_object;
+extern const struct uvm_pagerops km_pager;
+
+/* Size of kmem_map: 64 MiB, or a quarter of kernel VA if that is less. */
+#define UVM_KM_KMEM_SIZE	((vsize_t)64 << 20)
 
 #define UVM_KMF_NOWAIT		0x1	/* do not sleep for memory */
 #define UVM_KMF_VALLOC		0x2	/* just the VA */
@@ -21,6 +28,16 @@ extern struct vm_map *kmem_map;
 #define UVM_KMF_WAITVA		UVM_FLAG_WAITVA
 
 void uvm_km_init(vaddr_t start, vaddr_t end);
+/*
+ * uvm_km_get: the km pager's get (pgo_get of kmem_object/mb_object).
+ * => object write-locked; PGO_LOCKED: stays locked, never sleeps,
+ *    returns VM_PAGER_OK or VM_PAGER_UNLOCK (the centre page, or with
+ *    PGO_ALLPAGES any page, is busy or cannot be had now)
+ * => otherwise: may sleep, object unlocked on return, VM_PAGER_OK
+ */
+int uvm_km_get(struct uvm_object *uobj, voff_t offset, struct vm_page **pps,
+    int *npagesp, int centeridx, vm_prot_t access_type, int advice,
+    int flags);
 struct vm_map *uvm_km_suballoc(struct vm_map *map, vaddr_t *min,
     vaddr_t *max, vsize_t size, bool pageable, bool fixed,
     struct vm_map *submap);

@@ -28,6 +28,7 @@
 #include "uvm_object.h"
 
 struct lwp;
+struct host_thread;
 
 struct vm_map_entry {
 	RB_ENTRY(vm_map_entry)	rb_entry;	/* [m] tree by start */
@@ -66,6 +67,9 @@ struct vm_map_entry {
 #define UVM_MAP_STATIC		0x02	/* from the static pool */
 
 RB_HEAD(uvm_map_addr, vm_map_entry);
+int uvm_mapentry_addrcmp(const struct vm_map_entry *,
+    const struct vm_map_entry *);
+RB_PROTOTYPE(uvm_map_addr, vm_map_entry, rb_entry, uvm_mapentry_addrcmp)
 
 struct vm_map {
 	struct pmap		*pmap;		/* [I] */
@@ -73,6 +77,9 @@ struct vm_map {
 	kmutex_t		misc_lock;	/* busy, flags, timestamp */
 	kcondvar_t		busy_cv;	/* [misc_lock] waiting on busy */
 	struct lwp		*busy;		/* [misc_lock] */
+	struct host_thread	*busy_thread;	/* [misc_lock] who holds it busy
+						 * (also threads that are no
+						 * LWP: tests, the boot thread) */
 	struct vm_map_entry	header;		/* [m] sentinel: start=min, end=max */
 	struct uvm_map_addr	rb_head;	/* [m] */
 	int			nentries;	/* [m] */
@@ -88,6 +95,7 @@ struct vm_map {
 #define VM_MAP_WIREFUTURE	0x04	/* wire future mappings (mlockall) */
 #define VM_MAP_DYING		0x20	/* being destroyed */
 #define VM_MAP_TOPDOWN		0x40
+#define VM_MAP_WANTVA		0x80	/* someone sleeps for VA (WAITVA) */
 
 #define vm_map_min(map)		((map)->header.start)
 #define vm_map_max(map)		((map)->header.end)
@@ -221,5 +229,24 @@ void uvmspace_free(struct vmspace *vm);
 
 /* Map entries allocated now (the auditor's count). */
 int uvm_mapent_count(void);
+/* uvm_mapent_reclaim: give the entry pool's free pages back (low memory,
+ * tests).  => returns pages freed; no map locked */
+int uvm_mapent_reclaim(void);
+
+/*
+ * vm_map_modflags: set and clear VM_MAP_* flags (NetBSD), e.g.
+ * VM_MAP_WIREFUTURE for mlockall.  => takes misc_lock; never sleeps
+ */
+void vm_map_modflags(struct vm_map *map, int set, int clear);
+int vm_map_flags(struct vm_map *map);
+
+/*
+ * uvm_map_audit: check the map's invariants: entries ordered,
+ * non-overlapping, inside [min, max), page aligned, start < end; the
+ * tree holds exactly the list's entries; nentries and size match.
+ * => map locked (read or write); returns true, or false with the first
+ *    broken rule in why (if why != NULL)
+ */
+bool uvm_map_audit(struct vm_map *map, char *why, size_t len);
 
 #endif /* VM_UVM_MAP_H */

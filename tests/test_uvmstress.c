@@ -1,0 +1,737 @@
+/*
+ * tests/test_uvmstress.c: the uvmstress program, end to end.
+ *
+ * These tests run the uvmstress binary that sits next to the unit binary
+ * (dirname(readlink("/proc/self/exe"))/uvmstress: `make build-release`
+ * builds it) with posix_spawn, capture its stdout and stderr in memfds,
+ * and check the exit status, the one-line messages and the JSON report
+ * (--json -, so stdout holds only the JSON; a small validator below
+ * checks it is well-formed and finds values by path).  Runs are short:
+ * 1-3 s, --ram 32M, --pages 64.
+ *
+ * The JSON writer (stress/json.c) is also tested directly.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stress/json.h"
+
+extern char **environ;
+
+#define MAXARGS		48
+
+struct result {
+	int	status;		/* exit status, or 128 + signal */
+	char	*out;		/* stdout, NUL-terminated */
+	char	*err;		/* stderr */
+};
+
+/* local prototypes */
+static const char *uvmstress_path(void);
+static char *slurp(int fd);
+static void run(struct result *res, const char *const *args);
+static void result_free(struct result *res);
+static int count_lines(const char *s);
+static const char *ws(const char *p);
+static const char *skip_string(const char *p);
+static const char *skip_value(const char *p, int depth);
+static bool json_valid(const char *text);
+static const char *json_at(const char *text, const char *path);
+static bool json_num(const char *text, const char *path, double *v);
+static bool json_str(const char *text, const char *path, char *buf,
+    size_t len);
+
+static const char *
+uvmstress_path(void)
+{
+	static char path[4096];
+	char exe[4096];
+	ssize_t n;
+
+	if (path[0] != '\0')
+		return path;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	cr_assert_gt(n, 0, "readlink /proc/self/exe");
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/uvmstress", dirname(exe));
+	cr_assert_eq(access(path, X_OK), 0, "%s is missing: build it first "
+	    "(make build-release, or make build-<flavour>)", path);
+	return path;
+}
+
+static char *
+slurp(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	cr_assert_geq(len, 0);
+	buf = malloc((size_t)len + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(pread(fd, buf, (size_t)len, 0), len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* run: uvmstress with args (NULL-terminated, without argv[0]). */
+static void
+run(struct result *res, const char *const *args)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[MAXARGS];
+	int outfd, errfd, ws_, i;
+	pid_t pid;
+
+	argv[0] = (char *)uvmstress_path();
+	for (i = 0; args[i] != NULL; i++) {
+		cr_assert_lt(i + 2, MAXARGS);
+		argv[i + 1] = (char *)args[i];
+	}
+	argv[i + 1] = NULL;
+	outfd = memfd_create("uvmstress-out", 0);
+	errfd = memfd_create("uvmstress-err", 0);
+	cr_assert(outfd >= 0 && errfd >= 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, outfd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
+	cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(waitpid(pid, &ws_, 0), pid);
+	res->status = WIFEXITED(ws_) ? WEXITSTATUS(ws_) : 128 + WTERMSIG(ws_);
+	res->out = slurp(outfd);
+	res->err = slurp(errfd);
+	close(outfd);
+	close(errfd);
+}
+
+static void
+result_free(struct result *res)
+{
+	free(res->out);
+	free(res->err);
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/*
+ * A small JSON validator (RFC 8259 syntax) and path lookup:
+ * "metrics.fault_latency_ns.p50", "failures.0.kind".
+ */
+static const char *
+ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *
+skip_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '"') {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int k = 1; k <= 4; k++)
+					if (!strchr("0123456789abcdefABCDEF",
+					    p[k]) || p[k] == '\0')
+						return NULL;
+				p += 4;
+			} else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0')
+				return NULL;
+		}
+		p++;
+	}
+	return p + 1;
+}
+
+static const char *
+skip_value(const char *p, int depth)
+{
+	p = ws(p);
+	if (depth > 64)
+		return NULL;
+	switch (*p) {
+	case '{':
+		p = ws(p + 1);
+		if (*p == '}')
+			return p + 1;
+		for (;;) {
+			if ((p = skip_string(ws(p))) == NULL)
+				return NULL;
+			if (*(p = ws(p)) != ':')
+				return NULL;
+			if ((p = skip_value(p + 1, depth + 1)) == NULL)
+				return NULL;
+			p = ws(p);
+			if (*p == '}')
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	case '[':
+		p = ws(p + 1);
+		if (*p == ']')
+			return p + 1;
+		for (;;) {
+			if ((p = skip_value(p, depth + 1)) == NULL)
+				return NULL;
+			p = ws(p);
+			if (*p == ']')
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	case '"':
+		return skip_string(p);
+	case 't':
+		return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		if (*p == '-')
+			p++;
+		if (*p == '0')
+			p++;
+		else if (*p >= '1' && *p <= '9')
+			while (*p >= '0' && *p <= '9')
+				p++;
+		else
+			return NULL;
+		if (*p == '.') {
+			if (!(*++p >= '0' && *p <= '9'))
+				return NULL;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		if (*p == 'e' || *p == 'E') {
+			p++;
+			if (*p == '+' || *p == '-')
+				p++;
+			if (!(*p >= '0' && *p <= '9'))
+				return NULL;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		return p;
+	}
+}
+
+static bool
+json_valid(const char *text)
+{
+	const char *p = skip_value(text, 0);
+
+	return p != NULL && *ws(p) == '\0';
+}
+
+/* The value at path (its first character), or NULL. */
+static const char *
+json_at(const char *text, const char *path)
+{
+	const char *p = ws(text), *seg = path;
+
+	while (*seg != '\0') {
+		size_t n = strcspn(seg, ".");
+
+		if (*p == '{') {
+			p = ws(p + 1);
+			for (;;) {
+				const char *k = p, *e;
+
+				if (*p == '}' || (e = skip_string(p)) == NULL)
+					return NULL;
+				p = ws(e);
+				if (*p++ != ':')
+					return NULL;
+				p = ws(p);
+				if ((size_t)(e - k - 2) == n &&
+				    strncmp(k + 1, seg, n) == 0)
+					break;
+				if ((p = skip_value(p, 0)) == NULL)
+					return NULL;
+				p = ws(p);
+				if (*p++ != ',')
+					return NULL;
+				p = ws(p);
+			}
+		} else if (*p == '[') {
+			long idx = strtol(seg, NULL, 10);
+
+			p = ws(p + 1);
+			for (; idx > 0; idx--) {
+				if (*p == ']' || (p = skip_value(p, 0)) == NULL)
+					return NULL;
+				p = ws(p);
+				if (*p++ != ',')
+					return NULL;
+				p = ws(p);
+			}
+			if (*p == ']')
+				return NULL;
+		} else
+			return NULL;
+		seg += n;
+		if (*seg == '.')
+			seg++;
+	}
+	return p;
+}
+
+static bool
+json_num(const char *text, const char *path, double *v)
+{
+	const char *p = json_at(text, path);
+	char *end;
+
+	if (p == NULL)
+		return false;
+	*v = strtod(p, &end);
+	return end != p;
+}
+
+/* A string value (escapes left as they are). */
+static bool
+json_str(const char *text, const char *path, char *buf, size_t len)
+{
+	const char *p = json_at(text, path), *e;
+
+	if (p == NULL || *p != '"' || (e = skip_string(p)) == NULL)
+		return false;
+	snprintf(buf, len, "%.*s", (int)(e - p - 2), p + 1);
+	return true;
+}
+
+#define RUN(res, ...)	run((res), (const char *const[]){ __VA_ARGS__, NULL })
+
+TestSuite(uvmstress, .timeout = 120);
+
+Test(uvmstress, default_run_passes)
+{
+	static const char *const keys[] = {
+		"json_version", "tool", "version", "seed", "config", "host",
+		"status", "failures", "uvmexp", "metrics", "replay",
+		"config.scenario", "config.lwps", "config.ram",
+		"config.scenario_options.pages", "host.available",
+		"uvmexp.faults", "uvmexp.free", "uvmexp.flt_przero",
+		"metrics.faults_per_s", "metrics.touches_per_s", "metrics.ops",
+		"metrics.ops_per_s", "metrics.fault_latency_ns.p50",
+		"metrics.fault_latency_ns.p90", "metrics.fault_latency_ns.p99",
+		"metrics.fault_latency_ns.max", "metrics.mmu.peak",
+		"metrics.mmu.budget", "metrics.mmu.evictions",
+		"metrics.access_hash",
+	};
+	struct result r;
+	char buf[64];
+	double v, seed;
+	size_t i;
+
+	RUN(&r, "-t", "1", "--ram", "32M", "--pages", "64", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cr_assert_not_null(json_at(r.out, keys[i]), "no %s in\n%s",
+		    keys[i], r.out);
+	cr_assert(json_num(r.out, "json_version", &v) && v == 1);
+	cr_assert(json_str(r.out, "tool", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "uvmstress");
+	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "pass");
+	cr_assert_eq(*json_at(r.out, "failures"), '[');
+	cr_assert_null(json_at(r.out, "failures.0"), "failures listed");
+	cr_assert(json_num(r.out, "metrics.faults_per_s", &v) && v > 0,
+	    "faults_per_s %f", v);
+	cr_assert(json_num(r.out, "metrics.ops", &v) && v > 0);
+	cr_assert(json_num(r.out, "metrics.fault_latency_ns.max", &v) && v > 0);
+	/* the seed is printed at the start, and is the JSON's */
+	cr_assert(json_num(r.out, "seed", &seed));
+	snprintf(buf, sizeof(buf), "uvmstress: seed %.0f\n", seed);
+	cr_assert_not_null(strstr(r.err, buf), "no '%s' in\n%s", buf, r.err);
+	result_free(&r);
+}
+
+Test(uvmstress, list)
+{
+	struct result r;
+
+	RUN(&r, "--list");
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "touch "));
+	cr_assert_not_null(strstr(r.out, "segv "));
+	cr_assert_not_null(strstr(r.out, "--pages"));
+	cr_assert_not_null(strstr(r.out, "--pattern seq|random"));
+	cr_assert_str_empty(r.err);
+	result_free(&r);
+}
+
+Test(uvmstress, help)
+{
+	struct result r;
+
+	RUN(&r, "--help");
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "usage: uvmstress"));
+	cr_assert_not_null(strstr(r.out, "--scenario"));
+	cr_assert_not_null(strstr(r.out, "--inject"));
+	cr_assert_not_null(strstr(r.out, "Exit status"));
+	cr_assert_str_empty(r.err);
+	result_free(&r);
+	RUN(&r, "-h");
+	cr_assert_eq(r.status, 0);
+	result_free(&r);
+}
+
+Test(uvmstress, bad_input_is_one_line_and_exit_1)
+{
+	static const char *const bad[][6] = {
+		{ "--scenario", "nope" },
+		{ "--bogus" },
+		{ "-x" },
+		{ "extra-argument" },
+		{ "--lwps", "-3" },
+		{ "--lwps", "0" },
+		{ "--lwps", "many" },
+		{ "--lwps", "100000" },
+		{ "--ncpu", "0" },
+		{ "--ncpu", "65" },
+		{ "--ram", "0" },
+		{ "--ram", "64M1" },
+		{ "--ram", "1000001" },
+		{ "-t", "5x" },
+		{ "-t", "0" },
+		{ "--timeout", "-1" },
+		{ "--ops", "-5" },
+		{ "--ops", "1e6" },
+		{ "--seed", "x" },
+		{ "--seed", "0" },
+		{ "--pages", "0" },
+		{ "--pages", "999999999" },
+		{ "--pattern", "zigzag" },
+		{ "--scenario", "segv", "--remap" },
+		{ "--witness", "maybe" },
+		{ "--watchdog", "-1" },
+		{ "--chaos", "1001" },
+		{ "--inject", "fire" },
+		{ "--lwps" },
+		{ "--job", "/nonexistent/job" },
+		{ "--json", "/nonexistent/dir/out.json", "-t", "1" },
+		{ "--remap=perhaps" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[8] = { NULL };
+		struct result r;
+		int k;
+
+		for (k = 0; k < 6 && bad[i][k] != NULL; k++)
+			args[k] = bad[i][k];
+		run(&r, args);
+		cr_expect_eq(r.status, 1, "%s: exit %d, want 1", bad[i][0],
+		    r.status);
+		cr_expect_eq(count_lines(r.err), 1, "%s %s: stderr has %d "
+		    "lines:\n%s", bad[i][0], bad[i][1] ? bad[i][1] : "",
+		    count_lines(r.err), r.err);
+		if (strcmp(bad[i][0], "--json") != 0)
+			cr_expect_str_empty(r.out, "%s: stdout: %s", bad[i][0],
+			    r.out);
+		result_free(&r);
+	}
+}
+
+Test(uvmstress, ram_beyond_the_host_is_exit_3)
+{
+	struct result r;
+
+	RUN(&r, "--ram", "64T", "-t", "1");
+	cr_assert_eq(r.status, 3, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
+	result_free(&r);
+}
+
+Test(uvmstress, working_set_beyond_ram_is_exit_1)
+{
+	struct result r;
+
+	RUN(&r, "--ram", "32M", "--lwps", "4", "--pages", "4096", "-t", "1");
+	cr_assert_eq(r.status, 1, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, "working set"));
+	cr_assert_str_empty(r.out);
+	result_free(&r);
+}
+
+Test(uvmstress, inject_corrupt_fails_naming_the_page)
+{
+	struct result r;
+	char va[64], msg[1024], kind[64], seed[64], want[128];
+	double s;
+
+	RUN(&r, "--inject", "corrupt", "-t", "3", "--ram", "32M", "--pages",
+	    "64", "--json", "-");
+	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
+	cr_assert(json_str(r.out, "status", kind, sizeof(kind)));
+	cr_assert_str_eq(kind, "fail");
+	cr_assert(json_str(r.out, "metrics.injected.0.va", va, sizeof(va)),
+	    "no injection in\n%s", r.out);
+	cr_assert(json_str(r.out, "failures.0.kind", kind, sizeof(kind)));
+	cr_assert_str_eq(kind, "integrity");
+	cr_assert(json_str(r.out, "failures.0.message", msg, sizeof(msg)));
+	snprintf(want, sizeof(want), "va %s ", va);
+	cr_assert_not_null(strstr(msg, want), "'%s' does not name %s", msg, va);
+	cr_assert_not_null(json_at(r.out, "failures.0.replay"));
+	/* the replay command is printed, with the seed fixed */
+	cr_assert(json_num(r.out, "seed", &s));
+	snprintf(seed, sizeof(seed), "--seed %.0f", s);
+	cr_assert_not_null(strstr(r.err, "replay with:"), "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, seed), "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, "--inject corrupt"));
+	result_free(&r);
+}
+
+Test(uvmstress, segv_scenario_passes)
+{
+	struct result r;
+	double due, got, guard;
+
+	RUN(&r, "--scenario", "segv", "-t", "1", "--ram", "32M", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out));
+	cr_assert(json_num(r.out, "metrics.scenario.segv_expected", &due));
+	cr_assert(json_num(r.out, "metrics.scenario.segv_delivered", &got));
+	cr_assert(json_num(r.out, "metrics.scenario.probes_guard", &guard));
+	cr_assert_gt(due, 0);
+	cr_assert_eq(due, got);
+	cr_assert_gt(guard, 0);
+	result_free(&r);
+}
+
+Test(uvmstress, job_file_and_command_line_override)
+{
+	char path[] = "/tmp/uvmstress-job-XXXXXX";
+	static const char job[] =
+	    "# a job file, stress-ng style\n"
+	    "scenario touch\n"
+	    "lwps 2          # two workers\n"
+	    "pages 32\n"
+	    "ram 32M\n"
+	    "ops 1000\n"
+	    "--pattern seq\n"
+	    "\n";
+	struct result r;
+	char buf[64];
+	double v;
+	int fd;
+
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, job, sizeof(job) - 1), (ssize_t)sizeof(job) - 1);
+	close(fd);
+	RUN(&r, "--job", path, "--ops", "600", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_num(r.out, "config.lwps", &v) && v == 2);
+	cr_assert(json_num(r.out, "config.ram", &v) && v == 32 << 20);
+	cr_assert(json_num(r.out, "config.ops", &v) && v == 600,
+	    "the command line overrides the job file");
+	cr_assert(json_num(r.out, "metrics.ops", &v) && v == 600);
+	cr_assert(json_str(r.out, "config.scenario_options.pattern", buf,
+	    sizeof(buf)));
+	cr_assert_str_eq(buf, "seq");
+	result_free(&r);
+
+	/* a bad line is one line on stderr that names file and line */
+	fd = open(path, O_WRONLY | O_APPEND);
+	cr_assert_eq(write(fd, "lwps lots\n", 10), 10);
+	close(fd);
+	RUN(&r, "--job", path);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, ":9:"), "stderr:\n%s", r.err);
+	result_free(&r);
+	unlink(path);
+}
+
+Test(uvmstress, ops_stops_after_n_ops)
+{
+	struct result r;
+	double v;
+
+	RUN(&r, "--ops", "5000", "--lwps", "3", "--ram", "32M", "--pages", "64",
+	    "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_num(r.out, "metrics.ops", &v));
+	cr_assert_eq(v, 5000);
+	result_free(&r);
+}
+
+Test(uvmstress, same_seed_same_access_sequence)
+{
+	static const char *const lwps[] = { "1", "3" };
+	char h[3][64];
+	struct result r;
+	size_t i;
+	int k;
+
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < 3; k++) {
+			RUN(&r, "--seed", k < 2 ? "7" : "8", "--lwps", lwps[i],
+			    "--ops", "20000", "--ram", "32M", "--pages", "64",
+			    "--json", "-");
+			cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s",
+			    r.status, r.err);
+			cr_assert(json_str(r.out, "metrics.access_hash", h[k],
+			    sizeof(h[k])));
+			result_free(&r);
+		}
+		cr_assert_str_eq(h[0], h[1], "--lwps %s: seed 7 twice gave "
+		    "%s and %s", lwps[i], h[0], h[1]);
+		cr_assert_str_neq(h[0], h[2], "seeds 7 and 8 gave the same "
+		    "sequence");
+	}
+}
+
+Test(uvmstress, remap_measures_zero_fill_faults)
+{
+	struct result r;
+	double v, przero;
+
+	RUN(&r, "--remap", "-t", "1", "--lwps", "2", "--ram", "32M", "--pages",
+	    "64", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_num(r.out, "metrics.faults_per_s", &v) && v > 0);
+	cr_assert(json_num(r.out, "metrics.scenario.regions_mapped", &v) &&
+	    v > 1);
+	cr_assert(json_num(r.out, "uvmexp.flt_przero", &przero) && przero > 0);
+	result_free(&r);
+}
+
+Test(uvmstress, panic_is_exit_2_with_the_replay_line)
+{
+	struct result r;
+	char buf[128];
+
+	RUN(&r, "--inject", "panic", "-t", "5", "--ram", "32M", "--pages", "64",
+	    "--json", "-");
+	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
+	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "fail");
+	cr_assert(json_str(r.out, "failures.0.kind", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "panic");
+	cr_assert_not_null(strstr(r.err, "panic: "), "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, "replay with: "), "stderr:\n%s", r.err);
+	result_free(&r);
+}
+
+Test(uvmstress, hang_is_exit_2)
+{
+	struct result r;
+	char buf[128];
+
+	RUN(&r, "--inject", "hang", "--watchdog", "1", "-t", "20", "--lwps",
+	    "2", "--ram", "32M", "--pages", "64", "--json", "-");
+	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
+	cr_assert(json_str(r.out, "failures.0.kind", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "hang");
+	cr_assert_not_null(strstr(r.err, "watchdog: no progress"));
+	cr_assert_not_null(strstr(r.err, "replay with: "));
+	result_free(&r);
+}
+
+/* The JSON writer, directly. */
+Test(uvmstress, json_writer)
+{
+	struct json j;
+	char *buf = NULL, esc[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	json_string(&j, "ctl", "a\"b\\c\n\t\x01");
+	json_string(&j, "utf8", "caf\xc3\xa9");
+	json_string(&j, "bad", "x\xff\xc3(y");
+	json_string(&j, "null", NULL);
+	json_u64(&j, "big", UINT64_MAX);
+	json_i64(&j, "neg", -5);
+	json_double(&j, "half", 0.5);
+	json_double(&j, "nan", NAN);
+	json_double(&j, "inf", INFINITY);
+	json_double(&j, "three", 3.0);
+	json_bool(&j, "yes", true);
+	json_array_begin(&j, "empty");
+	json_array_end(&j);
+	json_array_begin(&j, "list");
+	json_u64(&j, NULL, 1);
+	json_object_begin(&j, NULL);
+	json_null(&j, "n");
+	json_object_end(&j);
+	json_array_end(&j);
+	json_raw(&j, "raw", "{\"a\":[1,2]}");
+	json_object_end(&j);
+	cr_assert_eq(json_finish(&j), 0);
+	fclose(f);
+
+	cr_assert(json_valid(buf), "not valid:\n%s", buf);
+	cr_assert_not_null(strstr(buf, "\"a\\\"b\\\\c\\n\\t\\u0001\""), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"caf\xc3\xa9\""));
+	cr_assert_not_null(strstr(buf, "\"x\\ufffd\\ufffd(y\""), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"big\": 18446744073709551615"));
+	cr_assert_not_null(strstr(buf, "\"half\": 0.5"));
+	cr_assert_not_null(strstr(buf, "\"nan\": null"));
+	cr_assert_not_null(strstr(buf, "\"inf\": null"));
+	cr_assert_not_null(strstr(buf, "\"three\": 3,"));
+	cr_assert_not_null(strstr(buf, "\"empty\": []"));
+	cr_assert_not_null(json_at(buf, "list.1.n"));
+	cr_assert_not_null(json_at(buf, "raw.a.1"));
+	free(buf);
+
+	/* misuse is reported: a key inside an array, unclosed objects */
+	f = open_memstream(&buf, &len);
+	json_init(&j, f);
+	json_array_begin(&j, NULL);
+	json_u64(&j, "key", 1);
+	json_array_end(&j);
+	cr_assert_eq(json_finish(&j), EINVAL);
+	fclose(f);
+	free(buf);
+	f = open_memstream(&buf, &len);
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	cr_assert_eq(json_finish(&j), EINVAL);
+	fclose(f);
+	free(buf);
+
+	/* json_escape truncates at a character boundary */
+	json_escape(esc, 8, "ab\ncd");
+	cr_assert_str_eq(esc, "ab\\ncd");
+	json_escape(esc, 4, "a\"b");
+	cr_assert_str_eq(esc, "a\\\"");
+}

@@ -1,0 +1,539 @@
+/*
+ * vm/uvm_amap.c: anonymous maps (OpenBSD 2022 uvm_amap.c semantics, the
+ * NetBSD dense slot list).
+ *
+ * What it owns: struct vm_amap and its slot chunks, all from pools of
+ * kernel memory (uvm_km_pool_allocator: pages of the machine's RAM, no
+ * malloc, since amap_copy and amap_add run on the fault path).  Chunks
+ * come from size classes of 64 bytes to a page; the directory of a large
+ * amap from the same classes.
+ *
+ * Locking: am_lock (a reference-counted lock, uvm_rwobj_*) covers the
+ * amap's slots, am_nused, am_flags and the anons in it.  am_ref changes
+ * under am_lock and is read atomically without it (amap_refs, the first
+ * check of amap_copy).  The lock is shared with the anons and with the
+ * amaps copied from this one (OpenBSD: "Make the new amap share the
+ * source amap's lock"), so that an anon referenced from two amaps after a
+ * fork still has exactly one lock.
+ *
+ * Order: map > amap (= anon) > object > page queues.
+ */
+#include "host/pmap.h"
+#include "host/pool.h"
+#include "uvm.h"
+#include "uvm_amap.h"
+#include "uvm_km.h"
+#include "uvm_map.h"
+#include "uvm_object.h"
+
+/* size classes of slot chunks and directories: 64 << i bytes */
+#define AMAP_NCLASS		7
+#define AMAP_CLASS_MIN		64
+CTASSERT((AMAP_CLASS_MIN << (AMAP_NCLASS - 1)) == PAGE_SIZE);
+CTASSERT(sizeof(struct vm_amap_slot) == 16);
+
+static struct pool uvm_amap_pool;
+static struct pool uvm_amap_kmem_pool[AMAP_NCLASS];
+static const char *const uvm_amap_kmem_names[AMAP_NCLASS] = {
+	"amapkm64", "amapkm128", "amapkm256", "amapkm512", "amapkm1k",
+	"amapkm2k", "amapkm4k",
+};
+static int uvm_amap_nalloc;	/* [a] amaps allocated now */
+
+/* local prototypes */
+static int amap_kmem_class(size_t size);
+static void *amap_kmem_alloc(size_t size, int prflags);
+static void amap_kmem_free(void *p, size_t size);
+static struct vm_amap *amap_alloc1(int slots, int prflags);
+static void amap_free1(struct vm_amap *amap);
+static struct vm_amap_slot *amap_slotp(const struct vm_amap *amap, int slot);
+static int amap_aref_slot(const struct vm_aref *aref, vaddr_t offset);
+static void amap_slot_add(struct vm_amap *amap, int slot,
+    struct vm_anon *anon);
+
+/*
+ * amap_init: the amap pool and the slot size classes.
+ * => at boot (uvm_init), single-threaded, after uao_init (which starts
+ *    the reference-counted locks)
+ */
+void
+amap_init(void)
+{
+	int i;
+
+	pool_init(&uvm_amap_pool, sizeof(struct vm_amap), 0, 0, 0, "amappl",
+	    &uvm_km_pool_allocator, IPL_NONE);
+	for (i = 0; i < AMAP_NCLASS; i++)
+		pool_init(&uvm_amap_kmem_pool[i], (size_t)AMAP_CLASS_MIN << i,
+		    0, 0, 0, uvm_amap_kmem_names[i], &uvm_km_pool_allocator,
+		    IPL_NONE);
+	__atomic_store_n(&uvm_amap_nalloc, 0, __ATOMIC_RELAXED);
+}
+
+/* The size class that holds size bytes (size <= PAGE_SIZE). */
+static int
+amap_kmem_class(size_t size)
+{
+	int i;
+
+	KASSERT(size > 0 && size <= PAGE_SIZE);
+	for (i = 0; ((size_t)AMAP_CLASS_MIN << i) < size; i++)
+		continue;
+	return i;
+}
+
+/* Kernel memory for slots or a directory.  => PR_WAITOK may sleep */
+static void *
+amap_kmem_alloc(size_t size, int prflags)
+{
+	return pool_get(&uvm_amap_kmem_pool[amap_kmem_class(size)],
+	    (prflags & PR_WAITOK) | PR_ZERO);
+}
+
+static void
+amap_kmem_free(void *p, size_t size)
+{
+	pool_put(&uvm_amap_kmem_pool[amap_kmem_class(size)], p);
+}
+
+/* The record of slot `slot` (also the dense list's entry `slot`). */
+static struct vm_amap_slot *
+amap_slotp(const struct vm_amap *amap, int slot)
+{
+	KDASSERT(slot >= 0 && slot < amap->am_nslot);
+	return &amap->am_chunks[slot / AMAP_CHUNK_SLOTS]
+	    [slot % AMAP_CHUNK_SLOTS];
+}
+
+/* The slot of offset (bytes) in the entry that aref belongs to. */
+static int
+amap_aref_slot(const struct vm_aref *aref, vaddr_t offset)
+{
+	int slot = aref->ar_pageoff + (int)(offset >> PAGE_SHIFT);
+
+	KASSERTMSG(slot >= 0 && slot < aref->ar_amap->am_nslot,
+	    "amap: slot %d outside amap %p of %d slots", slot,
+	    (void *)aref->ar_amap, aref->ar_amap->am_nslot);
+	return slot;
+}
+
+/*
+ * amap_alloc1: an amap of `slots` slots with no lock, no references.
+ * => PR_WAITOK may sleep; NULL on failure
+ */
+static struct vm_amap *
+amap_alloc1(int slots, int prflags)
+{
+	struct vm_amap *amap;
+	int i, n;
+
+	if (slots <= 0 || slots > AMAP_MAXSLOTS)
+		return NULL;
+	amap = pool_get(&uvm_amap_pool, prflags & PR_WAITOK);
+	if (amap == NULL)
+		return NULL;
+	amap->am_lock = NULL;
+	amap->am_ref = 0;
+	amap->am_flags = 0;
+	amap->am_nslot = slots;
+	amap->am_nused = 0;
+	amap->am_nchunk = (slots + AMAP_CHUNK_SLOTS - 1) / AMAP_CHUNK_SLOTS;
+	amap->am_chunk0 = NULL;
+	if (amap->am_nchunk == 1) {
+		amap->am_chunks = &amap->am_chunk0;
+	} else {
+		amap->am_chunks = amap_kmem_alloc(
+		    (size_t)amap->am_nchunk * sizeof(void *), prflags);
+		if (amap->am_chunks == NULL) {
+			pool_put(&uvm_amap_pool, amap);
+			return NULL;
+		}
+	}
+	for (i = 0; i < amap->am_nchunk; i++) {
+		n = MIN(AMAP_CHUNK_SLOTS, slots - i * AMAP_CHUNK_SLOTS);
+		amap->am_chunks[i] = amap_kmem_alloc(
+		    (size_t)n * sizeof(struct vm_amap_slot), prflags);
+		if (amap->am_chunks[i] == NULL) {
+			amap_free1(amap);
+			return NULL;
+		}
+	}
+	__atomic_fetch_add(&uvm_amap_nalloc, 1, __ATOMIC_RELAXED);
+	return amap;
+}
+
+/*
+ * amap_free1: give back an amap's memory (chunks allocated so far, the
+ * directory, the amap); not its lock.
+ */
+static void
+amap_free1(struct vm_amap *amap)
+{
+	int i, n;
+	bool counted = true;
+
+	for (i = 0; i < amap->am_nchunk; i++) {
+		if (amap->am_chunks[i] == NULL) {
+			counted = false;	/* amap_alloc1 failed here */
+			break;
+		}
+		n = MIN(AMAP_CHUNK_SLOTS, amap->am_nslot - i * AMAP_CHUNK_SLOTS);
+		amap_kmem_free(amap->am_chunks[i],
+		    (size_t)n * sizeof(struct vm_amap_slot));
+	}
+	if (amap->am_nchunk > 1)
+		amap_kmem_free(amap->am_chunks,
+		    (size_t)amap->am_nchunk * sizeof(void *));
+	pool_put(&uvm_amap_pool, amap);
+	if (counted)
+		__atomic_fetch_sub(&uvm_amap_nalloc, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * amap_alloc: see uvm_amap.h.
+ * => PR_WAITOK may sleep
+ */
+struct vm_amap *
+amap_alloc(vaddr_t sz, int waitf)
+{
+	struct vm_amap *amap;
+
+	KASSERT((sz & PAGE_MASK) == 0);
+	if (sz == 0 || (sz >> PAGE_SHIFT) > (vaddr_t)AMAP_MAXSLOTS)
+		return NULL;
+	amap = amap_alloc1((int)(sz >> PAGE_SHIFT), waitf);
+	if (amap == NULL)
+		return NULL;
+	amap->am_lock = uvm_rwobj_alloc("amap", waitf);
+	if (amap->am_lock == NULL) {
+		amap_free1(amap);
+		return NULL;
+	}
+	__atomic_store_n(&amap->am_ref, 1, __ATOMIC_RELAXED);
+	return amap;
+}
+
+/*
+ * amap_free: free an amap with no references and no anons.
+ * => am_lock not held by the caller
+ */
+void
+amap_free(struct vm_amap *amap)
+{
+	KASSERT(amap_refs(amap) == 0 && amap->am_nused == 0);
+	if (amap->am_lock != NULL) {
+		KASSERT(!rw_lock_held(amap->am_lock));
+		(void)uvm_rwobj_free(amap->am_lock);
+		amap->am_lock = NULL;
+	}
+	amap_free1(amap);
+}
+
+/*
+ * amap_lookup: the anon at offset of aref, or NULL.
+ * => am_lock held (either way)
+ */
+struct vm_anon *
+amap_lookup(struct vm_aref *aref, vaddr_t offset)
+{
+	struct vm_amap *amap = aref->ar_amap;
+
+	KASSERT(rw_lock_held(amap->am_lock));
+	return amap_slotp(amap, amap_aref_slot(aref, offset))->as_anon;
+}
+
+/*
+ * amap_lookups: the anons of npages slots from offset.
+ * => am_lock held (either way)
+ */
+void
+amap_lookups(struct vm_aref *aref, vaddr_t offset, struct vm_anon **anons,
+    int npages)
+{
+	struct vm_amap *amap = aref->ar_amap;
+	int slot, i;
+
+	KASSERT(rw_lock_held(amap->am_lock));
+	if (npages <= 0)
+		return;
+	slot = amap_aref_slot(aref, offset);
+	KASSERTMSG(slot + npages <= amap->am_nslot, "amap_lookups: %d slots "
+	    "from %d past the end of amap %p (%d)", npages, slot,
+	    (void *)amap, amap->am_nslot);
+	for (i = 0; i < npages; i++)
+		anons[i] = amap_slotp(amap, slot + i)->as_anon;
+}
+
+/*
+ * amap_slot_add: fill the empty slot `slot` with anon, on the dense list.
+ * => am_lock write-held
+ */
+static void
+amap_slot_add(struct vm_amap *amap, int slot, struct vm_anon *anon)
+{
+	struct vm_amap_slot *s = amap_slotp(amap, slot);
+
+	KASSERT(s->as_anon == NULL);
+	KASSERT(amap->am_nused < amap->am_nslot);
+	s->as_anon = anon;
+	s->as_bckptr = amap->am_nused;
+	amap_slotp(amap, amap->am_nused)->as_slot = slot;
+	amap->am_nused++;
+}
+
+/*
+ * amap_add: see uvm_amap.h.
+ * => am_lock write-held; never fails
+ */
+int
+amap_add(struct vm_aref *aref, vaddr_t offset, struct vm_anon *anon,
+    bool replace)
+{
+	struct vm_amap *amap = aref->ar_amap;
+	struct vm_amap_slot *s;
+	struct vm_anon *oanon;
+	int slot;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	KASSERT(anon != NULL && anon->an_lock == amap->am_lock);
+	slot = amap_aref_slot(aref, offset);
+	if (!replace) {
+		amap_slot_add(amap, slot, anon);
+		return 0;
+	}
+	s = amap_slotp(amap, slot);
+	oanon = s->as_anon;
+	KASSERTMSG(oanon != NULL, "amap_add: replacing empty slot %d of %p",
+	    slot, (void *)amap);
+	/* others map the old page through this shared amap: cut them off */
+	if (oanon->an_page != NULL && (amap->am_flags & AMAP_SHARED) != 0)
+		pmap_page_protect(oanon->an_page, VM_PROT_NONE);
+	s->as_anon = anon;
+	return 0;
+}
+
+/*
+ * amap_unadd: empty the slot at offset; the anon's reference is the
+ * caller's.
+ * => am_lock write-held
+ */
+void
+amap_unadd(struct vm_aref *aref, vaddr_t offset)
+{
+	struct vm_amap *amap = aref->ar_amap;
+	struct vm_amap_slot *s;
+	int slot, ptr, last, lastslot;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	slot = amap_aref_slot(aref, offset);
+	s = amap_slotp(amap, slot);
+	KASSERTMSG(s->as_anon != NULL, "amap_unadd: slot %d of %p is empty",
+	    slot, (void *)amap);
+	s->as_anon = NULL;
+	ptr = s->as_bckptr;
+	last = amap->am_nused - 1;
+	if (ptr != last) {
+		lastslot = amap_slotp(amap, last)->as_slot;
+		amap_slotp(amap, ptr)->as_slot = lastslot;
+		amap_slotp(amap, lastslot)->as_bckptr = ptr;
+	}
+	amap->am_nused--;
+}
+
+/*
+ * amap_ref: one more entry refers to the amap.
+ * => amap unlocked
+ */
+void
+amap_ref(struct vm_amap *amap, vaddr_t offset, vsize_t len, int flags)
+{
+	amap_lock(amap);
+	KASSERT(amap->am_ref > 0);
+	if (flags & AMAP_SHARED)
+		amap->am_flags |= AMAP_SHARED;
+	__atomic_store_n(&amap->am_ref, amap->am_ref + 1, __ATOMIC_RELAXED);
+	amap_unlock(amap);
+}
+
+/*
+ * amap_unref: an entry lets go of the amap; the last wipes it out.
+ * => amap unlocked; never sleeps
+ */
+void
+amap_unref(struct vm_amap *amap, vaddr_t offset, vsize_t len, bool all)
+{
+	amap_lock(amap);
+	KASSERT(amap->am_ref > 0);
+	if (amap->am_ref == 1) {
+		__atomic_store_n(&amap->am_ref, 0, __ATOMIC_RELAXED);
+		amap_wipeout(amap);	/* unlocks and frees */
+		return;
+	}
+	if (amap->am_ref == 2 && (amap->am_flags & AMAP_SHARED) != 0)
+		amap->am_flags &= ~AMAP_SHARED;
+	__atomic_store_n(&amap->am_ref, amap->am_ref - 1, __ATOMIC_RELAXED);
+	amap_unlock(amap);
+}
+
+/*
+ * amap_wipeout: drop the amap's reference on each of its anons (freeing
+ * those that reach 0, with their pages), then free the amap.
+ * => am_lock write-held, released on return; no references left
+ */
+void
+amap_wipeout(struct vm_amap *amap)
+{
+	struct vm_amap_slot *s;
+	struct vm_anon *anon;
+	int i, slot;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	KASSERT(amap_refs(amap) == 0);
+
+	for (i = amap->am_nused - 1; i >= 0; i--) {
+		slot = amap_slotp(amap, i)->as_slot;
+		s = amap_slotp(amap, slot);
+		anon = s->as_anon;
+		KASSERTMSG(anon != NULL && anon->an_ref > 0,
+		    "amap_wipeout: corrupt amap %p slot %d", (void *)amap, slot);
+		KASSERT(anon->an_lock == amap->am_lock);
+		s->as_anon = NULL;
+		if (--anon->an_ref == 0)
+			uvm_anfree(anon);
+	}
+	amap->am_nused = 0;
+	amap_unlock(amap);
+	amap_free(amap);
+}
+
+/*
+ * amap_copy: see uvm_amap.h (OpenBSD amap_copy, without lazy chunks).
+ * => map write-locked; may sleep unless AMAP_COPY_NOWAIT
+ */
+void
+amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
+    bool canchunk, vaddr_t startva, vaddr_t endva)
+{
+	struct vm_amap *amap, *srcamap;
+	struct vm_amap_slot *s;
+	struct vm_anon *anon;
+	krwlock_t *lock;
+	vaddr_t chunksize;
+	int prflags, slots, lcv, i, srcslot;
+
+	KASSERT(vm_map_locked_p(map));
+	prflags = (flags & AMAP_COPY_NOWAIT) ? PR_NOWAIT : PR_WAITOK;
+
+	/* No amap yet: give the entry a fresh one (clipped if large). */
+	if (entry->aref.ar_amap == NULL) {
+		if (canchunk && (flags & AMAP_COPY_NOCHUNK) == 0 &&
+		    ((entry->end - entry->start) >> PAGE_SHIFT) >=
+		    UVM_AMAP_LARGE) {
+			chunksize = (vaddr_t)UVM_AMAP_CHUNK << PAGE_SHIFT;
+			startva = (startva / chunksize) * chunksize;
+			endva = ((endva + chunksize - 1) / chunksize) * chunksize;
+			if (startva > entry->start)
+				uvm_map_clip_start(map, entry, startva);
+			/* watch out for endva wrap-around */
+			if (endva >= startva && endva < entry->end)
+				uvm_map_clip_end(map, entry, endva);
+		}
+		entry->aref.ar_pageoff = 0;
+		entry->aref.ar_amap = amap_alloc(entry->end - entry->start,
+		    prflags);
+		if (entry->aref.ar_amap != NULL)
+			entry->etype &= ~UVM_ET_NEEDSCOPY;
+		return;
+	}
+
+	/*
+	 * The only reference: take it over.  am_ref can only be 1 if ours
+	 * (through our locked map) is the only one, so no lock is needed
+	 * to see it; more than 1 is re-checked under the lock.
+	 */
+	srcamap = entry->aref.ar_amap;
+	if (amap_refs(srcamap) == 1) {
+		entry->etype &= ~UVM_ET_NEEDSCOPY;
+		return;
+	}
+
+	/* A new amap for the entry's slots, sharing the source's lock. */
+	slots = (int)((entry->end - entry->start) >> PAGE_SHIFT);
+	amap = amap_alloc1(slots, prflags);
+	if (amap == NULL)
+		return;
+	amap->am_lock = srcamap->am_lock;
+	uvm_rwobj_hold(amap->am_lock);
+
+	amap_lock(srcamap);
+	if (srcamap->am_ref == 1) {
+		/* the others let go meanwhile: take the source over */
+		entry->etype &= ~UVM_ET_NEEDSCOPY;
+		amap_unlock(srcamap);
+		amap_free(amap);
+		return;
+	}
+	KASSERT(entry->aref.ar_pageoff + slots <= srcamap->am_nslot);
+
+	/* Copy the used slots of our range, one more reference each. */
+	if (srcamap->am_nused < slots) {
+		for (i = 0; i < srcamap->am_nused; i++) {
+			srcslot = amap_slotp(srcamap, i)->as_slot;
+			lcv = srcslot - entry->aref.ar_pageoff;
+			if (lcv < 0 || lcv >= slots)
+				continue;
+			anon = amap_slotp(srcamap, srcslot)->as_anon;
+			KASSERT(anon->an_lock == srcamap->am_lock);
+			KASSERT(anon->an_ref > 0);
+			anon->an_ref++;
+			amap_slot_add(amap, lcv, anon);
+		}
+	} else {
+		for (lcv = 0; lcv < slots; lcv++) {
+			s = amap_slotp(srcamap, entry->aref.ar_pageoff + lcv);
+			anon = s->as_anon;
+			if (anon == NULL)
+				continue;
+			KASSERT(anon->an_lock == srcamap->am_lock);
+			KASSERT(anon->an_ref > 0);
+			anon->an_ref++;
+			amap_slot_add(amap, lcv, anon);
+		}
+	}
+
+	/*
+	 * Drop our reference to the source.  It was more than one, so the
+	 * source cannot die while we hold its lock.
+	 */
+	__atomic_store_n(&srcamap->am_ref, srcamap->am_ref - 1,
+	    __ATOMIC_RELAXED);
+	KASSERT(srcamap->am_ref > 0);
+	if (srcamap->am_ref == 1 && (srcamap->am_flags & AMAP_SHARED) != 0)
+		srcamap->am_flags &= ~AMAP_SHARED;
+	amap_unlock(srcamap);
+
+	/*
+	 * Nothing in common with the source: a lock of its own, if one can
+	 * be had now (else sharing the source's stays correct, only
+	 * coarser).
+	 */
+	if (amap->am_nused == 0) {
+		lock = uvm_rwobj_alloc("amap", prflags);
+		if (lock != NULL) {
+			(void)uvm_rwobj_free(amap->am_lock);
+			amap->am_lock = lock;
+		}
+	}
+
+	__atomic_store_n(&amap->am_ref, 1, __ATOMIC_RELAXED);
+	entry->aref.ar_pageoff = 0;
+	entry->aref.ar_amap = amap;
+	entry->etype &= ~UVM_ET_NEEDSCOPY;
+}
+
+/* amap_count: amaps allocated now. */
+int
+amap_count(void)
+{
+	return __atomic_load_n(&uvm_amap_nalloc, __ATOMIC_RELAXED);
+}
