@@ -1,0 +1,70 @@
+#!/bin/sh
+# perf/bench_reclaim.sh BUILD SECONDS: reclaim throughput, uvmstress
+# against the Linux kernel's own reclaim on the same workload, one run.
+#
+# Workload: a 256 MiB working set touched by one process (each touch:
+# check the page's signature, write a new generation), sequentially and
+# randomly, with 64 MiB of RAM and a swap file on the same disk.
+#  - Linux: perf/linux_touch in a memory cgroup (v1) limited to 64 MiB,
+#    with a 1 GiB swap file (swapon), where the host allows both;
+#    otherwise it says so and reports uvmstress alone.
+#  - uvmstress: --scenario pressure --ws 256M --ram 64M --pattern P,
+#    metrics.touches_per_s from its JSON.
+# Appends JSON Lines to perf/results/reclaim.jsonl; prints the ratios.
+# Aim (issue 4): uvmstress/Linux >= 1.0 sequential, >= 0.7 random.
+set -u
+B=${1:-build}
+SECS=${2:-10}
+OUT=perf/results/reclaim.jsonl
+U=$B/release/uvmstress
+LT=$B/release/perf_linux_touch
+WS=$((256 << 20))
+CG=/sys/fs/cgroup/memory/uvmstress-bench.$$
+SWAP=${TMPDIR:-/tmp}/uvmstress-bench-swap.$$
+mkdir -p perf/results
+cc -std=c11 -O2 -Wall -Wextra -Werror -o "$LT" perf/linux_touch.c || exit 1
+[ -x "$U" ] || { echo "bench: $U is not built (make release)"; exit 1; }
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+linux_ok=0
+cleanup() {
+	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	swapoff "$SWAP" 2>/dev/null
+	rm -f "$SWAP" "$tmp"
+}
+tmp=$(mktemp)
+trap cleanup EXIT
+if [ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/memory ] &&
+    fallocate -l 1G "$SWAP" 2>/dev/null && chmod 600 "$SWAP" &&
+    mkswap "$SWAP" >/dev/null 2>&1 && swapon "$SWAP" 2>/dev/null &&
+    mkdir "$CG" 2>/dev/null &&
+    echo $((64 << 20)) > "$CG/memory.limit_in_bytes" 2>/dev/null; then
+	linux_ok=1
+else
+	echo "bench: this host allows no memory cgroup v1 + swapon: Linux side skipped"
+fi
+
+num() {	# json key
+	python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); k=sys.argv[1].split("."); [d:=d[x] for x in k]; print(d)' "$1"
+}
+
+printf '%-8s %16s %16s %8s\n' pattern uvmstress/s linux/s ratio
+for pat in seq random; do
+	lin=0
+	if [ $linux_ok = 1 ]; then
+		out=$(sh -c "echo \$\$ > $CG/cgroup.procs && exec $LT $WS $pat $SECS 1")
+		lin=$(echo "$out" | num touches_per_s)
+	fi
+	"$U" -q --scenario pressure --ws 256M --ram 64M --swap 1G --pattern "$pat" \
+	    --lwps 1 --ncpu 2 -t "$SECS" --seed 1 --json "$tmp" >/dev/null 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "bench: uvmstress pressure failed (exit $rc)"; cat "$tmp"; exit 1
+	fi
+	uv=$(num metrics.touches_per_s < "$tmp")
+	ratio=$(python3 -c "print(round($uv/$lin, 3) if $lin else 'n/a')")
+	printf '%-8s %16.0f %16.0f %8s\n' "$pat" "$uv" "$lin" "$ratio"
+	echo "{\"bench\":\"reclaim\",\"time\":\"$stamp\",\"rev\":\"$rev\",\"pattern\":\"$pat\",\"ws\":$WS,\"ram\":$((64 << 20)),\"uvmstress_touches_per_s\":$uv,\"linux_touches_per_s\":$lin,\"ratio\":\"$ratio\",\"uvmstress_metrics\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["metrics"]))' "$tmp")}" >>"$OUT"
+done
+echo "results appended to $OUT"
