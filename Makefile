@@ -81,7 +81,7 @@ $(BUILD)/$(1)/uvmstress: $$($(1)_OBJDIR)/stress/main.o $$($(1)_LIB)
 	@$$($(1)_CC) $(COMMON_CFLAGS) $$($(1)_CFLAGS) -o $$@ $$^ $(LIBS)
 
 build-$(1): $$($(1)_LIB) $$($(1)_SMOKES) $$($(1)_UVMSTRESS)
-build-$(1)-unit: $$($(1)_UNIT)
+build-$(1)-unit: $$($(1)_UNIT) $$($(1)_UVMSTRESS)
 $(1): deps-ok
 	@$$(MAKE) --no-print-directory build-$(1)
 -include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)

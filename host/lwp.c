@@ -390,7 +390,8 @@ lwp_stat_name(int stat)
 
 #define LD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
 
-void
+/* Racy by design: TSan is told not to look (the dump of a hung machine). */
+__attribute__((no_sanitize("thread"))) void
 lwp_describe(const struct lwp *l, char *buf, size_t len)
 {
 	const char *wmesg = LD(&l->l_wmesg);

@@ -144,13 +144,18 @@ class_lookup(const char *name, uint32_t h)
 /*
  * class_intern: the id of the class named `name`, made if new.
  *
- * => may allocate; panics when WITNESS_MAXCLASS - 1 classes exist.
+ * => never allocates; panics when WITNESS_MAXCLASS - 1 classes exist.
  */
 static unsigned
 class_intern(const char *name)
 {
+	/* names live in a static arena: interning never calls malloc, so a
+	 * lock may be initialised on the trap path */
+	static char name_arena[WITNESS_MAXCLASS * 48];
+	static size_t name_used;
 	uint32_t h = witness_hash(name);
 	unsigned i, id;
+	size_t len = strlen(name) + 1;
 	char *copy;
 
 	if ((id = class_lookup(name, h)) != 0)
@@ -163,8 +168,11 @@ class_intern(const char *name)
 	if (nclasses + 1 >= WITNESS_MAXCLASS)
 		panic("witness: more than %d lock classes (adding \"%s\")",
 		    WITNESS_MAXCLASS - 1, name);
-	if ((copy = strdup(name)) == NULL)
-		panic("witness: out of host memory naming class \"%s\"", name);
+	if (name_used + len > sizeof(name_arena))
+		panic("witness: no room to name class \"%s\"", name);
+	copy = &name_arena[name_used];
+	memcpy(copy, name, len);
+	name_used += len;
 	id = ++nclasses;
 	__atomic_store_n(&class_names[id], copy, __ATOMIC_RELEASE);
 	for (i = h & (CLASS_HASH - 1); class_hash[i] != 0;

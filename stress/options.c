@@ -1,0 +1,887 @@
+/*
+ * stress/options.c: options, job files, --help, --list, the replay line.
+ *
+ * Parsing is in two passes so that scenario options may come before
+ * --scenario: first every (name, value) pair is collected, from the job
+ * file and then from argv; then the scenario is chosen (the last
+ * --scenario wins) and the pairs are applied in order, so a later value
+ * overrides an earlier one and the command line overrides the job file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/arena.h"
+#include "host/cpu.h"
+#include "host/machine.h"
+#include "host/param.h"
+#include "options.h"
+
+#define RAM_MIN_BYTES	((uint64_t)ARENA_MIN_PAGES * PAGE_SIZE)
+
+enum gopt_id {
+	GO_SCENARIO = 1, GO_LWPS, GO_NCPU, GO_RAM, GO_SEED, GO_TIMEOUT,
+	GO_OPS, GO_JSON, GO_JOB, GO_QUIET, GO_VERBOSE, GO_HELP, GO_LIST,
+	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
+};
+
+struct gopt {
+	const char	*go_name;
+	char		go_short;	/* 0: none */
+	bool		go_hasarg;
+	enum gopt_id	go_id;
+	const char	*go_metavar;
+	const char	*go_help;
+};
+
+static const struct gopt gopts[] = {
+	{ "scenario", 0, true, GO_SCENARIO, "NAME",
+	    "the scenario to run (default: touch; see --list)" },
+	{ "lwps", 0, true, GO_LWPS, "N",
+	    "worker LWPs, each its own process (1..1024, default 4)" },
+	{ "ncpu", 0, true, GO_NCPU, "N",
+	    "simulated CPUs (1..64, default 2)" },
+	{ "ram", 0, true, GO_RAM, "SIZE",
+	    "RAM of the machine: 64M, 1G (default 64M)" },
+	{ "seed", 0, true, GO_SEED, "N",
+	    "run seed (default: drawn; always printed)" },
+	{ "timeout", 't', true, GO_TIMEOUT, "D",
+	    "run time: 10, 10s, 5m, 1h (default 5s, none with --ops)" },
+	{ "ops", 0, true, GO_OPS, "N",
+	    "stop after N ops in total (all LWPs)" },
+	{ "json", 0, true, GO_JSON, "FILE",
+	    "write the JSON report to FILE ('-': stdout)" },
+	{ "job", 0, true, GO_JOB, "FILE",
+	    "read options from FILE: `name value` a line, '#' comments" },
+	{ "quiet", 'q', false, GO_QUIET, NULL,
+	    "only the seed, failures and the verdict" },
+	{ "verbose", 'v', false, GO_VERBOSE, NULL,
+	    "more detail (per-LWP counts, audit runs)" },
+	{ "help", 'h', false, GO_HELP, NULL, "this text" },
+	{ "list", 0, false, GO_LIST, NULL,
+	    "list scenarios and their options" },
+	{ "witness", 0, true, GO_WITNESS, "on|off",
+	    "lock-order checker (default: on in DIAGNOSTIC builds)" },
+	{ "watchdog", 0, true, GO_WATCHDOG, "S",
+	    "hang watchdog: fail after S s without progress (default 30, 0 off)" },
+	{ "chaos", 0, true, GO_CHAOS, "PERMILLE",
+	    "seeded yields and delays at hook points (0..1000, default 0)" },
+	{ "bind", 0, false, GO_BIND, NULL,
+	    "bind simulated CPUs to host PUs (hwloc)" },
+	{ "inject", 0, true, GO_INJECT, "corrupt|panic|hang",
+	    "after ~1 s, flip bits in a written page behind the VM's back, "
+	    "panic, or stop every worker: the run must fail (exit 2)" },
+};
+
+/* One collected (name, value) pair and where it came from. */
+struct pair {
+	char		*p_name;	/* without dashes */
+	char		*p_value;	/* NULL: none given */
+	char		p_where[96];	/* "--lwps" or "job.txt:3: lwps" */
+};
+
+struct pairs {
+	struct pair	*v;
+	int		n;
+	int		cap;
+};
+
+/* local prototypes */
+static __printflike(1, 2) int usage_error(const char *fmt, ...);
+static const struct gopt *gopt_find(const char *name);
+static const struct gopt *gopt_find_short(char c);
+static const struct sopt *sopt_find_any(const char *name);
+static bool takes_value(const char *name);
+static int pairs_add(struct pairs *ps, const char *name, size_t namelen,
+    const char *value, const char *where);
+static int read_job(const char *path, struct pairs *ps);
+static int collect_argv(int argc, char **argv, struct pairs *ps);
+static int parse_count(const char *s, int64_t min, int64_t max, int64_t *out);
+static int parse_bool(const char *s, bool *out);
+static int apply_pair(struct stress_config *cfg, const struct pair *p);
+static int apply_sopt(struct stress_config *cfg, int i, const struct pair *p);
+static void shell_quote(char **buf, size_t *len, size_t *cap, const char *s);
+static void sopt_usage(FILE *f, const struct sopt *so);
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* one line, whatever the input held */
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "uvmstress: %s (try --help)\n", msg);
+	return EXIT_USAGE;
+}
+
+static const struct gopt *
+gopt_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(gopts); i++)
+		if (strcmp(gopts[i].go_name, name) == 0)
+			return &gopts[i];
+	return NULL;
+}
+
+static const struct gopt *
+gopt_find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(gopts); i++)
+		if (gopts[i].go_short == c)
+			return &gopts[i];
+	return NULL;
+}
+
+/* A scenario option of any scenario (for "takes a value?" and messages). */
+static const struct sopt *
+sopt_find_any(const char *name)
+{
+	int i, k;
+
+	for (i = 0; i < stress_nscenarios; i++)
+		if ((k = scenario_opt_index(stress_scenarios[i], name)) >= 0)
+			return &stress_scenarios[i]->sc_opts[k];
+	return NULL;
+}
+
+static bool
+takes_value(const char *name)
+{
+	const struct gopt *g = gopt_find(name);
+	const struct sopt *so;
+
+	if (g != NULL)
+		return g->go_hasarg;
+	so = sopt_find_any(name);
+	return so != NULL && so->so_type != SOPT_FLAG;
+}
+
+static int
+pairs_add(struct pairs *ps, const char *name, size_t namelen,
+    const char *value, const char *where)
+{
+	struct pair *p;
+
+	if (ps->n == ps->cap) {
+		int cap = ps->cap == 0 ? 16 : ps->cap * 2;
+		struct pair *v = realloc(ps->v, (size_t)cap * sizeof(*v));
+
+		if (v == NULL)
+			return usage_error("out of memory");
+		ps->v = v;
+		ps->cap = cap;
+	}
+	p = &ps->v[ps->n];
+	p->p_name = strndup(name, namelen);
+	p->p_value = value != NULL ? strdup(value) : NULL;
+	if (p->p_name == NULL || (value != NULL && p->p_value == NULL))
+		return usage_error("out of memory");
+	snprintf(p->p_where, sizeof(p->p_where), "%s", where);
+	ps->n++;
+	return 0;
+}
+
+/*
+ * read_job: a stress-ng-like job file.  Each line: `name value` or
+ * `name` (a leading "--" is allowed), '#' starts a comment at the start of
+ * a line or after blanks.  --job inside a job file is an error.
+ */
+static int
+read_job(const char *path, struct pairs *ps)
+{
+	char line[1024], where[96];
+	FILE *f;
+	int lineno = 0, error = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return usage_error("--job %s: %s", path, strerror(errno));
+	while (error == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *s = line, *e, *name, *value = NULL, *hash;
+		size_t namelen;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			error = usage_error("%s:%d: line too long", path, lineno);
+			break;
+		}
+		for (hash = s; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == s || isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '\0')
+			continue;
+		if (s[0] == '-' && s[1] == '-')
+			s += 2;
+		name = s;
+		while (*s != '\0' && !isspace((unsigned char)*s) && *s != '=')
+			s++;
+		namelen = (size_t)(s - name);
+		if (*s != '\0') {
+			*s++ = '\0';
+			while (isspace((unsigned char)*s) || *s == '=')
+				s++;
+			value = s;
+		}
+		snprintf(where, sizeof(where), "%s:%d: %.*s", path, lineno,
+		    (int)MIN(namelen, 40), name);
+		if (namelen == 0)
+			error = usage_error("%s:%d: no option name", path,
+			    lineno);
+		else if (strcmp(name, "job") == 0)
+			error = usage_error("%s: job files do not nest", where);
+		else
+			error = pairs_add(ps, name, namelen, value, where);
+	}
+	if (error == 0 && ferror(f))
+		error = usage_error("--job %s: read error", path);
+	fclose(f);
+	return error;
+}
+
+static int
+collect_argv(int argc, char **argv, struct pairs *ps)
+{
+	char where[96];
+	int i, error;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq, *value = NULL;
+		size_t namelen;
+
+		if (a[0] == '-' && a[1] == '-' && a[2] != '\0') {
+			a += 2;
+			eq = strchr(a, '=');
+			namelen = eq != NULL ? (size_t)(eq - a) : strlen(a);
+			snprintf(where, sizeof(where), "--%.*s",
+			    (int)MIN(namelen, 60), a);
+			if (eq != NULL)
+				value = eq + 1;
+			else {
+				char name[64];
+
+				snprintf(name, sizeof(name), "%.*s",
+				    (int)MIN(namelen, 63), a);
+				if (takes_value(name)) {
+					if (i + 1 >= argc)
+						return usage_error("%s needs a "
+						    "value", where);
+					value = argv[++i];
+				}
+			}
+			if ((error = pairs_add(ps, a, namelen, value, where)) != 0)
+				return error;
+		} else if (a[0] == '-' && a[1] != '\0' && a[1] != '-') {
+			const struct gopt *g = gopt_find_short(a[1]);
+
+			if (g == NULL)
+				return usage_error("unknown option '%s'", a);
+			snprintf(where, sizeof(where), "-%c", a[1]);
+			if (g->go_hasarg) {
+				if (a[2] != '\0')
+					value = a + 2;
+				else if (i + 1 < argc)
+					value = argv[++i];
+				else
+					return usage_error("%s needs a value",
+					    where);
+			} else if (a[2] != '\0')
+				return usage_error("unknown option '%s'", a);
+			if ((error = pairs_add(ps, g->go_name,
+			    strlen(g->go_name), value, where)) != 0)
+				return error;
+		} else
+			return usage_error("unexpected argument '%s'", a);
+	}
+	return 0;
+}
+
+/* A non-negative decimal count in [min, max]: no sign, no blanks. */
+static int
+parse_count(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > (unsigned long long)INT64_MAX ||
+	    (int64_t)v < min || (int64_t)v > max)
+		return EINVAL;
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "on", "1", "true", "yes" };
+	static const char *const no[] = { "off", "0", "false", "no" };
+	size_t i;
+
+	for (i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+static int
+apply_sopt(struct stress_config *cfg, int i, const struct pair *p)
+{
+	const struct sopt *so = &cfg->sc->sc_opts[i];
+	uint64_t size;
+	int64_t v;
+	bool b;
+	int k;
+
+	switch (so->so_type) {
+	case SOPT_FLAG:
+		if (p->p_value == NULL)
+			v = 1;
+		else if (parse_bool(p->p_value, &b) == 0)
+			v = b;
+		else
+			return usage_error("%s '%s': takes no value (or on|off)",
+			    p->p_where, p->p_value);
+		break;
+	case SOPT_INT:
+		if (parse_count(p->p_value, so->so_min, so->so_max, &v) != 0)
+			return usage_error("%s '%s': not a count in %lld..%lld",
+			    p->p_where, p->p_value, (long long)so->so_min,
+			    (long long)so->so_max);
+		break;
+	case SOPT_SIZE:
+		if (parse_size(p->p_value, &size) != 0 ||
+		    size < (uint64_t)so->so_min || size > (uint64_t)so->so_max)
+			return usage_error("%s '%s': not a size in %lld..%lld "
+			    "bytes", p->p_where, p->p_value,
+			    (long long)so->so_min, (long long)so->so_max);
+		v = (int64_t)size;
+		break;
+	case SOPT_ENUM:
+		for (k = 0; so->so_choices[k] != NULL; k++)
+			if (strcmp(so->so_choices[k], p->p_value) == 0)
+				break;
+		if (so->so_choices[k] == NULL)
+			return usage_error("%s '%s': must be %s", p->p_where,
+			    p->p_value, so->so_metavar);
+		v = k;
+		break;
+	default:
+		return usage_error("%s: bad option table", p->p_where);
+	}
+	cfg->sval[i] = v;
+	cfg->sset[i] = true;
+	return 0;
+}
+
+static int
+apply_pair(struct stress_config *cfg, const struct pair *p)
+{
+	const struct gopt *g = gopt_find(p->p_name);
+	const char *v = p->p_value;
+	uint64_t u;
+	int64_t n;
+	bool b = true;
+	int i;
+
+	if (g == NULL) {
+		if ((i = scenario_opt_index(cfg->sc, p->p_name)) >= 0)
+			return apply_sopt(cfg, i, p);
+		if (sopt_find_any(p->p_name) != NULL)
+			return usage_error("%s: not an option of scenario %s",
+			    p->p_where, cfg->sc->sc_name);
+		return usage_error("%s: unknown option", p->p_where);
+	}
+	if (g->go_hasarg && v == NULL)
+		return usage_error("%s needs a value", p->p_where);
+	if (!g->go_hasarg && v != NULL && parse_bool(v, &b) != 0)
+		return usage_error("%s '%s': takes no value", p->p_where, v);
+	if (!g->go_hasarg)
+		b = v == NULL ? true : b;
+
+	switch (g->go_id) {
+	case GO_SCENARIO:
+		/* chosen before the pairs are applied (options_parse) */
+		break;
+	case GO_LWPS:
+		if (parse_count(v, 1, LWPS_MAX, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%d",
+			    p->p_where, v, LWPS_MAX);
+		cfg->lwps = (int)n;
+		break;
+	case GO_NCPU:
+		if (parse_count(v, 1, MAXCPUS, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%d",
+			    p->p_where, v, MAXCPUS);
+		cfg->ncpu = (int)n;
+		break;
+	case GO_RAM:
+		if (parse_size(v, &u) != 0)
+			return usage_error("%s '%s': not a size like 64M",
+			    p->p_where, v);
+		if (u < RAM_MIN_BYTES || (u & PAGE_MASK) != 0)
+			return usage_error("%s '%s': must be a multiple of %lu "
+			    "bytes, at least %lluK", p->p_where, v, PAGE_SIZE,
+			    (unsigned long long)(RAM_MIN_BYTES >> 10));
+		cfg->ram = u;
+		break;
+	case GO_SEED:
+		if (!isdigit((unsigned char)v[0]))
+			return usage_error("%s '%s': not a number", p->p_where, v);
+		{
+			unsigned long long s;
+			char *end;
+
+			errno = 0;
+			s = strtoull(v, &end, (v[0] == '0' && (v[1] == 'x' ||
+			    v[1] == 'X')) ? 16 : 10);
+			if (errno != 0 || *end != '\0' || s == 0)
+				return usage_error("%s '%s': not a number in "
+				    "1..%llu", p->p_where, v,
+				    (unsigned long long)UINT64_MAX);
+			cfg->seed = s;
+			cfg->seed_given = true;
+		}
+		break;
+	case GO_TIMEOUT:
+		if (parse_duration(v, &u) != 0 || u == 0 || u > TIMEOUT_MAX)
+			return usage_error("%s '%s': not a duration in 1s..7d "
+			    "(10, 10s, 5m, 1h)", p->p_where, v);
+		cfg->timeout_s = u;
+		cfg->timeout_given = true;
+		break;
+	case GO_OPS:
+		if (parse_count(v, 1, OPS_MAX, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%lld",
+			    p->p_where, v, (long long)OPS_MAX);
+		cfg->ops = (uint64_t)n;
+		break;
+	case GO_JSON:
+		if (v[0] == '\0')
+			return usage_error("%s: needs a file name", p->p_where);
+		free(cfg->json_path);
+		cfg->json_path = strdup(v);
+		break;
+	case GO_JOB:
+		/* read before the pairs are applied (options_parse) */
+		break;
+	case GO_QUIET:
+		cfg->quiet = b;
+		break;
+	case GO_VERBOSE:
+		cfg->verbose = b ? cfg->verbose + 1 : 0;
+		break;
+	case GO_HELP:
+		cfg->help = b;
+		break;
+	case GO_LIST:
+		cfg->list = b;
+		break;
+	case GO_WITNESS:
+		if (parse_bool(v, &b) != 0)
+			return usage_error("%s '%s': must be on|off",
+			    p->p_where, v);
+		cfg->witness = b;
+		break;
+	case GO_WATCHDOG:
+		if (parse_count(v, 0, 3600, &n) != 0)
+			return usage_error("%s '%s': not a count of seconds in "
+			    "0..3600", p->p_where, v);
+		cfg->watchdog_s = (unsigned)n;
+		break;
+	case GO_CHAOS:
+		if (parse_count(v, 0, 1000, &n) != 0)
+			return usage_error("%s '%s': not a permille in 0..1000",
+			    p->p_where, v);
+		cfg->chaos = (unsigned)n;
+		break;
+	case GO_BIND:
+		cfg->bind = b;
+		break;
+	case GO_INJECT:
+		if (strcmp(v, "corrupt") == 0)
+			cfg->inject = INJECT_CORRUPT;
+		else if (strcmp(v, "panic") == 0)
+			cfg->inject = INJECT_PANIC;
+		else if (strcmp(v, "hang") == 0)
+			cfg->inject = INJECT_HANG;
+		else if (strcmp(v, "none") == 0)
+			cfg->inject = INJECT_NONE;
+		else
+			return usage_error("%s '%s': must be corrupt, panic or "
+			    "hang", p->p_where, v);
+		break;
+	}
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct stress_config *cfg)
+{
+	struct pairs ps = { NULL, 0, 0 };
+	const char *scname = NULL, *job = NULL;
+	int i, error = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->lwps = 4;
+	cfg->ncpu = 2;
+	cfg->ram = 64ull << 20;
+	cfg->timeout_s = TIMEOUT_DEFAULT;
+	cfg->witness = -1;
+	cfg->watchdog_s = WATCHDOG_DEFAULT;
+	cfg->argc = argc;
+	cfg->argv = argv;
+
+	/* The job file first (its path from argv: the last --job). */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--job") == 0 && i + 1 < argc)
+			job = argv[++i];
+		else if (strncmp(argv[i], "--job=", 6) == 0)
+			job = argv[i] + 6;
+	}
+	if (job != NULL) {
+		if (job[0] == '\0')
+			return usage_error("--job: needs a file name");
+		if ((cfg->job_path = strdup(job)) == NULL)
+			return usage_error("out of memory");
+		if ((error = read_job(cfg->job_path, &ps)) != 0)
+			goto out;
+	}
+	if ((error = collect_argv(argc, argv, &ps)) != 0)
+		goto out;
+
+	/* The scenario: the last one named. */
+	for (i = 0; i < ps.n; i++)
+		if (strcmp(ps.v[i].p_name, "scenario") == 0) {
+			if (ps.v[i].p_value == NULL) {
+				error = usage_error("%s needs a value",
+				    ps.v[i].p_where);
+				goto out;
+			}
+			scname = ps.v[i].p_value;
+		}
+	cfg->sc = stress_scenarios[0];
+	cfg->sc_given = scname != NULL;
+	if (scname != NULL && (cfg->sc = scenario_find(scname)) == NULL) {
+		error = usage_error("--scenario '%s': no such scenario (see "
+		    "--list)", scname);
+		goto out;
+	}
+	for (i = 0; i < cfg->sc->sc_nopts; i++)
+		cfg->sval[i] = cfg->sc->sc_opts[i].so_def;
+
+	for (i = 0; i < ps.n && error == 0; i++)
+		error = apply_pair(cfg, &ps.v[i]);
+	if (error == 0 && cfg->ops != 0 && !cfg->timeout_given)
+		cfg->timeout_s = 0;	/* --ops alone: run until done */
+out:
+	for (i = 0; i < ps.n; i++) {
+		free(ps.v[i].p_name);
+		free(ps.v[i].p_value);
+	}
+	free(ps.v);
+	return error;
+}
+
+void
+options_free(struct stress_config *cfg)
+{
+	free(cfg->json_path);
+	free(cfg->job_path);
+	cfg->json_path = cfg->job_path = NULL;
+}
+
+/*
+ * The kernel's share of a working set, estimated: a fixed base (kernel
+ * map, pools, reserves), per LWP (u-area, vmspace, map entries, amaps)
+ * and per user page (its anon, amap slots, pv entry): about 1/16 page.
+ */
+#define WS_KERNEL_BASE_PAGES	512
+#define WS_KERNEL_LWP_PAGES	16
+
+uint64_t
+options_working_set(const struct stress_config *cfg, uint64_t *kernelp)
+{
+	uint64_t user = (uint64_t)cfg->lwps * cfg->sc->sc_pages_per_lwp(cfg);
+
+	if (kernelp != NULL)
+		*kernelp = WS_KERNEL_BASE_PAGES +
+		    (uint64_t)cfg->lwps * WS_KERNEL_LWP_PAGES + user / 16;
+	return user;
+}
+
+int
+options_check(const struct stress_config *cfg)
+{
+	uint64_t user, kernel, ram_pages = cfg->ram / PAGE_SIZE;
+
+	/*
+	 * There is no reclaim yet (no pagedaemon, no swap): a working set
+	 * larger than RAM can only fail.  When reclaim lands this check
+	 * becomes "larger than RAM + swap".
+	 */
+	user = options_working_set(cfg, &kernel);
+	if (user + kernel > ram_pages)
+		return usage_error("working set of %llu pages (%d LWPs x %llu "
+		    "pages + ~%llu kernel) exceeds --ram %llu MiB (%llu pages) "
+		    "and there is no reclaim yet: lower --lwps or --pages, or "
+		    "raise --ram", (unsigned long long)(user + kernel),
+		    cfg->lwps, (unsigned long long)(user / (uint64_t)cfg->lwps),
+		    (unsigned long long)kernel,
+		    (unsigned long long)(cfg->ram >> 20),
+		    (unsigned long long)ram_pages);
+	if (cfg->inject != INJECT_NONE && cfg->timeout_s != 0 &&
+	    cfg->timeout_s < 2)
+		return usage_error("--inject needs a run of at least 2 s (it "
+		    "strikes after ~1 s)");
+	if (cfg->inject == INJECT_HANG && cfg->watchdog_s == 0)
+		return usage_error("--inject hang needs the watchdog (--watchdog "
+		    "S, S > 0)");
+	return 0;
+}
+
+static void
+sopt_usage(FILE *f, const struct sopt *so)
+{
+	char arg[64];
+
+	snprintf(arg, sizeof(arg), "--%s%s%s", so->so_name,
+	    so->so_metavar != NULL ? " " : "",
+	    so->so_metavar != NULL ? so->so_metavar : "");
+	fprintf(f, "  %-22s %s", arg, so->so_help);
+	switch (so->so_type) {
+	case SOPT_INT:
+		fprintf(f, " (%lld..%lld, default %lld)",
+		    (long long)so->so_min, (long long)so->so_max,
+		    (long long)so->so_def);
+		break;
+	case SOPT_SIZE:
+		fprintf(f, " (default %lldK)", (long long)so->so_def >> 10);
+		break;
+	case SOPT_ENUM:
+		fprintf(f, " (default %s)", so->so_choices[so->so_def]);
+		break;
+	case SOPT_FLAG:
+		break;
+	}
+	fputc('\n', f);
+}
+
+void
+options_help(FILE *f, const struct stress_config *cfg)
+{
+	size_t i;
+	int k, s;
+
+	fprintf(f,
+"usage: uvmstress [--scenario NAME] [options] [scenario options]\n"
+"\n"
+"Runs the BSD UVM virtual-memory system on a simulated machine: worker\n"
+"LWPs, each in its own process and address space, fault and check their\n"
+"pages while oracles watch (page integrity, invariants, lock order, hangs).\n"
+"\n"
+"Options:\n");
+	for (i = 0; i < nitems(gopts); i++) {
+		char arg[64];
+
+		if (gopts[i].go_short != 0)
+			snprintf(arg, sizeof(arg), "-%c, --%s%s%s",
+			    gopts[i].go_short, gopts[i].go_name,
+			    gopts[i].go_hasarg ? " " : "",
+			    gopts[i].go_hasarg ? gopts[i].go_metavar : "");
+		else
+			snprintf(arg, sizeof(arg), "--%s%s%s",
+			    gopts[i].go_name, gopts[i].go_hasarg ? " " : "",
+			    gopts[i].go_hasarg ? gopts[i].go_metavar : "");
+		fprintf(f, "  %-22s %s\n", arg, gopts[i].go_help);
+	}
+	for (s = 0; s < stress_nscenarios; s++) {
+		const struct scenario *sc = stress_scenarios[s];
+
+		if (cfg != NULL && cfg->sc_given && sc != cfg->sc)
+			continue;	/* --scenario X --help: only X */
+		fprintf(f, "\nScenario %s: %s\n%s", sc->sc_name,
+		    sc->sc_summary, sc->sc_help);
+		for (k = 0; k < sc->sc_nopts; k++)
+			sopt_usage(f, &sc->sc_opts[k]);
+	}
+	fprintf(f,
+"\n"
+"Exit status: 0 pass, 1 usage or harness error, 2 a failure found\n"
+"(integrity, invariant, lock order, hang, unexpected SIGSEGV, panic),\n"
+"3 the host lacks a resource.  Every failure prints the command that\n"
+"replays it (the same options with --seed fixed).\n");
+}
+
+void
+options_list(FILE *f)
+{
+	int s, k;
+
+	for (s = 0; s < stress_nscenarios; s++) {
+		const struct scenario *sc = stress_scenarios[s];
+
+		fprintf(f, "%-10s %s\n", sc->sc_name, sc->sc_summary);
+		for (k = 0; k < sc->sc_nopts; k++)
+			sopt_usage(f, &sc->sc_opts[k]);
+	}
+}
+
+void
+options_sval_str(const struct stress_config *cfg, int i, char *buf,
+    size_t len)
+{
+	const struct sopt *so = &cfg->sc->sc_opts[i];
+
+	switch (so->so_type) {
+	case SOPT_ENUM:
+		snprintf(buf, len, "%s", so->so_choices[cfg->sval[i]]);
+		break;
+	case SOPT_FLAG:
+		snprintf(buf, len, "%s", cfg->sval[i] ? "true" : "false");
+		break;
+	default:
+		snprintf(buf, len, "%lld", (long long)cfg->sval[i]);
+		break;
+	}
+}
+
+/* Append s to *buf, in single quotes if the shell would read it otherwise. */
+static void
+shell_quote(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	const char *p;
+	bool plain = s[0] != '\0';
+	size_t need = strlen(s) * 4 + 4;
+
+	for (p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("_./:=,+-@%", *p) == NULL)
+			plain = false;
+	if (*len + need + 1 > *cap) {
+		size_t ncap = (*len + need + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+
+		if (nb == NULL)
+			return;
+		*buf = nb;
+		*cap = ncap;
+	}
+	if (*len > 0)
+		(*buf)[(*len)++] = ' ';
+	if (plain) {
+		memcpy(*buf + *len, s, strlen(s));
+		*len += strlen(s);
+	} else {
+		(*buf)[(*len)++] = '\'';
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '\'') {
+				memcpy(*buf + *len, "'\\''", 4);
+				*len += 4;
+			} else
+				(*buf)[(*len)++] = *p;
+		}
+		(*buf)[(*len)++] = '\'';
+	}
+	(*buf)[*len] = '\0';
+}
+
+char *
+options_replay(const struct stress_config *cfg)
+{
+	char *buf = NULL, seed[32];
+	size_t len = 0, cap = 0;
+	int i;
+
+	shell_quote(&buf, &len, &cap, cfg->argc > 0 ? cfg->argv[0] :
+	    "uvmstress");
+	for (i = 1; i < cfg->argc; i++) {
+		const char *a = cfg->argv[i];
+
+		if (strcmp(a, "--seed") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(a, "--seed=", 7) == 0)
+			continue;
+		shell_quote(&buf, &len, &cap, a);
+	}
+	shell_quote(&buf, &len, &cap, "--seed");
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)cfg->seed);
+	shell_quote(&buf, &len, &cap, seed);
+	return buf;
+}
+
+void
+options_json(struct json *j, const char *key, const struct stress_config *cfg)
+{
+	char buf[64];
+	int i;
+
+	json_object_begin(j, key);
+	json_string(j, "scenario", cfg->sc->sc_name);
+	json_i64(j, "lwps", cfg->lwps);
+	json_i64(j, "ncpu", cfg->ncpu);
+	json_u64(j, "ram", cfg->ram);
+	json_u64(j, "seed", cfg->seed);
+	json_bool(j, "seed_given", cfg->seed_given);
+	json_u64(j, "timeout_s", cfg->timeout_s);
+	json_u64(j, "ops", cfg->ops);
+	json_string(j, "json", cfg->json_path);
+	json_string(j, "job", cfg->job_path);
+	json_bool(j, "quiet", cfg->quiet);
+	json_i64(j, "verbose", cfg->verbose);
+	json_string(j, "witness", cfg->witness < 0 ? "default" :
+	    cfg->witness ? "on" : "off");
+	json_u64(j, "watchdog_s", cfg->watchdog_s);
+	json_u64(j, "chaos_permille", cfg->chaos);
+	json_bool(j, "bind", cfg->bind);
+	json_string(j, "inject", cfg->inject == INJECT_CORRUPT ? "corrupt" :
+	    cfg->inject == INJECT_PANIC ? "panic" :
+	    cfg->inject == INJECT_HANG ? "hang" : "none");
+	json_object_begin(j, "scenario_options");
+	for (i = 0; i < cfg->sc->sc_nopts; i++) {
+		const struct sopt *so = &cfg->sc->sc_opts[i];
+
+		switch (so->so_type) {
+		case SOPT_FLAG:
+			json_bool(j, so->so_name, cfg->sval[i] != 0);
+			break;
+		case SOPT_ENUM:
+			options_sval_str(cfg, i, buf, sizeof(buf));
+			json_string(j, so->so_name, buf);
+			break;
+		default:
+			json_i64(j, so->so_name, cfg->sval[i]);
+			break;
+		}
+	}
+	json_object_end(j);
+	json_object_end(j);
+}

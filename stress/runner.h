@@ -1,0 +1,219 @@
+/*
+ * stress/runner.h: the run: boot, workers, oracles, stop, failures.
+ *
+ * runner_main() boots the machine and the VM, hands the scenario its run,
+ * and reports.  The scenario entry calls stress_run_workers(), which makes
+ * one process per worker, each with its own vmspace over [PAGE_SIZE,
+ * VM_MAXUSER_ADDRESS) and one LWP running the scenario's worker; the
+ * calling thread (main, not an LWP) is the harness thread: it releases
+ * the start barrier, stops the run (timeout, --ops, first failure), runs
+ * the auditor every second, draws the live status, injects faults, and
+ * joins the workers.
+ *
+ * Every worker has the same loop:
+ *
+ *	setup (map regions);
+ *	stress_barrier(w);
+ *	while (stress_continue(w)) { one op; stress_op_done(w); }
+ *	teardown (check everything once more, unmap);
+ *
+ * stress_continue() claims one op of the worker's share of --ops (the
+ * shares add up to --ops, so a run stops after exactly --ops ops in all,
+ * and each worker's sequence depends on the seed only); it may be called
+ * in user mode.
+ *
+ * Failures are recorded from any thread (workers, the harness, the
+ * witness handler, the watchdog) into a fixed table without locks or
+ * allocation; the first failure stops the run.  Counters of a worker are
+ * written by its owner only, with relaxed atomics, so the harness may
+ * read them at any time.
+ */
+#ifndef STRESS_RUNNER_H
+#define STRESS_RUNNER_H
+
+#include "host/condvar.h"
+#include "host/lwp.h"
+#include "host/mutex.h"
+#include "host/pmap.h"
+#include "host/rng.h"
+#include "options.h"
+#include "vm/uvm_map.h"
+#include "vm/uvmexp.h"
+
+struct integ_ledger;
+
+/* Failure kinds (the JSON "kind"). */
+#define FK_INTEGRITY	"integrity"	/* a page lost, stale, leaked or torn */
+#define FK_INVARIANT	"invariant"	/* the auditor */
+#define FK_LOCKORDER	"lock-order"	/* witness */
+#define FK_HANG		"hang"		/* watchdog */
+#define FK_SEGV		"segv"		/* a simulated SIGSEGV nobody expected */
+#define FK_NOSEGV	"missing-segv"	/* an expected SIGSEGV did not come */
+#define FK_WRONGSEGV	"wrong-segv"	/* it came with the wrong va/access */
+#define FK_VM		"vm"		/* a VM call failed that must not */
+#define FK_LEAK		"leak"		/* pages not returned at the end */
+#define FK_PANIC	"panic"
+
+#define STRESS_MAXFAIL	16
+
+struct stress_failure {
+	const char	*f_kind;
+	char		f_message[512];	/* one line */
+	char		f_detail[2048];	/* more lines (history), may be "" */
+	int		f_ready;	/* [a] filled in */
+};
+
+struct stress_worker {
+	int			w_index;	/* [I] 0..nworkers-1 */
+	uint32_t		w_asid;		/* [I] address space id (index+1) */
+	struct stress_run	*w_run;		/* [I] */
+	void			*w_ctx;		/* [I] the scenario's context */
+	struct proc		*w_proc;	/* [I] */
+	struct lwp		*w_lwp;		/* [I] */
+	struct vmspace		*w_vm;		/* [I] */
+	struct vm_map		*w_map;		/* [I] &w_vm->vm_map */
+	pmap_t			w_pmap;		/* [I] w_map->pmap */
+	struct host_rng		w_rng;		/* [o] stream w_index */
+	struct integ_ledger	*w_ledger;	/* [I] after setup, or NULL */
+	uint64_t		w_ops;		/* [a] ops done */
+	uint64_t		w_touches;	/* [a] pages touched */
+	uint64_t		w_hash;		/* [a] access sequence hash */
+	uint64_t		w_quota;	/* [o] ops left (with --ops) */
+	uint64_t		w_segv;		/* [a] SIGSEGVs seen (expected) */
+	int			w_done;		/* [a] the LWP has finished */
+};
+
+struct stress_metric {
+	const char	*m_name;
+	int		m_type;		/* SM_* */
+	uint64_t	m_u64;
+	double		m_double;
+	char		m_str[64];
+};
+#define SM_U64		1
+#define SM_DOUBLE	2
+#define SM_STRING	3
+#define STRESS_MAXMETRIC 32
+
+/* A snapshot of the VM's counters, each read under its own lock. */
+struct vmstat_snap {
+	struct uvmexp	vs_uvmexp;
+	uint64_t	vs_ns;		/* host time of the snapshot */
+};
+
+/* What --inject did. */
+struct stress_injection {
+	uint32_t	inj_asid;
+	vaddr_t		inj_va;
+	paddr_t		inj_pa;
+	uint64_t	inj_old;	/* the word before */
+	uint64_t	inj_new;	/* and after */
+	double		inj_at_s;	/* seconds into the run */
+};
+#define STRESS_MAXINJECT 8
+
+struct stress_run {
+	const struct stress_config *r_cfg;	/* [I] */
+	const struct scenario	*r_sc;		/* [I] */
+	char			*r_replay;	/* [I] the replay command */
+	FILE			*r_out;		/* [I] human output */
+	int			r_nworkers;	/* [I] */
+	struct stress_worker	*r_workers;	/* [I] */
+	void			(*r_worker_fn)(struct stress_worker *);
+
+	/* run control */
+	int			r_stop;		/* [a] stop now */
+	int			r_hang;		/* [a] --inject hang: sleep */
+	int			r_nready;	/* [r_lock] at the barrier */
+	bool			r_go;		/* [r_lock] barrier released */
+	int			r_ndone;	/* [a] workers finished */
+	kmutex_t		r_lock;
+	kcondvar_t		r_cv;
+	bool			r_ran;		/* workers ran (times valid) */
+	uint64_t		r_t0_ns;	/* barrier released */
+	uint64_t		r_t1_ns;	/* all workers done */
+	struct vmstat_snap	r_vs0, r_vs1;	/* at t0 and t1 */
+
+	int			r_free_min;	/* fewest free pages seen */
+	int			r_free_end;	/* free after teardown */
+
+	/* the auditor */
+	uint64_t		r_audit_runs;
+	uint64_t		r_audit_checks;
+	unsigned int		r_audit_violations;
+
+	/* --inject */
+	struct stress_injection	r_inj[STRESS_MAXINJECT];
+	int			r_ninj;
+
+	/* the scenario's own metrics */
+	struct stress_metric	r_metrics[STRESS_MAXMETRIC];
+	int			r_nmetrics;
+	const char		*r_skip;	/* skipped: why */
+};
+
+/* runner_main: the whole run.  => the exit status */
+int runner_main(struct stress_config *cfg);
+
+/*
+ * stress_run_workers: run fn on r_nworkers LWPs, worker i with context
+ * (char *)ctxs + i * ctxsize; returns when all are done.
+ * => called by the scenario entry on the main thread
+ * => 0, or an exit status for a harness error (message printed)
+ */
+int stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
+    void *ctxs, size_t ctxsize);
+
+/* The worker loop's pieces. */
+void stress_barrier(struct stress_worker *w);
+bool stress_continue(struct stress_worker *w);	/* claims one op */
+bool stress_running(const struct stress_worker *w);	/* claims nothing */
+void stress_op_done(struct stress_worker *w);
+/* stress_touched: count a page touch and hash it into the sequence. */
+void stress_touched(struct stress_worker *w, uint64_t what);
+/* Seconds since the barrier released the workers. */
+double stress_elapsed_s(const struct stress_run *r);
+
+/*
+ * stress_fail: record a failure (any thread) and stop the run.
+ * detail: further lines (or NULL).  => never sleeps; allocates nothing
+ */
+__printflike(3, 4) void stress_fail(const char *kind, const char *detail,
+    const char *fmt, ...);
+/* How many failures were recorded; the i-th (NULL if not ready). */
+int stress_nfailures(void);
+const struct stress_failure *stress_failure(int i);
+
+/* The scenario's metrics (main thread, after stress_run_workers). */
+void stress_metric_u64(struct stress_run *r, const char *name, uint64_t v);
+void stress_metric_double(struct stress_run *r, const char *name, double v);
+void stress_metric_str(struct stress_run *r, const char *name,
+    const char *v);
+
+/* Counters: relaxed atomics for [a] fields. */
+#define STRESS_LD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STRESS_ST(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define STRESS_INC(p)		STRESS_ST((p), STRESS_LD(p) + 1)
+
+/* stress/status.c: the live one-line status on a terminal. */
+void status_begin(const struct stress_run *r);
+void status_update(const struct stress_run *r);
+void status_end(void);
+
+/* stress/report.c */
+/* vmstat_snapshot: the counters, each under its lock (harness thread). */
+void vmstat_snapshot(struct vmstat_snap *vs);
+/* vmstat_snapshot_nolock: the same without locks (a hang may hold them). */
+void vmstat_snapshot_nolock(struct vmstat_snap *vs);
+/* report_summary: the vmstat -s like summary, rates, latency, MMU. */
+void report_summary(FILE *f, const struct stress_run *r);
+/*
+ * report_json: the versioned JSON report to f; error: why the run could
+ * not start (boot), or NULL.  => 0, or an errno value
+ */
+int report_json(const struct stress_run *r, FILE *f, int status,
+    const char *error);
+/* report_failures: each failure and the replay line, and the verdict. */
+void report_failures(FILE *f, const struct stress_run *r);
+
+#endif /* STRESS_RUNNER_H */

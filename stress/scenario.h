@@ -1,0 +1,73 @@
+/*
+ * stress/scenario.h: what a scenario is, and the one registry of them.
+ *
+ * A scenario is one file, stress/scenario_<name>.c, in the same order as
+ * stress-ng's stressors: help text, options table, a context struct, the
+ * LWP worker, the scenario entry, and its descriptor, which is listed in
+ * the one table in stress/scenarios.c.
+ *
+ * Scenario options are spelled --NAME on the command line (NAME in a job
+ * file).  Their values are parsed into the config (stress/options.h) by
+ * table order: a scenario reads option i as cfg->sval[i].
+ */
+#ifndef STRESS_SCENARIO_H
+#define STRESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sopt_type {
+	SOPT_INT = 1,		/* a count in [min, max] */
+	SOPT_FLAG,		/* no value: 1 when given */
+	SOPT_ENUM,		/* one of so_choices: the value is its index */
+	SOPT_SIZE,		/* bytes ("64M"), in [min, max] */
+};
+
+struct sopt {
+	const char		*so_name;	/* "pages" */
+	enum sopt_type		so_type;
+	int64_t			so_min;
+	int64_t			so_max;
+	int64_t			so_def;		/* default value */
+	const char *const	*so_choices;	/* SOPT_ENUM, NULL-terminated */
+	const char		*so_metavar;	/* "N", "seq|random" */
+	const char		*so_help;	/* one line */
+};
+#define SOPT_MAX	16
+
+struct stress_config;
+struct stress_run;
+
+struct scenario {
+	const char		*sc_name;
+	const char		*sc_summary;	/* one line, for --list */
+	const char		*sc_help;	/* a paragraph, for --help */
+	const struct sopt	*sc_opts;
+	int			sc_nopts;
+	/*
+	 * The user pages one LWP may hold at once with these option
+	 * values (the working-set check while the VM has no reclaim).
+	 */
+	uint64_t		(*sc_pages_per_lwp)(const struct stress_config *cfg);
+	/* A missing host feature: the reason to skip, or NULL to run. */
+	const char		*(*sc_skip)(const struct stress_config *cfg);
+	/*
+	 * The scenario entry: set up per-LWP contexts, run the workers
+	 * (stress_run_workers), add metrics.  => 0, or EXIT_USAGE for a
+	 * harness error (failures are recorded with stress_fail).
+	 */
+	int			(*sc_run)(struct stress_run *run);
+};
+
+/* The registry (stress/scenarios.c). */
+extern const struct scenario *const stress_scenarios[];
+extern const int stress_nscenarios;
+const struct scenario *scenario_find(const char *name);
+/* The option of sc named name, or -1. */
+int scenario_opt_index(const struct scenario *sc, const char *name);
+
+/* The descriptors (one per scenario file). */
+extern const struct scenario scenario_touch;
+extern const struct scenario scenario_segv;
+
+#endif /* STRESS_SCENARIO_H */
