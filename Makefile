@@ -6,7 +6,7 @@
 #   make tsan        build/tsan      clang ThreadSanitizer, DIAGNOSTIC
 #   make test        the whole suite (unit tests in release and asan, the
 #                    machine smoke under tsan); installs missing packages
-#   make run         a short default run of the machine
+#   make run         a default uvmstress job (10 s)
 #   make bench       benchmarks (perf/), ratios against anchors
 #   make deps        install missing Debian packages (as root)
 #
@@ -101,7 +101,7 @@ test: deps-ok
 
 run: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
-	$(BUILD)/release/smoke_machine --ram 64M --ncpu 2 --lwps 8 -t 5
+	$(BUILD)/release/uvmstress --scenario touch --lwps 4 --ncpu 2 --ram 64M -t 10
 
 bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
