@@ -370,6 +370,7 @@ main(int argc, char **argv)
 	mc.mc_watchdog_s = 20;
 	sm.seconds = 3;
 	sm.nlwps = 8;
+	opterr = 0;	/* one line of our own for bad options */
 	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -410,8 +411,8 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return bad_usage("unknown option or missing value",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
