@@ -570,6 +570,7 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	struct vm_anon *anon;
 	struct vm_page *uobjpage = NULL, *pg;
 	voff_t uoff;
+	vm_prot_t access;
 	bool newwire;
 	int gotpages, result, lcv;
 
@@ -697,10 +698,19 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		atomic_clearbits_int(&pg->pg_flags, PG_FAKE);
 	}
 
+	/*
+	 * A promoted page is new and already dirty (zeroed or copied: it
+	 * matches no backing store), so its mapping may be writable from
+	 * the start: entering it as written saves the modified-bit trap of
+	 * the first store, and the modified bit it sets is true anyway.
+	 */
+	access = flt->access_type & VM_PROT_ALL;
+	if (flt->promote)
+		access |= flt->enter_prot & VM_PROT_WRITE;
 	newwire = uvmfault_newwire(ufi, flt, pg);
 	if (pmap_enter(ufi->orig_map->pmap, ufi->orig_rvaddr,
-	    VM_PAGE_TO_PHYS(pg), flt->enter_prot, (flt->access_type &
-	    VM_PROT_ALL) | PMAP_CANFAIL | (flt->wired ? PMAP_WIRED : 0)) != 0) {
+	    VM_PAGE_TO_PHYS(pg), flt->enter_prot, access | PMAP_CANFAIL |
+	    (flt->wired ? PMAP_WIRED : 0)) != 0) {
 		uvmfault_unbusy(pg);
 		return uvmfault_nomem(ufi, amap, uobj, "flt_pmfail2");
 	}
