@@ -27,6 +27,7 @@
 #define SEC		(1000ull * MS)
 #define WAIT_NS		(5 * SEC)	/* bound of any wait */
 #define HANG_ALARM_S	20		/* a test that runs this long hangs */
+#include "hosttest.h"
 
 /* wait_until: poll cond (with a 50 us nap) for up to WAIT_NS. */
 #define wait_until(cond)						\
@@ -56,47 +57,12 @@ struct timed {
 };
 
 /* local prototypes */
-static void nap_us(unsigned us);
-static void machine_setup(int hz_, unsigned int scale, int n);
-static int stat_of(struct lwp *l);
 static void sleeper_worker(void *arg);
 static void holder_worker(void *arg);
 static void timed_worker(void *arg);
 
-static void
-nap_us(unsigned us)
-{
-	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
 
-	nanosleep(&ts, NULL);
-}
 
-/*
- * machine_setup: clock, CPUs and proc0.  A hang (a machine deadlock)
- * ends the test by SIGALRM, reported as a crash.  (Criterion's .timeout
- * is not used: BoxFort leaks a timeout record in the runner when a short
- * timed test ends while a longer one runs, and LeakSanitizer then fails
- * the asan run.)
- */
-static void
-machine_setup(int hz_, unsigned int scale, int n)
-{
-	alarm(HANG_ALARM_S);
-	cr_assert_eq(host_clock_init(hz_, scale), 0);
-	cr_assert_eq(host_cpu_init(n), 0);
-	host_lwp_init();
-}
-
-static int
-stat_of(struct lwp *l)
-{
-	int st;
-
-	lwp_lock(l);
-	st = l->l_stat;
-	lwp_unlock(l);
-	return st;
-}
 
 static void
 sleeper_worker(void *arg)
@@ -212,7 +178,7 @@ Test(clock, ticks_advance_at_hz_times_scale)
 {
 	uint64_t r0, r1, t, t_stopped, period;
 
-	machine_setup(100, 50, 1);		/* 5000 ticks per real s */
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);		/* 5000 ticks per real s */
 	period = host_ticks_to_real_ns(1);
 	cr_assert_eq(getticks(), 0);
 	r0 = host_real_ns();
@@ -241,7 +207,7 @@ Test(clock, schedcpu_runs_once_per_simulated_second)
 {
 	uint64_t r0, r1, n;
 
-	machine_setup(100, 50, 1);		/* 1 sim s = 20 ms */
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);		/* 1 sim s = 20 ms */
 	r0 = host_real_ns();
 	cr_assert_eq(host_clock_start(), 0);
 	wait_until(host_clock_nschedcpu() >= 3);
@@ -269,7 +235,7 @@ Test(clock, hardclock_ages_sleepers_and_processes)
 	struct proc *pa, *pb;
 	uint64_t n;
 
-	machine_setup(100, 50, 2);
+	machine_setup_alarm(100, 50, 2, HANG_ALARM_S);
 	cr_assert_eq(proc_create("sleepy", &pa), 0);
 	cr_assert_eq(proc_create("busy", &pb), 0);
 	cr_assert_eq(lwp_create(pa, "s0", 0, sleeper_worker, &s0, &l0), 0);
@@ -315,7 +281,7 @@ Test(clock, timed_sleep_lasts_scaled_ticks)
 	struct lwp *l;
 	struct proc *p;
 
-	machine_setup(100, 50, 1);		/* = 10 ms real */
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);		/* = 10 ms real */
 	cr_assert_eq(proc_create("timed", &p), 0);
 	cr_assert_eq(lwp_create(p, "timed", 0, timed_worker, &t, &l), 0);
 	wait_until(atomic_load(&t.t_done));

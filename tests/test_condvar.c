@@ -27,6 +27,7 @@
 #include <criterion/redirect.h>
 
 #define HANG_ALARM_S	60
+#include "hosttest.h"
 #define CT_WAIT_NS	(10 * 1000000000ull)
 #define CT_LONG_TICKS	1000		/* 10 s at hz 100 */
 #define CT_NWAITERS	6
@@ -58,7 +59,6 @@ struct ct_share {
 
 /* local prototypes */
 static void ct_setup(void);
-static const struct evring_entry *ev_recent(unsigned back);
 static int nwaiters(struct ct_share *cs);
 static void *flag_waiter(void *arg);
 static void *round_waiter(void *arg);
@@ -82,15 +82,6 @@ ct_setup(void)
 
 TestSuite(condvar, .init = ct_setup);
 
-static const struct evring_entry *
-ev_recent(unsigned back)
-{
-	const struct evring *er = &host_thread_self()->ht_ring;
-	uint64_t n = evring_count(er);
-
-	cr_assert_gt(n, back);
-	return &er->er_ent[(n - 1 - back) & (EVRING_SIZE - 1)];
-}
 
 /* Waiters on cs_cv, read under the interlock. */
 static int

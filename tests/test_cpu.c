@@ -29,6 +29,7 @@
 
 #define WAIT_NS		(5ull * 1000 * 1000 * 1000)	/* bound of any wait */
 #define HANG_ALARM_S	20		/* a test that runs this long hangs */
+#include "hosttest.h"
 #define NLWP		4
 
 /* wait_until: poll cond (with a 50 us nap) for up to WAIT_NS. */
@@ -81,11 +82,8 @@ struct hold {
 static struct hold *the_hold;		/* for the follower */
 
 /* local prototypes */
-static void nap_us(unsigned us);
-static void machine_setup(int hz_, unsigned int scale, int n);
 static struct lwp *spawn(struct proc *p, const char *name,
     void (*fn)(void *), void *arg);
-static int stat_of(struct lwp *l);
 static long nivcsw_of(struct lwp *l);
 static void excl_enter(struct excl *x);
 static void excl_worker(void *arg);
@@ -97,51 +95,9 @@ static bool preempted_since(long nivcsw0);
 static void lock_holder_worker(void *arg);
 static void sleeper_worker(void *arg);
 
-static void
-nap_us(unsigned us)
-{
-	struct timespec ts = { 0, (long)us * 1000 };
 
-	nanosleep(&ts, NULL);
-}
 
-/*
- * machine_setup: clock, CPUs and proc0.  A hang (a machine deadlock)
- * ends the test by SIGALRM, reported as a crash.  (Criterion's .timeout
- * is not used: BoxFort leaks a timeout record in the runner when a short
- * timed test ends while a longer one runs, and LeakSanitizer then fails
- * the asan run.)
- */
-static void
-machine_setup(int hz_, unsigned int scale, int n)
-{
-	alarm(HANG_ALARM_S);
-	cr_assert_eq(host_clock_init(hz_, scale), 0);
-	cr_assert_eq(host_cpu_init(n), 0);
-	host_lwp_init();
-}
 
-static struct lwp *
-spawn(struct proc *p, const char *name, void (*fn)(void *), void *arg)
-{
-	struct lwp *l = NULL;
-
-	cr_assert_eq(lwp_create(p, name, 0, fn, arg, &l), 0);
-	cr_assert_not_null(l);
-	return l;
-}
-
-/* l_stat, read as the swapper would: under lwp_lock. */
-static int
-stat_of(struct lwp *l)
-{
-	int st;
-
-	lwp_lock(l);
-	st = l->l_stat;
-	lwp_unlock(l);
-	return st;
-}
 
 static long
 nivcsw_of(struct lwp *l)
@@ -306,7 +262,7 @@ Test(cpu, init_rejects_bad_counts)
 
 Test(cpu, outside_an_lwp_there_is_no_curlwp_or_curcpu)
 {
-	machine_setup(100, 1, 2);
+	machine_setup_alarm(100, 1, 2, HANG_ALARM_S);
 	cr_assert_null(curlwp);
 	cr_assert_null(curcpu());
 	(void)host_thread_self();	/* registered, still not an LWP */
@@ -327,7 +283,7 @@ Test(cpu, inside_an_lwp_curlwp_and_curcpu_agree)
 	struct lwp *l;
 	int i;
 
-	machine_setup(100, 1, 2);
+	machine_setup_alarm(100, 1, 2, HANG_ALARM_S);
 	cr_assert_eq(proc_create("selfview", &p), 0);
 	l = spawn(p, "self", self_worker, &sv);
 	wait_until(atomic_load(&sv.sv_done));
@@ -355,7 +311,7 @@ Test(cpu, one_cpu_runs_one_lwp_at_a_time)
 	struct proc *p;
 	int i;
 
-	machine_setup(100, 50, 1);	/* a tick every 200 us */
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);	/* a tick every 200 us */
 	cr_assert_eq(proc_create("excl1", &p), 0);
 	for (i = 0; i < NLWP; i++) {
 		ea[i].ea_x = &x;
@@ -387,7 +343,7 @@ Test(cpu, two_cpus_run_two_lwps_at_once)
 	struct proc *p;
 	int i;
 
-	machine_setup(100, 50, 2);
+	machine_setup_alarm(100, 50, 2, HANG_ALARM_S);
 	cr_assert_eq(proc_create("excl2", &p), 0);
 	for (i = 0; i < NLWP; i++) {
 		ea[i].ea_x = &x;
@@ -414,7 +370,7 @@ Test(cpu, waiting_lwps_queue_and_resched_is_asked_only_for_them)
 	struct lwp *lh, *lq;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	the_hold = &h;
 	cr_assert_eq(proc_create("hold", &p), 0);
 	lh = spawn(p, "holder", holder_worker, &h);
@@ -452,7 +408,7 @@ Test(cpu, preempt_waits_while_a_lock_is_held)
 	struct lwp *lh, *lq;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	the_hold = &h;
 	cr_assert_eq(proc_create("spinhold", &p), 0);
 	lh = spawn(p, "lockholder", lock_holder_worker, &h);
@@ -480,7 +436,7 @@ Test(cpu, stats_count_switches_and_idle_time)
 	struct proc *p;
 	int n = 20, i;
 
-	machine_setup(100, 50, 1);
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);
 	cpu_get_stats(0, &st0);
 	cr_assert_eq(st0.cs_nswitch, 0);
 	cr_assert_eq(host_clock_start(), 0);

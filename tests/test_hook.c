@@ -25,6 +25,7 @@
 #include <criterion/redirect.h>
 
 #define HANG_ALARM_S	60
+#include "hosttest.h"
 #define HK_MAXREC	64
 #define MS		1000000ull
 
@@ -42,7 +43,6 @@ static atomic_int nstart, nexit, nunregistered;
 
 /* local prototypes */
 static void hk_setup(void);
-static const struct evring_entry *ev_recent(unsigned back);
 static void record_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static void count_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static int nrecorded(void);
@@ -61,15 +61,6 @@ hk_setup(void)
 
 TestSuite(hook, .init = hk_setup);
 
-static const struct evring_entry *
-ev_recent(unsigned back)
-{
-	const struct evring *er = &host_thread_self()->ht_ring;
-	uint64_t n = evring_count(er);
-
-	cr_assert_gt(n, back);
-	return &er->er_ent[(n - 1 - back) & (EVRING_SIZE - 1)];
-}
 
 static void
 record_hook(enum hook_ev ev, const void *obj, uintptr_t arg)

@@ -29,6 +29,7 @@
 
 #define WAIT_NS		(5ull * 1000 * 1000 * 1000)	/* bound of any wait */
 #define HANG_ALARM_S	20		/* a test that runs this long hangs */
+#include "hosttest.h"
 
 /* wait_until: poll cond (with a 50 us nap) for up to WAIT_NS. */
 #define wait_until(cond)						\
@@ -103,11 +104,8 @@ static atomic_bool kick_waits;		/* kick_with_mutex found it held */
 static atomic_long nruns;		/* count_once calls */
 
 /* local prototypes */
-static void nap_us(unsigned us);
-static void machine_setup(int hz_, unsigned int scale, int n);
 static struct lwp *spawn(struct proc *p, const char *name,
     void (*fn)(void *), void *arg);
-static int stat_of(struct lwp *l);
 static bool on_list(struct lwp *l, bool all);
 static bool proc_listed(struct proc *p);
 static void swap_out(struct lwp *l);
@@ -128,50 +126,9 @@ static void kick_count(void);
 static void kick_with_mutex(void);
 static void kick_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 
-static void
-nap_us(unsigned us)
-{
-	struct timespec ts = { 0, (long)us * 1000 };
 
-	nanosleep(&ts, NULL);
-}
 
-/*
- * machine_setup: clock, CPUs and proc0.  A hang (a machine deadlock)
- * ends the test by SIGALRM, reported as a crash.  (Criterion's .timeout
- * is not used: BoxFort leaks a timeout record in the runner when a short
- * timed test ends while a longer one runs, and LeakSanitizer then fails
- * the asan run.)
- */
-static void
-machine_setup(int hz_, unsigned int scale, int n)
-{
-	alarm(HANG_ALARM_S);
-	cr_assert_eq(host_clock_init(hz_, scale), 0);
-	cr_assert_eq(host_cpu_init(n), 0);
-	host_lwp_init();
-}
 
-static struct lwp *
-spawn(struct proc *p, const char *name, void (*fn)(void *), void *arg)
-{
-	struct lwp *l = NULL;
-
-	cr_assert_eq(lwp_create(p, name, 0, fn, arg, &l), 0);
-	cr_assert_not_null(l);
-	return l;
-}
-
-static int
-stat_of(struct lwp *l)
-{
-	int st;
-
-	lwp_lock(l);
-	st = l->l_stat;
-	lwp_unlock(l);
-	return st;
-}
 
 /* Is l on alllwp (all) or on its process's p_lwps? */
 static bool
@@ -397,7 +354,7 @@ Test(lwp, proc_create_and_free)
 	struct proc *p1, *p2, *pp;
 	pid_t pid1;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	cr_assert(proc_listed(&proc0));
 	cr_assert_eq(proc0.p_pid, 0);
 	cr_assert(proc0.p_flag & P_SYSTEM);
@@ -429,7 +386,7 @@ Test(lwp, create_runs_once_then_zombie_and_join_reaps)
 	struct proc *p;
 	int lid;
 
-	machine_setup(100, 1, 2);
+	machine_setup_alarm(100, 1, 2, HANG_ALARM_S);
 	cr_assert_eq(proc_create("life", &p), 0);
 	l = spawn(p, "once", count_once, NULL);
 	l2 = spawn(p, "once2", count_once, NULL);
@@ -476,7 +433,7 @@ Test(lwp, kthread_is_a_system_lwp_of_proc0)
 	struct lwp *kl, *ul;
 	struct proc *p;
 
-	machine_setup(100, 1, 2);
+	machine_setup_alarm(100, 1, 2, HANG_ALARM_S);
 	cr_assert_eq(kthread_create(self_check_worker, &sc, &kl, "kdaemon"),
 	    0);
 	cr_assert_eq(proc_create("user", &p), 0);
@@ -503,7 +460,7 @@ Test(lwp, describe_shows_pid_lid_state_and_wait)
 	struct lwp *l;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	cr_assert_eq(proc_create("desc", &p), 0);
 	l = spawn(p, "desc", sleeper_worker, &s);
 	wait_until(stat_of(l) == LSSLEEP);
@@ -531,7 +488,7 @@ Test(lwp, sleep_gives_the_cpu_to_another_lwp)
 	struct lwp *la, *lb;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	cr_assert_eq(proc_create("pingpong", &p), 0);
 	la = spawn(p, "A", sleeper_worker, &pp.pp_a);
 	pp.pp_la = la;
@@ -566,7 +523,7 @@ Test(lwp, mutex_wait_gives_the_cpu_to_the_holder)
 	struct lwp *la, *lb;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	mutex_init_class(&x.mx_m, MUTEX_DEFAULT, IPL_NONE, "test_mx");
 	cr_assert_eq(proc_create("mx", &p), 0);
 	lb = spawn(p, "B", mx_holder, &x);
@@ -591,7 +548,7 @@ Test(lwp, join_from_an_lwp_gives_the_cpu_away)
 	struct lwp *l;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	cr_assert_eq(proc_create("joiner", &p), 0);
 	l = spawn(p, "parent", join_parent_worker, &jp);
 	wait_until(stat_of(l) == LSZOMB);
@@ -613,7 +570,7 @@ Test(lwp, hardclock_preempts_lwps_at_preemption_points)
 	long c0, c1;
 	int first;
 
-	machine_setup(100, 50, 1);		/* ticks every 200 us */
+	machine_setup_alarm(100, 50, 1, HANG_ALARM_S);		/* ticks every 200 us */
 	cr_assert_eq(proc_create("preempt", &p), 0);
 	l[0] = spawn(p, "spin0", spinner_worker, &sa[0]);
 	l[1] = spawn(p, "spin1", spinner_worker, &sa[1]);
@@ -650,7 +607,7 @@ Test(lwp, swapped_out_sleeper_waits_for_the_swapper)
 	struct lwp *l, *lo;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	host_set_kick_scheduler(kick_count);
 	cr_assert_eq(proc_create("swapped", &p), 0);
 	l = spawn(p, "S", sleeper_worker, &s);
@@ -692,7 +649,7 @@ Test(lwp, swapped_out_runnable_lwp_leaves_the_run_queue)
 	struct lwp *lh, *lq, *lo;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	host_set_kick_scheduler(kick_count);
 	cr_assert_eq(proc_create("rq", &p), 0);
 	lh = spawn(p, "holder", holder_worker, &h);
@@ -732,7 +689,7 @@ Test(lwp, cpu_handed_to_an_lwp_swapped_out_meanwhile_goes_on)
 	struct cpu_info *ci = &cpu_info_store[0];
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	cr_assert_eq(proc_create("handoff", &p), 0);
 	lh = spawn(p, "holder", holder_worker, &h);
 	wait_until(atomic_load(&h.h_running));
@@ -775,7 +732,7 @@ Test(lwp, swapper_kick_may_block_on_a_mutex)
 	struct lwp *l, *lo;
 	struct proc *p;
 
-	machine_setup(100, 1, 1);
+	machine_setup_alarm(100, 1, 1, HANG_ALARM_S);
 	mutex_init_class(&kick_mtx, MUTEX_DEFAULT, IPL_NONE, "kick_mtx");
 	host_set_kick_scheduler(kick_with_mutex);
 	host_set_sched_hook(kick_hook);
@@ -815,7 +772,7 @@ Test(lwp, schedcpu_ages_sleep_and_swap_times)
 	struct proc *pa, *pb;
 	int i;
 
-	machine_setup(100, 1, 2);
+	machine_setup_alarm(100, 1, 2, HANG_ALARM_S);
 	cr_assert_eq(proc_create("allasleep", &pa), 0);
 	cr_assert_eq(proc_create("oneawake", &pb), 0);
 	la0 = spawn(pa, "a0", sleeper_worker, &sa0);

@@ -27,6 +27,7 @@
 #include <criterion/redirect.h>
 
 #define HANG_ALARM_S	60
+#include "hosttest.h"
 #define MT_NTHREADS	4
 #define MT_LOOPS	20000
 #define MT_WAIT_NS	(10 * 1000000000ull)
@@ -58,7 +59,6 @@ struct mt_share {
 
 /* local prototypes */
 static void mt_setup(void);
-static const struct evring_entry *ev_recent(unsigned back);
 static bool ring_has(const struct host_thread *ht, uint64_t since,
     unsigned kind, const void *obj);
 static bool ends_with(const char *s, const char *suffix);
@@ -84,34 +84,7 @@ mt_setup(void)
 
 TestSuite(mutex, .init = mt_setup);
 
-/* This thread's event `back` places before its latest (0: the latest). */
-static const struct evring_entry *
-ev_recent(unsigned back)
-{
-	const struct evring *er = &host_thread_self()->ht_ring;
-	uint64_t n = evring_count(er);
 
-	cr_assert_gt(n, back);
-	return &er->er_ent[(n - 1 - back) & (EVRING_SIZE - 1)];
-}
-
-/* Has ht recorded an event (kind, obj) since its count was `since`? */
-static bool
-ring_has(const struct host_thread *ht, uint64_t since, unsigned kind,
-    const void *obj)
-{
-	const struct evring *er = &ht->ht_ring;
-	uint64_t n = evring_count(er), i;
-	const struct evring_entry *e;
-
-	for (i = since; i < n; i++) {
-		e = &er->er_ent[i & (EVRING_SIZE - 1)];
-		if (__atomic_load_n(&e->ee_kind, __ATOMIC_RELAXED) == kind &&
-		    __atomic_load_n(&e->ee_obj, __ATOMIC_RELAXED) == obj)
-			return true;
-	}
-	return false;
-}
 
 static bool
 ends_with(const char *s, const char *suffix)

@@ -25,6 +25,7 @@
 #include <criterion/redirect.h>
 
 #define HANG_ALARM_S	60
+#include "hosttest.h"
 #define RT_NTHREADS	4
 #define RT_LOOPS	5000
 #define RT_WAIT_NS	(10 * 1000000000ull)
@@ -64,7 +65,6 @@ struct rt_pair {
 
 /* local prototypes */
 static void rt_setup(void);
-static const struct evring_entry *ev_recent(unsigned back);
 static bool ring_has(const struct host_thread *ht, uint64_t since,
     unsigned kind, const void *obj);
 static int wwait(krwlock_t *rw);
@@ -90,32 +90,7 @@ rt_setup(void)
 
 TestSuite(rwlock, .init = rt_setup);
 
-static const struct evring_entry *
-ev_recent(unsigned back)
-{
-	const struct evring *er = &host_thread_self()->ht_ring;
-	uint64_t n = evring_count(er);
 
-	cr_assert_gt(n, back);
-	return &er->er_ent[(n - 1 - back) & (EVRING_SIZE - 1)];
-}
-
-static bool
-ring_has(const struct host_thread *ht, uint64_t since, unsigned kind,
-    const void *obj)
-{
-	const struct evring *er = &ht->ht_ring;
-	uint64_t n = evring_count(er), i;
-	const struct evring_entry *e;
-
-	for (i = since; i < n; i++) {
-		e = &er->er_ent[i & (EVRING_SIZE - 1)];
-		if (__atomic_load_n(&e->ee_kind, __ATOMIC_RELAXED) == kind &&
-		    __atomic_load_n(&e->ee_obj, __ATOMIC_RELAXED) == obj)
-			return true;
-	}
-	return false;
-}
 
 /* Writers waiting, read as the lock itself keeps it. */
 static int

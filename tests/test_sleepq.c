@@ -28,6 +28,7 @@
 #include <criterion/redirect.h>
 
 #define HANG_ALARM_S	60
+#include "hosttest.h"
 #define SQ_WAIT_NS	(10 * 1000000000ull)
 #define SQ_LONG_TICKS	1000		/* 10 s at hz 100 */
 #define SQ_LONG_NS	(10 * 1000000000ull)
@@ -74,7 +75,6 @@ struct sq_player {
 
 /* local prototypes */
 static void sq_setup(void);
-static const struct evring_entry *ev_recent(unsigned back);
 static unsigned sq_bucket_of(const void *ident);
 static void *sleeper(void *arg);
 static void sleeper_start(pthread_t *t, struct sq_sleeper *ss);
@@ -97,15 +97,6 @@ sq_setup(void)
 
 TestSuite(sleepq, .init = sq_setup);
 
-static const struct evring_entry *
-ev_recent(unsigned back)
-{
-	const struct evring *er = &host_thread_self()->ht_ring;
-	uint64_t n = evring_count(er);
-
-	cr_assert_gt(n, back);
-	return &er->er_ent[(n - 1 - back) & (EVRING_SIZE - 1)];
-}
 
 /*
  * The bucket host/sleepq.c hashes ident into (a copy of its hash), to
