@@ -120,7 +120,7 @@ obj_page(struct uvm_object *uobj, voff_t off, bool busy)
  * Boot state.
  */
 
-Test(uvm_km, init_builds_kernel_map_and_kmem_map)
+Test(uvm_km, uvm_km_init_builds_kernel_map_and_kmem_map)
 {
 	struct vm_map_entry *e;
 	vsize_t ksize;
