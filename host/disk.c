@@ -81,14 +81,22 @@ host_page_checksum(const void *page)
 void
 biodone(struct buf *bp)
 {
+	void (*iodone)(struct buf *);
+
 	pthread_once(&bio_once, bio_init);
+	/*
+	 * Read what we need before B_DONE: from then on a biowait()er may
+	 * return and free bp.  The wakeup goes under the lock for the same
+	 * reason (the waiter re-checks B_DONE under it).
+	 */
+	iodone = (bp->b_flags & B_CALL) ? bp->b_iodone : NULL;
 	mutex_enter(&bio_lock);
 	bp->b_flags |= B_DONE;
-	mutex_exit(&bio_lock);
-	if (bp->b_flags & B_CALL)
-		bp->b_iodone(bp);
-	else
+	if (iodone == NULL)
 		wakeup(bp);
+	mutex_exit(&bio_lock);
+	if (iodone != NULL)
+		iodone(bp);
 }
 
 int

@@ -337,7 +337,8 @@ Test(uvm_aobj, swap_slots_hash_for_large_objects)
 	cr_assert_eq(uvmexp_read(swpgonly), 0);
 }
 
-Test(uvm_aobj, get_of_swapped_page_fails_until_swapin_exists)
+/* a slot that was never written holds no data: its read fails its checksum */
+Test(uvm_aobj, get_of_a_slot_never_written_fails_with_error)
 {
 	struct uvm_object *uobj = uao_create(P(4), 0);
 	int n = 1, r, f0;

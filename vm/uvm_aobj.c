@@ -14,9 +14,14 @@
  * The cluster pool is a spin pool (IPL_VM): the pagedaemon sets slots
  * with the page queues held.
  *
- * Swap-in arrives with the reclaim issue: until then a missing page that
- * has a swap slot cannot be brought back, and uao_get fails it with
- * VM_PAGER_ERROR (no slot can be set before reclaim exists anyway).
+ * Swap: the pagedaemon pages aobj pages out (setting their slots with
+ * uao_set_swslot) and frees them once clean; uao_get brings a missing
+ * page that has a slot back in (uvm_swap_get, the object unlocked
+ * around the read, the new page busy meanwhile).  A slot that fails its
+ * read is marked bad and recorded as UAO_SWSLOT_BAD (OpenBSD's
+ * SWSLOT_BAD): its data is lost, every later get of the page fails with
+ * VM_PAGER_ERROR (EIO), and the slot is never given back to the swap
+ * map (uvm_swap_markbad: nobody gets it again).
  */
 #include <limits.h>
 #include <string.h>
@@ -154,7 +159,8 @@ uao_swslots_free(struct uvm_aobj *aobj)
 				for (j = 0; j < UAO_SWHASH_CLUSTER_SIZE; j++) {
 					if (elt->slots[j] == 0)
 						continue;
-					uvm_swap_free(elt->slots[j], 1);
+					if (elt->slots[j] != UAO_SWSLOT_BAD)
+						uvm_swap_free(elt->slots[j], 1);
 					__atomic_fetch_sub(&uao_nswslots, 1,
 					    __ATOMIC_RELAXED);
 					KASSERT(uvmexp_read(swpgonly) > 0);
@@ -174,7 +180,8 @@ uao_swslots_free(struct uvm_aobj *aobj)
 		for (i = 0; i < aobj->u_pages; i++) {
 			if (aobj->u_swslots[i] == 0)
 				continue;
-			uvm_swap_free(aobj->u_swslots[i], 1);
+			if (aobj->u_swslots[i] != UAO_SWSLOT_BAD)
+				uvm_swap_free(aobj->u_swslots[i], 1);
 			__atomic_fetch_sub(&uao_nswslots, 1, __ATOMIC_RELAXED);
 			KASSERT(uvmexp_read(swpgonly) > 0);
 			uvmexp_add(swpgonly, -1);
@@ -247,7 +254,7 @@ uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot)
 	KASSERT(UVM_OBJ_IS_AOBJ(uobj));
 	KASSERT(rw_write_held(uobj->vmobjlock) || uobj->uo_refs == 0);
 	KASSERT(pageidx >= 0 && pageidx < aobj->u_pages);
-	KASSERT(slot >= 0);
+	KASSERT(slot >= 0 || slot == UAO_SWSLOT_BAD);
 
 	if (aobj->u_flags & UAO_FLAG_NOSWAP) {
 		if (slot == 0)
@@ -282,7 +289,8 @@ uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot)
 }
 
 /*
- * uao_dropswap: release the swap slot of pageidx, if any.
+ * uao_dropswap: release the swap slot of pageidx, if any (a bad slot is
+ * forgotten, not freed: it stays out of use).
  * => object write-locked; never sleeps
  */
 void
@@ -291,7 +299,7 @@ uao_dropswap(struct uvm_object *uobj, int pageidx)
 	int slot;
 
 	slot = uao_set_swslot(uobj, pageidx, 0);
-	if (slot != 0)
+	if (slot > 0)
 		uvm_swap_free(slot, 1);
 }
 
@@ -480,11 +488,16 @@ uao_get_locked(struct uvm_aobj *aobj, voff_t offset, struct vm_page **pps,
  * PGO_LOCKED: uao_get_locked.  Otherwise the pages that must come (the
  * centre, or all with PGO_ALLPAGES) are got one by one: a busy page is
  * waited for; a missing one is allocated (waiting for memory when a
- * pagedaemon runs, VM_PAGER_AGAIN when none does) and zero-filled; a
- * missing one with a swap slot fails with VM_PAGER_ERROR (no swap-in
- * yet); a page past the end of the object, VM_PAGER_BAD.  On failure the
- * pages this call busied are unbusied again and their pps[] entries
- * cleared.
+ * pagedaemon runs, VM_PAGER_AGAIN when none does) and zero-filled, or,
+ * if it has a swap slot, read in from swap (the object unlocked around
+ * the read; the page comes back clean, keeping its slot).  A read that
+ * fails marks the slot bad (UAO_SWSLOT_BAD, uvm_swap_markbad) and fails
+ * with VM_PAGER_ERROR, as does a page whose slot is already bad; no
+ * buffer for the read is VM_PAGER_AGAIN.  A page past the end of the
+ * object, VM_PAGER_BAD.  On failure the pages this call busied are
+ * unbusied again and their pps[] entries cleared.  A page returned may
+ * have been released (PG_RELEASED) while the object was unlocked: the
+ * caller checks, as with OpenBSD's uao_get.
  * => object write-locked on entry; PGO_LOCKED: still locked on return,
  *    never sleeps; otherwise unlocked on return (any result), may sleep,
  *    and pps[] entries must be NULL or PGO_DONTCARE on entry
@@ -498,6 +511,7 @@ uao_get(struct uvm_object *uobj, voff_t offset, struct vm_page **pps,
 	struct vm_page *ptmp;
 	voff_t cur;
 	int lcv, i, pageidx, maxpages = *npagesp, result = VM_PAGER_OK;
+	int swslot, rv;
 
 	KASSERT(UVM_OBJ_IS_AOBJ(uobj));
 	KASSERT(rw_write_held(uobj->vmobjlock));
@@ -554,14 +568,60 @@ uao_get(struct uvm_object *uobj, voff_t offset, struct vm_page **pps,
 		if (pps[lcv] != NULL)
 			continue;
 
-		/* a new page: "I/O" is zero-fill, or swap-in (later) */
-		if (uao_find_swslot(uobj, pageidx) != 0) {
-			/* swap-in arrives with the reclaim issue */
+		/*
+		 * we have a "fake/busy/clean" page that we just allocated.  do
+		 * the needed "i/o" (either reading in swap or zeroing).
+		 */
+		swslot = uao_find_swslot(uobj, pageidx);
+		if (swslot == 0) {
+			uvm_pagezero(ptmp);	/* and so dirty */
+		} else if (swslot == UAO_SWSLOT_BAD) {
+			/* its data was lost to a bad slot: EIO again */
 			uvm_pagefree(ptmp);
 			result = VM_PAGER_ERROR;
 			goto fail;
+		} else {
+			/*
+			 * page in the swapped-out page.  unlock object for
+			 * i/o, relock when done.  The page is busy and
+			 * ours: nobody frees it, nor its slot, meanwhile
+			 * (waiters sleep on it; the pagedaemon skips it).
+			 */
+			rw_exit(uobj->vmobjlock);
+			rv = uvm_swap_get(ptmp, swslot, PGO_SYNCIO);
+			rw_enter(uobj->vmobjlock, RW_WRITE);
+
+			/*
+			 * I/O done.  check for errors.
+			 */
+			if (rv != VM_PAGER_OK) {
+				if (rv != VM_PAGER_AGAIN) {
+					/*
+					 * the slot did not give back what
+					 * was written there: mark it bad
+					 * (never reused) and remember the
+					 * loss (as uvmfault_anonget does
+					 * for an anon).  swpgonly keeps
+					 * counting the page until the slot
+					 * goes with the object.
+					 */
+					(void)uao_set_swslot(uobj, pageidx,
+					    UAO_SWSLOT_BAD);
+					uvm_swap_markbad(swslot, 1);
+				}
+				if (pg_flags_load(ptmp) & PG_WANTED)
+					wakeup(ptmp);
+				atomic_clearbits_int(&ptmp->pg_flags,
+				    PG_WANTED | PG_BUSY);
+				UVM_PAGE_OWN(ptmp, NULL);
+				uvm_pagefree(ptmp);
+				result = rv == VM_PAGER_AGAIN ? VM_PAGER_AGAIN :
+				    VM_PAGER_ERROR;
+				goto fail;
+			}
+			/* read in: clean (it matches its slot) */
+			pmap_clear_modify(ptmp);
 		}
-		uvm_pagezero(ptmp);		/* and so dirty */
 		atomic_clearbits_int(&ptmp->pg_flags, PG_FAKE);
 		pps[lcv] = ptmp;
 	}

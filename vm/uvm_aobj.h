@@ -6,8 +6,8 @@
  * small objects (up to UAO_SWHASH_THRESHOLD pages), a hash of clusters
  * of UAO_SWHASH_CLUSTER_SIZE slots for large ones (the kernel object
  * spans all of kernel VA), all from pools of kernel memory.  Slots are
- * set by the pagedaemon (reclaim issue); until swap-in exists, uao_get
- * of a non-resident page that has a slot fails with VM_PAGER_ERROR.
+ * set by the pagedaemon when it pages a page out; uao_get of a
+ * non-resident page that has a slot reads it back in from swap.
  */
 #ifndef VM_UVM_AOBJ_H
 #define VM_UVM_AOBJ_H
@@ -25,6 +25,14 @@
 #define UAO_SWHASH_CLUSTER_SHIFT 4
 #define UAO_SWHASH_CLUSTER_SIZE	(1 << UAO_SWHASH_CLUSTER_SHIFT)
 #define UAO_SWHASH_THRESHOLD	64	/* pages: an array up to this */
+
+/*
+ * UAO_SWSLOT_BAD: the slot of a page whose swap read failed (OpenBSD's
+ * SWSLOT_BAD; -1 is taken: uao_set_swslot's "no memory").  The page's
+ * data is lost: gets fail with VM_PAGER_ERROR; the slot itself stays
+ * allocated and marked bad in the swap map.
+ */
+#define UAO_SWSLOT_BAD		(-2)
 
 extern const struct uvm_pagerops aobj_pager;
 
@@ -51,6 +59,7 @@ void uao_detach(struct uvm_object *uobj);
  * => object locked (write for set); set returns the old slot, or -1 when
  *    a hash cluster could not be allocated (the slot is not set); never
  *    sleeps (the pagedaemon calls it with the page queues held)
+ * => a slot may be UAO_SWSLOT_BAD (set by uao_get after a failed read)
  */
 int uao_find_swslot(struct uvm_object *uobj, int pageidx);
 int uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot);

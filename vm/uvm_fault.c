@@ -206,6 +206,9 @@ uvmfault_nomem(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	uvmfault_unlockall(ufi, amap, uobj);
 	if (__atomic_load_n(&uvm.pagedaemon_proc, __ATOMIC_ACQUIRE) == NULL)
 		return ENOMEM;
+	/* out of swap: waiting cannot help (OpenBSD fails the fault too) */
+	if (uvm_swapisfull())
+		return ENOMEM;
 	uvm_wait(wmsg);
 	return ERESTART;
 }
@@ -258,7 +261,6 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	 * or reads an_swslot while we read it in unlocked.
 	 */
 	uvmfault_unlockall(ufi, amap, NULL);
-	uvmexp_inc(pageins);
 	error = uvm_swap_get(pg, anon->an_swslot, PGO_SYNCIO);
 
 	locked = uvmfault_relock(ufi);
@@ -276,15 +278,31 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	}
 	atomic_clearbits_int(&pg->pg_flags, PG_WANTED | PG_BUSY | PG_FAKE);
 	UVM_PAGE_OWN(pg, NULL);
+	if (error == VM_PAGER_AGAIN) {
+		/* no I/O buffer now: the anon stays in swap; try again */
+		uvm_lock_pageq();
+		uvm_pagefree(pg);	/* detaches it from the anon */
+		uvm_unlock_pageq();
+		if (locked)
+			uvmfault_unlockmaps(ufi, false);
+		rw_exit(anon->an_lock);
+		if (__atomic_load_n(&uvm.pagedaemon_proc, __ATOMIC_ACQUIRE) ==
+		    NULL)
+			return ENOMEM;
+		uvm_wait("anongetagain");
+		return ERESTART;
+	}
 	if (error != VM_PAGER_OK) {
 		/*
 		 * The slot did not give back what was written there: mark it
 		 * bad (never reused) and fail the fault; the data is lost,
 		 * and the anon, with neither page nor slot, fails every
-		 * later fault with EIO too (OpenBSD's SWSLOT_BAD).
+		 * later fault with EIO too (OpenBSD's SWSLOT_BAD).  It no
+		 * longer lives in swap either.
 		 */
 		uvm_swap_markbad(anon->an_swslot, 1);
 		anon->an_swslot = 0;
+		uvmexp_add(swpgonly, -1);
 		uvm_lock_pageq();
 		uvm_pagefree(pg);	/* detaches it from the anon */
 		uvm_unlock_pageq();

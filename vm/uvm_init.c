@@ -12,10 +12,12 @@
 #include "uvm_amap.h"
 #include "uvm_anon.h"
 #include "uvm_aobj.h"
+#include "uvm_bufcache.h"
 #include "uvm_fault.h"
 #include "uvm_km.h"
 #include "uvm_map.h"
 #include "uvm_pager.h"
+#include "uvm_pdaemon.h"
 
 struct uvm uvm;
 struct uvmexp uvmexp;
@@ -36,12 +38,15 @@ uvm_init(void)
 	uvm_anon_init();		/* anon pool */
 	amap_init();			/* amap pools */
 	uvm_pager_init();		/* aiodone list, pageout bufs */
+	uvm_bufcache_init();		/* the buffer-cache model, empty */
+	uvm_pdaemon_init();		/* daemon control (not started) */
 	host_set_fault_hook(uvm_trap_fault);
 }
 
 void
 uvm_shutdown(void)
 {
+	uvm_pdaemon_stop();		/* if the harness started them */
 	host_set_fault_hook(NULL);
 	memset(&uvm, 0, sizeof(uvm));
 }

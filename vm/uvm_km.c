@@ -352,9 +352,16 @@ uvm_km_pgremove(struct uvm_object *uobj, vaddr_t start, vaddr_t end)
 	 * the slots would leak.  Nothing to do while no aobj holds any.
 	 */
 	if (is_aobj && uao_swslots_in_use() > 0) {
-		for (curoff = start; curoff < end; curoff += PAGE_SIZE)
-			if (uvm_pagelookup(uobj, curoff) == NULL)
-				uao_dropswap(uobj, (int)(curoff >> PAGE_SHIFT));
+		for (curoff = start; curoff < end; curoff += PAGE_SIZE) {
+			int idx = (int)(curoff >> PAGE_SHIFT);
+
+			if (uvm_pagelookup(uobj, curoff) != NULL ||
+			    uao_find_swslot(uobj, idx) <= 0)
+				continue;
+			uao_dropswap(uobj, idx);
+			/* it lived only in swap: now it is gone altogether */
+			uvmexp_add(swpgonly, -1);
+		}
 	}
 	rw_exit(uobj->vmobjlock);
 }

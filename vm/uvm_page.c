@@ -43,6 +43,7 @@
 #include "uvm_aobj.h"
 #include "uvm_object.h"
 #include "uvm_pager.h"
+#include "uvm_pdaemon.h"
 
 struct uvm_constraint_range no_constraint;	/* [I] all of RAM */
 struct uvm_constraint_range dma_constraint;	/* [I] the low 1/8, >= 64 pages */
@@ -855,11 +856,16 @@ uvm_pglistalloc(psize_t size, paddr_t low, paddr_t high, paddr_t alignment,
 		 * Nothing suitable.  Without UVM_PLA_WAITOK, or with no
 		 * pagedaemon to serve a request, fail now; otherwise queue
 		 * a pma request for the range and sleep until the
-		 * pagedaemon (or a free in the range) serves it.
+		 * pagedaemon (or a free in the range) serves it.  A failed
+		 * nowait allocation tells the pagedaemon to recover memory
+		 * in the most restricted range (uvm_nowait_failed, OpenBSD
+		 * uvm_pmr_getpages).
 		 */
 		if ((flags & UVM_PLA_WAITOK) == 0 ||
 		    __atomic_load_n(&uvm.pagedaemon_proc, __ATOMIC_ACQUIRE) ==
 		    NULL || uvm_page_is_pagedaemon()) {
+			if ((flags & UVM_PLA_WAITOK) == 0)
+				uvm_nowait_failed = 1;
 			wakeup(&uvm.pagedaemon);
 			uvm_unlock_fpageq();
 			return ENOMEM;

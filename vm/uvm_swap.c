@@ -19,6 +19,8 @@ struct swapdev {
 	int			sd_cursor;	/* [s] next-fit start */
 };
 
+#define SWAP_READ_TRIES	16	/* reads of a slot before its data is lost */
+
 static kmutex_t uvm_swap_data_lock;	/* spin, IPL_VM: "swap data lock" */
 static struct swapdev *swapdev;		/* [I] while attached */
 static char swap_err[1100];
@@ -266,7 +268,8 @@ uvm_swap_put(int swslot, struct vm_page **ppsp, int npages, int flags)
 	memcpy(ab->ab_pages, ppsp, sizeof(ppsp[0]) * (size_t)npages);
 	ab->ab_swslot = swslot;
 	bflags = B_WRITE;
-	if (curproc != NULL && curproc == uvm.pagedaemon_proc)
+	if (curproc != NULL && curproc ==
+	    __atomic_load_n(&uvm.pagedaemon_proc, __ATOMIC_ACQUIRE))
 		bflags |= B_PDAEMON;
 	if ((flags & PGO_SYNCIO) == 0)
 		bflags |= B_ASYNC | B_CALL;
@@ -286,7 +289,7 @@ uvm_swap_get(struct vm_page *pg, int swslot, int flags)
 {
 	struct swapdev *sd = __atomic_load_n(&swapdev, __ATOMIC_ACQUIRE);
 	struct uvm_aiobuf *ab;
-	int error;
+	int error = 0, tries;
 
 	KASSERT(sd != NULL && swslot >= 1 && swslot <= sd->sd_npages);
 	KASSERT(pg_flags_load(pg) & PG_BUSY);
@@ -297,8 +300,17 @@ uvm_swap_get(struct vm_page *pg, int swslot, int flags)
 	/* this page is (about to be) no longer only in swap */
 	KASSERT(uvmexp_read(swpgonly) > 0);
 	uvmexp_add(swpgonly, -1);
-	swap_fill_buf(&ab->ab_buf, B_READ, swslot, &pg, 1);
-	error = host_disk_io(sd->sd_disk, &ab->ab_buf);
+	/*
+	 * A read that fails may succeed again (a transient error); one whose
+	 * data fails its checksum will not: that slot is not what was
+	 * written there.
+	 */
+	for (tries = 0; tries < SWAP_READ_TRIES; tries++) {
+		swap_fill_buf(&ab->ab_buf, B_READ, swslot, &pg, 1);
+		error = host_disk_io(sd->sd_disk, &ab->ab_buf);
+		if (error == 0 || (ab->ab_buf.b_flags & B_CORRUPT))
+			break;
+	}
 	uvm_aiobuf_put(ab);
 	if (error != 0) {
 		/* still only in swap */
