@@ -27,6 +27,7 @@ struct host_disk {
 	char			d_path[512];
 	bool			d_keep;
 	bool			d_direct;
+	bool			d_unlinked;	/* the file is already gone */
 	uint64_t		d_npages;
 	_Atomic uint64_t	*d_sums;	/* per page, 0 = never written */
 
@@ -50,6 +51,8 @@ struct host_disk {
 static char disk_err[1024];
 static kmutex_t bio_lock;
 static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void biodone_error(struct buf *, int, int);
 
 static void
 bio_init(void)
@@ -81,6 +84,16 @@ host_page_checksum(const void *page)
 void
 biodone(struct buf *bp)
 {
+	biodone_error(bp, 0, 0);
+}
+
+/*
+ * biodone_error: biodone with the outcome: b_error and the flags change
+ * under bio_lock with B_DONE, where biowait reads them.
+ */
+static void
+biodone_error(struct buf *bp, int error, int flags)
+{
 	void (*iodone)(struct buf *);
 
 	pthread_once(&bio_once, bio_init);
@@ -91,6 +104,10 @@ biodone(struct buf *bp)
 	 */
 	iodone = (bp->b_flags & B_CALL) ? bp->b_iodone : NULL;
 	mutex_enter(&bio_lock);
+	if (flags != 0) {
+		bp->b_error = error;
+		bp->b_flags |= flags;
+	}
 	bp->b_flags |= B_DONE;
 	if (iodone == NULL)
 		wakeup(bp);
@@ -154,7 +171,7 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject)
 {
 	uint64_t t0 = host_real_ns(), sum;
 	bool rd = (bp->b_flags & B_READ) != 0;
-	int error = 0, i, done = bp->b_npages;
+	int error = 0, i, done = bp->b_npages, setflags = 0;
 
 	if (inject) {
 		/* A failed write may be torn: only its first page made it. */
@@ -179,7 +196,7 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject)
 			sum = atomic_load_explicit(sp, memory_order_relaxed);
 			if (sum != host_page_checksum(bp->b_iov[i].iov_base)) {
 				error = EIO;
-				bp->b_flags |= B_CORRUPT;
+				setflags |= B_CORRUPT;
 				atomic_fetch_add(&d->s_corrupt, 1);
 			}
 		}
@@ -193,11 +210,10 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject)
 	}
 	if (error != 0) {
 		atomic_fetch_add(&d->s_errors, 1);
-		bp->b_error = error;
-		bp->b_flags |= B_ERROR;
+		setflags |= B_ERROR;
 	}
 	host_hook(HE_DISK_DONE, bp, (uintptr_t)error, __FILE__, __LINE__);
-	biodone(bp);
+	biodone_error(bp, error, setflags);
 }
 
 static void *
@@ -285,6 +301,12 @@ host_disk_open(const char *path, uint64_t npages, int flags, int nthreads,
 	}
 	if (d->d_fd < 0)
 		return disk_fail(d, errno, "cannot open");
+	/*
+	 * A file nobody keeps goes as soon as we hold it open: it lives
+	 * exactly as long as the disk, and a crash leaves nothing behind.
+	 */
+	if (!d->d_keep && unlink(d->d_path) == 0)
+		d->d_unlinked = true;
 	if (ftruncate(d->d_fd, (off_t)(npages * PAGE_SIZE)) != 0)
 		return disk_fail(d, errno, "cannot size");
 	if ((error = posix_fallocate(d->d_fd, 0, (off_t)(npages * PAGE_SIZE)))
@@ -328,7 +350,7 @@ host_disk_close(struct host_disk *d)
 	for (i = 0; i < d->d_nthreads; i++)
 		pthread_join(d->d_threads[i], NULL);
 	close(d->d_fd);
-	if (!d->d_keep)
+	if (!d->d_keep && !d->d_unlinked)
 		unlink(d->d_path);
 	pthread_cond_destroy(&d->d_cv);
 	pthread_mutex_destroy(&d->d_lock);

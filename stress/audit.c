@@ -10,12 +10,15 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
 #include "vm/uvm.h"
 #include "vm/uvm_amap.h"
+#include "vm/uvm_aobj.h"
 #include "vm/uvm_km.h"
+#include "vm/uvm_swap.h"
 
 #define AUDIT_MAXMAPS	1024
 
@@ -153,6 +156,17 @@ audit_pages(struct audit_result *ar, int flags)
 			nwired++;
 			CHECK(ar, q == 0, "wired page %#llx is on a paging "
 			    "queue", (unsigned long long)pg->phys_addr);
+			/*
+			 * Quiescent: no I/O, so a busy wired page would be
+			 * one the pagedaemon took (checked below for all);
+			 * and a wired anon page has given its swap slot back
+			 * (it can never be paged out: uvm_fault drops it).
+			 */
+			if ((flags & AUDIT_QUIESCENT) && pg->uanon != NULL)
+				CHECK(ar, pg->uanon->an_swslot == 0, "wired "
+				    "anon page %#llx keeps swap slot %d",
+				    (unsigned long long)pg->phys_addr,
+				    pg->uanon->an_swslot);
 		} else if (q == 0) {
 			nlimbo++;	/* kernel pages and pages in flight */
 		}
@@ -175,10 +189,198 @@ audit_pages(struct audit_result *ar, int flags)
 	    (int)vm_npages, "free %d + active %d + inactive %d + wired %d + "
 	    "other %d != %llu pages", free, active, inactive, nwired, nlimbo,
 	    (unsigned long long)vm_npages);
-	if (flags & AUDIT_QUIESCENT)
+	if (flags & AUDIT_QUIESCENT) {
 		CHECK(ar, nlimbo == kernel, "quiescent: %d pages on no queue "
 		    "but uvmexp.kernel is %d", nlimbo, kernel);
+		/* no pageout in flight: paging equals pages under I/O, 0 */
+		CHECK(ar, uvmexp_read(paging) == 0, "quiescent: uvmexp.paging "
+		    "is %d with no page under I/O", uvmexp_read(paging));
+	}
 }
+
+/*
+ * The quiescent swap walk: every amap reachable from the audited maps,
+ * once, and every anon in it, once (amaps and anons may be shared).
+ */
+struct swap_walk {
+	struct audit_result	*sw_ar;
+	const void		**sw_amaps;	/* open-addressing sets */
+	size_t			sw_namaps;	/* capacity (power of 2) */
+	const void		**sw_anons;
+	size_t			sw_nanons;
+	uint64_t		*sw_slots;	/* bitmap of referenced slots */
+	int			sw_swpages;
+	int			sw_anoncount;	/* distinct anons */
+	int			sw_slotrefs;	/* slots they reference */
+	int			sw_onlyswap;	/* anons in swap, not in RAM */
+	int			sw_lost;	/* anons with neither */
+	bool			sw_full;	/* a set overflowed */
+};
+
+/* ptrset_add: true if p is new.  => sets have room (sized by callers) */
+static bool
+ptrset_add(const void **set, size_t cap, const void *p, bool *full)
+{
+	size_t h = ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull, i, n;
+
+	for (n = 0, i = h & (cap - 1); n < cap; n++, i = (i + 1) & (cap - 1)) {
+		if (set[i] == p)
+			return false;
+		if (set[i] == NULL) {
+			set[i] = p;
+			return true;
+		}
+	}
+	*full = true;
+	return false;
+}
+
+static size_t
+pow2_at_least(size_t n)
+{
+	size_t c = 64;
+
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+/* One amap's anons.  => map read-locked; takes the amap lock */
+static void
+swap_walk_amap(struct swap_walk *sw, struct vm_amap *amap)
+{
+	struct audit_result *ar = sw->sw_ar;
+	struct vm_aref aref = { 0, amap };
+	struct vm_anon *anon, *buf[64];
+	int slot, i, n, s;
+
+	if (!ptrset_add(sw->sw_amaps, sw->sw_namaps, amap, &sw->sw_full))
+		return;
+	rw_enter(amap->am_lock, RW_READ);
+	for (slot = 0; slot < amap->am_nslot; slot += n) {
+		n = MIN(amap->am_nslot - slot, (int)nitems(buf));
+		amap_lookups(&aref, ptoa(slot), buf, n);
+		for (i = 0; i < n; i++) {
+			if ((anon = buf[i]) == NULL ||
+			    !ptrset_add(sw->sw_anons, sw->sw_nanons, anon,
+			    &sw->sw_full))
+				continue;
+			sw->sw_anoncount++;
+			s = anon->an_swslot;
+			if (anon->an_page == NULL) {
+				if (s != 0)
+					sw->sw_onlyswap++;
+				else
+					sw->sw_lost++;
+			}
+			if (s == 0)
+				continue;
+			ar->nchecks++;
+			if (s < 1 || s > sw->sw_swpages) {
+				violation(ar, "anon %p (amap %p slot %d) has swap "
+				    "slot %d outside 1..%d", (void *)anon,
+				    (void *)amap, slot + i, s, sw->sw_swpages);
+				continue;
+			}
+			sw->sw_slotrefs++;
+			if (sw->sw_slots[(s - 1) / 64] & (1ull << ((s - 1) % 64)))
+				violation(ar, "swap slot %d is referenced twice "
+				    "(again by anon %p, amap %p slot %d)", s,
+				    (void *)anon, (void *)amap, slot + i);
+			sw->sw_slots[(s - 1) / 64] |= 1ull << ((s - 1) % 64);
+		}
+	}
+	rw_exit(amap->am_lock);
+}
+
+static void
+swap_walk_map(struct swap_walk *sw, struct vm_map *map)
+{
+	struct vm_map_entry *e;
+
+	vm_map_lock_read(map);
+	for (e = map->header.next; e != &map->header; e = e->next)
+		if (e->aref.ar_amap != NULL)
+			swap_walk_amap(sw, e->aref.ar_amap);
+	vm_map_unlock_read(map);
+}
+
+void
+audit_swap(struct audit_result *ar, int flags)
+{
+	struct swap_walk sw;
+	int inuse, bad, aoslots, swpages, swpginuse, swpgonly, paging, i;
+
+	if (uvm_swap_disk() == NULL)
+		return;
+	swpages = uvmexp.swpages;		/* [I] once attached */
+	inuse = uvm_swap_inuse();
+	bad = uvm_swap_nbad();
+	swpgonly = uvmexp_read(swpgonly);
+	paging = uvmexp_read(paging);
+	CHECK(ar, inuse >= bad && inuse <= swpages, "swap: %d slots in use, "
+	    "%d bad, of %d", inuse, bad, swpages);
+	CHECK(ar, swpgonly >= 0 && swpgonly <= swpages, "swap: swpgonly %d "
+	    "outside 0..%d", swpgonly, swpages);
+	CHECK(ar, paging >= 0 && paging <= (int)vm_npages, "uvmexp.paging %d "
+	    "outside 0..%llu", paging, (unsigned long long)vm_npages);
+	if ((flags & AUDIT_QUIESCENT) == 0)
+		return;
+
+	/* Quiescent: nothing moves; every count is exact. */
+	memset(&sw, 0, sizeof(sw));
+	sw.sw_ar = ar;
+	sw.sw_swpages = swpages;
+	sw.sw_namaps = pow2_at_least((size_t)amap_count() * 2 + 16);
+	sw.sw_nanons = pow2_at_least((size_t)uvm_anon_count() * 2 + 16);
+	sw.sw_amaps = calloc(sw.sw_namaps, sizeof(void *));
+	sw.sw_anons = calloc(sw.sw_nanons, sizeof(void *));
+	sw.sw_slots = calloc(howmany((size_t)swpages, 64), sizeof(uint64_t));
+	if (sw.sw_amaps == NULL || sw.sw_anons == NULL || sw.sw_slots == NULL) {
+		violation(ar, "audit: no memory for the swap walk");
+		goto out;
+	}
+	if (kernel_map != NULL)
+		swap_walk_map(&sw, kernel_map);
+	audit_init_lock();
+	mutex_enter(&audit_lock);
+	for (i = 0; i < audit_nmaps; i++)
+		swap_walk_map(&sw, audit_maps[i]);
+	mutex_exit(&audit_lock);
+	if (sw.sw_full) {
+		violation(ar, "audit: more amaps or anons reachable than "
+		    "amap_count() %d / uvm_anon_count() %d say exist",
+		    amap_count(), uvm_anon_count());
+		goto out;
+	}
+
+	aoslots = uao_swslots_in_use();
+	swpginuse = uvmexp_read(swpginuse);
+	CHECK(ar, swpginuse == inuse, "swap: uvmexp.swpginuse %d but the "
+	    "device counts %d slots in use", swpginuse, inuse);
+	CHECK(ar, inuse == sw.sw_slotrefs + aoslots + bad, "swap: %d slots in "
+	    "use, but anons reference %d, aobjs %d and %d are bad (%+d: %s)",
+	    inuse, sw.sw_slotrefs, aoslots, bad,
+	    inuse - (sw.sw_slotrefs + aoslots + bad),
+	    inuse > sw.sw_slotrefs + aoslots + bad ? "leaked slots" :
+	    "slots used but not allocated");
+	if (aoslots == 0)
+		CHECK(ar, swpgonly == sw.sw_onlyswap, "swap: uvmexp.swpgonly %d "
+		    "but %d anons live only in swap (%d more have lost their "
+		    "data)", swpgonly, sw.sw_onlyswap, sw.sw_lost);
+	else
+		CHECK(ar, swpgonly >= sw.sw_onlyswap, "swap: uvmexp.swpgonly %d "
+		    "but %d anons alone live only in swap", swpgonly,
+		    sw.sw_onlyswap);
+	CHECK(ar, sw.sw_anoncount == uvm_anon_count(), "quiescent: %d anons "
+	    "allocated but %d reachable from the maps' amaps",
+	    uvm_anon_count(), sw.sw_anoncount);
+out:
+	free(sw.sw_amaps);
+	free(sw.sw_anons);
+	free(sw.sw_slots);
+}
+
 
 /* The amap slots an entry covers are inside the amap. */
 static void
@@ -256,6 +458,7 @@ audit_all(struct audit_result *ar, int flags)
 	int i;
 
 	audit_pages(ar, flags);
+	audit_swap(ar, flags);
 	if (kernel_map != NULL)
 		audit_map(ar, kernel_map);
 	audit_init_lock();

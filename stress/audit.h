@@ -5,8 +5,13 @@
  * (free + active + inactive + wired + kernel + owned-but-unqueued =
  * npages), each page on at most one queue and its PQ_* flags matching,
  * busy pages owned, map entries ordered, non-overlapping and in bounds,
- * reference counts sane.  Runs periodically during a run (from a harness
- * thread) and at the end, on a quiescent machine, with the strict checks.
+ * reference counts sane; swap: slots in use within the device, and on a
+ * quiescent machine exactly the slots anons and aobjs reference plus the
+ * bad ones, no slot referenced twice, swpgonly the anons only in swap,
+ * uvmexp.paging zero with no page busy, no wired page with a swap slot.
+ * Runs periodically during a run (from a harness thread) and at the end,
+ * on a quiescent machine (workers joined, daemons stopped), with the
+ * strict checks.
  */
 #ifndef STRESS_AUDIT_H
 #define STRESS_AUDIT_H
@@ -28,7 +33,12 @@ struct audit_result {
 void audit_pages(struct audit_result *ar, int flags);
 /* audit_map: entries of one map.  => map unlocked; read-locks it */
 void audit_map(struct audit_result *ar, struct vm_map *map);
-/* audit_all: pages, the kernel map and every registered map. */
+/*
+ * audit_swap: swap accounting (see above; the exact checks only with
+ * AUDIT_QUIESCENT).  => no VM locks held; read-locks maps and amaps
+ */
+void audit_swap(struct audit_result *ar, int flags);
+/* audit_all: pages, swap, the kernel map and every registered map. */
 void audit_all(struct audit_result *ar, int flags);
 
 /* Maps the auditor visits (the harness registers its processes'). */

@@ -214,12 +214,44 @@ integ_report(struct stress_worker *w, const struct integ_ledger *lg,
 	    "zeroes, gen ", bad->ib_want, found);
 }
 
+void
+integ_report_lost(struct stress_worker *w, const struct integ_ledger *lg,
+    vaddr_t va, int access)
+{
+	const struct integ_page *ip = NULL;
+	char detail[512];
+	int i, idx = -1;
+
+	va = trunc_page(va);
+	for (i = 0; lg != NULL && i < lg->il_npages; i++)
+		if (lg->il_pages[i].ip_va == va) {
+			idx = i;
+			ip = &lg->il_pages[i];
+			break;
+		}
+	if (ip != NULL)
+		snprintf(detail, sizeof(detail), "  history: %u writes since "
+		    "mapped (last gen %u), first at op %" PRIu64 ", last at op "
+		    "%" PRIu64 "; lwp %d now at op %" PRIu64 ", %.3f s into the "
+		    "run\n", ip->ip_nwrites, ip->ip_gen, ip->ip_first_op,
+		    ip->ip_last_op, w->w_index, STRESS_LD(&w->w_ops),
+		    stress_elapsed_s(w->w_run));
+	else
+		detail[0] = '\0';
+	stress_fail(FK_INTEGRITY, detail, "asid %u va %#lx page %d: lost: the "
+	    "VM refused a %s fault with EIO (its swap slot could not be read "
+	    "back); expected gen %u", w->w_asid, (unsigned long)va, idx,
+	    access == VM_PROT_WRITE ? "write" : "read",
+	    ip != NULL ? ip->ip_gen : 0);
+}
+
 int
 integ_inject(struct stress_run *r, struct host_rng *rng,
     struct stress_injection *inj)
 {
-	int tries;
+	int tries, error = ENOENT;
 
+	mutex_enter(&r->r_kill_lock);
 	for (tries = 0; tries < 1024; tries++) {
 		struct stress_worker *w = &r->r_workers[host_rng_below(rng,
 		    (uint64_t)r->r_nworkers)];
@@ -229,7 +261,7 @@ integ_inject(struct stress_run *r, struct host_rng *rng,
 		vaddr_t va;
 		paddr_t pa;
 
-		if (lg == NULL || lg->il_npages == 0)
+		if (lg == NULL || lg->il_npages == 0 || stress_killed(w))
 			continue;
 		ip = &lg->il_pages[host_rng_below(rng, (uint64_t)lg->il_npages)];
 		va = STRESS_LD(&ip->ip_va);
@@ -246,9 +278,11 @@ integ_inject(struct stress_run *r, struct host_rng *rng,
 		    __ATOMIC_RELAXED);
 		inj->inj_new = inj->inj_old ^ INJECT_MASK;
 		inj->inj_at_s = stress_elapsed_s(r);
-		return 0;
+		error = 0;
+		break;
 	}
-	return ENOENT;
+	mutex_exit(&r->r_kill_lock);
+	return error;
 }
 
 bool

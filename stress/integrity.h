@@ -85,9 +85,19 @@ void integ_report(struct stress_worker *w, const struct integ_ledger *lg,
     const struct integ_bad *bad);
 
 /*
+ * integ_report_lost: a fault on va (access) of the worker's space was
+ * refused with EIO: the page's data is lost (its swap slot could not be
+ * read back).  Records the failure naming the page (lg may be NULL).
+ * => kernel mode, the owner's thread
+ */
+void integ_report_lost(struct stress_worker *w, const struct integ_ledger *lg,
+    vaddr_t va, int access);
+
+/*
  * integ_inject: flip bits in a page some worker has written, through the
  * direct map, behind the VM's back.  => 0 and *inj, or ENOENT if no
- * written, resident page was found.  => harness thread
+ * written, resident page was found.  => harness thread; takes
+ * r_kill_lock (a killed worker's address space is gone)
  */
 int integ_inject(struct stress_run *r, struct host_rng *rng,
     struct stress_injection *inj);

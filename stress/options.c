@@ -9,15 +9,19 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "host/arena.h"
 #include "host/cpu.h"
 #include "host/machine.h"
 #include "host/param.h"
 #include "options.h"
+#include "vm/uvm_pager.h"
 
 #define RAM_MIN_BYTES	((uint64_t)ARENA_MIN_PAGES * PAGE_SIZE)
 
@@ -25,6 +29,8 @@ enum gopt_id {
 	GO_SCENARIO = 1, GO_LWPS, GO_NCPU, GO_RAM, GO_SEED, GO_TIMEOUT,
 	GO_OPS, GO_JSON, GO_JOB, GO_QUIET, GO_VERBOSE, GO_HELP, GO_LIST,
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
+	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
+	GO_BUFCACHE, GO_OOM_IS_FAILURE,
 };
 
 struct gopt {
@@ -73,6 +79,26 @@ static const struct gopt gopts[] = {
 	{ "inject", 0, true, GO_INJECT, "corrupt|panic|hang",
 	    "after ~1 s, flip bits in a written page behind the VM's back, "
 	    "panic, or stop every worker: the run must fail (exit 2)" },
+	{ "swap", 0, true, GO_SWAP, "SIZE",
+	    "swap: 256M, 1G, 0 for none (default: none if the working set "
+	    "fits in RAM, else (and for pressure) 4x the working set up to "
+	    "1G, within 90% of the free disk)" },
+	{ "swap-file", 0, true, GO_SWAP_FILE, "PATH",
+	    "the swap file (default: a new file in $TMPDIR); unlinked once "
+	    "open unless --keep-swap" },
+	{ "swap-io", 0, true, GO_SWAP_IO, "direct|buffered",
+	    "swap I/O with O_DIRECT (default; buffered where the file "
+	    "system refuses it, with a notice) or through the page cache" },
+	{ "keep-swap", 0, false, GO_KEEP_SWAP, NULL,
+	    "keep the swap file at exit" },
+	{ "fail-io", 0, true, GO_FAIL_IO, "RATE",
+	    "fail that share of swap transfers with EIO: 0.01, 1%, or a "
+	    "permille count like 10 (nothing may be lost)" },
+	{ "bufcache", 0, true, GO_BUFCACHE, "SIZE",
+	    "a buffer cache of SIZE (at most half of RAM), filled at boot, "
+	    "that the pagedaemon backs off (default 0: none)" },
+	{ "oom-is-failure", 0, false, GO_OOM_IS_FAILURE, NULL,
+	    "an out-of-swap kill is a failure (exit 2), not just counted" },
 };
 
 /* One collected (name, value) pair and where it came from. */
@@ -100,6 +126,8 @@ static int read_job(const char *path, struct pairs *ps);
 static int collect_argv(int argc, char **argv, struct pairs *ps);
 static int parse_count(const char *s, int64_t min, int64_t max, int64_t *out);
 static int parse_bool(const char *s, bool *out);
+static int parse_rate(const char *s, unsigned int *permille);
+static int swap_dir(const struct stress_config *cfg, char *buf, size_t len);
 static int apply_pair(struct stress_config *cfg, const struct pair *p);
 static int apply_sopt(struct stress_config *cfg, int i, const struct pair *p);
 static void shell_quote(char **buf, size_t *len, size_t *cap, const char *s);
@@ -351,6 +379,38 @@ parse_bool(const char *s, bool *out)
 	return EINVAL;
 }
 
+/*
+ * parse_rate: a share of transfers, as a fraction ("0.01"), a percentage
+ * ("1%", "0.5%") or a permille count ("10"), in [0, 1], to permille.
+ * Finer than one permille is refused (the disk draws whole permilles).
+ */
+static int
+parse_rate(const char *s, unsigned int *permille)
+{
+	double v, scale;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || !isfinite(v) || v < 0)
+		return EINVAL;
+	if (*end == '%' && end[1] == '\0')
+		scale = 10.0;
+	else if (*end != '\0')
+		return EINVAL;
+	else if (strchr(s, '.') != NULL)
+		scale = 1000.0;
+	else
+		scale = 1.0;
+	v *= scale;
+	if (v > 1000.0 + 1e-9 || fabs(v - round(v)) > 1e-6)
+		return EINVAL;
+	*permille = (unsigned int)round(v);
+	return 0;
+}
+
 static int
 apply_sopt(struct stress_config *cfg, int i, const struct pair *p)
 {
@@ -538,6 +598,55 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			return usage_error("%s '%s': must be corrupt, panic or "
 			    "hang", p->p_where, v);
 		break;
+	case GO_SWAP:
+		if (strcmp(v, "none") == 0)
+			u = 0;
+		else if (parse_size(v, &u) != 0)
+			return usage_error("%s '%s': not a size like 1G (or 0, "
+			    "none)", p->p_where, v);
+		if (u != 0 && ((u & PAGE_MASK) != 0 ||
+		    u < (uint64_t)SWCLUSTPAGES * PAGE_SIZE || u > SWAP_MAX))
+			return usage_error("%s '%s': swap must be a multiple of "
+			    "%lu bytes, at least one swap cluster (%lluK) and at "
+			    "most %lluG, or 0 for none", p->p_where, v, PAGE_SIZE,
+			    (unsigned long long)SWCLUSTPAGES * PAGE_SIZE >> 10,
+			    (unsigned long long)(SWAP_MAX >> 30));
+		cfg->swap = u;
+		cfg->swap_given = true;
+		break;
+	case GO_SWAP_FILE:
+		if (v[0] == '\0')
+			return usage_error("%s: needs a file name", p->p_where);
+		free(cfg->swap_file);
+		cfg->swap_file = strdup(v);
+		break;
+	case GO_SWAP_IO:
+		if (strcmp(v, "direct") == 0)
+			cfg->swap_buffered = false;
+		else if (strcmp(v, "buffered") == 0)
+			cfg->swap_buffered = true;
+		else
+			return usage_error("%s '%s': must be direct or buffered",
+			    p->p_where, v);
+		break;
+	case GO_KEEP_SWAP:
+		cfg->keep_swap = b;
+		break;
+	case GO_FAIL_IO:
+		if (parse_rate(v, &cfg->fail_io) != 0)
+			return usage_error("%s '%s': not a rate in 0..1 in steps "
+			    "of 0.001 (0.01, 1%%, or a permille count like 10)",
+			    p->p_where, v);
+		break;
+	case GO_BUFCACHE:
+		if (parse_size(v, &u) != 0 || (u & PAGE_MASK) != 0)
+			return usage_error("%s '%s': not a size like 8M (a "
+			    "multiple of %lu bytes)", p->p_where, v, PAGE_SIZE);
+		cfg->bufcache = u;
+		break;
+	case GO_OOM_IS_FAILURE:
+		cfg->oom_is_failure = b;
+		break;
 	}
 	return 0;
 }
@@ -615,16 +724,20 @@ options_free(struct stress_config *cfg)
 {
 	free(cfg->json_path);
 	free(cfg->job_path);
-	cfg->json_path = cfg->job_path = NULL;
+	free(cfg->swap_file);
+	cfg->json_path = cfg->job_path = cfg->swap_file = NULL;
 }
 
 /*
  * The kernel's share of a working set, estimated: a fixed base (kernel
  * map, pools, reserves), per LWP (u-area, vmspace, map entries, amaps)
- * and per user page (its anon, amap slots, pv entry): about 1/16 page.
+ * and per user page (its anon, amap slot, pv entry): measured at about
+ * 1/80 page, estimated at 1/32.  Anons and amap slots stay resident
+ * when their pages are in swap, so the whole share must fit in RAM.
  */
 #define WS_KERNEL_BASE_PAGES	512
 #define WS_KERNEL_LWP_PAGES	16
+#define WS_KERNEL_PER_PAGE	32	/* one kernel page per this many */
 
 uint64_t
 options_working_set(const struct stress_config *cfg, uint64_t *kernelp)
@@ -633,30 +746,135 @@ options_working_set(const struct stress_config *cfg, uint64_t *kernelp)
 
 	if (kernelp != NULL)
 		*kernelp = WS_KERNEL_BASE_PAGES +
-		    (uint64_t)cfg->lwps * WS_KERNEL_LWP_PAGES + user / 16;
+		    (uint64_t)cfg->lwps * WS_KERNEL_LWP_PAGES +
+		    user / WS_KERNEL_PER_PAGE;
 	return user;
 }
 
-int
-options_check(const struct stress_config *cfg)
+/* The directory the swap file goes in. */
+static int
+swap_dir(const struct stress_config *cfg, char *buf, size_t len)
 {
-	uint64_t user, kernel, ram_pages = cfg->ram / PAGE_SIZE;
+	const char *tmp = getenv("TMPDIR"), *slash;
+
+	if (cfg->swap_file == NULL) {
+		snprintf(buf, len, "%s", tmp != NULL && tmp[0] != '\0' ? tmp :
+		    "/tmp");
+		return 0;
+	}
+	if ((slash = strrchr(cfg->swap_file, '/')) == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == cfg->swap_file)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - cfg->swap_file),
+		    cfg->swap_file);
+	return 0;
+}
+
+int
+options_check(struct stress_config *cfg)
+{
+	uint64_t user, kernel, ram_pages = cfg->ram / PAGE_SIZE, want, room;
+	uint64_t swap_pages, need;
+	bool wants_swap;
+	struct statvfs vfs;
+	char dir[512], why[256];
+
+	if (cfg->sc->sc_check != NULL &&
+	    cfg->sc->sc_check(cfg, why, sizeof(why)) != NULL)
+		return usage_error("%s", why);
+	user = options_working_set(cfg, &kernel);
 
 	/*
-	 * There is no reclaim yet (no pagedaemon, no swap): a working set
-	 * larger than RAM can only fail.  When reclaim lands this check
-	 * becomes "larger than RAM + swap".
+	 * The kernel's share stays in RAM whatever swap there is: with
+	 * what the user pages need at the least, it must fit (this is
+	 * what refuses an absurd working set).
 	 */
-	user = options_working_set(cfg, &kernel);
-	if (user + kernel > ram_pages)
+	if (kernel + WS_MIN_RESIDENT > ram_pages)
+		return usage_error("working set of %llu pages (%d LWPs x %llu "
+		    "pages) needs ~%llu kernel pages (anons, amaps) resident, "
+		    "more than --ram %llu MiB (%llu pages) can hold next to "
+		    "%d user pages: lower --ws/--pages or --lwps, or raise "
+		    "--ram", (unsigned long long)user, cfg->lwps,
+		    (unsigned long long)(user / (uint64_t)cfg->lwps),
+		    (unsigned long long)kernel,
+		    (unsigned long long)(cfg->ram >> 20),
+		    (unsigned long long)ram_pages, WS_MIN_RESIDENT);
+
+	/*
+	 * Swap: as given, or by default when the scenario is about reclaim,
+	 * when a swap option asks for it, or when the working set exceeds
+	 * RAM.
+	 */
+	wants_swap = cfg->sc->sc_reclaim || cfg->swap_file != NULL ||
+	    cfg->fail_io != 0 || cfg->keep_swap || cfg->swap_buffered ||
+	    user + kernel > ram_pages;
+	if (!cfg->swap_given && wants_swap) {
+		swap_dir(cfg, dir, sizeof(dir));
+		if (statvfs(dir, &vfs) != 0) {
+			if (cfg->swap_file != NULL)
+				fprintf(stderr, "uvmstress: --swap-file %s: "
+				    "directory %s: %s\n", cfg->swap_file, dir,
+				    strerror(errno));
+			else
+				fprintf(stderr, "uvmstress: swap file directory "
+				    "%s ($TMPDIR): %s (use --swap-file PATH "
+				    "elsewhere)\n", dir, strerror(errno));
+			return EXIT_NO_RESOURCE;
+		}
+		want = 4 * user * PAGE_SIZE;
+		if (want > SWAP_DEFAULT_CAP)
+			want = MAX(SWAP_DEFAULT_CAP, 2 * user * PAGE_SIZE);
+		room = (uint64_t)((double)vfs.f_bavail * (double)vfs.f_frsize *
+		    SWAP_DISK_SHARE);
+		/* the file may exist already: then it is ours to reuse */
+		if (want > room)
+			want = room;
+		want &= ~((uint64_t)SWCLUSTPAGES * PAGE_SIZE - 1);
+		need = user + kernel > ram_pages ?
+		    (user + kernel - ram_pages) * PAGE_SIZE : 0;
+		if (want < need || want < (uint64_t)SWCLUSTPAGES * PAGE_SIZE) {
+			fprintf(stderr, "uvmstress: the working set needs %llu "
+			    "MiB of swap but %s has room for %llu MiB: give "
+			    "--swap-file PATH on a bigger file system, or lower "
+			    "--ws/--pages\n", (unsigned long long)(need >> 20),
+			    dir, (unsigned long long)(room >> 20));
+			return EXIT_NO_RESOURCE;
+		}
+		cfg->swap = want;
+	}
+	swap_pages = cfg->swap / PAGE_SIZE;
+	if (swap_pages == 0 && (cfg->fail_io != 0 || cfg->swap_file != NULL ||
+	    cfg->keep_swap))
+		return usage_error("--fail-io, --swap-file and --keep-swap need "
+		    "swap (not --swap 0)");
+	if (swap_pages == 0 && user + kernel > ram_pages)
 		return usage_error("working set of %llu pages (%d LWPs x %llu "
 		    "pages + ~%llu kernel) exceeds --ram %llu MiB (%llu pages) "
-		    "and there is no reclaim yet: lower --lwps or --pages, or "
-		    "raise --ram", (unsigned long long)(user + kernel),
-		    cfg->lwps, (unsigned long long)(user / (uint64_t)cfg->lwps),
+		    "and there is no swap: give --swap SIZE, lower --ws/--pages "
+		    "or --lwps, or raise --ram",
+		    (unsigned long long)(user + kernel), cfg->lwps,
+		    (unsigned long long)(user / (uint64_t)cfg->lwps),
 		    (unsigned long long)kernel,
 		    (unsigned long long)(cfg->ram >> 20),
 		    (unsigned long long)ram_pages);
+	/* beyond an explicit --swap: allowed, out-of-swap kills expected */
+	cfg->overcommit = user + kernel > ram_pages + swap_pages;
+	cfg->reclaim = swap_pages != 0 || cfg->sc->sc_reclaim;
+	if (cfg->bufcache > cfg->ram / 2)
+		return usage_error("--bufcache %llu MiB: at most half of --ram "
+		    "(%llu MiB)", (unsigned long long)(cfg->bufcache >> 20),
+		    (unsigned long long)(cfg->ram >> 21));
+	if (cfg->swap_file != NULL && cfg->swap != 0) {
+		swap_dir(cfg, dir, sizeof(dir));
+		if (access(dir, W_OK) != 0) {
+			fprintf(stderr, "uvmstress: --swap-file %s: cannot "
+			    "create a file in %s: %s\n", cfg->swap_file, dir,
+			    strerror(errno));
+			return EXIT_NO_RESOURCE;
+		}
+	}
 	if (cfg->inject != INJECT_NONE && cfg->timeout_s != 0 &&
 	    cfg->timeout_s < 2)
 		return usage_error("--inject needs a run of at least 2 s (it "
@@ -676,6 +894,10 @@ sopt_usage(FILE *f, const struct sopt *so)
 	    so->so_metavar != NULL ? " " : "",
 	    so->so_metavar != NULL ? so->so_metavar : "");
 	fprintf(f, "  %-22s %s", arg, so->so_help);
+	if (so->so_defstr != NULL) {
+		fprintf(f, " (default %s)\n", so->so_defstr);
+		return;
+	}
 	switch (so->so_type) {
 	case SOPT_INT:
 		fprintf(f, " (%lld..%lld, default %lld)",
@@ -865,6 +1087,16 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_string(j, "inject", cfg->inject == INJECT_CORRUPT ? "corrupt" :
 	    cfg->inject == INJECT_PANIC ? "panic" :
 	    cfg->inject == INJECT_HANG ? "hang" : "none");
+	json_u64(j, "swap", cfg->swap);
+	json_bool(j, "swap_given", cfg->swap_given);
+	json_string(j, "swap_file", cfg->swap_file);
+	json_string(j, "swap_io", cfg->swap_buffered ? "buffered" : "direct");
+	json_bool(j, "keep_swap", cfg->keep_swap);
+	json_u64(j, "fail_io_permille", cfg->fail_io);
+	json_u64(j, "bufcache", cfg->bufcache);
+	json_bool(j, "oom_is_failure", cfg->oom_is_failure);
+	json_bool(j, "reclaim", cfg->reclaim);
+	json_bool(j, "overcommit", cfg->overcommit);
 	json_object_begin(j, "scenario_options");
 	for (i = 0; i < cfg->sc->sc_nopts; i++) {
 		const struct sopt *so = &cfg->sc->sc_opts[i];

@@ -29,6 +29,18 @@
 #define TIMEOUT_DEFAULT		5
 #define WATCHDOG_DEFAULT	30
 
+/*
+ * Swap sizing (see options_check): the default swap is 4x the working
+ * set, at most SWAP_DEFAULT_CAP unless the working set needs more (then
+ * twice the working set), and never more than SWAP_DISK_SHARE of the
+ * free space where the swap file goes.
+ */
+#define SWAP_DEFAULT_CAP	(1ull << 30)
+#define SWAP_MAX		(1ull << 40)	/* --swap: at most 1 TiB */
+#define SWAP_DISK_SHARE		0.9
+/* Resident pages the user part of a working set needs at the least. */
+#define WS_MIN_RESIDENT		256
+
 struct stress_config {
 	const struct scenario	*sc;		/* --scenario */
 	bool			sc_given;	/* named explicitly */
@@ -51,6 +63,17 @@ struct stress_config {
 	unsigned int		chaos;		/* --chaos, permille */
 	bool			bind;		/* --bind */
 	int			inject;		/* --inject: INJECT_* */
+	uint64_t		swap;		/* --swap bytes; after options_check
+						   the swap the run gets (0: none) */
+	bool			swap_given;	/* --swap given */
+	char			*swap_file;	/* --swap-file (NULL: in $TMPDIR) */
+	bool			swap_buffered;	/* --swap-io buffered */
+	bool			keep_swap;	/* --keep-swap */
+	unsigned int		fail_io;	/* --fail-io, permille */
+	uint64_t		bufcache;	/* --bufcache bytes (0: none) */
+	bool			oom_is_failure;	/* --oom-is-failure */
+	bool			reclaim;	/* [checked] start the pagedaemon */
+	bool			overcommit;	/* [checked] ws > RAM + swap */
 	bool			help;		/* --help */
 	bool			list;		/* --list */
 	int			argc;		/* the command line, for replay */
@@ -65,11 +88,15 @@ int options_parse(int argc, char **argv, struct stress_config *cfg);
 /* options_free: what options_parse allocated (also after it failed). */
 void options_free(struct stress_config *cfg);
 /*
- * options_check: checks across options, before boot: the working set
- * must fit in --ram while the VM has no reclaim.
- * => 0, or EXIT_USAGE with one line on stderr.
+ * options_check: checks across options, before boot, and the derived
+ * settings ([checked] fields, the default swap size): the working set
+ * must fit in RAM + swap (a working set beyond an explicit --swap is
+ * allowed: out-of-swap kills are then expected), the kernel's share of
+ * it in RAM; the swap file's directory must have room.
+ * => 0, or EXIT_USAGE (EXIT_NO_RESOURCE: the host has no room or no
+ *    usable directory for the swap file) with one line on stderr.
  */
-int options_check(const struct stress_config *cfg);
+int options_check(struct stress_config *cfg);
 /*
  * options_working_set: user pages all LWPs may hold, and (*kernelp) an
  * estimate of the kernel's own pages for them.

@@ -23,8 +23,11 @@
 #include "host/watchdog.h"
 #include "host/witness.h"
 #include "runner.h"
+#include "timing.h"
 #include "vm/uvm.h"
+#include "vm/uvm_bufcache.h"
 #include "vm/uvm_fault.h"
+#include "vm/uvm_swap.h"
 
 struct ux_field {
 	const char	*ux_name;	/* the BSD name */
@@ -117,7 +120,37 @@ static const char *const rate_fields[] = {
 	"fltamcopy", "fltanget", "fltnoram", "fltpgwait", "fltrelck",
 };
 
+/* The pagedaemon's counters (and the swap and target ones it reads). */
+static const char *const pd_fields[] = {
+	"pdwoke", "pdrevs", "pdswout", "pdfreed", "pdscans", "pdanscan",
+	"pdobscan", "pdreact", "pdbusy", "pdpageouts", "pdpending", "pddeact",
+	"paging", "pgswapout", "pgswapin", "nswget", "swpginuse", "swpgonly",
+	"swpages", "freemin", "freetarg", "inactarg",
+};
+
+/* Where the time went in the timed phase (from the timing snapshots). */
+struct breakdown {
+	double	window_s, lwp_s;
+	double	fault_s, mem_s, page_s, io_s, wlock_s, fault_cpu_s;
+	double	preempt_s, user_s;
+	uint64_t faults, memwaits, pagewaits, iowaits;
+	double	lock_s;
+	uint64_t locks;
+	double	disk_s;
+	uint64_t pages_in, pages_out, reads, writes;
+	double	mmap_s;		/* host mmap/mprotect/munmap, all threads */
+	uint64_t nmap, nprotect, nunmap, fixups, vmfaults, touches;
+	double	pd_busy_s, aio_busy_s, pd_lock_s;
+	uint64_t pdscans, pdfreed, pdrevs;
+	const char *largest;	/* the largest share of the LWPs' time */
+	double	largest_share;
+};
+
 /* local prototypes */
+static void breakdown(const struct stress_run *r, struct breakdown *b);
+static int class_delta(const struct stress_run *r, struct timing_class *out,
+    int max);
+static void fault_hist_estimate(double *s);
 static int *ux_ptr(struct uvmexp *ux, const struct ux_field *f);
 static int ux_get(const struct uvmexp *ux, const char *name);
 static void snapshot(struct vmstat_snap *vs, bool locked);
@@ -188,22 +221,363 @@ vmstat_snapshot_nolock(struct vmstat_snap *vs)
 	snapshot(vs, false);
 }
 
+/* The timed phase: from the barrier to every worker out of its loop. */
 static double
 run_wall_s(const struct stress_run *r)
 {
-	if (!r->r_ran || r->r_t1_ns <= r->r_t0_ns)
+	uint64_t t1 = r->r_timed ? r->r_tend_ns : r->r_t1_ns;
+
+	if (!r->r_ran || t1 <= r->r_t0_ns)
 		return 0.0;
-	return (double)(r->r_t1_ns - r->r_t0_ns) / 1e9;
+	return (double)(t1 - r->r_t0_ns) / 1e9;
 }
 
-/* A counter's growth over the run (t0 to t1). */
+/* A counter's growth over the timed phase. */
 static uint64_t
 delta(const struct stress_run *r, const char *name)
 {
 	int a = ux_get(&r->r_vs0.vs_uvmexp, name);
-	int b = ux_get(&r->r_vs1.vs_uvmexp, name);
+	int b = ux_get(r->r_timed ? &r->r_vst.vs_uvmexp :
+	    &r->r_vs1.vs_uvmexp, name);
 
 	return b >= a ? (uint64_t)(b - a) : 0;
+}
+
+static void report_reclaim(FILE *f, const struct stress_run *r);
+static void json_reclaim(struct json *j, const struct stress_run *r);
+static void json_breakdown(struct json *j, const struct stress_run *r);
+static double share(double part, double whole);
+static double ns_s(uint64_t a, uint64_t b);
+
+static double
+ns_s(uint64_t a, uint64_t b)
+{
+	return b > a ? (double)(b - a) / 1e9 : 0.0;
+}
+
+static void
+breakdown(const struct stress_run *r, struct breakdown *b)
+{
+	const struct timing_snap *t0 = &r->r_tb0, *t1 = &r->r_tbt;
+	const struct host_disk_stats *d0 = &r->r_disk0, *d1 = &r->r_diskt;
+	struct { const char *name; double s; } parts[7];
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	if (!r->r_ran || !r->r_timed)
+		return;
+	b->window_s = run_wall_s(r);
+	b->lwp_s = b->window_s * r->r_nworkers;
+	b->fault_s = ns_s(t0->ts_trap_ns, t1->ts_trap_ns);
+	b->faults = t1->ts_traps - t0->ts_traps;
+	b->mem_s = ns_s(t0->ts_memwait_ns, t1->ts_memwait_ns);
+	b->memwaits = t1->ts_memwaits - t0->ts_memwaits;
+	b->page_s = ns_s(t0->ts_pagewait_ns, t1->ts_pagewait_ns);
+	b->pagewaits = t1->ts_pagewaits - t0->ts_pagewaits;
+	b->io_s = ns_s(t0->ts_iowait_ns, t1->ts_iowait_ns);
+	b->iowaits = t1->ts_iowaits - t0->ts_iowaits;
+	b->wlock_s = ns_s(t0->ts_wlock_ns, t1->ts_wlock_ns);
+	b->fault_cpu_s = MAX(0.0, b->fault_s - b->mem_s - b->page_s - b->io_s -
+	    b->wlock_s);
+	b->preempt_s = ns_s(t0->ts_cpuwait_ns, t1->ts_cpuwait_ns);
+	b->user_s = MAX(0.0, b->lwp_s - b->fault_s - b->preempt_s);
+	b->lock_s = ns_s(t0->ts_lock_ns, t1->ts_lock_ns);
+	b->locks = t1->ts_locks - t0->ts_locks;
+	b->disk_s = ns_s(d0->busy_ns, d1->busy_ns);
+	b->pages_in = d1->pages_read - d0->pages_read;
+	b->pages_out = d1->pages_written - d0->pages_written;
+	b->reads = d1->reads - d0->reads;
+	b->writes = d1->writes - d0->writes;
+	b->mmap_s = ns_s(r->r_mmu0.mmap_ns, r->r_mmut.mmap_ns);
+	b->nmap = r->r_mmut.nmap - r->r_mmu0.nmap;
+	b->nprotect = r->r_mmut.nprotect - r->r_mmu0.nprotect;
+	b->nunmap = r->r_mmut.nunmap - r->r_mmu0.nunmap;
+	b->fixups = r->r_trapt.nfixups - r->r_trap0.nfixups;
+	b->vmfaults = r->r_trapt.nfaults - r->r_trap0.nfaults;
+	b->touches = sum_workers(r, offsetof(struct stress_worker, w_touches));
+	if (r->r_daemons) {
+		b->pd_busy_s = MAX(0.0, b->window_s -
+		    ns_s(t0->ts_pd_sleep_ns, t1->ts_pd_sleep_ns));
+		b->aio_busy_s = MAX(0.0, b->window_s -
+		    ns_s(t0->ts_aio_sleep_ns, t1->ts_aio_sleep_ns));
+		b->pd_lock_s = ns_s(t0->ts_pd_lock_ns, t1->ts_pd_lock_ns);
+	}
+	b->pdscans = delta(r, "pdscans");
+	b->pdfreed = delta(r, "pdfreed");
+	b->pdrevs = delta(r, "pdrevs");
+
+	parts[0].name = "waiting in faults for swap-in reads and other sleeps";
+	parts[0].s = b->io_s;
+	parts[1].name = "waiting in faults for free memory (uvm_wait)";
+	parts[1].s = b->mem_s;
+	parts[2].name = "waiting in faults for busy pages";
+	parts[2].s = b->page_s;
+	parts[3].name = "waiting for locks in faults";
+	parts[3].s = b->wlock_s;
+	parts[4].name = "fault handling on the CPU (VM code, host mmap)";
+	parts[4].s = b->fault_cpu_s;
+	parts[5].name = "preempted (runnable without a CPU)";
+	parts[5].s = b->preempt_s;
+	parts[6].name = "the workload itself (user mode)";
+	parts[6].s = b->user_s;
+	for (i = 0; i < nitems(parts); i++)
+		if (b->largest == NULL || parts[i].s > b->largest_share) {
+			b->largest = parts[i].name;
+			b->largest_share = parts[i].s;
+		}
+	b->largest_share = b->lwp_s > 0 ? b->largest_share / b->lwp_s : 0;
+}
+
+/* Lock waits per class over the timed phase, most time first. */
+static int
+class_delta(const struct stress_run *r, struct timing_class *out, int max)
+{
+	struct timing_class all[TIMING_MAXCLASS], t;
+	int n = r->r_timed ? r->r_nclst : 0, i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		t = r->r_clst[i];
+		for (j = 0; j < r->r_ncls0; j++)
+			if (strcmp(r->r_cls0[j].tc_name, t.tc_name) == 0) {
+				t.tc_waits -= r->r_cls0[j].tc_waits;
+				t.tc_ns -= r->r_cls0[j].tc_ns;
+			}
+		if (t.tc_waits != 0)
+			all[k++] = t;
+	}
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 && all[j].tc_ns > all[j - 1].tc_ns; j--) {
+			t = all[j];
+			all[j] = all[j - 1];
+			all[j - 1] = t;
+		}
+	k = MIN(k, max);
+	memcpy(out, all, (size_t)k * sizeof(*out));
+	return k;
+}
+
+/* Total fault time estimated from the histogram (1.5 x bucket floor). */
+static void
+fault_hist_estimate(double *s)
+{
+	uint64_t hist[UVM_FAULT_HIST];
+	double sum = 0;
+	int i;
+
+	uvm_fault_latency(hist);
+	for (i = 0; i < UVM_FAULT_HIST; i++)
+		sum += (double)hist[i] * 1.5 * (double)(1ull << i);
+	*s = sum / 1e9;
+}
+
+static double
+share(double part, double whole)
+{
+	return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+/* report_reclaim: the summary's pagedaemon, swap and time lines. */
+static void
+report_reclaim(FILE *f, const struct stress_run *r)
+{
+	const struct uvmexp *ux = &r->r_vs1.vs_uvmexp;
+	struct timing_class cls[8];
+	struct host_disk_stats ds;
+	struct breakdown b;
+	int i, n;
+
+	if (r->r_daemons)
+		fprintf(f, "pagedaemon: woke %d, %d revolutions, scanned %d "
+		    "(%d anon, %d object), freed %d, deactivated %d, "
+		    "reactivated %d, %d busy, %d pageouts (%d pending), %d "
+		    "swapout attempts; targets freemin %d freetarg %d inactarg "
+		    "%d\n", ux->pdwoke, ux->pdrevs, ux->pdscans, ux->pdanscan,
+		    ux->pdobscan, ux->pdfreed, ux->pddeact, ux->pdreact,
+		    ux->pdbusy, ux->pdpageouts, ux->pdpending, ux->pdswout,
+		    ux->freemin, ux->freetarg, ux->inactarg);
+	if (uvm_swap_disk() != NULL) {
+		host_disk_get_stats(uvm_swap_disk(), &ds);
+		fprintf(f, "swap: %s (%s), %d pages; %d pages out, %d in; "
+		    "disk: %llu writes (%llu pages), %llu reads (%llu pages), "
+		    "%llu errors (%llu injected, %llu corrupt), busy %.3f s, "
+		    "deepest queue %llu\n", r->r_swap_path,
+		    ds.direct ? "O_DIRECT" : "buffered", ux->swpages,
+		    ux->pgswapout, ux->pgswapin, (unsigned long long)ds.writes,
+		    (unsigned long long)ds.pages_written,
+		    (unsigned long long)ds.reads,
+		    (unsigned long long)ds.pages_read,
+		    (unsigned long long)ds.errors,
+		    (unsigned long long)ds.injected,
+		    (unsigned long long)ds.corrupt, (double)ds.busy_ns / 1e9,
+		    (unsigned long long)ds.queue_max);
+	}
+	if (STRESS_LD(&r->r_kills) != 0)
+		fprintf(f, "out of swap: %llu processes killed\n",
+		    (unsigned long long)STRESS_LD(&r->r_kills));
+	breakdown(r, &b);
+	if (b.lwp_s <= 0)
+		return;
+	fprintf(f, "where the time goes (timed phase, %.2f s x %d LWPs): faults "
+	    "%.0f%% (swap-in and other sleeps %.0f%%, free-memory waits %.0f%%, "
+	    "busy pages %.0f%%, locks %.0f%%, on CPU %.0f%%), preempted %.0f%%, "
+	    "user %.0f%%; swap disk busy %.0f%% (%llu pages in, %llu out); "
+	    "pagedaemon busy %.0f%%, aiodoned %.0f%%; %llu lock waits "
+	    "(%.3f s) in all; %.2f traps per touch (%llu VM faults, %llu pmap "
+	    "fixups), %.3f s in host mmap/mprotect/munmap (%llu/%llu/%llu)\n",
+	    b.window_s, r->r_nworkers,
+	    share(b.fault_s, b.lwp_s), share(b.io_s, b.lwp_s),
+	    share(b.mem_s, b.lwp_s), share(b.page_s, b.lwp_s),
+	    share(b.wlock_s, b.lwp_s), share(b.fault_cpu_s, b.lwp_s),
+	    share(b.preempt_s, b.lwp_s), share(b.user_s, b.lwp_s),
+	    share(b.disk_s, b.window_s), (unsigned long long)b.pages_in,
+	    (unsigned long long)b.pages_out, share(b.pd_busy_s, b.window_s),
+	    share(b.aio_busy_s, b.window_s), (unsigned long long)b.locks,
+	    b.lock_s, b.touches != 0 ? (double)b.faults / (double)b.touches :
+	    0.0, (unsigned long long)b.vmfaults, (unsigned long long)b.fixups,
+	    b.mmap_s, (unsigned long long)b.nmap,
+	    (unsigned long long)b.nprotect, (unsigned long long)b.nunmap);
+	n = class_delta(r, cls, (int)nitems(cls));
+	if (n > 0) {
+		fprintf(f, "lock waits by class:");
+		for (i = 0; i < n; i++)
+			fprintf(f, " %s %llu (%.3f s)%s", cls[i].tc_name,
+			    (unsigned long long)cls[i].tc_waits,
+			    (double)cls[i].tc_ns / 1e9, i + 1 < n ? "," : "");
+		fputc('\n', f);
+	}
+	fprintf(f, "largest share: %s, %.0f%% of the LWPs' time\n", b.largest,
+	    100.0 * b.largest_share);
+}
+
+/* The JSON's "pagedaemon" and "swap" sections. */
+static void
+json_reclaim(struct json *j, const struct stress_run *r)
+{
+	const struct stress_config *cfg = r->r_cfg;
+	struct host_disk_stats ds;
+	struct bcachestats bc;
+	size_t i;
+
+	json_object_begin(j, "pagedaemon");
+	json_bool(j, "running", r->r_daemons);
+	for (i = 0; i < nitems(pd_fields); i++)
+		json_i64(j, pd_fields[i], r->r_ran ?
+		    ux_get(&r->r_vs1.vs_uvmexp, pd_fields[i]) : 0);
+	json_object_end(j);
+
+	json_object_begin(j, "swap");
+	json_bool(j, "attached", uvm_swap_disk() != NULL);
+	json_string(j, "file", r->r_swap_path[0] != '\0' ? r->r_swap_path :
+	    NULL);
+	json_bool(j, "kept", cfg->keep_swap);
+	json_u64(j, "pages", cfg->swap / PAGE_SIZE);
+	json_u64(j, "fail_io_permille", cfg->fail_io);
+	json_i64(j, "inuse_end", r->r_swap_inuse_end);
+	json_i64(j, "bad_end", r->r_swap_bad_end);
+	memset(&ds, 0, sizeof(ds));
+	if (uvm_swap_disk() != NULL)
+		host_disk_get_stats(uvm_swap_disk(), &ds);
+	json_object_begin(j, "disk");
+	json_bool(j, "direct", ds.direct);
+	json_u64(j, "reads", ds.reads);
+	json_u64(j, "writes", ds.writes);
+	json_u64(j, "pages_read", ds.pages_read);
+	json_u64(j, "pages_written", ds.pages_written);
+	json_u64(j, "errors", ds.errors);
+	json_u64(j, "injected", ds.injected);
+	json_u64(j, "corrupt", ds.corrupt);
+	json_double(j, "busy_s", (double)ds.busy_ns / 1e9);
+	json_u64(j, "queue_max", ds.queue_max);
+	json_object_end(j);
+	json_object_end(j);
+
+	json_object_begin(j, "bufcache");
+	memset(&bc, 0, sizeof(bc));
+	if (r->r_ran)
+		uvm_bufcache_stats(&bc);
+	json_u64(j, "size_pages", cfg->bufcache / PAGE_SIZE);
+	json_i64(j, "filled_at_boot", r->r_bc_filled);
+	json_i64(j, "numbufpages", bc.numbufpages);
+	json_i64(j, "numcleanpages", bc.numcleanpages);
+	json_i64(j, "numdirtypages", bc.numdirtypages);
+	json_i64(j, "backoffs", bc.backoffs);
+	json_i64(j, "backoff_fails", bc.backoff_fails);
+	json_i64(j, "pagesfreed", bc.pagesfreed);
+	json_i64(j, "bufpages", r->r_ran ? bc_load(bufpages) : 0);
+	json_i64(j, "buflowpages", r->r_ran ? bc_load(buflowpages) : 0);
+	json_object_end(j);
+}
+
+/* metrics.time_breakdown */
+static void
+json_breakdown(struct json *j, const struct stress_run *r)
+{
+	struct timing_class cls[8];
+	struct breakdown b;
+	double est = 0;
+	int i, n;
+
+	breakdown(r, &b);
+	if (r->r_ran)
+		fault_hist_estimate(&est);
+	json_object_begin(j, "time_breakdown");
+	json_string(j, "method", "a scheduler hook times every worker's "
+	    "traps, sleeps and lock waits, every thread's lock waits and the "
+	    "daemons' sleeps; the disk counts its busy time; over the timed "
+	    "phase");
+	json_double(j, "window_s", b.window_s);
+	json_i64(j, "lwps", r->r_nworkers);
+	json_double(j, "lwp_s", b.lwp_s);
+	json_double(j, "fault_s", b.fault_s);
+	json_u64(j, "faults", b.faults);
+	json_double(j, "fault_swapin_and_other_sleep_s", b.io_s);
+	json_u64(j, "fault_swapin_and_other_sleeps", b.iowaits);
+	json_double(j, "fault_memory_wait_s", b.mem_s);
+	json_u64(j, "fault_memory_waits", b.memwaits);
+	json_double(j, "fault_page_wait_s", b.page_s);
+	json_u64(j, "fault_page_waits", b.pagewaits);
+	json_double(j, "fault_lock_wait_s", b.wlock_s);
+	json_double(j, "fault_cpu_s", b.fault_cpu_s);
+	json_double(j, "preempted_s", b.preempt_s);
+	json_double(j, "user_s", b.user_s);
+	json_double(j, "fault_hist_estimate_run_s", est);
+	json_u64(j, "vm_faults", b.vmfaults);
+	json_u64(j, "pmap_fixups", b.fixups);
+	json_double(j, "traps_per_touch", b.touches != 0 ?
+	    (double)b.faults / (double)b.touches : 0.0);
+	json_double(j, "host_mmap_s", b.mmap_s);
+	json_u64(j, "host_mmap", b.nmap);
+	json_u64(j, "host_mprotect", b.nprotect);
+	json_u64(j, "host_munmap", b.nunmap);
+	json_double(j, "swap_disk_busy_s", b.disk_s);
+	json_double(j, "swap_disk_busy_share", b.window_s > 0 ?
+	    b.disk_s / b.window_s : 0.0);
+	json_u64(j, "swap_reads", b.reads);
+	json_u64(j, "swap_writes", b.writes);
+	json_u64(j, "swap_pages_in", b.pages_in);
+	json_u64(j, "swap_pages_out", b.pages_out);
+	json_double(j, "pagedaemon_busy_s", b.pd_busy_s);
+	json_double(j, "pagedaemon_lock_wait_s", b.pd_lock_s);
+	json_double(j, "aiodoned_busy_s", b.aio_busy_s);
+	json_u64(j, "pdscans", b.pdscans);
+	json_double(j, "pdscans_per_s", rate(b.pdscans, b.window_s));
+	json_u64(j, "pdfreed", b.pdfreed);
+	json_u64(j, "pdrevs", b.pdrevs);
+	json_u64(j, "lock_waits", b.locks);
+	json_double(j, "lock_wait_s", b.lock_s);
+	json_array_begin(j, "lock_wait_by_class");
+	n = r->r_ran ? class_delta(r, cls, (int)nitems(cls)) : 0;
+	for (i = 0; i < n; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "class", cls[i].tc_name);
+		json_u64(j, "waits", cls[i].tc_waits);
+		json_double(j, "s", (double)cls[i].tc_ns / 1e9);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_string(j, "largest", b.largest);
+	json_double(j, "largest_share", b.largest_share);
+	json_object_end(j);
 }
 
 static double
@@ -304,7 +678,7 @@ report_summary(FILE *f, const struct stress_run *r)
 		fprintf(f, "%12d %-18s %s\n", *ux_ptr((struct uvmexp *)ux, uf),
 		    uf->ux_name, uf->ux_meaning);
 	}
-	fprintf(f, "rates over the run:\n");
+	fprintf(f, "rates over the timed phase:\n");
 	fprintf(f, "%12.1f %-18s %s\n", rate(ops, wall), "ops/s",
 	    "scenario ops per second");
 	fprintf(f, "%12.1f %-18s %s\n", rate(touches, wall), "touches/s",
@@ -346,6 +720,7 @@ report_summary(FILE *f, const struct stress_run *r)
 	    (unsigned long long)r->r_audit_runs,
 	    (unsigned long long)r->r_audit_checks, r->r_audit_violations,
 	    witness_enabled() ? "on" : "off", witness_inversions());
+	report_reclaim(f, r);
 	fprintf(f, "%12d %-18s %s\n", r->r_free_min, "free_min",
 	    "fewest free pages during the run");
 	fprintf(f, "ops %llu, touches %llu, access hash %016llx\n",
@@ -478,6 +853,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 		json_i64(&j, ux_fields[i].ux_name,
 		    *ux_ptr((struct uvmexp *)&r->r_vs1.vs_uvmexp, &ux_fields[i]));
 	json_object_end(&j);
+	json_reclaim(&j, r);
 
 	ops = sum_workers(r, offsetof(struct stress_worker, w_ops));
 	touches = sum_workers(r, offsetof(struct stress_worker, w_touches));
@@ -500,6 +876,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_i64(&j, "free_end", r->r_ran ? r->r_free_end : 0);
 	json_u64(&j, "segv_delivered",
 	    sum_workers(r, offsetof(struct stress_worker, w_segv)));
+	json_u64(&j, "oom_kills", STRESS_LD(&r->r_kills));
 	snprintf(buf, sizeof(buf), "%016llx",
 	    (unsigned long long)access_hash(r));
 	json_string(&j, "access_hash", buf);
@@ -549,6 +926,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_u64(&j, "sigsegv", ts.nsegv);
 	json_object_end(&j);
 
+	json_breakdown(&j, r);
 	json_object_begin(&j, "audit");
 	json_u64(&j, "runs", r->r_audit_runs);
 	json_u64(&j, "checks", r->r_audit_checks);
@@ -589,6 +967,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 		json_u64(&j, "touches",
 		    __atomic_load_n(&w->w_touches, __ATOMIC_RELAXED));
 		json_u64(&j, "segv", __atomic_load_n(&w->w_segv, __ATOMIC_RELAXED));
+		json_bool(&j, "killed", stress_killed(w));
 		snprintf(buf, sizeof(buf), "%016llx",
 		    (unsigned long long)STRESS_LD(&w->w_hash));
 		json_string(&j, "access_hash", buf);

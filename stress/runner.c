@@ -21,7 +21,12 @@
 #include "host/witness.h"
 #include "integrity.h"
 #include "runner.h"
+#include "timing.h"
 #include "vm/uvm.h"
+#include "vm/uvm_aobj.h"
+#include "vm/uvm_bufcache.h"
+#include "vm/uvm_pdaemon.h"
+#include "vm/uvm_swap.h"
 
 #define HARNESS_TICK_MS		20	/* the harness loop's period */
 #define AUDIT_PERIOD_NS		1000000000ull
@@ -36,6 +41,7 @@ static unsigned int nfailures;			/* [a] slots claimed */
 static struct stress_run *cur_run;		/* [I] during the run */
 static FILE *runner_json_file;			/* [I] the --json stream */
 static uint64_t hang_ns;			/* [a] when the watchdog fired */
+static int in_teardown;				/* [a] past the harness loop */
 
 /* For the panic hook, which may not allocate: formatted before boot. */
 static char panic_replay[4096];
@@ -56,7 +62,11 @@ static void hang_exit(struct stress_run *r) __noreturn;
 static void sleep_ms(unsigned ms);
 static bool run_stopped(const struct stress_run *r);
 static void track_free(struct stress_run *r);
+static void timed_snapshots(struct stress_run *r, bool force);
+static void disk_stats(struct host_disk_stats *st);
 static void leak_check(struct stress_run *r);
+static int swap_attach(struct stress_run *r);
+static void machine_down(struct stress_run *r);
 static FILE *json_open(const struct stress_config *cfg);
 static int finish(struct stress_run *r, FILE *jf, int status);
 
@@ -179,6 +189,17 @@ on_hang(void)
 	stress_fail(FK_HANG, NULL, "no progress for %u s (every thread's "
 	    "state is dumped above)", cfg != NULL ? cfg->watchdog_s : 0);
 	__atomic_store_n(&hang_ns, host_real_ns(), __ATOMIC_RELEASE);
+	/*
+	 * Past the harness loop (joining the workers, stopping the daemons,
+	 * tearing down) nobody else watches hang_ns: give the harness its
+	 * grace, then end the run from here.
+	 */
+	if (cur_run != NULL &&
+	    __atomic_load_n(&in_teardown, __ATOMIC_ACQUIRE)) {
+		sleep_ms((unsigned)(HANG_GRACE_NS / 1000000));
+		if (__atomic_load_n(&in_teardown, __ATOMIC_ACQUIRE))
+			hang_exit(cur_run);
+	}
 }
 
 /*
@@ -191,7 +212,9 @@ worker_trampoline(void *arg)
 	struct stress_worker *w = arg;
 	struct stress_run *r = w->w_run;
 
+	timing_worker_begin();
 	r->r_worker_fn(w);
+	stress_timed_end(w);
 	STRESS_ST(&w->w_done, 1);
 	__atomic_fetch_add(&r->r_ndone, 1, __ATOMIC_ACQ_REL);
 	host_progress();
@@ -226,16 +249,93 @@ stress_continue(struct stress_worker *w)
 {
 	struct stress_run *r = w->w_run;
 
-	if (__atomic_load_n(&r->r_stop, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&r->r_stop, __ATOMIC_ACQUIRE)) {
+		stress_timed_end(w);
 		return false;
+	}
 	if (__predict_false(__atomic_load_n(&r->r_hang, __ATOMIC_RELAXED)))
 		(void)tsleep_nsec(&r->r_hang, PVM, "injhang", INFSLP);
 	if (r->r_cfg->ops != 0) {
-		if (w->w_quota == 0)
+		if (w->w_quota == 0) {
+			stress_timed_end(w);
 			return false;
+		}
 		w->w_quota--;
 	}
 	return true;
+}
+
+void
+stress_timed_end(struct stress_worker *w)
+{
+	if (STRESS_LD(&w->w_tend_ns) == 0)
+		__atomic_store_n(&w->w_tend_ns, host_real_ns(),
+		    __ATOMIC_RELEASE);
+}
+
+bool
+stress_killed(const struct stress_worker *w)
+{
+	return __atomic_load_n(&w->w_killed, __ATOMIC_ACQUIRE) != 0;
+}
+
+void
+stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf)
+{
+	struct stress_run *r = w->w_run;
+	struct vmspace *vm = w->w_vm;
+	/* (w_lwp is the harness's: lwp_create sets it after we started) */
+	int pid = w->w_proc->p_pid, lid = curlwp->l_lid;
+
+	/* UVM: "pid %d (%s), uid %d killed: out of swap" */
+	fprintf(r->r_out, "uvmstress: out of swap: killing pid %d (lwp %d): "
+	    "a fault at va %#lx (%s) was refused with ENOMEM; %d of %d swap "
+	    "slots hold pages that are only in swap\n", pid, lid,
+	    (unsigned long)uf->uf_addr,
+	    uf->uf_access == VM_PROT_WRITE ? "write" : "read",
+	    uvmexp_read(swpgonly), uvmexp.swpages);
+	fflush(r->r_out);
+	__atomic_fetch_add(&r->r_kills, 1, __ATOMIC_RELAXED);
+	stress_timed_end(w);
+
+	/* the injector must not reach into the address space any more */
+	mutex_enter(&r->r_kill_lock);
+	__atomic_store_n(&w->w_killed, 1, __ATOMIC_RELEASE);
+	mutex_exit(&r->r_kill_lock);
+
+	/* exit: the address space goes (the process is reaped at the end) */
+	audit_unregister_map(w->w_map);
+	mutex_enter(&w->w_proc->p_lock);
+	w->w_proc->p_vmspace = NULL;
+	mutex_exit(&w->w_proc->p_lock);
+	uvmspace_free(vm);
+	w->w_vm = NULL;
+	if (r->r_cfg->oom_is_failure)
+		stress_fail(FK_OOM, NULL, "pid %d (lwp %d, asid %u) killed: out "
+		    "of swap (a fault at va %#lx refused with ENOMEM) and "
+		    "--oom-is-failure is set", pid, lid, w->w_asid,
+		    (unsigned long)uf->uf_addr);
+}
+
+bool
+stress_refused(struct stress_worker *w, const struct host_user_fault *uf,
+    const struct integ_ledger *lg)
+{
+	STRESS_INC(&w->w_segv);
+	if (uf->uf_error == ENOMEM) {
+		stress_oom_kill(w, uf);
+		return true;
+	}
+	if (uf->uf_error == EIO) {
+		integ_report_lost(w, lg, uf->uf_addr, uf->uf_access);
+		return false;
+	}
+	stress_fail(FK_SEGV, NULL, "asid %u va %#lx: unexpected SIGSEGV on %s "
+	    "of a mapped page (fault error %d: %s)", w->w_asid,
+	    (unsigned long)uf->uf_addr,
+	    uf->uf_access == VM_PROT_WRITE ? "write" : "read", uf->uf_error,
+	    strerror(uf->uf_error));
+	return false;
 }
 
 void
@@ -422,9 +522,52 @@ harness_loop(struct stress_run *r)
 			__atomic_store_n(&r->r_hang, 1, __ATOMIC_RELAXED);
 		}
 		track_free(r);
+		timed_snapshots(r, false);
 		status_update(r);
 	}
 	status_end();
+	timed_snapshots(r, true);
+}
+
+static void
+disk_stats(struct host_disk_stats *st)
+{
+	struct host_disk *d = uvm_swap_disk();
+
+	memset(st, 0, sizeof(*st));
+	if (d != NULL)
+		host_disk_get_stats(d, st);
+}
+
+/*
+ * timed_snapshots: once every worker has left its timed loop (or force),
+ * the counters the rates are computed from.  => harness thread
+ */
+static void
+timed_snapshots(struct stress_run *r, bool force)
+{
+	uint64_t tend = 0, t;
+	int i;
+
+	if (r->r_timed)
+		return;
+	for (i = 0; i < r->r_nworkers; i++) {
+		t = __atomic_load_n(&r->r_workers[i].w_tend_ns,
+		    __ATOMIC_ACQUIRE);
+		if (t == 0 && !force)
+			return;
+		tend = MAX(tend, t);
+	}
+	if (tend == 0 || tend < r->r_t0_ns)
+		tend = host_real_ns();
+	r->r_tend_ns = tend;
+	vmstat_snapshot(&r->r_vst);
+	timing_snapshot(&r->r_tbt);
+	r->r_nclst = timing_classes(r->r_clst, TIMING_MAXCLASS);
+	disk_stats(&r->r_diskt);
+	host_mmu_get_stats(&r->r_mmut);
+	host_trap_get_stats(&r->r_trapt);
+	r->r_timed = true;
 }
 
 int
@@ -432,6 +575,7 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
     void *ctxs, size_t ctxsize)
 {
 	const struct stress_config *cfg = r->r_cfg;
+	uint64_t now, next_audit;
 	int i, error, nready;
 
 	r->r_worker_fn = fn;
@@ -443,6 +587,8 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		return EXIT_NO_RESOURCE;
 	}
 	mutex_init_class(&r->r_lock, MUTEX_DEFAULT, IPL_NONE, "stress_run");
+	mutex_init_class(&r->r_kill_lock, MUTEX_DEFAULT, IPL_NONE,
+	    "stress_kill");
 	cv_init(&r->r_cv, "stressgo");
 
 	/* A process and an address space per worker. */
@@ -488,7 +634,12 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		}
 	}
 
-	/* Start barrier: every worker set up (or given up), then go. */
+	/*
+	 * Start barrier: every worker set up (or given up), then go.  Set
+	 * up may be long (pressure fills its working set through the
+	 * pagedaemon): audit meanwhile, and give up on a hang.
+	 */
+	next_audit = host_real_ns() + AUDIT_PERIOD_NS;
 	for (;;) {
 		mutex_enter(&r->r_lock);
 		nready = r->r_nready;
@@ -497,8 +648,22 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		    r->r_nworkers)
 			break;
 		sleep_ms(2);
+		now = host_real_ns();
+		if (__atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) != 0 &&
+		    now - __atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) >
+		    HANG_GRACE_NS)
+			hang_exit(r);
+		if (now >= next_audit && !run_stopped(r)) {
+			run_audit(r, 0, "set up");
+			next_audit = now + AUDIT_PERIOD_NS;
+		}
 	}
 	vmstat_snapshot(&r->r_vs0);
+	timing_snapshot(&r->r_tb0);
+	r->r_ncls0 = timing_classes(r->r_cls0, TIMING_MAXCLASS);
+	disk_stats(&r->r_disk0);
+	host_mmu_get_stats(&r->r_mmu0);
+	host_trap_get_stats(&r->r_trap0);
 	r->r_free_min = r->r_vs0.vs_uvmexp.free;
 	mutex_enter(&r->r_lock);
 	__atomic_store_n(&r->r_t0_ns, host_real_ns(), __ATOMIC_RELEASE);
@@ -508,13 +673,19 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 	r->r_ran = true;
 
 	harness_loop(r);
+	__atomic_store_n(&in_teardown, 1, __ATOMIC_RELEASE);
 
 	r->r_t1_ns = host_real_ns();
 	vmstat_snapshot(&r->r_vs1);
 	for (i = 0; i < r->r_nworkers; i++)
 		lwp_join(r->r_workers[i].w_lwp);
 
-	/* The machine is quiet now: exact checks. */
+	/*
+	 * The workers are gone.  Stop the daemons (their pageouts complete
+	 * first): the machine is quiet now, for the exact checks.
+	 */
+	if (r->r_daemons)
+		uvm_pdaemon_stop();
 	if (cfg->inject == INJECT_CORRUPT && r->r_ninj > 0 &&
 	    stress_nfailures() == 0)
 		stress_fail(FK_INTEGRITY, NULL, "the oracle missed a corruption "
@@ -526,28 +697,35 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 	for (i = 0; i < cfg->lwps; i++) {
 		struct stress_worker *w = &r->r_workers[i];
 
-		if (w->w_vm == NULL)
+		if (w->w_proc == NULL)
 			continue;
-		audit_unregister_map(w->w_map);
-		w->w_proc->p_vmspace = NULL;
-		uvmspace_free(w->w_vm);
-		w->w_vm = NULL;
+		if (w->w_vm != NULL) {	/* (a killed one's is gone) */
+			audit_unregister_map(w->w_map);
+			w->w_proc->p_vmspace = NULL;
+			uvmspace_free(w->w_vm);
+			w->w_vm = NULL;
+		}
 		proc_free(w->w_proc);
+		w->w_proc = NULL;
 	}
 	run_audit(r, AUDIT_QUIESCENT, "after teardown");
 	leak_check(r);
+	__atomic_store_n(&in_teardown, 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
 /*
  * leak_check: every address space is gone, so no page may still be owned
- * by an anon or sit on the paging queues (the scenarios map no objects).
+ * by an anon or sit on the paging queues (the scenarios map no objects),
+ * and every swap slot must be free again but the bad ones (a failed
+ * write's: never reused), with no page left "only in swap".
  */
 static void
 leak_check(struct stress_run *r)
 {
 	struct vmstat_snap vs;
 	const struct uvmexp *ux = &vs.vs_uvmexp;
+	int inuse, bad, aoslots;
 
 	vmstat_snapshot(&vs);
 	r->r_free_end = ux->free;
@@ -556,6 +734,21 @@ leak_check(struct stress_run *r)
 		    "freed: %d anon pages, %d active, %d inactive (all should "
 		    "be 0); %d of %d pages free", ux->anonpages, ux->active,
 		    ux->inactive, ux->free, ux->npages);
+	if (!r->r_swap)
+		return;
+	inuse = uvm_swap_inuse();
+	bad = uvm_swap_nbad();
+	aoslots = uao_swslots_in_use();
+	r->r_swap_inuse_end = inuse;
+	r->r_swap_bad_end = bad;
+	if (inuse != bad + aoslots)
+		stress_fail(FK_LEAK, NULL, "after every address space was "
+		    "freed: %d swap slots in use, but only %d are bad and %d "
+		    "belong to aobjs (the rest leaked)", inuse, bad, aoslots);
+	if (aoslots == 0 && uvmexp_read(swpgonly) != 0)
+		stress_fail(FK_LEAK, NULL, "after every address space was "
+		    "freed: uvmexp.swpgonly is %d (pages only in swap), should "
+		    "be 0", uvmexp_read(swpgonly));
 }
 
 /*
@@ -682,6 +875,12 @@ runner_main(struct stress_config *cfg)
 		return status;
 	}
 	uvm_init();
+	if ((status = swap_attach(r)) != 0) {
+		machine_down(r);
+		if (jf != NULL && jf != stdout)
+			fclose(jf);
+		return status;
+	}
 
 	/* The exact working-set check, now that the VM has counted. */
 	user = options_working_set(cfg, &kernel);
@@ -690,17 +889,54 @@ runner_main(struct stress_config *cfg)
 	mtx_leave(&uvm.fpageqlock);
 	avail = (uint64_t)MAX(n - uvmexp.reserve_kernel -
 	    uvmexp.reserve_pagedaemon, 0);
-	if (user > avail) {
+	if (!r->r_swap && user > avail) {
 		fprintf(stderr, "uvmstress: working set of %llu user pages "
 		    "exceeds the %llu pages free after boot and there is no "
-		    "reclaim yet: lower --lwps or --pages, or raise --ram "
-		    "(try --help)\n", (unsigned long long)user,
+		    "swap: give --swap SIZE, lower --lwps or --pages, or raise "
+		    "--ram (try --help)\n", (unsigned long long)user,
 		    (unsigned long long)avail);
-		uvm_shutdown();
-		host_shutdown();
+		machine_down(r);
 		if (jf != NULL && jf != stdout)
 			fclose(jf);
 		return EXIT_USAGE;
+	}
+	if (r->r_swap && (cfg->overcommit ||
+	    user > avail + (uint64_t)uvmexp.swpages))
+		fprintf(r->r_out, "uvmstress: notice: the working set (%llu "
+		    "pages) exceeds RAM + swap (%llu + %d pages free): "
+		    "out-of-swap kills are expected%s\n",
+		    (unsigned long long)user, (unsigned long long)avail,
+		    uvmexp.swpages, cfg->oom_is_failure ?
+		    " (and --oom-is-failure makes them failures)" : "");
+
+	/* A buffer cache for the pagedaemon to back off, full. */
+	if (cfg->bufcache != 0) {
+		if ((n = uvm_bufcache_setsize((long)(cfg->bufcache /
+		    PAGE_SIZE))) != 0) {
+			fprintf(stderr, "uvmstress: --bufcache %llu MiB: %s\n",
+			    (unsigned long long)(cfg->bufcache >> 20),
+			    strerror(n));
+			machine_down(r);
+			if (jf != NULL && jf != stdout)
+				fclose(jf);
+			return EXIT_USAGE;
+		}
+		r->r_bc_filled = uvm_bufcache_fill((long)(cfg->bufcache /
+		    PAGE_SIZE), 0);
+	}
+
+	/* Where the time goes: the hook runs from here on. */
+	timing_start();
+	if (cfg->reclaim) {
+		if ((n = uvm_pdaemon_start()) != 0) {
+			fprintf(stderr, "uvmstress: cannot start the pagedaemon: "
+			    "%s\n", strerror(n));
+			machine_down(r);
+			if (jf != NULL && jf != stdout)
+				fclose(jf);
+			return EXIT_NO_RESOURCE;
+		}
+		r->r_daemons = true;
 	}
 
 	witness_set_handler(witness_handler);
@@ -709,8 +945,7 @@ runner_main(struct stress_config *cfg)
 	    (n = host_watchdog_start(cfg->watchdog_s, on_hang)) != 0) {
 		fprintf(stderr, "uvmstress: cannot start the watchdog: %s\n",
 		    strerror(n));
-		uvm_shutdown();
-		host_shutdown();
+		machine_down(r);
 		return EXIT_NO_RESOURCE;
 	}
 
@@ -731,7 +966,65 @@ runner_main(struct stress_config *cfg)
 	status = finish(r, jf, status);
 	witness_set_handler(NULL);
 	cur_run = NULL;
+	machine_down(r);
+	return status;
+}
+
+/*
+ * swap_attach: the swap device, if the run has swap, with its fault
+ * injection.  => 0, or the exit status (message printed): EXIT_USAGE for
+ * a size the swap layer refuses, EXIT_NO_RESOURCE when the host refuses
+ * the file (path, permissions, room)
+ */
+static int
+swap_attach(struct stress_run *r)
+{
+	const struct stress_config *cfg = r->r_cfg;
+	int error, flags = 0;
+
+	if (cfg->swap == 0)
+		return 0;
+	if (cfg->swap_buffered)
+		flags |= HOST_DISK_BUFFERED;
+	if (cfg->keep_swap)
+		flags |= HOST_DISK_KEEP;
+	error = uvm_swap_attach(cfg->swap_file, cfg->swap / PAGE_SIZE, flags);
+	if (error != 0) {
+		fprintf(stderr, "uvmstress: cannot attach swap: %s\n",
+		    uvm_swap_error()[0] != '\0' ? uvm_swap_error() :
+		    strerror(error));
+		return error == EINVAL ? EXIT_USAGE : EXIT_NO_RESOURCE;
+	}
+	r->r_swap = true;
+	snprintf(r->r_swap_path, sizeof(r->r_swap_path), "%s",
+	    host_disk_path(uvm_swap_disk()));
+	/*
+	 * Unless it is kept, the file goes from the directory now: the disk
+	 * holds it open, so it lives exactly as long as the run, however
+	 * the run ends (a panic, a hang, a signal, a sanitizer's abort).
+	 * (The disk's own unlink at close then finds nothing, which is
+	 * fine.)
+	 */
+	if (!cfg->keep_swap)
+		(void)unlink(r->r_swap_path);
+	if (cfg->fail_io != 0)
+		host_disk_set_fail_rate(uvm_swap_disk(), cfg->fail_io);
+	return 0;
+}
+
+/* machine_down: daemons, timing hook, VM, swap, machine, in that order. */
+static void
+machine_down(struct stress_run *r)
+{
+	uvm_pdaemon_stop();		/* a no-op if not running */
+	if (r->r_swap) {
+		uvm_swap_detach();	/* nothing is in flight any more */
+		if (r->r_cfg->keep_swap)
+			fprintf(r->r_out, "uvmstress: swap file kept: %s\n",
+			    r->r_swap_path);
+		r->r_swap = false;
+	}
+	timing_stop();
 	uvm_shutdown();
 	host_shutdown();
-	return status;
 }

@@ -32,11 +32,17 @@
 #define STRESS_RUNNER_H
 
 #include "host/condvar.h"
+#include "host/disk.h"
 #include "host/lwp.h"
 #include "host/mutex.h"
 #include "host/pmap.h"
+#include "host/rwlock.h"	/* uvm_page.h uses struct krwlock undeclared */
 #include "host/rng.h"
+#include "host/thread.h"
+#include "host/trap.h"
 #include "options.h"
+#include "timing.h"
+#include "vm/uvm_bufcache.h"
 #include "vm/uvm_map.h"
 #include "vm/uvmexp.h"
 
@@ -53,6 +59,7 @@ struct integ_ledger;
 #define FK_VM		"vm"		/* a VM call failed that must not */
 #define FK_LEAK		"leak"		/* pages not returned at the end */
 #define FK_PANIC	"panic"
+#define FK_OOM		"out-of-swap"	/* a kill, with --oom-is-failure */
 
 #define STRESS_MAXFAIL	16
 
@@ -69,7 +76,9 @@ struct stress_worker {
 	struct stress_run	*w_run;		/* [I] */
 	void			*w_ctx;		/* [I] the scenario's context */
 	struct proc		*w_proc;	/* [I] */
-	struct lwp		*w_lwp;		/* [I] */
+	struct lwp		*w_lwp;		/* [harness] set after the LWP
+						   started: the worker uses
+						   curlwp */
 	struct vmspace		*w_vm;		/* [I] */
 	struct vm_map		*w_map;		/* [I] &w_vm->vm_map */
 	pmap_t			w_pmap;		/* [I] w_map->pmap */
@@ -81,6 +90,10 @@ struct stress_worker {
 	uint64_t		w_quota;	/* [o] ops left (with --ops) */
 	uint64_t		w_segv;		/* [a] SIGSEGVs seen (expected) */
 	int			w_done;		/* [a] the LWP has finished */
+	uint64_t		w_tend_ns;	/* [a] left the timed loop (0: not) */
+	int			w_killed;	/* [a] out of swap: its process was
+						   killed, its vmspace freed
+						   (written under r_kill_lock) */
 };
 
 struct stress_metric {
@@ -133,6 +146,22 @@ struct stress_run {
 	uint64_t		r_t0_ns;	/* barrier released */
 	uint64_t		r_t1_ns;	/* all workers done */
 	struct vmstat_snap	r_vs0, r_vs1;	/* at t0 and t1 */
+	/*
+	 * The timed phase ends when every worker has left its loop (before
+	 * its final checks and teardown): rates are over [t0, r_tend_ns],
+	 * with the counters at that point (r_vst, r_tbt, r_diskt).
+	 */
+	bool			r_timed;	/* the snapshots below are taken */
+	uint64_t		r_tend_ns;
+	struct vmstat_snap	r_vst;
+	struct timing_snap	r_tb0, r_tbt;	/* where the time goes */
+	struct timing_class	r_cls0[TIMING_MAXCLASS];	/* at t0 */
+	int			r_ncls0;
+	struct timing_class	r_clst[TIMING_MAXCLASS];	/* at the end */
+	int			r_nclst;
+	struct host_disk_stats	r_disk0, r_diskt;	/* swap disk */
+	struct host_mmu_stats	r_mmu0, r_mmut;		/* the MMU */
+	struct host_trap_stats	r_trap0, r_trapt;
 
 	int			r_free_min;	/* fewest free pages seen */
 	int			r_free_end;	/* free after teardown */
@@ -145,6 +174,16 @@ struct stress_run {
 	/* --inject */
 	struct stress_injection	r_inj[STRESS_MAXINJECT];
 	int			r_ninj;
+
+	/* swap, the daemons, out-of-swap kills */
+	bool			r_swap;		/* a swap device is attached */
+	char			r_swap_path[512];
+	bool			r_daemons;	/* the pagedaemon was started */
+	kmutex_t		r_kill_lock;	/* w_killed vs the injector */
+	uint64_t		r_kills;	/* [a] out-of-swap kills */
+	int			r_swap_inuse_end; /* slots in use after teardown */
+	int			r_swap_bad_end;	/* of which bad */
+	long			r_bc_filled;	/* buffers filled at boot */
 
 	/* the scenario's own metrics */
 	struct stress_metric	r_metrics[STRESS_MAXMETRIC];
@@ -169,6 +208,36 @@ void stress_barrier(struct stress_worker *w);
 bool stress_continue(struct stress_worker *w);	/* claims one op */
 bool stress_running(const struct stress_worker *w);	/* claims nothing */
 void stress_op_done(struct stress_worker *w);
+/*
+ * stress_timed_end: the worker leaves its timed loop (stress_continue
+ * says so when it returns false; call it when leaving for another
+ * reason).  Only the first call counts.
+ */
+void stress_timed_end(struct stress_worker *w);
+
+/*
+ * stress_refused: the worker's user code took a fault the VM refused
+ * (host_user_call returned EFAULT with *uf).  ENOMEM is the VM saying
+ * "out of swap": the worker's process is killed (stress_oom_kill) and
+ * true is returned: the worker must stop and leave its address space
+ * alone (it is gone).  EIO is a page whose data was lost (its swap slot
+ * could not be read back): a failure naming the page (lg: the worker's
+ * ledger, or NULL).  Anything else is an unexpected SIGSEGV.  Those
+ * return false (the failure is recorded).
+ * => kernel mode, on the worker's LWP
+ */
+bool stress_refused(struct stress_worker *w, const struct host_user_fault *uf,
+    const struct integ_ledger *lg);
+/*
+ * stress_oom_kill: kill the worker's process as UVM does when a fault
+ * finds no swap ("out of swap: killing pid N (lwp M)"): its address
+ * space is freed now (the rest of the run gets the memory and swap
+ * back); the worker then returns from its LWP function.  Counted in
+ * metrics.oom_kills; a failure with --oom-is-failure.
+ * => kernel mode, on the worker's own LWP; may sleep
+ */
+void stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf);
+bool stress_killed(const struct stress_worker *w);
 /* stress_touched: count a page touch and hash it into the sequence. */
 void stress_touched(struct stress_worker *w, uint64_t what);
 /* Seconds since the barrier released the workers. */

@@ -14,6 +14,7 @@
 #define STRESS_SCENARIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum sopt_type {
@@ -32,6 +33,8 @@ struct sopt {
 	const char *const	*so_choices;	/* SOPT_ENUM, NULL-terminated */
 	const char		*so_metavar;	/* "N", "seq|random" */
 	const char		*so_help;	/* one line */
+	const char		*so_defstr;	/* the default, in words, if
+						   so_def does not say it */
 };
 #define SOPT_MAX	16
 
@@ -46,9 +49,21 @@ struct scenario {
 	int			sc_nopts;
 	/*
 	 * The user pages one LWP may hold at once with these option
-	 * values (the working-set check while the VM has no reclaim).
+	 * values (the working-set check: RAM + swap).
 	 */
 	uint64_t		(*sc_pages_per_lwp)(const struct stress_config *cfg);
+	/*
+	 * The scenario is about reclaim: swap (default size) and the
+	 * pagedaemon even when its working set fits in RAM.
+	 */
+	bool			sc_reclaim;
+	/*
+	 * Checks of the scenario's options against the rest (options_check
+	 * calls it first): NULL, or a one-line reason the run is refused
+	 * (in buf), exit 1.  May be NULL.
+	 */
+	const char		*(*sc_check)(const struct stress_config *cfg,
+				    char *buf, size_t len);
 	/* A missing host feature: the reason to skip, or NULL to run. */
 	const char		*(*sc_skip)(const struct stress_config *cfg);
 	/*
@@ -69,5 +84,6 @@ int scenario_opt_index(const struct scenario *sc, const char *name);
 /* The descriptors (one per scenario file). */
 extern const struct scenario scenario_touch;
 extern const struct scenario scenario_segv;
+extern const struct scenario scenario_pressure;
 
 #endif /* STRESS_SCENARIO_H */

@@ -46,13 +46,13 @@ static const char *const touch_patterns[] = { "seq", "random", NULL };
 #define PATTERN_RANDOM	1
 static const struct sopt touch_opts[] = {
 	[TO_PAGES] = { "pages", SOPT_INT, 1, 1 << 20, 256, NULL, "N",
-	    "pages per LWP" },
+	    "pages per LWP", NULL },
 	[TO_PATTERN] = { "pattern", SOPT_ENUM, 0, 1, PATTERN_RANDOM,
-	    touch_patterns, "seq|random", "access pattern" },
+	    touch_patterns, "seq|random", "access pattern", NULL },
 	[TO_REMAP] = { "remap", SOPT_FLAG, 0, 1, 0, NULL, NULL,
-	    "map, touch every page once, unmap, repeat" },
+	    "map, touch every page once, unmap, repeat", NULL },
 	[TO_REGIONS] = { "regions", SOPT_INT, 1, TOUCH_MAXREGIONS, 4, NULL,
-	    "N", "regions the pages are mapped in (without --remap)" },
+	    "N", "regions the pages are mapped in (without --remap)", NULL },
 };
 
 /* Context: one per LWP. */
@@ -272,7 +272,8 @@ touch_sweep(void *arg)
 }
 
 /*
- * touch_user_call: run fn in user mode; a simulated SIGSEGV or a
+ * touch_user_call: run fn in user mode; a refused fault (out of swap: the
+ * process is killed; EIO: a lost page; else an unexpected SIGSEGV) or a
  * mismatch is reported here.  => false if the worker must stop
  */
 static bool
@@ -282,12 +283,7 @@ touch_user_call(struct touch_ctx *c, void (*fn)(void *))
 	struct host_user_fault uf;
 
 	if (host_user_call(fn, c, &uf) != 0) {
-		STRESS_INC(&w->w_segv);
-		stress_fail(FK_SEGV, NULL, "asid %u va %#lx: unexpected "
-		    "SIGSEGV on %s of a mapped page (fault error %d: %s)",
-		    w->w_asid, (unsigned long)uf.uf_addr,
-		    uf.uf_access == VM_PROT_WRITE ? "write" : "read",
-		    uf.uf_error, strerror(uf.uf_error));
+		(void)stress_refused(w, &uf, &c->tc_lg);
 		c->tc_failed = false;
 		return false;
 	}
@@ -315,6 +311,8 @@ touch_worker(struct stress_worker *w)
 	}
 	for (r = 0; r < c->tc_nregions && ok; r++)
 		ok = touch_map(c, r);
+	if (!ok)
+		stress_timed_end(w);
 	w->w_ledger = &c->tc_lg;
 	if (c->tc_remap)
 		touch_new_order(c);
@@ -338,9 +336,14 @@ touch_worker(struct stress_worker *w)
 		lwp_userret();
 	}
 
-	/* The final sweep, then unmap everything. */
+	/* The final sweep, then unmap everything (unless killed: all gone). */
+	stress_timed_end(w);
+	if (stress_killed(w))
+		return;
 	if (ok)
 		(void)touch_user_call(c, touch_sweep);
+	if (stress_killed(w))
+		return;
 	for (r = 0; r < c->tc_nregions; r++)
 		(void)touch_unmap(c, r);
 }

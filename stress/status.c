@@ -4,7 +4,8 @@
  * Drawn on stderr by the harness thread about once a second when stderr
  * is a terminal and the run is not quiet:
  *
- *	[uvmstress] 3/10 s touch ops 1234567 faults/s 152.3k free 12345
+ *	[uvmstress] 3/10 s touch ops 1234567 faults/s 152.3k free 12345 swap 0/0
+ *	kills 0
  *
  * status_end() wipes the line so what follows starts clean; failures
  * call it too (from any thread: the worst case is a stray blank).
@@ -74,8 +75,10 @@ status_update(const struct stress_run *r)
 	else
 		total[0] = '\0';
 	snprintf(line, sizeof(line), "\r\033[K[uvmstress] %.0f%s s %s ops %llu "
-	    "faults/s %s free %d", stress_elapsed_s(r), total,
-	    r->r_sc->sc_name, (unsigned long long)ops, rate, nfree);
+	    "faults/s %s free %d swap %d/%d kills %llu", stress_elapsed_s(r),
+	    total, r->r_sc->sc_name, (unsigned long long)ops, rate, nfree,
+	    uvmexp_read(swpginuse), uvmexp.swpages,
+	    (unsigned long long)STRESS_LD(&r->r_kills));
 	(void)!write(STDERR_FILENO, line, strlen(line));
 }
 

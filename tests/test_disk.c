@@ -76,15 +76,18 @@ Test(disk, write_then_read_back_scattered_pages)
 	host_disk_close(d);
 }
 
-Test(disk, the_file_is_real_and_removed_at_close)
+Test(disk, the_file_is_real)
 {
 	struct host_disk *d;
 	struct buf b;
-	char *p = page_buf(1, 'z'), path[600], got[8];
-	int fd;
+	char *p = page_buf(1, 'z'), path[] = "/tmp/uvmstress-test-real.XXXXXX";
+	char got[8];
+	int fd = mkstemp(path);
 
-	cr_assert_eq(host_disk_open(NULL, 8, HOST_DISK_BUFFERED, 1, &d), 0);
-	snprintf(path, sizeof(path), "%s", host_disk_path(d));
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
+	    1, &d), 0);
 	setup_buf(&b, B_WRITE, 3, &p, 1);
 	cr_assert_eq(host_disk_io(d, &b), 0);
 	fd = open(path, O_RDONLY);
@@ -93,7 +96,23 @@ Test(disk, the_file_is_real_and_removed_at_close)
 	cr_assert_eq(got[0], 'z', "page 3 is at byte 3*4096 of the file");
 	close(fd);
 	host_disk_close(d);
-	cr_assert_neq(access(path, F_OK), 0, "removed");
+	unlink(path);
+}
+
+Test(disk, a_file_not_kept_is_gone_while_in_use)
+{
+	struct host_disk *d;
+	struct buf b;
+	char *p = page_buf(1, 'y');
+
+	cr_assert_eq(host_disk_open(NULL, 8, 0, 1, &d), 0);
+	cr_assert_neq(access(host_disk_path(d), F_OK), 0,
+	    "unlinked at open: a crash leaves nothing behind");
+	setup_buf(&b, B_WRITE, 1, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	setup_buf(&b, B_READ, 1, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0, "still usable");
+	host_disk_close(d);
 }
 
 Test(disk, keep_keeps_the_file)
@@ -116,9 +135,13 @@ Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
 	struct host_disk_stats st;
 	struct buf b;
 	char *p = page_buf(1, 'q'), bad = 'X';
-	int fd;
+	char path[] = "/tmp/uvmstress-test-corrupt.XXXXXX";
+	int fd = mkstemp(path);
 
-	cr_assert_eq(host_disk_open(NULL, 8, HOST_DISK_BUFFERED, 1, &d), 0);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
+	    1, &d), 0);
 	setup_buf(&b, B_WRITE, 2, &p, 1);
 	cr_assert_eq(host_disk_io(d, &b), 0);
 	fd = open(host_disk_path(d), O_WRONLY);
@@ -133,6 +156,7 @@ Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
 	host_disk_get_stats(d, &st);
 	cr_assert_eq(st.corrupt, 2);
 	host_disk_close(d);
+	unlink(path);
 }
 
 Test(disk, injected_failures_fail_and_poison)

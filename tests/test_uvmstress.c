@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -384,6 +385,10 @@ Test(uvmstress, list)
 	cr_assert_not_null(strstr(r.out, "segv "));
 	cr_assert_not_null(strstr(r.out, "--pages"));
 	cr_assert_not_null(strstr(r.out, "--pattern seq|random"));
+	cr_assert_not_null(strstr(r.out, "pressure "));
+	cr_assert_not_null(strstr(r.out, "--pattern seq|random|hotcold"));
+	cr_assert_not_null(strstr(r.out, "--ws SIZE"));
+	cr_assert_not_null(strstr(r.out, "--wired N"));
 	cr_assert_str_empty(r.err);
 	result_free(&r);
 }
@@ -397,6 +402,13 @@ Test(uvmstress, help)
 	cr_assert_not_null(strstr(r.out, "usage: uvmstress"));
 	cr_assert_not_null(strstr(r.out, "--scenario"));
 	cr_assert_not_null(strstr(r.out, "--inject"));
+	cr_assert_not_null(strstr(r.out, "--swap SIZE"));
+	cr_assert_not_null(strstr(r.out, "--swap-file PATH"));
+	cr_assert_not_null(strstr(r.out, "--swap-io direct|buffered"));
+	cr_assert_not_null(strstr(r.out, "--keep-swap"));
+	cr_assert_not_null(strstr(r.out, "--fail-io RATE"));
+	cr_assert_not_null(strstr(r.out, "--bufcache SIZE"));
+	cr_assert_not_null(strstr(r.out, "--oom-is-failure"));
 	cr_assert_not_null(strstr(r.out, "Exit status"));
 	cr_assert_str_empty(r.err);
 	result_free(&r);
@@ -440,6 +452,19 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--job", "/nonexistent/job" },
 		{ "--json", "/nonexistent/dir/out.json", "-t", "1" },
 		{ "--remap=perhaps" },
+		{ "--swap" },
+		{ "--swap", "1X" },
+		{ "--swap", "100001" },
+		{ "--swap-io", "fast" },
+		{ "--fail-io", "0.0005" },
+		{ "--fail-io", "1001" },
+		{ "--fail-io", "-1" },
+		{ "--fail-io", "1%x" },
+		{ "--bufcache", "3" },
+		{ "--swap", "0", "--fail-io", "10" },
+		{ "--scenario", "pressure", "--pattern", "zigzag" },
+		{ "--scenario", "pressure", "--wired", "-1" },
+		{ "--ws", "64M" },
 	};
 	size_t i;
 
@@ -473,11 +498,12 @@ Test(uvmstress, ram_beyond_the_host_is_exit_3)
 	result_free(&r);
 }
 
-Test(uvmstress, working_set_beyond_ram_is_exit_1)
+Test(uvmstress, working_set_beyond_ram_without_swap_is_exit_1)
 {
 	struct result r;
 
-	RUN(&r, "--ram", "32M", "--lwps", "4", "--pages", "4096", "-t", "1");
+	RUN(&r, "--ram", "32M", "--lwps", "4", "--pages", "4096", "-t", "1",
+	    "--swap", "0");
 	cr_assert_eq(r.status, 1, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
 	cr_assert_not_null(strstr(r.err, "working set"));
@@ -662,6 +688,231 @@ Test(uvmstress, hang_is_exit_2)
 	cr_assert_not_null(strstr(r.err, "watchdog: no progress"));
 	cr_assert_not_null(strstr(r.err, "replay with: "));
 	result_free(&r);
+}
+
+/*
+ * Reclaim: swap, the pagedaemon, out of swap, disk errors.
+ */
+
+/* A working set of 3x RAM: swapped out and in, every touch checked. */
+Test(uvmstress, pressure_reclaims_and_checks_every_touch)
+{
+	static const char *const keys[] = {
+		"pagedaemon.running", "pagedaemon.pdwoke", "pagedaemon.pdrevs",
+		"pagedaemon.pdswout", "pagedaemon.pdfreed", "pagedaemon.pdscans",
+		"pagedaemon.pdanscan", "pagedaemon.pdobscan",
+		"pagedaemon.pdreact", "pagedaemon.pdbusy",
+		"pagedaemon.pdpageouts", "pagedaemon.pdpending",
+		"pagedaemon.pddeact", "pagedaemon.paging",
+		"pagedaemon.pgswapout", "pagedaemon.pgswapin",
+		"pagedaemon.swpginuse", "pagedaemon.swpgonly",
+		"pagedaemon.swpages", "pagedaemon.freemin",
+		"pagedaemon.freetarg", "pagedaemon.inactarg",
+		"swap.attached", "swap.file", "swap.disk.reads",
+		"swap.disk.writes", "swap.disk.pages_read",
+		"swap.disk.pages_written", "swap.disk.errors",
+		"swap.disk.injected", "swap.disk.corrupt", "swap.disk.busy_s",
+		"swap.disk.queue_max", "swap.disk.direct", "config.swap",
+		"config.swap_io", "config.fail_io_permille",
+		"metrics.oom_kills", "metrics.time_breakdown.fault_s",
+		"metrics.time_breakdown.fault_swapin_and_other_sleep_s",
+		"metrics.time_breakdown.fault_memory_wait_s",
+		"metrics.time_breakdown.fault_lock_wait_s",
+		"metrics.time_breakdown.user_s",
+		"metrics.time_breakdown.swap_disk_busy_s",
+		"metrics.time_breakdown.pagedaemon_busy_s",
+		"metrics.time_breakdown.pdscans",
+		"metrics.time_breakdown.lock_waits",
+		"metrics.time_breakdown.lock_wait_by_class",
+		"metrics.time_breakdown.largest",
+		"metrics.scenario.fill_pages", "metrics.scenario.wired_pages",
+	};
+	struct result r;
+	char buf[128];
+	double v, ws;
+	size_t i;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "2", "--lwps", "2", "--watchdog", "20", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cr_assert_not_null(json_at(r.out, keys[i]), "no %s in\n%s",
+		    keys[i], r.out);
+	cr_assert(json_num(r.out, "metrics.touches_per_s", &v) && v > 0);
+	cr_assert(json_num(r.out, "uvmexp.pgswapout", &v) && v > 0,
+	    "nothing swapped out");
+	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0,
+	    "nothing swapped in");
+	cr_assert(json_num(r.out, "pagedaemon.pdscans", &v) && v > 0);
+	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v == 0);
+	cr_assert(json_num(r.out, "metrics.time_breakdown.fault_s", &v) &&
+	    v > 0);
+	cr_assert(json_num(r.out, "metrics.scenario.ws_pages", &ws) &&
+	    ws == 48 << 8);
+	cr_assert(json_num(r.out, "metrics.scenario.fill_pages", &v) &&
+	    v >= ws, "fill %f of %f pages", v, ws);
+	cr_assert(json_num(r.out, "metrics.scenario.final_sweep_pages", &v) &&
+	    v >= ws);
+	/* the default swap: 4x the working set (and the wired pages) */
+	cr_assert(json_num(r.out, "config.swap", &v) && v >= 4.0 * (48 << 20) &&
+	    v < 4.0 * (49 << 20), "swap %f", v);
+	cr_assert(json_num(r.out, "swap.inuse_end", &v) && v == 0);
+	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "pass");
+	result_free(&r);
+}
+
+/* touch with a working set beyond RAM gets swap by default. */
+Test(uvmstress, touch_beyond_ram_gets_swap)
+{
+	struct result r;
+	double v;
+
+	RUN(&r, "--ram", "16M", "--lwps", "3", "--pages", "2048", "-t", "2",
+	    "--watchdog", "20", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_num(r.out, "config.swap", &v) && v > 0);
+	cr_assert(json_num(r.out, "uvmexp.pgswapout", &v) && v > 0);
+	result_free(&r);
+}
+
+/* --fail-io: the disk fails 2% of transfers; nothing may be lost. */
+Test(uvmstress, fail_io_loses_nothing)
+{
+	struct result r;
+	char buf[64];
+	double v;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "40M", "-t",
+	    "2", "--lwps", "2", "--fail-io", "2%", "--watchdog", "20",
+	    "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "pass");
+	cr_assert(json_num(r.out, "config.fail_io_permille", &v) && v == 20);
+	cr_assert(json_num(r.out, "swap.disk.injected", &v) && v > 0,
+	    "no error injected");
+	cr_assert(json_num(r.out, "swap.disk.errors", &v) && v > 0);
+	result_free(&r);
+}
+
+/*
+ * Out of swap: the VM refuses the fault with ENOMEM, the victim's
+ * process is killed with UVM's message, and the run goes on.
+ */
+Test(uvmstress, out_of_swap_kills_a_victim_and_the_run_goes_on)
+{
+	struct result r;
+	char buf[64];
+	double v;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "64M",
+	    "--swap", "8M", "--lwps", "3", "-t", "2", "--watchdog", "20",
+	    "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v > 0,
+	    "no kill; stderr:\n%s", r.err);
+	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "pass");
+	cr_assert_not_null(strstr(r.err, "out of swap: killing pid "),
+	    "stderr:\n%s", r.err);
+	cr_assert(json_num(r.out, "swap.inuse_end", &v) && v == 0);
+	result_free(&r);
+
+	/* ... and with --oom-is-failure the kill fails the run */
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "64M",
+	    "--swap", "8M", "--lwps", "3", "-t", "2", "--watchdog", "20",
+	    "--oom-is-failure", "--json", "-");
+	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "failures.0.kind", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "out-of-swap");
+	result_free(&r);
+}
+
+/* --swap-file and --keep-swap: the file is where asked, kept or not. */
+Test(uvmstress, swap_file_is_removed_unless_kept)
+{
+	char dir[] = "/tmp/uvmstress-swapdir-XXXXXX", path[128];
+	struct result r;
+	struct stat st;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
+	    "--swap", "64M", "--swap-file", path, "--swap-io", "buffered",
+	    "-t", "1", "--lwps", "1", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_neq(stat(path, &st), 0, "%s is still there", path);
+	result_free(&r);
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
+	    "--swap", "64M", "--swap-file", path, "--keep-swap", "-t", "1",
+	    "--lwps", "1", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(stat(path, &st), 0, "%s was not kept", path);
+	cr_assert_eq(st.st_size, 64 << 20);
+	cr_assert_not_null(strstr(r.err, "swap file kept: "), "stderr:\n%s",
+	    r.err);
+	unlink(path);
+	rmdir(dir);
+	result_free(&r);
+}
+
+/* A swap file the host refuses: one line, exit 3. */
+Test(uvmstress, unusable_swap_file_is_exit_3)
+{
+	static const char *const paths[] = {
+		"/nonexistent-dir/swap",	/* refused before boot */
+		"/tmp",				/* a directory: by the disk */
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
+		    "--swap-file", paths[i], "-t", "1");
+		cr_expect_eq(r.status, 3, "%s: exit %d; stderr:\n%s", paths[i],
+		    r.status, r.err);
+		cr_expect_eq(count_lines(r.err), 1, "%s: stderr:\n%s", paths[i],
+		    r.err);
+		cr_expect_not_null(strstr(r.err, paths[i]), "stderr:\n%s", r.err);
+		result_free(&r);
+	}
+}
+
+/* Sizes that cannot work: one line, exit 1, before anything runs. */
+Test(uvmstress, bad_swap_and_working_set_sizes_are_exit_1)
+{
+	static const char *const bad[][8] = {
+		/* swap smaller than a cluster */
+		{ "--scenario", "pressure", "--swap", "32K" },
+		{ "--scenario", "pressure", "--swap", "60K" },
+		/* absurd working sets */
+		{ "--scenario", "pressure", "--ws", "2T" },
+		{ "--scenario", "pressure", "--ws", "100G", "--lwps", "64" },
+		{ "--scenario", "pressure", "--ws", "4G", "--lwps", "1" },
+		{ "--scenario", "pressure", "--ws", "8K", "--lwps", "4" },
+		{ "--pages", "1000000", "--lwps", "64", "--ram", "16M" },
+		/* more buffer cache than half the RAM */
+		{ "--bufcache", "64M", "--ram", "64M" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[10] = { NULL };
+		struct result r;
+		int k;
+
+		for (k = 0; k < 8 && bad[i][k] != NULL; k++)
+			args[k] = bad[i][k];
+		run(&r, args);
+		cr_expect_eq(r.status, 1, "%s %s: exit %d, want 1; stderr:\n%s",
+		    bad[i][2], bad[i][3], r.status, r.err);
+		cr_expect_eq(count_lines(r.err), 1, "%s %s: stderr:\n%s",
+		    bad[i][2], bad[i][3], r.err);
+		cr_expect_str_empty(r.out, "stdout: %s", r.out);
+		result_free(&r);
+	}
 }
 
 /* The JSON writer, directly. */

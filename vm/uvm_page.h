@@ -27,6 +27,7 @@
 #define VM_UVM_PAGE_H
 
 #include "host/arena.h"
+#include "host/rwlock.h"
 #include "host/vm_page.h"
 
 /* PG_*: owner-locked page state [o] */
