@@ -14,7 +14,7 @@
 #define EVRING_SIZE	256	/* power of two */
 
 struct evring_entry {
-	uint64_t	ee_ns;		/* time stamp (TSC ticks on x86) */
+	uint64_t	ee_ns;		/* coarse monotonic time, ns */
 	uint32_t	ee_kind;	/* enum hook_ev */
 	uint32_t	ee_line;
 	const void	*ee_obj;
