@@ -229,7 +229,8 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	} else if (cur == HS_UNMAPPED) {
 		t0 = host_real_ns();
-		if (mmu_mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED,
+		if (mmu_mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED |
+		    MAP_POPULATE,
 		    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
 			panic("pmap: mmap of pa %#llx at %p failed: errno %d",
 			    (unsigned long long)(pte & PTE_FRAME), addr, errno);
