@@ -28,6 +28,20 @@ nap_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * wait_until: poll cond (with a 50 us nap) for up to WAIT_NS, which the
+ * including file defines (its bound of any wait).
+ */
+#define wait_until(cond)						\
+	do {								\
+		uint64_t wu_deadline_ = host_real_ns() + WAIT_NS;	\
+		while (!(cond)) {					\
+			cr_assert(host_real_ns() < wu_deadline_,	\
+			    "timed out waiting for %s", #cond);		\
+			nap_us(50);					\
+		}							\
+	} while (0)
+
 /* This thread's event `back` places before its latest (0: the latest). */
 static inline const struct evring_entry *
 ev_recent(unsigned back)

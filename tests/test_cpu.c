@@ -32,17 +32,6 @@
 #include "hosttest.h"
 #define NLWP		4
 
-/* wait_until: poll cond (with a 50 us nap) for up to WAIT_NS. */
-#define wait_until(cond)						\
-	do {								\
-		uint64_t wu_deadline_ = host_real_ns() + WAIT_NS;	\
-		while (!(cond)) {					\
-			cr_assert(host_real_ns() < wu_deadline_,	\
-			    "timed out waiting for %s", #cond);		\
-			nap_us(50);					\
-		}							\
-	} while (0)
-
 /* The exclusivity workers' shared state. */
 struct excl {
 	atomic_int	x_running;	/* LWPs inside the stretch now */

@@ -31,17 +31,6 @@
 #define HANG_ALARM_S	20		/* a test that runs this long hangs */
 #include "hosttest.h"
 
-/* wait_until: poll cond (with a 50 us nap) for up to WAIT_NS. */
-#define wait_until(cond)						\
-	do {								\
-		uint64_t wu_deadline_ = host_real_ns() + WAIT_NS;	\
-		while (!(cond)) {					\
-			cr_assert(host_real_ns() < wu_deadline_,	\
-			    "timed out waiting for %s", #cond);		\
-			nap_us(50);					\
-		}							\
-	} while (0)
-
 /* A sleeper: sleeps once on its channel, then counts. */
 struct sleeper {
 	int		s_chan;		/* the wait channel (its address) */

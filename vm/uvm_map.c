@@ -1086,24 +1086,19 @@ uvm_map_checkprot(struct vm_map *map, vaddr_t start, vaddr_t end,
 	return true;
 }
 
+enum map_attr { MAP_ATTR_INHERIT, MAP_ATTR_ADVICE };
+
 /*
- * uvm_map_inherit: set the fork inheritance of [start, end).
- * => map unlocked; EINVAL for an unknown inheritance
+ * uvm_map_set_attr: clip [start, end) out of its entries and set one
+ * attribute on each (inheritance or advice).
+ * => map unlocked; write-locks it
  */
-int
-uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
-    vm_inherit_t new_inheritance)
+static void
+uvm_map_set_attr(struct vm_map *map, vaddr_t start, vaddr_t end,
+    enum map_attr attr, int value)
 {
 	struct vm_map_entry *entry;
 
-	switch (new_inheritance) {
-	case MAP_INHERIT_NONE:
-	case MAP_INHERIT_COPY:
-	case MAP_INHERIT_SHARE:
-		break;
-	default:
-		return EINVAL;
-	}
 	vm_map_lock(map);
 	uvm_map_range_clamp(map, &start, &end);
 	if (uvm_map_lookup_entry(map, start, &entry))
@@ -1113,9 +1108,31 @@ uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
 	for (; entry != &map->header && entry->start < end;
 	    entry = entry->next) {
 		uvm_map_clip_end(map, entry, end);
-		entry->inheritance = new_inheritance;
+		if (attr == MAP_ATTR_INHERIT)
+			entry->inheritance = value;
+		else
+			entry->advice = value;
 	}
 	vm_map_unlock(map);
+}
+
+/*
+ * uvm_map_inherit: set the fork inheritance of [start, end).
+ * => map unlocked; EINVAL for an unknown inheritance
+ */
+int
+uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
+    vm_inherit_t new_inheritance)
+{
+	switch (new_inheritance) {
+	case MAP_INHERIT_NONE:
+	case MAP_INHERIT_COPY:
+	case MAP_INHERIT_SHARE:
+		break;
+	default:
+		return EINVAL;
+	}
+	uvm_map_set_attr(map, start, end, MAP_ATTR_INHERIT, new_inheritance);
 	return 0;
 }
 
@@ -1127,8 +1144,6 @@ int
 uvm_map_advice(struct vm_map *map, vaddr_t start, vaddr_t end,
     int new_advice)
 {
-	struct vm_map_entry *entry;
-
 	switch (new_advice) {
 	case UVM_ADV_NORMAL:
 	case UVM_ADV_RANDOM:
@@ -1137,18 +1152,7 @@ uvm_map_advice(struct vm_map *map, vaddr_t start, vaddr_t end,
 	default:
 		return EINVAL;
 	}
-	vm_map_lock(map);
-	uvm_map_range_clamp(map, &start, &end);
-	if (uvm_map_lookup_entry(map, start, &entry))
-		uvm_map_clip_start(map, entry, start);
-	else
-		entry = entry->next;
-	for (; entry != &map->header && entry->start < end;
-	    entry = entry->next) {
-		uvm_map_clip_end(map, entry, end);
-		entry->advice = new_advice;
-	}
-	vm_map_unlock(map);
+	uvm_map_set_attr(map, start, end, MAP_ATTR_ADVICE, new_advice);
 	return 0;
 }
 
