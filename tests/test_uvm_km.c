@@ -117,10 +117,10 @@ obj_page(struct uvm_object *uobj, voff_t off, bool busy)
 }
 
 /*
- * Boot state.
+ * Boot state: what uvm_km_init (run by uvm_init at boot) built.
  */
 
-Test(uvm_km, uvm_km_init_builds_kernel_map_and_kmem_map)
+Test(uvm_km, init_builds_kernel_map_and_kmem_map)
 {
 	struct vm_map_entry *e;
 	vsize_t ksize;

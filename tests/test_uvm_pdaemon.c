@@ -609,6 +609,37 @@ Test(uvm_pdaemon, locked_owner_is_skipped)
 	uvmspace_free(vm);
 }
 
+/*
+ * uvmpd_trylockowner: the owner's lock, write-held, when it is free;
+ * NULL, without waiting, when someone holds it (here: we, for reading).
+ */
+Test(uvm_pdaemon, uvmpd_trylockowner_never_waits)
+{
+	struct vmspace *vm;
+	struct vm_page *pg;
+	krwlock_t *lock, *got;
+
+	up(16ull << 20, 256, true);
+	vm = newvm(VA, 1);
+	cr_assert_eq(user_fill(vm, VA, 1, 7, false, NULL), 0);
+	pg = page_at(vm, VA);
+	lock = owner_lock(pg);
+	uvm_lock_pageq();		/* its contract: page queues held */
+	got = uvmpd_trylockowner(pg);
+	uvm_unlock_pageq();
+	cr_assert_eq(got, lock, "the anon's lock (the amap's)");
+	cr_assert(rw_write_held(got));
+	rw_exit(got);
+	rw_enter(lock, RW_READ);
+	uvm_lock_pageq();
+	got = uvmpd_trylockowner(pg);
+	uvm_unlock_pageq();
+	cr_assert_null(got, "held: a try, not a wait");
+	cr_assert(rw_read_held(lock) && !rw_write_held(lock));
+	rw_exit(lock);
+	uvmspace_free(vm);
+}
+
 /* uvmpd_dropswap frees an anon's and an aobj page's slot. */
 Test(uvm_pdaemon, dropswap_frees_the_slot)
 {
@@ -1278,6 +1309,48 @@ Test(uvm_pdaemon, hibernate_drops_clean_object_pages_and_loses_nothing)
 	uvmspace_free(vm);
 	uao_detach(uobj);
 	cr_assert_eq(uvmexp_read(swpgonly), 0);
+}
+
+/*
+ * uvmpd_drop and uvmpd_hibernate called directly (the daemon idle):
+ * clean object pages of both queues go, dirty and anon pages stay.
+ */
+Test(uvm_pdaemon, uvmpd_drop_and_uvmpd_hibernate_free_clean_object_pages)
+{
+	struct uvm_object *uobj;
+	struct vmspace *vm;
+	vaddr_t va = VA;
+	int n = 8, bad = -1, i;
+
+	up(16ull << 20, 256, true);
+	vm = uvmspace_alloc(PAGE_SIZE, VM_MAXUSER_ADDRESS, true);
+	uobj = uao_create(ptoa(n), 0);
+	uao_reference(uobj);
+	cr_assert_eq(uvm_map(&vm->vm_map, &va, ptoa(n), uobj, 0, 0,
+	    UVM_MAPFLAG(VM_PROT_READ | VM_PROT_WRITE, VM_PROT_ALL,
+	    UVM_INH_SHARE, UVM_ADV_NORMAL, UVM_FLAG_FIXED)), 0);
+	cr_assert_eq(user_fill(vm, VA, n, 21, false, NULL), 0);
+	deactivate(vm, VA, n);
+	set_targets(uvmexp.npages, uvmexp.npages);
+	as_pagedaemon(scan_inactive_fn, NULL);
+	wait_paging_done();
+	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
+	activate(vm, VA + ptoa(n / 2), n / 2);
+	uvm_pdaemon_quiesce();
+	uvmpd_drop(&uvm.page_inactive);
+	for (i = 0; i < n / 2; i++)
+		cr_assert_null(page_at(vm, VA + ptoa(i)), "inactive page %d", i);
+	for (i = n / 2; i < n; i++)
+		cr_assert_not_null(page_at(vm, VA + ptoa(i)), "active page %d "
+		    "is not on that list", i);
+	uvmpd_hibernate();
+	for (i = n / 2; i < n; i++)
+		cr_assert_null(page_at(vm, VA + ptoa(i)), "active page %d", i);
+	uvm_pdaemon_resume();
+	cr_assert_eq(user_fill(vm, VA, n, 21, true, &bad), 0);
+	cr_assert_eq(bad, 0, "%d pages lost", bad);
+	uvmspace_free(vm);
+	uao_detach(uobj);
 }
 
 /* Anon pages are not hibernate's (the seed skips them). */
