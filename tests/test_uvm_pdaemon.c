@@ -315,7 +315,9 @@ disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
 }
 
 /*
- * uvmpd_tune and the loop's inactive target, as the daemon sets them.
+ * uvmpd_tune and the loop's inactive target, as the daemon sets them;
+ * uvm_pageout and uvm_aiodone_daemon run as LWPs of their own processes,
+ * and the pagedaemon wakes for uvm_wait.
  */
 Test(uvm_pdaemon, start_tunes_and_stop_is_clean)
 {
