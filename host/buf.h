@@ -4,7 +4,9 @@
  *
  * A buf names a transfer of b_npages pages at page b_blkno of a disk,
  * from or to the memory in b_iov (direct-map addresses of arena pages:
- * page aligned, so O_DIRECT can use them as they are).  Completion comes
+ * page aligned, so O_DIRECT can use them as they are); in a read, a NULL
+ * page is a hole: the disk reads that page into a bit bucket, unchecked,
+ * so that one transfer can skip what nobody asked for.  Completion comes
  * from a disk thread, the machine's "interrupt context": biodone() marks
  * the buf done and either calls b_iodone (B_CALL, e.g. the pager's async
  * completion that hands pageouts to the aiodone daemon) or wakes biowait().

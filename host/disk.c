@@ -45,7 +45,7 @@ struct host_disk {
 	/* statistics [a] */
 	_Atomic uint64_t	s_reads, s_writes, s_pread, s_pwritten,
 				s_errors, s_injected, s_corrupt, s_busy_ns,
-				s_qmax;
+				s_qmax, s_polled, s_polled_ns;
 };
 
 static char disk_err[1024];
@@ -127,9 +127,12 @@ biowait(struct buf *bp)
 	return (bp->b_flags & B_ERROR) ? bp->b_error : 0;
 }
 
-/* Transfer all of an iovec list at off, through partial transfers. */
+/*
+ * Transfer all of an iovec list at off, through partial transfers.  The
+ * holes of a read land in this thread's bit bucket.
+ */
 static int
-disk_transfer(struct host_disk *d, struct buf *bp, int npages)
+disk_transfer(struct host_disk *d, struct buf *bp, int npages, void *bucket)
 {
 	struct iovec iov[BUF_MAXPAGES];
 	off_t off = (off_t)(bp->b_blkno * PAGE_SIZE);
@@ -138,6 +141,10 @@ disk_transfer(struct host_disk *d, struct buf *bp, int npages)
 	ssize_t n;
 
 	memcpy(iov, bp->b_iov, sizeof(iov[0]) * (size_t)npages);
+	for (i = 0; i < npages; i++)
+		if (iov[i].iov_base == NULL)
+			iov[i].iov_base = bucket;
+	i = 0;
 	while (left > 0) {
 		if (bp->b_flags & B_READ)
 			n = preadv(d->d_fd, &iov[i], iovcnt - i, off);
@@ -166,8 +173,17 @@ disk_transfer(struct host_disk *d, struct buf *bp, int npages)
 	return 0;
 }
 
+/* disk_inject: should this transfer fail?  => d_lock held */
+static bool
+disk_inject(struct host_disk *d)
+{
+	unsigned permille = atomic_load(&d->d_fail_permille);
+
+	return permille != 0 && host_rng_below(&d->d_rng, 1000) < permille;
+}
+
 static void
-disk_execute(struct host_disk *d, struct buf *bp, bool inject)
+disk_execute(struct host_disk *d, struct buf *bp, bool inject, void *bucket)
 {
 	uint64_t t0 = host_real_ns(), sum;
 	bool rd = (bp->b_flags & B_READ) != 0;
@@ -179,7 +195,7 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject)
 		atomic_fetch_add(&d->s_injected, 1);
 	}
 	if (done > 0)
-		error = disk_transfer(d, bp, done);
+		error = disk_transfer(d, bp, done, bucket);
 	if (inject && error == 0)
 		error = EIO;
 	atomic_fetch_add(&d->s_busy_ns, host_real_ns() - t0);
@@ -192,7 +208,7 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject)
 			atomic_store_explicit(sp, error != 0 ? SUM_POISON :
 			    host_page_checksum(bp->b_iov[i].iov_base),
 			    memory_order_relaxed);
-		} else if (error == 0) {
+		} else if (error == 0 && bp->b_iov[i].iov_base != NULL) {
 			sum = atomic_load_explicit(sp, memory_order_relaxed);
 			if (sum != host_page_checksum(bp->b_iov[i].iov_base)) {
 				error = EIO;
@@ -222,8 +238,11 @@ disk_thread(void *arg)
 	struct host_disk *d = arg;
 	struct buf *bp;
 	bool inject;
-	unsigned permille;
+	void *bucket;
 
+	/* where the holes of reads go: page aligned, for O_DIRECT */
+	if ((bucket = aligned_alloc(PAGE_SIZE, PAGE_SIZE)) == NULL)
+		panic("disk: no memory for the bit bucket");
 	pthread_mutex_lock(&d->d_lock);
 	for (;;) {
 		while (TAILQ_EMPTY(&d->d_queue) && !d->d_stop)
@@ -232,14 +251,13 @@ disk_thread(void *arg)
 			break;		/* stopping, queue drained */
 		TAILQ_REMOVE(&d->d_queue, bp, b_freelist);
 		d->d_qlen--;
-		permille = atomic_load(&d->d_fail_permille);
-		inject = permille != 0 &&
-		    host_rng_below(&d->d_rng, 1000) < permille;
+		inject = disk_inject(d);
 		pthread_mutex_unlock(&d->d_lock);
-		disk_execute(d, bp, inject);
+		disk_execute(d, bp, inject, bucket);
 		pthread_mutex_lock(&d->d_lock);
 	}
 	pthread_mutex_unlock(&d->d_lock);
+	free(bucket);
 	return NULL;
 }
 
@@ -358,8 +376,35 @@ host_disk_close(struct host_disk *d)
 	free(d);
 }
 
-void
-host_disk_strategy(struct host_disk *d, struct buf *bp)
+/*
+ * disk_enqueue: queue bp.  A synchronous read has somebody waiting for
+ * it: it goes ahead of the queued writes (behind the reads queued before
+ * it), as a disk scheduler favours reads over write-behind.
+ * => d_lock held
+ */
+static void
+disk_enqueue(struct host_disk *d, struct buf *bp)
+{
+	struct buf *q, *last = NULL;
+
+	if ((bp->b_flags & (B_READ | B_ASYNC)) == B_READ) {
+		TAILQ_FOREACH(q, &d->d_queue, b_freelist) {
+			if ((q->b_flags & (B_READ | B_ASYNC)) != B_READ)
+				break;
+			last = q;
+		}
+		if (last == NULL)
+			TAILQ_INSERT_HEAD(&d->d_queue, bp, b_freelist);
+		else
+			TAILQ_INSERT_AFTER(&d->d_queue, last, bp, b_freelist);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&d->d_queue, bp, b_freelist);
+}
+
+/* disk_accept: check bp and start its bookkeeping.  => no locks */
+static void
+disk_accept(struct host_disk *d, struct buf *bp)
 {
 	int i;
 
@@ -370,7 +415,8 @@ host_disk_strategy(struct host_disk *d, struct buf *bp)
 	    (unsigned long long)d->d_npages);
 	for (i = 0; i < bp->b_npages; i++)
 		KASSERT(bp->b_iov[i].iov_len == PAGE_SIZE &&
-		    ((uintptr_t)bp->b_iov[i].iov_base & PAGE_MASK) == 0);
+		    ((uintptr_t)bp->b_iov[i].iov_base & PAGE_MASK) == 0 &&
+		    (bp->b_iov[i].iov_base != NULL || (bp->b_flags & B_READ)));
 	bp->b_disk = d;
 	bp->b_error = 0;
 	bp->b_flags &= ~(B_DONE | B_ERROR | B_CORRUPT);
@@ -378,19 +424,48 @@ host_disk_strategy(struct host_disk *d, struct buf *bp)
 	bp->b_submit_ns = host_real_ns();
 	host_hook(HE_DISK_SUBMIT, bp, (uintptr_t)bp->b_blkno, __FILE__,
 	    __LINE__);
+}
+
+void
+host_disk_strategy(struct host_disk *d, struct buf *bp)
+{
+	disk_accept(d, bp);
 	pthread_mutex_lock(&d->d_lock);
-	TAILQ_INSERT_TAIL(&d->d_queue, bp, b_freelist);
+	disk_enqueue(d, bp);
 	if (++d->d_qlen > atomic_load(&d->s_qmax))
 		atomic_store(&d->s_qmax, d->d_qlen);
 	pthread_cond_signal(&d->d_cv);
 	pthread_mutex_unlock(&d->d_lock);
 }
 
+/*
+ * host_disk_io: a synchronous transfer.  A read is polled: the waiting
+ * thread runs the transfer itself, alongside whatever the disk threads
+ * are doing (a second channel), and completes it through biodone as they
+ * would; its waiter has nothing to do but wait, and a hand-off to a disk
+ * thread and back would add two thread wake-ups to every swap-in that a
+ * disk's own latency does not have.  Writes go through the queue.
+ */
 int
 host_disk_io(struct host_disk *d, struct buf *bp)
 {
+	static _Thread_local _Alignas(PAGE_SIZE) char bucket[PAGE_SIZE];
+	uint64_t t0;
+	bool inject;
+
 	KASSERT((bp->b_flags & (B_ASYNC | B_CALL)) == 0);
-	host_disk_strategy(d, bp);
+	if ((bp->b_flags & B_READ) == 0) {
+		host_disk_strategy(d, bp);
+		return biowait(bp);
+	}
+	t0 = host_real_ns();
+	disk_accept(d, bp);
+	pthread_mutex_lock(&d->d_lock);
+	inject = disk_inject(d);
+	pthread_mutex_unlock(&d->d_lock);
+	disk_execute(d, bp, inject, bucket);
+	atomic_fetch_add(&d->s_polled, 1);
+	atomic_fetch_add(&d->s_polled_ns, host_real_ns() - t0);
 	return biowait(bp);
 }
 
@@ -423,6 +498,8 @@ host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st)
 	st->injected = atomic_load(&d->s_injected);
 	st->corrupt = atomic_load(&d->s_corrupt);
 	st->busy_ns = atomic_load(&d->s_busy_ns);
+	st->polled = atomic_load(&d->s_polled);
+	st->polled_ns = atomic_load(&d->s_polled_ns);
 	st->queue_max = atomic_load(&d->s_qmax);
 	st->direct = d->d_direct;
 }

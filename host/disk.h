@@ -35,6 +35,8 @@ struct host_disk_stats {
 	uint64_t	injected;		/* of which injected */
 	uint64_t	corrupt;		/* checksum mismatches on read */
 	uint64_t	busy_ns;		/* time in preadv/pwritev */
+	uint64_t	polled;			/* reads run by their waiter */
+	uint64_t	polled_ns;		/* their time, as it waited */
 	uint64_t	queue_max;		/* deepest queue seen */
 	bool		direct;			/* O_DIRECT in use */
 };

@@ -132,8 +132,9 @@ static const char *const pd_fields[] = {
 struct breakdown {
 	double	window_s, lwp_s;
 	double	fault_s, mem_s, page_s, io_s, wlock_s, fault_cpu_s;
+	double	read_s;		/* polled swap reads (inside fault_s) */
 	double	preempt_s, user_s;
-	uint64_t faults, memwaits, pagewaits, iowaits;
+	uint64_t faults, memwaits, pagewaits, iowaits, nread;
 	double	lock_s;
 	uint64_t locks;
 	double	disk_s;
@@ -260,7 +261,7 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 {
 	const struct timing_snap *t0 = &r->r_tb0, *t1 = &r->r_tbt;
 	const struct host_disk_stats *d0 = &r->r_disk0, *d1 = &r->r_diskt;
-	struct { const char *name; double s; } parts[7];
+	struct { const char *name; double s; } parts[8];
 	size_t i;
 
 	memset(b, 0, sizeof(*b));
@@ -277,8 +278,11 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 	b->io_s = ns_s(t0->ts_iowait_ns, t1->ts_iowait_ns);
 	b->iowaits = t1->ts_iowaits - t0->ts_iowaits;
 	b->wlock_s = ns_s(t0->ts_wlock_ns, t1->ts_wlock_ns);
+	/* polled swap reads run in the waiting thread: in its faults */
+	b->read_s = ns_s(d0->polled_ns, d1->polled_ns);
+	b->nread = d1->polled - d0->polled;
 	b->fault_cpu_s = MAX(0.0, b->fault_s - b->mem_s - b->page_s - b->io_s -
-	    b->wlock_s);
+	    b->wlock_s - b->read_s);
 	b->preempt_s = ns_s(t0->ts_cpuwait_ns, t1->ts_cpuwait_ns);
 	b->user_s = MAX(0.0, b->lwp_s - b->fault_s - b->preempt_s);
 	b->lock_s = ns_s(t0->ts_lock_ns, t1->ts_lock_ns);
@@ -306,8 +310,10 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 	b->pdfreed = delta(r, "pdfreed");
 	b->pdrevs = delta(r, "pdrevs");
 
-	parts[0].name = "waiting in faults for swap-in reads and other sleeps";
+	parts[0].name = "sleeping in faults (queued I/O and other sleeps)";
 	parts[0].s = b->io_s;
+	parts[7].name = "reading swap in faults (polled swap-in reads)";
+	parts[7].s = b->read_s;
 	parts[1].name = "waiting in faults for free memory (uvm_wait)";
 	parts[1].s = b->mem_s;
 	parts[2].name = "waiting in faults for busy pages";
@@ -418,18 +424,21 @@ report_reclaim(FILE *f, const struct stress_run *r)
 	if (b.lwp_s <= 0)
 		return;
 	fprintf(f, "where the time goes (timed phase, %.2f s x %d LWPs): faults "
-	    "%.0f%% (swap-in and other sleeps %.0f%%, free-memory waits %.0f%%, "
-	    "busy pages %.0f%%, locks %.0f%%, on CPU %.0f%%), preempted %.0f%%, "
-	    "user %.0f%%; swap disk busy %.0f%% (%llu pages in, %llu out); "
+	    "%.0f%% (swap-in reads %.0f%%, sleeps %.0f%%, free-memory waits "
+	    "%.0f%%, busy pages %.0f%%, locks %.0f%%, on CPU %.0f%%), preempted "
+	    "%.0f%%, user %.0f%%; swap disk busy %.0f%% (%llu reads, %llu pages "
+	    "in; %llu writes, %llu pages out); "
 	    "pagedaemon busy %.0f%%, aiodoned %.0f%%; %llu lock waits "
 	    "(%.3f s) in all; %.2f traps per touch (%llu VM faults, %llu pmap "
 	    "fixups), %.3f s in host mmap/mprotect/munmap (%llu/%llu/%llu)\n",
 	    b.window_s, r->r_nworkers,
-	    share(b.fault_s, b.lwp_s), share(b.io_s, b.lwp_s),
+	    share(b.fault_s, b.lwp_s), share(b.read_s, b.lwp_s),
+	    share(b.io_s, b.lwp_s),
 	    share(b.mem_s, b.lwp_s), share(b.page_s, b.lwp_s),
 	    share(b.wlock_s, b.lwp_s), share(b.fault_cpu_s, b.lwp_s),
 	    share(b.preempt_s, b.lwp_s), share(b.user_s, b.lwp_s),
-	    share(b.disk_s, b.window_s), (unsigned long long)b.pages_in,
+	    share(b.disk_s, b.window_s), (unsigned long long)b.reads,
+	    (unsigned long long)b.pages_in, (unsigned long long)b.writes,
 	    (unsigned long long)b.pages_out, share(b.pd_busy_s, b.window_s),
 	    share(b.aio_busy_s, b.window_s), (unsigned long long)b.locks,
 	    b.lock_s, b.touches != 0 ? (double)b.faults / (double)b.touches :
@@ -487,6 +496,8 @@ json_reclaim(struct json *j, const struct stress_run *r)
 	json_u64(j, "injected", ds.injected);
 	json_u64(j, "corrupt", ds.corrupt);
 	json_double(j, "busy_s", (double)ds.busy_ns / 1e9);
+	json_u64(j, "polled_reads", ds.polled);
+	json_double(j, "polled_s", (double)ds.polled_ns / 1e9);
 	json_u64(j, "queue_max", ds.queue_max);
 	json_object_end(j);
 	json_object_end(j);
@@ -530,8 +541,10 @@ json_breakdown(struct json *j, const struct stress_run *r)
 	json_double(j, "lwp_s", b.lwp_s);
 	json_double(j, "fault_s", b.fault_s);
 	json_u64(j, "faults", b.faults);
-	json_double(j, "fault_swapin_and_other_sleep_s", b.io_s);
-	json_u64(j, "fault_swapin_and_other_sleeps", b.iowaits);
+	json_double(j, "fault_swapin_read_s", b.read_s);
+	json_u64(j, "fault_swapin_reads", b.nread);
+	json_double(j, "fault_sleep_s", b.io_s);
+	json_u64(j, "fault_sleeps", b.iowaits);
 	json_double(j, "fault_memory_wait_s", b.mem_s);
 	json_u64(j, "fault_memory_waits", b.memwaits);
 	json_double(j, "fault_page_wait_s", b.page_s);

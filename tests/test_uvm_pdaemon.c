@@ -61,6 +61,7 @@ static int count_flag(struct vmspace *vm, vaddr_t va, int npages,
     uint32_t flag);
 static struct vm_anon *anon_at(struct vmspace *vm, vaddr_t va);
 static void disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
+static void scan_inactive_gated(void);
 
 #define VA	((vaddr_t)0x10000000)
 #define SIG(va, gen)	(((uint64_t)(va) * 0x9e3779b97f4a7c15ull) ^ (gen))
@@ -315,6 +316,22 @@ disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
 }
 
 /*
+ * A pageout scan with the disk's completions held until it is over: the
+ * aiodone daemon cannot take a page owner's lock under the scan (its
+ * try-lock would fail and skip the page), so what the scan does depends
+ * on the pages alone.
+ */
+static void
+scan_inactive_gated(void)
+{
+	__atomic_store_n(&disk_gate, 1, __ATOMIC_RELEASE);
+	host_set_sched_hook(disk_gate_hook);
+	as_pagedaemon(scan_inactive_fn, NULL);
+	__atomic_store_n(&disk_gate, 0, __ATOMIC_RELEASE);
+	host_set_sched_hook(NULL);
+}
+
+/*
  * uvmpd_tune and the loop's inactive target, as the daemon sets them;
  * uvm_pageout and uvm_aiodone_daemon run as LWPs of their own processes,
  * and the pagedaemon wakes for uvm_wait.
@@ -373,7 +390,7 @@ Test(uvm_pdaemon, scan_clusters_pageouts_then_frees_clean_pages)
 	pending = uvmexp_read(pdpending);
 	swapout = uvmexp_read(pgswapout);
 	anscan = uvmexp_read(pdanscan);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	/* 16 + 16 + the last 8 (the final cluster, p == NULL) */
 	cr_assert_eq(uvmexp_read(pdpageouts) - pageouts, 3);
 	cr_assert_eq(uvmexp_read(pdpending) - pending, 3);
@@ -502,7 +519,7 @@ Test(uvm_pdaemon, swap_full_reactivates_dirty_pages_up_to_the_limit)
 	cr_assert_eq(user_fill(vm, VA, nswap, 4, false, NULL), 0);
 	deactivate(vm, VA, nswap);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);	/* page out */
+	scan_inactive_gated();	/* page out */
 	wait_paging_done();
 	as_pagedaemon(scan_inactive_fn, NULL);	/* free */
 	cr_assert_eq(uvmexp_read(swpgonly), nswap);
@@ -539,7 +556,7 @@ Test(uvm_pdaemon, swap_shortage_frees_the_slots_of_active_pages)
 	cr_assert_eq(user_fill(vm, VA, nswap, 5, false, NULL), 0);
 	deactivate(vm, VA, nswap);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	activate(vm, VA, nswap);		/* clean, resident, with slots */
 	cr_assert_eq(uvmexp_read(swpginuse), nswap);
@@ -738,7 +755,7 @@ Test(uvm_pdaemon, failed_pageout_reactivates_the_pages)
 	deactivate(vm, VA, n);
 	set_targets(uvmexp.npages, uvmexp.npages);
 	host_disk_set_fail_rate(uvm_swap_disk(), 1000);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	host_disk_set_fail_rate(uvm_swap_disk(), 0);
 	for (i = 0; i < n; i++) {
@@ -1282,7 +1299,7 @@ Test(uvm_pdaemon, hibernate_drops_clean_object_pages_and_loses_nothing)
 		cr_assert_eq(page_at(vm, VA + ptoa(i))->uobject, uobj);
 	deactivate(vm, VA, n);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
 	activate(vm, VA, n / 2);		/* half active, half inactive */
@@ -1334,7 +1351,7 @@ Test(uvm_pdaemon, uvmpd_drop_and_uvmpd_hibernate_free_clean_object_pages)
 	cr_assert_eq(user_fill(vm, VA, n, 21, false, NULL), 0);
 	deactivate(vm, VA, n);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
 	activate(vm, VA + ptoa(n / 2), n / 2);
@@ -1366,7 +1383,7 @@ Test(uvm_pdaemon, hibernate_keeps_anon_pages)
 	cr_assert_eq(user_fill(vm, VA, n, 15, false, NULL), 0);
 	deactivate(vm, VA, n);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
 	cr_assert_eq(uvm_hibernate(), 0);
@@ -1395,7 +1412,7 @@ Test(uvm_pdaemon, aobj_swapin_error_marks_the_slot_bad)
 	cr_assert_eq(user_fill(vm, VA, n, 16, false, NULL), 0);
 	deactivate(vm, VA, n);
 	set_targets(uvmexp.npages, uvmexp.npages);
-	as_pagedaemon(scan_inactive_fn, NULL);
+	scan_inactive_gated();
 	wait_paging_done();
 	as_pagedaemon(scan_inactive_fn, NULL);	/* free them */
 	cr_assert_null(page_at(vm, VA));
@@ -1416,6 +1433,264 @@ Test(uvm_pdaemon, aobj_swapin_error_marks_the_slot_bad)
 	uao_detach(uobj);
 	cr_assert_eq(uvmexp_read(swpgonly), 0);
 	cr_assert_eq(uvm_swap_inuse(), 1, "the bad slot is never reused");
+}
+
+/*
+ * Swap read-ahead (uvm_fault.c).  swap_out_all: fill n pages, page them
+ * all out and free them, so that every page lives only in swap, its
+ * cluster's slots in address order.
+ */
+static struct vmspace *
+swap_out_all(int n, uint64_t gen)
+{
+	struct vmspace *vm = newvm(VA, n);
+
+	cr_assert_eq(user_fill(vm, VA, n, gen, false, NULL), 0);
+	deactivate(vm, VA, n);
+	set_targets(uvmexp.npages, uvmexp.npages);
+	scan_inactive_gated();
+	wait_paging_done();
+	as_pagedaemon(scan_inactive_fn, NULL);
+	cr_assert_eq(uvmexp_read(swpgonly), n, "%d of %d pages paged out",
+	    uvmexp_read(swpgonly), n);
+	return vm;
+}
+
+/* Check every page of [VA, VA + n) in the order of idx[] (NULL: in order). */
+struct walk {
+	struct vmspace	*vm;
+	const int	*idx;
+	int		n;
+	uint64_t	gen;
+	int		bad;
+};
+
+static void
+do_walk(void *arg)
+{
+	struct walk *w = arg;
+	volatile uint64_t *p;
+	vaddr_t va;
+	int i;
+
+	for (i = 0; i < w->n; i++) {
+		va = VA + ptoa(w->idx != NULL ? w->idx[i] : i);
+		p = pmap_hostaddr(w->vm->vm_map.pmap, va);
+		if (p[0] != SIG(va, w->gen) || p[511] != ~SIG(va, w->gen))
+			w->bad++;
+	}
+}
+
+static int
+walk(struct vmspace *vm, const int *idx, int n, uint64_t gen, int *bad)
+{
+	struct walk w = { vm, idx, n, gen, 0 };
+	struct host_user_fault uf;
+
+	if (host_user_call(do_walk, &w, &uf) != 0)
+		return uf.uf_error;
+	*bad = w.bad;
+	return 0;
+}
+
+/*
+ * A walk in address order reads ahead: the window doubles with its hits
+ * (1, 2, 4, 8, then 16 slots a read), every byte comes back, nothing is
+ * read twice, and the read-ahead pages are clean (they match their slots).
+ */
+Test(uvm_pdaemon, sequential_swapin_reads_ahead)
+{
+	struct vmspace *vm;
+	int n = 64, bad = -1, gets, pages;
+
+	up(16ull << 20, 256, true);
+	vm = swap_out_all(n, 21);
+	gets = uvmexp_read(nswget);
+	pages = uvmexp_read(pgswapin);
+	cr_assert_eq(walk(vm, NULL, n, 21, &bad), 0);
+	cr_assert_eq(bad, 0, "%d pages lost", bad);
+	cr_assert_eq(uvmexp_read(pgswapin) - pages, n, "a page read twice");
+	/* 1 + 2 + 4 + 8 + 16 + 16 + 16 + 1 */
+	cr_assert_eq(uvmexp_read(nswget) - gets, 8, "%d reads for %d pages",
+	    uvmexp_read(nswget) - gets, n);
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
+	cr_assert_eq(count_flag(vm, VA, n, PG_BUSY), 0);
+	cr_assert_eq(uvm_swap_inuse(), n, "the slots stay (clean pages)");
+	uvmspace_free(vm);
+	cr_assert_eq(uvm_swap_inuse(), 0);
+}
+
+/*
+ * Large anonymous mappings have one amap per 16-page chunk entry: the
+ * read-ahead takes the next entry's anons too (its lock try-locked), so
+ * the reads stay 16 pages long across entry boundaries.
+ */
+Test(uvm_pdaemon, sequential_swapin_reads_across_amap_chunks)
+{
+	struct vm_map_entry *entry;
+	struct vmspace *vm;
+	int n = 512, bad = -1, gets, reads;
+
+	up(16ull << 20, 1024, true);
+	vm = swap_out_all(n, 22);
+	vm_map_lock_read(&vm->vm_map);
+	cr_assert(uvm_map_lookup_entry(&vm->vm_map, VA, &entry));
+	cr_assert_lt(entry->end - entry->start, ptoa(n), "not chunked");
+	vm_map_unlock_read(&vm->vm_map);
+	gets = uvmexp_read(nswget);
+	cr_assert_eq(walk(vm, NULL, n, 22, &bad), 0);
+	cr_assert_eq(bad, 0, "%d pages lost", bad);
+	reads = uvmexp_read(nswget) - gets;
+	/* the ramp (5 reads for 16 pages), then 16 pages a read */
+	cr_assert_leq(reads, 5 + (n - 16 + 15) / 16, "%d reads for %d pages",
+	    reads, n);
+	uvmspace_free(vm);
+}
+
+/* A walk in no order reads one page per fault: there are no hits. */
+Test(uvm_pdaemon, scattered_swapin_does_not_read_ahead)
+{
+	struct vmspace *vm;
+	int n = 64, idx[64], bad = -1, gets, i;
+
+	up(16ull << 20, 256, true);
+	vm = swap_out_all(n, 23);
+	for (i = 0; i < n; i++)
+		idx[i] = (i * 37) % n;		/* 37 is prime to 64 */
+	gets = uvmexp_read(nswget);
+	cr_assert_eq(walk(vm, idx, n, 23, &bad), 0);
+	cr_assert_eq(bad, 0);
+	cr_assert_eq(uvmexp_read(nswget) - gets, n);
+	uvmspace_free(vm);
+}
+
+/* MADV_RANDOM: never any read-ahead, even walking in order. */
+Test(uvm_pdaemon, random_advice_swapin_reads_one_page)
+{
+	struct vmspace *vm;
+	int n = 64, bad = -1, gets;
+
+	up(16ull << 20, 256, true);
+	vm = swap_out_all(n, 24);
+	cr_assert_eq(uvm_map_advice(&vm->vm_map, VA, VA + ptoa(n),
+	    UVM_ADV_RANDOM), 0);
+	gets = uvmexp_read(nswget);
+	cr_assert_eq(walk(vm, NULL, n, 24, &bad), 0);
+	cr_assert_eq(bad, 0);
+	cr_assert_eq(uvmexp_read(nswget) - gets, n);
+	uvmspace_free(vm);
+}
+
+/*
+ * Every read of more than one page fails: each fault falls back to its
+ * own page, read alone, and nothing is lost or marked bad (a failed
+ * read-ahead proves nothing about the neighbours' slots).
+ */
+static void
+fail_clusters_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	const struct buf *bp = obj;
+
+	(void)arg;
+	if (ev == HE_DISK_SUBMIT && (bp->b_flags & B_READ))
+		host_disk_set_fail_rate(uvm_swap_disk(),
+		    bp->b_npages > 1 ? 1000 : 0);
+}
+
+Test(uvm_pdaemon, failed_read_ahead_falls_back_to_the_page)
+{
+	struct host_disk_stats st;
+	struct vmspace *vm;
+	int n = 64, bad = -1, pages;
+
+	up(16ull << 20, 256, true);
+	vm = swap_out_all(n, 25);
+	pages = uvmexp_read(pgswapin);
+	host_set_sched_hook(fail_clusters_hook);
+	cr_assert_eq(walk(vm, NULL, n, 25, &bad), 0);
+	host_set_sched_hook(NULL);
+	cr_assert_eq(bad, 0, "%d pages lost", bad);
+	host_disk_get_stats(uvm_swap_disk(), &st);
+	cr_assert_gt(st.injected, 0, "no read-ahead was tried");
+	cr_assert_eq(uvmexp_read(pgswapin) - pages, n);
+	cr_assert_eq(uvm_swap_nbad(), 0, "a slot was marked bad");
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	uvmspace_free(vm);
+	cr_assert_eq(uvm_swap_inuse(), 0);
+}
+
+/*
+ * The mapping goes away while a read-ahead is in flight: the faulting
+ * anon and the read-ahead ones are released, and the fault frees them
+ * all (pages, anons, slots, the lock's references) when the read ends.
+ */
+static int ra_gate, ra_gated;		/* [a] */
+
+static void
+ra_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	const struct buf *bp = obj;
+
+	(void)arg;
+	if (ev != HE_DISK_DONE || !(bp->b_flags & B_READ) || bp->b_npages < 4)
+		return;
+	__atomic_store_n(&ra_gated, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&ra_gate, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+struct ra_walker {
+	struct vmspace	*vm;
+	int		n;
+	int		error;
+};
+
+static void *
+ra_walker_fn(void *arg)
+{
+	struct ra_walker *rw = arg;
+	int bad;
+
+	(void)host_thread_self();
+	rw->error = walk(rw->vm, NULL, rw->n, 26, &bad);
+	return NULL;
+}
+
+Test(uvm_pdaemon, released_during_read_ahead)
+{
+	static struct ra_walker rw;
+	struct vmspace *vm;
+	pthread_t t;
+	int n = 64, anons, locks, freepg, i;
+
+	up(16ull << 20, 256, true);
+	vm = swap_out_all(n, 26);
+	anons = uvm_anon_count();
+	locks = uvm_rwobj_count();
+	freepg = uvmexp_read(free);
+	__atomic_store_n(&ra_gate, 1, __ATOMIC_RELEASE);
+	host_set_sched_hook(ra_gate_hook);
+	rw.vm = vm;
+	rw.n = n;
+	cr_assert_eq(pthread_create(&t, NULL, ra_walker_fn, &rw), 0);
+	for (i = 0; i < 20000 && !__atomic_load_n(&ra_gated, __ATOMIC_ACQUIRE);
+	    i++)
+		usleep(500);
+	cr_assert(__atomic_load_n(&ra_gated, __ATOMIC_ACQUIRE),
+	    "no read-ahead of 4 pages or more");
+	/* the pages under the read are busy and their owners unlocked */
+	uvm_unmap(&vm->vm_map, VA, VA + ptoa(n));
+	__atomic_store_n(&ra_gate, 0, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	host_set_sched_hook(NULL);
+	cr_assert_eq(rw.error, EFAULT, "the walker's mapping is gone");
+	cr_assert_eq(uvm_anon_count(), anons - n, "anons leaked");
+	cr_assert_eq(uvm_rwobj_count(), locks - 1, "the amap lock leaked");
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	cr_assert_eq(uvm_swap_inuse(), 0, "slots leaked");
+	cr_assert_geq(uvmexp_read(free), freepg, "pages leaked");
+	uvmspace_free(vm);
 }
 
 /*

@@ -35,6 +35,8 @@
 #include "uvm_swap.h"
 
 #define UVM_MAXRANGE	16	/* most pages looked at per fault */
+#define UVM_SWAPIN_CLUSTER SWCLUSTPAGES	/* most pages one swap-in reads */
+_Static_assert(UVM_SWAPIN_CLUSTER <= BUF_MAXPAGES, "one transfer");
 
 /* Neighbours mapped along with the faulting page, by advice. */
 static const struct {
@@ -88,6 +90,12 @@ static bool uvmfault_relock(struct uvm_faultinfo *);
 static void uvmfault_unlockmaps(struct uvm_faultinfo *, bool);
 static void uvmfault_unlockall(struct uvm_faultinfo *, struct vm_amap *,
     struct uvm_object *);
+struct uvm_swapin;
+static void uvmfault_swapin_cluster(struct uvm_faultinfo *,
+    struct vm_amap *, struct vm_anon *, struct vm_page *,
+    struct uvm_swapin *);
+static void uvmfault_swapin_done(struct uvm_swapin *, krwlock_t *,
+    struct vm_anon *, bool);
 static int uvmfault_anonget(struct uvm_faultinfo *, struct vm_amap *,
     struct vm_anon *);
 static int uvmfault_nomem(struct uvm_faultinfo *, struct vm_amap *,
@@ -214,6 +222,280 @@ uvmfault_nomem(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 }
 
 /*
+ * Swap read-ahead.  [deviation: OpenBSD reads one page per anon fault.
+ * A simulated disk, where every transfer is a system call, cannot do
+ * without read-ahead, so a swap-in takes along the swap-only anons near
+ * the faulting one (within UVM_SWAPIN_CLUSTER pages either way, in the
+ * faulting entry and its neighbours) whose slots lie in one run of slots
+ * with its own: one transfer, holes read past.  The pagedaemon writes its
+ * clusters in queue order, which for a working set walked in order is
+ * nearly address order.]  How far to read is judged as Linux judges it,
+ * by the hits of this LWP's last read-ahead (its pages since referenced):
+ * 1 slot with no hits unless the swap-ins walk page by page, a power of
+ * two above the hits otherwise, never less than half the last window.
+ */
+
+/* A swap-in read: the slots it covers, with their busy pages and anons. */
+struct uvm_swapin {
+	int		r_slot;				/* first slot */
+	int		r_n;				/* slots */
+	struct vm_anon	*r_anons[UVM_SWAPIN_CLUSTER];	/* NULL: a hole */
+	struct vm_page	*r_pgs[UVM_SWAPIN_CLUSTER];
+	krwlock_t	*r_locks[UVM_SWAPIN_CLUSTER];	/* the anon's, then */
+	krwlock_t	*r_xlocks[2];	/* neighbour entries' amap locks */
+	int		r_nxlocks;
+};
+
+/* An LWP's last read-ahead (an LWP is a thread: thread-local). */
+struct uvm_swapra {
+	struct vm_map	*ra_map;
+	vaddr_t		ra_lastva;	/* its last swap-in fault */
+	int		ra_win;		/* the window it had */
+	int		ra_n;		/* pages it read ahead */
+	struct vm_page	*ra_pgs[UVM_SWAPIN_CLUSTER];
+	uint32_t	ra_vers[UVM_SWAPIN_CLUSTER];	/* their pg_version */
+};
+static _Thread_local struct uvm_swapra uvm_swapra;
+
+/*
+ * uvmfault_swapin_window: the read-ahead window (in slots) for a swap-in
+ * at va of map, and a fresh record for it.  The pages of the last record
+ * are looked at without their owners' locks: pg_version says whether a
+ * page is still the one we read, and a stale answer only sizes a window.
+ */
+static int
+uvmfault_swapin_window(struct vm_map *map, vaddr_t va)
+{
+	struct uvm_swapra *ra = &uvm_swapra;
+	struct vm_page *pg;
+	int hits = 0, win, i;
+
+	for (i = 0; i < ra->ra_n; i++) {
+		pg = ra->ra_pgs[i];
+		if (__atomic_load_n(&pg->pg_version, __ATOMIC_RELAXED) ==
+		    ra->ra_vers[i] && pmap_is_referenced(pg))
+			hits++;
+	}
+	if (hits == 0) {
+		win = (ra->ra_map == map && (va == ra->ra_lastva + PAGE_SIZE ||
+		    va + PAGE_SIZE == ra->ra_lastva)) ? 2 : 1;
+	} else {
+		for (win = 4; win < hits + 2; win <<= 1)
+			continue;
+	}
+	win = MIN(win, UVM_SWAPIN_CLUSTER);
+	if (ra->ra_map == map)
+		win = MAX(win, ra->ra_win / 2);
+	ra->ra_map = map;
+	ra->ra_lastva = va;
+	ra->ra_win = win;
+	ra->ra_n = 0;
+	return win;
+}
+
+/*
+ * uvmfault_swapin_entry: the entry holding va, if read-ahead may use it:
+ * the faulting entry, or its neighbour on that side when adjacent, with
+ * an amap of its own, whose lock is the faulting amap's or one we could
+ * try-lock (wrong order: amap -> amap), noted in r_xlocks.
+ * => map and the faulting amap locked
+ */
+static struct vm_map_entry *
+uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
+    vaddr_t va, struct vm_map_entry **tried)
+{
+	struct vm_map_entry *entry = ufi->entry, *e;
+	krwlock_t *lock;
+	int side, i;
+
+	if (va >= entry->start && va < entry->end)
+		return entry;
+	side = va < entry->start ? 0 : 1;
+	e = side == 0 ? entry->prev : entry->next;
+	if (e == &ufi->map->header || va < e->start || va >= e->end ||
+	    (side == 0 ? e->end != entry->start : e->start != entry->end) ||
+	    e->aref.ar_amap == NULL || UVM_ET_ISNEEDSCOPY(e))
+		return NULL;
+	lock = e->aref.ar_amap->am_lock;
+	if (lock == entry->aref.ar_amap->am_lock)
+		return e;
+	for (i = 0; i < r->r_nxlocks; i++)
+		if (r->r_xlocks[i] == lock)
+			return e;
+	if (tried[side] == e)
+		return NULL;		/* it was busy */
+	tried[side] = e;
+	if (rw_enter(lock, RW_WRITE | RW_NOSLEEP) != 0)
+		return NULL;
+	r->r_xlocks[r->r_nxlocks++] = lock;
+	return e;
+}
+
+/*
+ * uvmfault_swapin_cluster: set up the read for the faulting anon (its
+ * fresh busy page pg) and the read-ahead neighbours, giving each a fresh
+ * busy page: never below freemin (read-ahead must not be what wakes the
+ * pagedaemon), never for MADV_RANDOM.  On return the neighbour amap locks
+ * are released but referenced (r_xlocks), for uvmfault_swapin_done.
+ * => map and amap locked
+ */
+static void
+uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
+    struct vm_anon *anon, struct vm_page *pg, struct uvm_swapin *r)
+{
+	struct uvm_swapra *ra = &uvm_swapra;
+	struct vm_anon *cand[2 * UVM_SWAPIN_CLUSTER], *a;
+	krwlock_t *candlock[2 * UVM_SWAPIN_CLUSTER];
+	struct vm_map_entry *e, *tried[2] = { NULL, NULL };
+	vaddr_t va;
+	int s = anon->an_swslot, ncand = 0, lo, best, bestlo, i, k, n, first,
+	    last, win, nx;
+	bool used;
+
+	r->r_slot = s;
+	r->r_n = 1;
+	r->r_anons[0] = anon;
+	r->r_pgs[0] = pg;
+	r->r_locks[0] = amap->am_lock;
+	r->r_nxlocks = 0;
+	if (ufi->entry->advice == UVM_ADV_RANDOM)
+		return;
+	win = uvmfault_swapin_window(ufi->orig_map, ufi->orig_rvaddr);
+	if (win == 1)
+		return;
+
+	/* the candidates: swap-only anons near va with slots near s */
+	for (k = -(UVM_SWAPIN_CLUSTER - 1); k < UVM_SWAPIN_CLUSTER; k++) {
+		va = ufi->orig_rvaddr + (vaddr_t)((long)k * PAGE_SIZE);
+		if (k == 0 || va < vm_map_min(ufi->map) ||
+		    (e = uvmfault_swapin_entry(ufi, r, va, tried)) == NULL)
+			continue;
+		a = amap_lookup(&e->aref, va - e->start);
+		if (a == NULL || a->an_lock != e->aref.ar_amap->am_lock ||
+		    a->an_page != NULL || a->an_swslot == 0 ||
+		    a->an_swslot <= s - win || a->an_swslot >= s + win)
+			continue;
+		candlock[ncand] = a->an_lock;
+		cand[ncand++] = a;
+	}
+
+	/* the run of `win` slots holding s with the most of them */
+	best = -1;
+	bestlo = s;
+	for (lo = MAX(s - win + 1, 1); lo <= s && ncand > 0; lo++) {
+		for (n = 0, i = 0; i < ncand; i++)
+			if (cand[i]->an_swslot >= lo &&
+			    cand[i]->an_swslot < lo + win)
+				n++;
+		if (n > best) {
+			best = n;
+			bestlo = lo;
+		}
+	}
+
+	/* pages for them, while memory lasts; then trim the run to them */
+	for (i = 0; i < win; i++)
+		r->r_anons[i] = NULL;
+	r->r_anons[s - bestlo] = anon;
+	r->r_pgs[s - bestlo] = pg;
+	r->r_locks[s - bestlo] = amap->am_lock;
+	first = last = s - bestlo;
+	for (i = 0, n = 1; i < ncand; i++) {
+		a = cand[i];
+		k = a->an_swslot - bestlo;
+		if (k < 0 || k >= win)
+			continue;
+		KASSERT(r->r_anons[k] == NULL);	/* a slot has one owner */
+		if (uvmexp_read(free) <= uvmexp_read(freemin) + n)
+			break;
+		if ((r->r_pgs[k] = uvm_pagealloc(NULL, 0, a, 0)) == NULL)
+			break;
+		r->r_anons[k] = a;
+		r->r_locks[k] = candlock[i];
+		ra->ra_pgs[ra->ra_n] = r->r_pgs[k];
+		ra->ra_vers[ra->ra_n++] = r->r_pgs[k]->pg_version;
+		n++;
+		first = MIN(first, k);
+		last = MAX(last, k);
+	}
+	r->r_slot = bestlo + first;
+	r->r_n = last - first + 1;
+	for (i = 0; i < r->r_n; i++) {
+		r->r_anons[i] = r->r_anons[first + i];
+		r->r_pgs[i] = r->r_anons[i] != NULL ? r->r_pgs[first + i] : NULL;
+		r->r_locks[i] = r->r_locks[first + i];
+	}
+
+	/* keep (referenced) the neighbour locks we took pages under */
+	for (i = 0, nx = 0; i < r->r_nxlocks; i++) {
+		for (used = false, k = 0; k < r->r_n && !used; k++)
+			used = r->r_anons[k] != NULL &&
+			    r->r_locks[k] == r->r_xlocks[i];
+		if (used) {
+			uvm_rwobj_hold(r->r_xlocks[i]);
+			r->r_xlocks[nx++] = r->r_xlocks[i];
+		}
+		rw_exit(r->r_xlocks[i]);
+	}
+	r->r_nxlocks = nx;
+}
+
+/*
+ * uvmfault_swapin_done: settle the read-ahead pages of a swap-in taken
+ * under `lock` (all but the faulting anon's): a page whose anon died
+ * meanwhile is freed with the anon; the others, if the read worked, are
+ * clean and join the active queue (not mapped: the fault-ahead maps them
+ * when they are near a fault); if it failed, they go back and their anons
+ * stay in swap, for their own faults to read (and judge) one by one.
+ * => lock write-held, and referenced by someone besides the released
+ *    anons (the faulting amap, or us)
+ */
+static void
+uvmfault_swapin_done(struct uvm_swapin *r, krwlock_t *lock,
+    struct vm_anon *center, bool ok)
+{
+	struct vm_anon *anon;
+	struct vm_page *pg;
+	int i;
+
+	KASSERT(rw_write_held(lock));
+	for (i = 0; i < r->r_n; i++) {
+		anon = r->r_anons[i];
+		pg = r->r_pgs[i];
+		if (anon == NULL || anon == center || r->r_locks[i] != lock)
+			continue;
+		KASSERT(anon->an_page == pg && anon->an_lock == lock);
+		if (pg_flags_load(pg) & PG_WANTED)
+			wakeup(pg);
+		if (pg_flags_load(pg) & PG_RELEASED) {
+			KASSERT(anon->an_ref == 0);
+			uvm_lock_pageq();
+			uvm_pagefree(pg);	/* detaches it from the anon */
+			uvm_unlock_pageq();
+			if (ok)		/* it was no swap-only page any more */
+				uvm_anon_dropswap(anon);
+			uvm_anfree(anon);
+			/* the hold uvm_anfree took: not the last, see above */
+			(void)uvm_rwobj_free(lock);
+			continue;
+		}
+		atomic_clearbits_int(&pg->pg_flags, PG_WANTED | PG_BUSY |
+		    PG_FAKE);
+		UVM_PAGE_OWN(pg, NULL);
+		if (!ok) {
+			uvm_lock_pageq();
+			uvm_pagefree(pg);	/* detaches it from the anon */
+			uvm_unlock_pageq();
+			continue;
+		}
+		pmap_clear_modify(pg);
+		uvm_lock_pageq();
+		uvm_pageactivate(pg);
+		uvm_unlock_pageq();
+	}
+}
+
+/*
  * uvmfault_anonget: make the anon's page resident and unbusy.
  *
  * A page that is busy (I/O, or another fault paging it in) is waited
@@ -229,9 +511,10 @@ static int
 uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
     struct vm_anon *anon)
 {
+	struct uvm_swapin r;
 	struct vm_page *pg;
-	bool locked;
-	int error;
+	bool locked, raok = false;
+	int error, i;
 
 	KASSERT(rw_write_held(anon->an_lock));
 	KASSERT(anon->an_lock == amap->am_lock);
@@ -252,19 +535,34 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		uvmfault_unlockall(ufi, amap, NULL);
 		return EIO;
 	}
-	/* Only in swap: page it in. */
+	/* Only in swap: page it in, with the neighbours that follow it there. */
 	pg = uvm_pagealloc(NULL, 0, anon, 0);
 	if (pg == NULL)
 		return uvmfault_nomem(ufi, amap, NULL, "flt_noram0");
+	uvmfault_swapin_cluster(ufi, amap, anon, pg, &r);
 	/*
-	 * PG_BUSY|PG_FAKE|PG_CLEAN and ours: nobody else touches the page
-	 * or reads an_swslot while we read it in unlocked.
+	 * PG_BUSY|PG_FAKE|PG_CLEAN and ours: nobody else touches the pages
+	 * or reads their anons' an_swslot while we read them in unlocked.
 	 */
 	uvmfault_unlockall(ufi, amap, NULL);
-	error = uvm_swap_get(pg, anon->an_swslot, PGO_SYNCIO);
+	error = VM_PAGER_ERROR;
+	if (r.r_n > 1)
+		error = uvm_swap_getpages(r.r_pgs, r.r_n, r.r_slot, PGO_SYNCIO);
+	raok = error == VM_PAGER_OK;
+	if (error != VM_PAGER_OK)
+		error = uvm_swap_get(pg, anon->an_swslot, PGO_SYNCIO);
+	/* the neighbour entries' pages first, under their locks alone */
+	for (i = 0; i < r.r_nxlocks; i++) {
+		rw_enter(r.r_xlocks[i], RW_WRITE);
+		uvmfault_swapin_done(&r, r.r_xlocks[i], NULL, raok);
+		rw_exit(r.r_xlocks[i]);
+		(void)uvm_rwobj_free(r.r_xlocks[i]);
+	}
 
 	locked = uvmfault_relock(ufi);
 	rw_enter(anon->an_lock, RW_WRITE);
+	if (r.r_n > 1)
+		uvmfault_swapin_done(&r, anon->an_lock, anon, raok);
 	if (pg_flags_load(pg) & PG_WANTED)
 		wakeup(pg);
 	if (pg_flags_load(pg) & PG_RELEASED) {
@@ -453,7 +751,9 @@ uvm_fault_upper_lookup(struct uvm_faultinfo *ufi,
 			continue;
 		}
 		pg = anon->an_page;
-		if (pg == NULL || (pg_flags_load(pg) & PG_BUSY) != 0)
+		/* busy pages are not ours; VAs already mapped stay as they are */
+		if (pg == NULL || (pg_flags_load(pg) & PG_BUSY) != 0 ||
+		    pmap_extract(ufi->orig_map->pmap, va, NULL))
 			continue;
 		uvm_lock_pageq();
 		uvm_pageactivate(pg);
@@ -559,6 +859,9 @@ uvm_fault_lower_neighbours(struct uvm_faultinfo *ufi,
 		if (lcv == flt->centeridx || pg == NULL || pg == PGO_DONTCARE)
 			continue;
 		KASSERT(pg_flags_load(pg) & PG_BUSY);
+		/* VAs already mapped stay as they are */
+		if (pmap_extract(ufi->orig_map->pmap, va, NULL))
+			goto unbusy;
 		uvm_lock_pageq();
 		uvm_pageactivate(pg);
 		uvm_unlock_pageq();
@@ -570,6 +873,7 @@ uvm_fault_lower_neighbours(struct uvm_faultinfo *ufi,
 			    UVM_ET_ISCOPYONWRITE(ufi->entry) ?
 			    (flt->enter_prot & ~VM_PROT_WRITE) :
 			    flt->enter_prot, PMAP_CANFAIL);
+unbusy:
 		atomic_clearbits_int(&pg->pg_flags, PG_BUSY);
 		UVM_PAGE_OWN(pg, NULL);
 	}

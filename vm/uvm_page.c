@@ -290,7 +290,8 @@ uvm_pagealloc(struct uvm_object *obj, voff_t off, struct vm_anon *anon,
 	pg->offset = off;
 	pg->uobject = obj;
 	pg->uanon = anon;
-	pg->pg_version++;
+	__atomic_store_n(&pg->pg_version, pg->pg_version + 1,
+	    __ATOMIC_RELAXED);	/* read unlocked by read-ahead */
 	pg->loan_count = 0;
 	pg->owner_tag = NULL;
 	pflags = PG_BUSY | PG_FAKE | PG_CLEAN;
@@ -889,7 +890,8 @@ uvm_pglistalloc(psize_t size, paddr_t low, paddr_t high, paddr_t alignment,
 	uvm_unlock_fpageq();
 
 	TAILQ_FOREACH(pg, rlist, pageq) {
-		pg->pg_version++;
+		__atomic_store_n(&pg->pg_version, pg->pg_version + 1,
+	    __ATOMIC_RELAXED);	/* read unlocked by read-ahead */
 		pg->owner = -1;
 		pg->owner_tag = NULL;
 		if (flags & UVM_PLA_ZERO)

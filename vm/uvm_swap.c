@@ -248,7 +248,8 @@ swap_fill_buf(struct buf *bp, int flags, int swslot, struct vm_page **pgs,
 	bp->b_blkno = (uint64_t)(swslot - 1);
 	bp->b_npages = npages;
 	for (i = 0; i < npages; i++) {
-		bp->b_iov[i].iov_base = host_arena_direct(VM_PAGE_TO_PHYS(pgs[i]));
+		bp->b_iov[i].iov_base = pgs[i] == NULL ? NULL :
+		    host_arena_direct(VM_PAGE_TO_PHYS(pgs[i]));	/* a hole */
 		bp->b_iov[i].iov_len = PAGE_SIZE;
 	}
 }
@@ -287,26 +288,41 @@ uvm_swap_put(int swslot, struct vm_page **ppsp, int npages, int flags)
 int
 uvm_swap_get(struct vm_page *pg, int swslot, int flags)
 {
+	return uvm_swap_getpages(&pg, 1, swslot, flags);
+}
+
+int
+uvm_swap_getpages(struct vm_page **pgs, int npages, int swslot, int flags)
+{
 	struct swapdev *sd = __atomic_load_n(&swapdev, __ATOMIC_ACQUIRE);
 	struct uvm_aiobuf *ab;
-	int error = 0, tries;
+	int error = 0, i, tries, n = 0;
 
-	KASSERT(sd != NULL && swslot >= 1 && swslot <= sd->sd_npages);
-	KASSERT(pg_flags_load(pg) & PG_BUSY);
+	KASSERT(sd != NULL && npages >= 1 && npages <= BUF_MAXPAGES &&
+	    swslot >= 1 && swslot + npages - 1 <= sd->sd_npages);
+	(void)flags;	/* always synchronous */
+	for (i = 0; i < npages; i++) {
+		if (pgs[i] == NULL)
+			continue;
+		KASSERT(pg_flags_load(pgs[i]) & PG_BUSY);
+		n++;
+	}
+	KASSERT(n > 0 && pgs[0] != NULL && pgs[npages - 1] != NULL);
 	ab = uvm_aiobuf_get();
 	if (ab == NULL)
 		return VM_PAGER_AGAIN;
 	uvmexp_inc(nswget);
-	/* this page is (about to be) no longer only in swap */
-	KASSERT(uvmexp_read(swpgonly) > 0);
-	uvmexp_add(swpgonly, -1);
+	/* these pages are (about to be) no longer only in swap */
+	KASSERT(uvmexp_read(swpgonly) >= n);
+	uvmexp_add(swpgonly, -n);
 	/*
 	 * A read that fails may succeed again (a transient error); one whose
 	 * data fails its checksum will not: that slot is not what was
-	 * written there.
+	 * written there.  A cluster is read once: the caller retries the
+	 * page it needs on its own, and only that one can be declared lost.
 	 */
-	for (tries = 0; tries < SWAP_READ_TRIES; tries++) {
-		swap_fill_buf(&ab->ab_buf, B_READ, swslot, &pg, 1);
+	for (tries = 0; tries < (npages == 1 ? SWAP_READ_TRIES : 1); tries++) {
+		swap_fill_buf(&ab->ab_buf, B_READ, swslot, pgs, npages);
 		error = host_disk_io(sd->sd_disk, &ab->ab_buf);
 		if (error == 0 || (ab->ab_buf.b_flags & B_CORRUPT))
 			break;
@@ -314,10 +330,10 @@ uvm_swap_get(struct vm_page *pg, int swslot, int flags)
 	uvm_aiobuf_put(ab);
 	if (error != 0) {
 		/* still only in swap */
-		uvmexp_add(swpgonly, 1);
+		uvmexp_add(swpgonly, n);
 		return VM_PAGER_ERROR;
 	}
-	uvmexp_inc(pgswapin);
+	uvmexp_add(pgswapin, n);
 	uvmexp_inc(pageins);
 	return VM_PAGER_OK;
 }

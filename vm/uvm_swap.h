@@ -59,5 +59,15 @@ int uvm_swap_put(int swslot, struct vm_page **ppsp, int npages, int flags);
  *    checksum: the slot is not what was written there)
  */
 int uvm_swap_get(struct vm_page *pg, int swslot, int flags);
+/*
+ * uvm_swap_getpages: read npages consecutive slots from swslot into the
+ * busy pages pgs[], in one transfer; a NULL page (never the first or the
+ * last) is a slot read past.  One page is read as uvm_swap_get reads it
+ * (retried); a cluster is tried once, and on VM_PAGER_ERROR none of its
+ * pages holds data: the caller reads the page it needs alone.
+ * => as uvm_swap_get
+ */
+int uvm_swap_getpages(struct vm_page **pgs, int npages, int swslot,
+    int flags);
 
 #endif /* VM_UVM_SWAP_H */
