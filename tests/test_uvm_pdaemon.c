@@ -1495,7 +1495,7 @@ walk(struct vmspace *vm, const int *idx, int n, uint64_t gen, int *bad)
 
 /*
  * A walk in address order reads ahead: the window doubles with its hits
- * (1, 2, 4, 8, then 16 slots a read), every byte comes back, nothing is
+ * (1, 2, 4, 8, 16, then 32 slots a read), every byte comes back, nothing is
  * read twice, and the read-ahead pages are clean (they match their slots).
  */
 Test(uvm_pdaemon, sequential_swapin_reads_ahead)
@@ -1510,8 +1510,8 @@ Test(uvm_pdaemon, sequential_swapin_reads_ahead)
 	cr_assert_eq(walk(vm, NULL, n, 21, &bad), 0);
 	cr_assert_eq(bad, 0, "%d pages lost", bad);
 	cr_assert_eq(uvmexp_read(pgswapin) - pages, n, "a page read twice");
-	/* 1 + 2 + 4 + 8 + 16 + 16 + 16 + 1 */
-	cr_assert_eq(uvmexp_read(nswget) - gets, 8, "%d reads for %d pages",
+	/* 1 + 2 + 4 + 8 + 16 + 32 + the last 1 */
+	cr_assert_eq(uvmexp_read(nswget) - gets, 7, "%d reads for %d pages",
 	    uvmexp_read(nswget) - gets, n);
 	cr_assert_eq(uvmexp_read(swpgonly), 0);
 	cr_assert_eq(count_flag(vm, VA, n, PG_CLEAN), n);
@@ -1523,8 +1523,8 @@ Test(uvm_pdaemon, sequential_swapin_reads_ahead)
 
 /*
  * Large anonymous mappings have one amap per 16-page chunk entry: the
- * read-ahead takes the next entry's anons too (its lock try-locked), so
- * the reads stay 16 pages long across entry boundaries.
+ * read-ahead takes the anons of the entries around too (their locks
+ * try-locked), so the reads reach 32 pages across entry boundaries.
  */
 Test(uvm_pdaemon, sequential_swapin_reads_across_amap_chunks)
 {
@@ -1542,8 +1542,8 @@ Test(uvm_pdaemon, sequential_swapin_reads_across_amap_chunks)
 	cr_assert_eq(walk(vm, NULL, n, 22, &bad), 0);
 	cr_assert_eq(bad, 0, "%d pages lost", bad);
 	reads = uvmexp_read(nswget) - gets;
-	/* the ramp (5 reads for 16 pages), then 16 pages a read */
-	cr_assert_leq(reads, 5 + (n - 16 + 15) / 16, "%d reads for %d pages",
+	/* the ramp (5 reads for 31 pages), then 32 pages a read */
+	cr_assert_leq(reads, 5 + (n - 31 + 31) / 32, "%d reads for %d pages",
 	    reads, n);
 	uvmspace_free(vm);
 }

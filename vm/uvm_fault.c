@@ -35,7 +35,8 @@
 #include "uvm_swap.h"
 
 #define UVM_MAXRANGE	16	/* most pages looked at per fault */
-#define UVM_SWAPIN_CLUSTER SWCLUSTPAGES	/* most pages one swap-in reads */
+#define UVM_SWAPIN_CLUSTER 32		/* most slots one swap-in reads */
+#define UVM_SWAPIN_MAXLOCKS 8		/* other amaps' locks it may take */
 _Static_assert(UVM_SWAPIN_CLUSTER <= BUF_MAXPAGES, "one transfer");
 
 /* Neighbours mapped along with the faulting page, by advice. */
@@ -242,8 +243,10 @@ struct uvm_swapin {
 	struct vm_anon	*r_anons[UVM_SWAPIN_CLUSTER];	/* NULL: a hole */
 	struct vm_page	*r_pgs[UVM_SWAPIN_CLUSTER];
 	krwlock_t	*r_locks[UVM_SWAPIN_CLUSTER];	/* the anon's, then */
-	krwlock_t	*r_xlocks[2];	/* neighbour entries' amap locks */
+	krwlock_t	*r_xlocks[UVM_SWAPIN_MAXLOCKS];	/* neighbour entries' */
 	int		r_nxlocks;
+	krwlock_t	*r_busy[UVM_SWAPIN_MAXLOCKS];	/* found busy */
+	int		r_nbusy;
 };
 
 /* An LWP's last read-ahead (an LWP is a thread: thread-local). */
@@ -295,26 +298,30 @@ uvmfault_swapin_window(struct vm_map *map, vaddr_t va)
 
 /*
  * uvmfault_swapin_entry: the entry holding va, if read-ahead may use it:
- * the faulting entry, or its neighbour on that side when adjacent, with
- * an amap of its own, whose lock is the faulting amap's or one we could
- * try-lock (wrong order: amap -> amap), noted in r_xlocks.
+ * the faulting entry, or one reached from it through adjacent entries,
+ * with an amap of its own whose lock is the faulting amap's or one we
+ * could try-lock (wrong order: amap -> amap), noted in r_xlocks (a lock
+ * found busy is noted too, and not tried again).
  * => map and the faulting amap locked
  */
 static struct vm_map_entry *
 uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
-    vaddr_t va, struct vm_map_entry **tried)
+    vaddr_t va)
 {
-	struct vm_map_entry *entry = ufi->entry, *e;
+	struct vm_map_entry *entry = ufi->entry, *e = entry, *n;
 	krwlock_t *lock;
-	int side, i;
+	int i;
 
-	if (va >= entry->start && va < entry->end)
-		return entry;
-	side = va < entry->start ? 0 : 1;
-	e = side == 0 ? entry->prev : entry->next;
-	if (e == &ufi->map->header || va < e->start || va >= e->end ||
-	    (side == 0 ? e->end != entry->start : e->start != entry->end) ||
-	    e->aref.ar_amap == NULL || UVM_ET_ISNEEDSCOPY(e))
+	while (va < e->start || va >= e->end) {
+		n = va < e->start ? e->prev : e->next;
+		if (n == &ufi->map->header ||
+		    (va < e->start ? n->end != e->start : n->start != e->end))
+			return NULL;
+		e = n;
+	}
+	if (e == entry)
+		return e;
+	if (e->aref.ar_amap == NULL || UVM_ET_ISNEEDSCOPY(e))
 		return NULL;
 	lock = e->aref.ar_amap->am_lock;
 	if (lock == entry->aref.ar_amap->am_lock)
@@ -322,11 +329,16 @@ uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
 	for (i = 0; i < r->r_nxlocks; i++)
 		if (r->r_xlocks[i] == lock)
 			return e;
-	if (tried[side] == e)
-		return NULL;		/* it was busy */
-	tried[side] = e;
-	if (rw_enter(lock, RW_WRITE | RW_NOSLEEP) != 0)
+	for (i = 0; i < r->r_nbusy; i++)
+		if (r->r_busy[i] == lock)
+			return NULL;
+	if (r->r_nxlocks == UVM_SWAPIN_MAXLOCKS)
 		return NULL;
+	if (rw_enter(lock, RW_WRITE | RW_NOSLEEP) != 0) {
+		if (r->r_nbusy < UVM_SWAPIN_MAXLOCKS)
+			r->r_busy[r->r_nbusy++] = lock;
+		return NULL;
+	}
 	r->r_xlocks[r->r_nxlocks++] = lock;
 	return e;
 }
@@ -346,7 +358,7 @@ uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	struct uvm_swapra *ra = &uvm_swapra;
 	struct vm_anon *cand[2 * UVM_SWAPIN_CLUSTER], *a;
 	krwlock_t *candlock[2 * UVM_SWAPIN_CLUSTER];
-	struct vm_map_entry *e, *tried[2] = { NULL, NULL };
+	struct vm_map_entry *e;
 	vaddr_t va;
 	int s = anon->an_swslot, ncand = 0, lo, best, bestlo, i, k, n, first,
 	    last, win, nx;
@@ -358,6 +370,7 @@ uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	r->r_pgs[0] = pg;
 	r->r_locks[0] = amap->am_lock;
 	r->r_nxlocks = 0;
+	r->r_nbusy = 0;
 	if (ufi->entry->advice == UVM_ADV_RANDOM)
 		return;
 	win = uvmfault_swapin_window(ufi->orig_map, ufi->orig_rvaddr);
@@ -368,7 +381,7 @@ uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	for (k = -(UVM_SWAPIN_CLUSTER - 1); k < UVM_SWAPIN_CLUSTER; k++) {
 		va = ufi->orig_rvaddr + (vaddr_t)((long)k * PAGE_SIZE);
 		if (k == 0 || va < vm_map_min(ufi->map) ||
-		    (e = uvmfault_swapin_entry(ufi, r, va, tried)) == NULL)
+		    (e = uvmfault_swapin_entry(ufi, r, va)) == NULL)
 			continue;
 		a = amap_lookup(&e->aref, va - e->start);
 		if (a == NULL || a->an_lock != e->aref.ar_amap->am_lock ||
