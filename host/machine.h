@@ -30,7 +30,8 @@ struct machine_config {
 	unsigned int	mc_watchdog_s;	/* hang watchdog, seconds (0: off) */
 	uint64_t	mc_user_va;	/* user VA per address space */
 	uint64_t	mc_kernel_va;	/* kernel VA */
-	long		mc_map_budget;	/* host mappings (0: from max_map_count) */
+	long		mc_map_budget;	/* host mappings (0: half the RAM's
+					   pages, -1: the most there can be) */
 	unsigned int	mc_chaos_permille; /* chaos at hook points (0: off) */
 	unsigned int	mc_chaos_delay_us;
 };

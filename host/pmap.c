@@ -39,6 +39,8 @@ enum hstate { HS_UNMAPPED = 0, HS_NONE = 1, HS_R = 2, HS_RW = 3 };
 #define PTE_HSTATE(pte)	((enum hstate)(((pte) & PTE_HMASK) >> PTE_HSHIFT))
 #define PTE_SETH(pte, h) (((pte) & ~PTE_HMASK) | ((uint64_t)(h) << PTE_HSHIFT))
 #define PTES_PER_PTP	512
+#define EVICT_RUN	64	/* host mappings dropped in one call, at most */
+#define EVICT_SLACK	64	/* an eviction goes this far below budget */
 
 struct pv_entry {
 	struct pv_entry	*pv_next;	/* [v] */
@@ -152,6 +154,14 @@ pte_want(uint64_t pte)
 	return HS_R;
 }
 
+/* A host mapping the FIFO may drop: managed, unwired, mapped. */
+static inline bool
+pte_evictable(uint64_t pte)
+{
+	return (pte & (PTE_V | PTE_WIRED | PTE_MANAGED)) ==
+	    (PTE_V | PTE_MANAGED) && PTE_HSTATE(pte) != HS_UNMAPPED;
+}
+
 static int
 hstate_prot(enum hstate h)
 {
@@ -208,7 +218,7 @@ host_reserve(void *addr, size_t len)
 	atomic_fetch_add_explicit(&mmu_nunmap, 1, memory_order_relaxed);
 }
 
-static void pmap_evict(struct pmap *pm);
+static void pmap_evict(struct pmap *pm, size_t keep);
 
 /*
  * pte_sethost: bring the host mapping of PTE idx to state h (never more
@@ -258,32 +268,45 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 	pm->pm_ptes[idx] = pte;
 	if (cur == HS_UNMAPPED &&
 	    atomic_load_explicit(&mmu_live, memory_order_relaxed) > mmu_budget)
-		pmap_evict(pm);
+		pmap_evict(pm, idx);
 	return pte;
 }
 
 /*
- * pmap_evict: drop the oldest unwired host mappings of pm until the
- * machine is under budget (or pm has none left to drop).  The logical
- * mappings stay.  => pm_lock held
+ * pmap_evict: drop the oldest unwired host mappings of pm (not the one
+ * at `keep`) until the machine is EVICT_SLACK under budget (or pm has
+ * none left to drop), runs of neighbours in one call.  The logical
+ * mappings stay; the next access refaults through pmap_fault_fixup.
+ * => pm_lock held
  */
 static void
-pmap_evict(struct pmap *pm)
+pmap_evict(struct pmap *pm, size_t keep)
 {
 	uint64_t pte;
-	size_t idx;
+	size_t idx, end, i;
 
 	while (atomic_load_explicit(&mmu_live, memory_order_relaxed) >
-	    mmu_budget && pm->pm_ringtail != pm->pm_ringhead) {
+	    mmu_budget - EVICT_SLACK && pm->pm_ringtail != pm->pm_ringhead) {
 		idx = pm->pm_ring[pm->pm_ringtail++ & (pm->pm_ringcap - 1)];
 		pte = pm->pm_ptes[idx];
-		if (PTE_HSTATE(pte) == HS_UNMAPPED ||
-		    (pte & (PTE_WIRED | PTE_MANAGED)) != PTE_MANAGED)
-			continue;	/* stale entry */
-		pm->pm_ptes[idx] = PTE_SETH(pte, HS_UNMAPPED);
-		host_reserve(hostaddr(pm, pte_va(pm, idx)), PAGE_SIZE);
-		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mmu_nevict, 1, memory_order_relaxed);
+		if (idx == keep || !pte_evictable(pte))
+			continue;	/* an old ring entry, wired, or new */
+		/*
+		 * Its evictable neighbours above go in the same call (for a
+		 * walk in address order, the next oldest), never the mapping
+		 * just made.
+		 */
+		for (end = idx + 1; end < pm->pm_npte && end - idx < EVICT_RUN &&
+		    end != keep && pte_evictable(pm->pm_ptes[end]); end++)
+			continue;
+		for (i = idx; i < end; i++)
+			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
+		host_reserve(hostaddr(pm, pte_va(pm, idx)), (end - idx) <<
+		    PAGE_SHIFT);
+		atomic_fetch_sub_explicit(&mmu_live, (long)(end - idx),
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&mmu_nevict, end - idx,
+		    memory_order_relaxed);
 	}
 }
 
@@ -434,6 +457,7 @@ int
 host_mmu_init(const struct host_mmu_config *cfg)
 {
 	void *kwin;
+	long max;
 	int i, error;
 
 	mmu_err[0] = '\0';
@@ -448,12 +472,15 @@ host_mmu_init(const struct host_mmu_config *cfg)
 		return EINVAL;
 	}
 	mmu_max_map_count = read_max_map_count();
+	max = mmu_max_map_count > 0 ?
+	    (mmu_max_map_count - MMU_RESERVE_MAPS) / 2 : 32000;
 	if (cfg->map_budget > 0)
 		mmu_budget = cfg->map_budget;
-	else if (mmu_max_map_count > 0)
-		mmu_budget = (mmu_max_map_count - MMU_RESERVE_MAPS) / 2;
-	else
-		mmu_budget = 32000;
+	else if (cfg->map_budget < 0 || host_arena_size() == 0)
+		mmu_budget = max;
+	else	/* host mappings for half the RAM: see docs/machine.md */
+		mmu_budget = MIN(max, MAX(MMU_MIN_BUDGET,
+		    (long)atop(host_arena_size()) / 2));
 	/* Every isolated page mapping may split its reservation in two. */
 	if (mmu_budget < MMU_MIN_BUDGET || (mmu_max_map_count > 0 &&
 	    2 * mmu_budget + MMU_RESERVE_MAPS > mmu_max_map_count)) {

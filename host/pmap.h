@@ -58,7 +58,8 @@ extern vaddr_t vm_max_kernel_address;		/* [I] */
 struct host_mmu_config {
 	uint64_t	user_va_size;	/* bytes of user VA per pmap */
 	uint64_t	kernel_va_size;	/* bytes of kernel VA */
-	long		map_budget;	/* live host mappings; 0: from max_map_count */
+	long		map_budget;	/* live host mappings; 0: half the RAM's
+					   pages; -1: all max_map_count allows */
 };
 
 /*

@@ -30,7 +30,7 @@ enum gopt_id {
 	GO_OPS, GO_JSON, GO_JOB, GO_QUIET, GO_VERBOSE, GO_HELP, GO_LIST,
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
-	GO_BUFCACHE, GO_OOM_IS_FAILURE,
+	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET,
 };
 
 struct gopt {
@@ -51,6 +51,9 @@ static const struct gopt gopts[] = {
 	    "simulated CPUs (1..64, default 2)" },
 	{ "ram", 0, true, GO_RAM, "SIZE",
 	    "RAM of the machine: 64M, 1G (default 64M)" },
+	{ "map-budget", 0, true, GO_MAP_BUDGET, "N|max",
+	    "live host mappings the MMU keeps, like a TLB's reach (256.., "
+	    "default: half the RAM's pages)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
@@ -511,6 +514,16 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			    "bytes, at least %lluK", p->p_where, v, PAGE_SIZE,
 			    (unsigned long long)(RAM_MIN_BYTES >> 10));
 		cfg->ram = u;
+		break;
+	case GO_MAP_BUDGET:
+		if (strcmp(v, "max") == 0) {
+			cfg->map_budget = -1;
+			break;
+		}
+		if (parse_count(v, 256, INT32_MAX, &n) != 0)
+			return usage_error("%s '%s': not 'max' or a count of "
+			    "at least 256", p->p_where, v);
+		cfg->map_budget = (long)n;
 		break;
 	case GO_SEED:
 		if (!isdigit((unsigned char)v[0]))
@@ -1071,6 +1084,7 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_i64(j, "lwps", cfg->lwps);
 	json_i64(j, "ncpu", cfg->ncpu);
 	json_u64(j, "ram", cfg->ram);
+	json_i64(j, "map_budget", cfg->map_budget);
 	json_u64(j, "seed", cfg->seed);
 	json_bool(j, "seed_given", cfg->seed_given);
 	json_u64(j, "timeout_s", cfg->timeout_s);

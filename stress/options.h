@@ -49,6 +49,7 @@ struct stress_config {
 	int			lwps;		/* --lwps */
 	int			ncpu;		/* --ncpu */
 	uint64_t		ram;		/* --ram, bytes */
+	long			map_budget;	/* --map-budget (0 default, -1 max) */
 	uint64_t		seed;		/* --seed (drawn if not given) */
 	bool			seed_given;
 	uint64_t		timeout_s;	/* -t; 0: none (with --ops) */

@@ -368,6 +368,56 @@ Test(pmap_boot, live_mappings_stay_within_the_budget)
 	pmap_destroy(pm);
 }
 
+/*
+ * A walk in address order past the budget: the oldest host mappings go
+ * in runs (one host call for many), never the one just made (the store
+ * right after each enter does not trap), and the data stays.
+ */
+Test(pmap_boot, evictions_come_in_runs_and_spare_the_new_mapping)
+{
+	struct host_mmu_stats st0, st;
+	pmap_t pm;
+	int i, npages = 3000;
+
+	boot(300);
+	pm = pmap_create();
+	host_mmu_get_stats(&st0);
+	for (i = 0; i < npages; i++) {
+		cr_assert_eq(pmap_enter(pm, ptoa(i), ptoa(i),
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE),
+		    0);
+		*uaddr(pm, ptoa(i)) = (uint64_t)i + 7;
+	}
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.nfixup, st0.nfixup, "a new mapping was evicted");
+	cr_assert_leq(st.live, 300);
+	cr_assert_gt(st.nevict - st0.nevict, (uint64_t)npages - 400);
+	cr_assert_lt((st.nunmap - st0.nunmap) * 16, st.nevict - st0.nevict,
+	    "%llu host calls for %llu evictions",
+	    (unsigned long long)(st.nunmap - st0.nunmap),
+	    (unsigned long long)(st.nevict - st0.nevict));
+	for (i = 0; i < npages; i++)
+		cr_assert_eq(*uaddr(pm, ptoa(i)), (uint64_t)i + 7);
+	pmap_destroy(pm);
+}
+
+/* The default budget: host mappings for half the RAM; -1: the most. */
+Test(pmap_boot, default_budget_is_half_the_ram)
+{
+	struct host_mmu_stats st;
+
+	boot(0);
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.budget, (long)atop(RAM) / 2);
+	host_mmu_fini();
+	host_arena_fini();
+	boot(-1);
+	host_mmu_get_stats(&st);
+	cr_assert_gt(st.budget, (long)atop(RAM) / 2);
+	cr_assert_eq(st.budget, st.max_map_count > 0 ?
+	    (st.max_map_count - 4096) / 2 : 32000);
+}
+
 Test(pmap, collect_drops_host_mappings_keeps_data)
 {
 	pmap_t pm = pmap_create();

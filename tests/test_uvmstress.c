@@ -433,6 +433,8 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--ram", "0" },
 		{ "--ram", "64M1" },
 		{ "--ram", "1000001" },
+		{ "--map-budget", "10" },
+		{ "--map-budget", "lots" },
 		{ "-t", "5x" },
 		{ "-t", "0" },
 		{ "--timeout", "-1" },
