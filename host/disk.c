@@ -390,9 +390,10 @@ host_disk_close(struct host_disk *d)
 }
 
 /*
- * disk_enqueue: queue bp.  A synchronous read has somebody waiting for
- * it: it goes ahead of the queued writes (behind the reads queued before
- * it), as a disk scheduler favours reads over write-behind.
+ * disk_enqueue: queue bp.  Somebody waits for a read (now, or soon): it
+ * goes ahead of the queued writes (behind the reads queued before it), as
+ * a disk scheduler favours reads over write-behind.  (Synchronous reads
+ * are polled, host_disk_io, and never queue.)
  * => d_lock held
  */
 static void
@@ -400,9 +401,9 @@ disk_enqueue(struct host_disk *d, struct buf *bp)
 {
 	struct buf *q, *last = NULL;
 
-	if ((bp->b_flags & (B_READ | B_ASYNC)) == B_READ) {
+	if (bp->b_flags & B_READ) {
 		TAILQ_FOREACH(q, &d->d_queue, b_freelist) {
-			if ((q->b_flags & (B_READ | B_ASYNC)) != B_READ)
+			if ((q->b_flags & B_READ) == 0)
 				break;
 			last = q;
 		}

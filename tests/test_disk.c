@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host/disk.h"
+#include "host/hook.h"
 #include "host/thread.h"
 
 static void
@@ -207,6 +208,135 @@ Test(disk, async_completion_runs_on_the_controller)
 	cr_assert_eq(atomic_load(&ndone), 8);
 	cr_assert_not(pthread_equal(done_thread, pthread_self()),
 	    "completion came from a disk thread");
+}
+
+/* A NULL page in a read is a hole: read past into the bit bucket, unchecked. */
+Test(disk, a_hole_in_a_read_is_read_past_unchecked)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *src[3] = { page_buf(1, 'x'), NULL, page_buf(1, 'z') };
+	char *dst[3] = { page_buf(1, 0), NULL, page_buf(1, 0) };
+
+	cr_assert_eq(host_disk_open(NULL, 16, 0, 1, &d), 0);
+	setup_buf(&b, B_WRITE, 4, &src[0], 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	setup_buf(&b, B_WRITE, 6, &src[2], 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	/* page 5 was never written: alone it fails its check ... */
+	setup_buf(&b, B_READ, 5, &dst[0], 1);
+	cr_assert_eq(host_disk_io(d, &b), EIO);
+	/* ... as a hole it is read past, and its neighbours come back */
+	setup_buf(&b, B_READ, 4, dst, 3);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	cr_assert_eq(memcmp(dst[0], src[0], PAGE_SIZE), 0);
+	cr_assert_eq(memcmp(dst[2], src[2], PAGE_SIZE), 0);
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.corrupt, 1);
+	host_disk_close(d);
+}
+
+/* Which thread completes the transfers (HE_DISK_DONE comes before biodone). */
+static pthread_t io_done_thread;
+static int io_done_events;		/* [a] */
+
+static void
+record_done_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	(void)obj;
+	(void)arg;
+	if (ev == HE_DISK_DONE) {
+		io_done_thread = pthread_self();
+		__atomic_fetch_add(&io_done_events, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* A synchronous read is polled: its caller runs it; a write is queued. */
+Test(disk, a_synchronous_read_is_run_by_its_caller)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *p = page_buf(1, 'r');
+
+	cr_assert_eq(host_disk_open(NULL, 16, 0, 1, &d), 0);
+	host_set_sched_hook(record_done_hook);
+	setup_buf(&b, B_WRITE, 3, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	cr_assert_not(pthread_equal(io_done_thread, pthread_self()),
+	    "the write was run by a disk thread");
+	setup_buf(&b, B_READ, 3, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	cr_assert(pthread_equal(io_done_thread, pthread_self()),
+	    "the read was run by its caller");
+	cr_assert_eq(__atomic_load_n(&io_done_events, __ATOMIC_ACQUIRE), 2);
+	host_set_sched_hook(NULL);
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.polled, 1);
+	cr_assert_gt(st.polled_ns, 0);
+	cr_assert_eq(st.reads, 1);
+	host_disk_close(d);
+}
+
+/*
+ * Queued reads go ahead of queued writes: with the controller held in
+ * its first write, two writes and then a read are queued; the read is
+ * done second.
+ */
+static struct buf *gate_bp;
+static int gate_open, gate_held;	/* [a] */
+static struct buf *order[4];
+static int norder;			/* [a] */
+
+static void
+gate_first_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	(void)arg;
+	if (ev != HE_DISK_DONE || obj != gate_bp)
+		return;
+	__atomic_store_n(&gate_held, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+static void
+order_done(struct buf *bp)
+{
+	order[__atomic_fetch_add(&norder, 1, __ATOMIC_ACQ_REL)] = bp;
+}
+
+Test(disk, queued_reads_go_ahead_of_queued_writes)
+{
+	struct host_disk *d;
+	struct buf w[3], r;
+	char *p = page_buf(1, 'o'), *q = page_buf(1, 0);
+	int i;
+
+	cr_assert_eq(host_disk_open(NULL, 16, 0, 1, &d), 0);
+	setup_buf(&r, B_WRITE, 9, &p, 1);	/* something to read back */
+	cr_assert_eq(host_disk_io(d, &r), 0);
+	gate_bp = &w[0];
+	host_set_sched_hook(gate_first_hook);
+	for (i = 0; i < 3; i++) {
+		setup_buf(&w[i], B_WRITE | B_ASYNC | B_CALL, (uint64_t)i, &p, 1);
+		w[i].b_iodone = order_done;
+		host_disk_strategy(d, &w[i]);
+		while (i == 0 && !__atomic_load_n(&gate_held, __ATOMIC_ACQUIRE))
+			usleep(100);
+	}
+	setup_buf(&r, B_READ | B_ASYNC | B_CALL, 9, &q, 1);
+	r.b_iodone = order_done;
+	host_disk_strategy(d, &r);
+	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+	host_disk_close(d);	/* drains the queue */
+	host_set_sched_hook(NULL);
+	cr_assert_eq(__atomic_load_n(&norder, __ATOMIC_ACQUIRE), 4);
+	cr_assert_eq(order[0], &w[0]);
+	cr_assert_eq(order[1], &r, "the read waited behind queued writes");
+	cr_assert_eq(order[2], &w[1]);
+	cr_assert_eq(order[3], &w[2]);
+	cr_assert_eq(memcmp(p, q, PAGE_SIZE), 0);
 }
 
 Test(disk, unusable_paths_and_sizes_say_why)
