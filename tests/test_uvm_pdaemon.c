@@ -1495,7 +1495,7 @@ walk(struct vmspace *vm, const int *idx, int n, uint64_t gen, int *bad)
 
 /*
  * A walk in address order reads ahead: the window doubles with its hits
- * (1, 2, 4, 8, 16, then 32 slots a read), every byte comes back, nothing is
+ * (1, 2, 4, 8, 16, 32, ... slots a read), every byte comes back, nothing is
  * read twice, and the read-ahead pages are clean (they match their slots).
  */
 Test(uvm_pdaemon, sequential_swapin_reads_ahead)
@@ -1524,7 +1524,7 @@ Test(uvm_pdaemon, sequential_swapin_reads_ahead)
 /*
  * Large anonymous mappings have one amap per 16-page chunk entry: the
  * read-ahead takes the anons of the entries around too (their locks
- * try-locked), so the reads reach 32 pages across entry boundaries.
+ * try-locked), so the reads reach 64 pages across entry boundaries.
  */
 Test(uvm_pdaemon, sequential_swapin_reads_across_amap_chunks)
 {
@@ -1542,8 +1542,8 @@ Test(uvm_pdaemon, sequential_swapin_reads_across_amap_chunks)
 	cr_assert_eq(walk(vm, NULL, n, 22, &bad), 0);
 	cr_assert_eq(bad, 0, "%d pages lost", bad);
 	reads = uvmexp_read(nswget) - gets;
-	/* the ramp (5 reads for 31 pages), then 32 pages a read */
-	cr_assert_leq(reads, 5 + (n - 31 + 31) / 32, "%d reads for %d pages",
+	/* the ramp (6 reads for 63 pages), then 64 pages a read */
+	cr_assert_leq(reads, 6 + (n - 63 + 63) / 64, "%d reads for %d pages",
 	    reads, n);
 	uvmspace_free(vm);
 }

@@ -35,7 +35,7 @@
 #include "uvm_swap.h"
 
 #define UVM_MAXRANGE	16	/* most pages looked at per fault */
-#define UVM_SWAPIN_CLUSTER 32		/* most slots one swap-in reads */
+#define UVM_SWAPIN_CLUSTER 64		/* most slots one swap-in reads */
 #define UVM_SWAPIN_MAXLOCKS 8		/* other amaps' locks it may take */
 _Static_assert(UVM_SWAPIN_CLUSTER <= BUF_MAXPAGES, "one transfer");
 
