@@ -106,7 +106,7 @@ run: deps-ok
 bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
 	@sh perf/bench_fault.sh $(BUILD) 5
-	@sh perf/bench_reclaim.sh $(BUILD) 10
+	@sh perf/bench_reclaim.sh $(BUILD) 10 3
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,10 @@
 #!/bin/sh
-# perf/bench_reclaim.sh BUILD SECONDS: reclaim throughput, uvmstress
-# against the Linux kernel's own reclaim on the same workload, one run.
+# perf/bench_reclaim.sh BUILD SECONDS [RUNS]: reclaim throughput,
+# uvmstress against the Linux kernel's own reclaim on the same workload.
+# Each run measures both sides back to back (Linux, then uvmstress, for
+# each pattern); with RUNS > 1 the runs interleave and the median ratio
+# per pattern is printed last (the host is noisy: a ratio from one pair
+# can be off by a third).
 #
 # Workload: a 256 MiB working set touched by one process (each touch:
 # check the page's signature, write a new generation), sequentially and
@@ -15,6 +19,8 @@
 set -u
 B=${1:-build}
 SECS=${2:-10}
+RUNS=${3:-1}
+case $RUNS in ''|*[!0-9]*|0) echo "bench: RUNS must be a count, not '$RUNS'"; exit 1;; esac
 OUT=perf/results/reclaim.jsonl
 U=$B/release/uvmstress
 LT=$B/release/perf_linux_touch
@@ -50,6 +56,10 @@ num() {	# json key
 }
 
 printf '%-8s %16s %16s %8s\n' pattern uvmstress/s linux/s ratio
+ratios=$(mktemp)
+run=0
+while [ $run -lt "$RUNS" ]; do
+run=$((run + 1))
 for pat in seq random; do
 	lin=0
 	if [ $linux_ok = 1 ]; then
@@ -65,6 +75,14 @@ for pat in seq random; do
 	uv=$(num metrics.touches_per_s < "$tmp")
 	ratio=$(python3 -c "print(round($uv/$lin, 3) if $lin else 'n/a')")
 	printf '%-8s %16.0f %16.0f %8s\n' "$pat" "$uv" "$lin" "$ratio"
+	echo "$pat $ratio" >>"$ratios"
 	echo "{\"bench\":\"reclaim\",\"time\":\"$stamp\",\"rev\":\"$rev\",\"pattern\":\"$pat\",\"ws\":$WS,\"ram\":$((64 << 20)),\"uvmstress_touches_per_s\":$uv,\"linux_touches_per_s\":$lin,\"ratio\":\"$ratio\",\"uvmstress_metrics\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["metrics"]))' "$tmp")}" >>"$OUT"
 done
+done
+if [ "$RUNS" -gt 1 ] && [ $linux_ok = 1 ]; then
+	for pat in seq random; do
+		python3 -c 'import sys,statistics; r=[float(l.split()[1]) for l in open(sys.argv[1]) if l.split()[0]==sys.argv[2]]; print("median %-6s %.3f of %d runs (min %.3f, max %.3f)" % (sys.argv[2], statistics.median(r), len(r), min(r), max(r)))' "$ratios" "$pat"
+	done
+fi
+rm -f "$ratios"
 echo "results appended to $OUT"
