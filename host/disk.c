@@ -474,9 +474,12 @@ host_disk_io(struct host_disk *d, struct buf *bp)
 	}
 	t0 = host_real_ns();
 	disk_accept(d, bp);
-	pthread_mutex_lock(&d->d_lock);
-	inject = disk_inject(d);
-	pthread_mutex_unlock(&d->d_lock);
+	inject = false;
+	if (atomic_load(&d->d_fail_permille) != 0) {
+		pthread_mutex_lock(&d->d_lock);
+		inject = disk_inject(d);
+		pthread_mutex_unlock(&d->d_lock);
+	}
 	disk_execute(d, bp, inject, bucket);
 	atomic_fetch_add(&d->s_polled, 1);
 	atomic_fetch_add(&d->s_polled_ns, host_real_ns() - t0);

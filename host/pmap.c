@@ -779,16 +779,25 @@ pmap_unwire(pmap_t pm, vaddr_t va)
 	mutex_exit(&pm->pm_lock);
 }
 
-bool
-pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
+/* The PTE of va (0 outside the pmap).  => pm_lock not held */
+static uint64_t
+pte_read(pmap_t pm, vaddr_t va)
 {
 	uint64_t pte;
 
 	if (va < pm->pm_minva || va >= pm->pm_maxva)
-		return false;
+		return 0;
 	mutex_enter(&pm->pm_lock);
 	pte = pm->pm_ptes[pte_index(pm, va)];
 	mutex_exit(&pm->pm_lock);
+	return pte;
+}
+
+bool
+pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
+{
+	uint64_t pte = pte_read(pm, va);
+
 	if ((pte & PTE_V) == 0)
 		return false;
 	if (pap != NULL)
@@ -799,13 +808,8 @@ pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 bool
 pmap_is_wired(pmap_t pm, vaddr_t va, paddr_t pa)
 {
-	uint64_t pte;
+	uint64_t pte = pte_read(pm, va);
 
-	if (va < pm->pm_minva || va >= pm->pm_maxva)
-		return false;
-	mutex_enter(&pm->pm_lock);
-	pte = pm->pm_ptes[pte_index(pm, va)];
-	mutex_exit(&pm->pm_lock);
 	return (pte & (PTE_V | PTE_WIRED)) == (PTE_V | PTE_WIRED) &&
 	    (pte & PTE_FRAME) == trunc_page(pa);
 }
@@ -944,7 +948,7 @@ pmap_clear_modify(struct vm_page *pg)
 }
 
 bool
-pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access)
+pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access, bool *validp)
 {
 	struct vm_page *pg;
 	uint64_t pte;
@@ -952,6 +956,7 @@ pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access)
 	enum hstate want;
 	bool ok = false;
 
+	*validp = false;
 	if (va < pm->pm_minva || va >= pm->pm_maxva)
 		return false;
 	mutex_enter(&pm->pm_lock);
@@ -959,6 +964,7 @@ pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access)
 	pte = pm->pm_ptes[idx];
 	if ((pte & PTE_V) == 0)
 		goto out;
+	*validp = true;
 	if ((access & VM_PROT_WRITE) && (pte & PTE_W) == 0)
 		goto out;
 	if ((access & (VM_PROT_READ | VM_PROT_EXECUTE)) &&

@@ -113,9 +113,11 @@ void *pmap_hostaddr(pmap_t pm, vaddr_t va);
  * pmap_fault_fixup: the trap's first stop.  If pm maps va with a
  * protection that allows `access`, set the page's referenced (and, for a
  * write, modified) bit, open the host mapping, and return true; false
- * means the VM must handle the fault.
+ * means the VM must handle the fault.  *validp says whether pm maps va at
+ * all (what a hardware MMU's "present" bit tells its trap handler: a
+ * protection fault, or a fault on an invalid mapping).
  */
-bool pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access);
+bool pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access, bool *validp);
 
 /* MMU statistics for reports. */
 struct host_mmu_stats {

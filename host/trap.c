@@ -161,6 +161,7 @@ trap_handler(int sig __unused, siginfo_t *si, void *ctx)
 	pmap_t pm;
 	vaddr_t va;
 	vm_prot_t access;
+	bool valid;
 	int error, saved_errno = errno;
 
 	if (ht == NULL || !ht->ht_rcu)
@@ -192,12 +193,13 @@ trap_handler(int sig __unused, siginfo_t *si, void *ctx)
 	}
 
 	error = 0;
-	if (pmap_fault_fixup(pm, trunc_page(va), access)) {
+	if (pmap_fault_fixup(pm, trunc_page(va), access, &valid)) {
 		atomic_fetch_add_explicit(&nfixups, 1, memory_order_relaxed);
 	} else {
 		atomic_fetch_add_explicit(&nfaults, 1, memory_order_relaxed);
 		hook = atomic_load(&fault_hook);
-		error = hook != NULL ? hook(pm, trunc_page(va), access) : EFAULT;
+		error = hook != NULL ? hook(pm, trunc_page(va), access, valid) :
+		    EFAULT;
 	}
 	ht->ht_trap_depth--;
 	host_hook(HE_TRAP_EXIT, pm, (uintptr_t)error, __FILE__, __LINE__);

@@ -20,11 +20,13 @@
 #include "thread.h"
 
 /*
- * The fault hook: resolve a fault on va of pm for `access`.
+ * The fault hook: resolve a fault on va of pm for `access`; `valid`: pm
+ * maps va (a protection fault), as the MMU's present bit would say.
  * => returns 0 (retry the access) or an errno value (EFAULT: no mapping,
  *    EACCES: protection, ENOMEM: out of memory) to deliver SIGSEGV.
  */
-typedef int (*host_fault_hook_t)(pmap_t pm, vaddr_t va, vm_prot_t access);
+typedef int (*host_fault_hook_t)(pmap_t pm, vaddr_t va, vm_prot_t access,
+    bool valid);
 void host_set_fault_hook(host_fault_hook_t fn);
 
 /* struct host_user_fault (host/thread.h): the simulated SIGSEGV. */

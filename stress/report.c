@@ -312,8 +312,6 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 
 	parts[0].name = "sleeping in faults (queued I/O and other sleeps)";
 	parts[0].s = b->io_s;
-	parts[7].name = "reading swap in faults (polled swap-in reads)";
-	parts[7].s = b->read_s;
 	parts[1].name = "waiting in faults for free memory (uvm_wait)";
 	parts[1].s = b->mem_s;
 	parts[2].name = "waiting in faults for busy pages";
@@ -326,6 +324,8 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 	parts[5].s = b->preempt_s;
 	parts[6].name = "the workload itself (user mode)";
 	parts[6].s = b->user_s;
+	parts[7].name = "reading swap in faults (polled swap-in reads)";
+	parts[7].s = b->read_s;
 	for (i = 0; i < nitems(parts); i++)
 		if (b->largest == NULL || parts[i].s > b->largest_share) {
 			b->largest = parts[i].name;

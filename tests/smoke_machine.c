@@ -119,7 +119,7 @@ frame_alloc(void)
  * a fresh frame.  Touches outside the regions are refused.
  */
 static int
-smoke_fault(pmap_t pm, vaddr_t va, vm_prot_t access)
+smoke_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid __unused)
 {
 	paddr_t pa;
 

@@ -108,17 +108,19 @@ static struct {
 	pmap_t		pm;
 	vaddr_t		va;
 	vm_prot_t	access;
+	bool		valid;		/* a protection fault */
 	atomic_uint	nextpage;
 	int		refuse;		/* errno to return instead */
 } fh;
 
 static int
-record_and_map(pmap_t pm, vaddr_t va, vm_prot_t access)
+record_and_map(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid)
 {
 	atomic_fetch_add(&fh.n, 1);
 	fh.pm = pm;
 	fh.va = va;
 	fh.access = access;
+	fh.valid = valid;
 	if (fh.refuse != 0)
 		return fh.refuse;
 	return pmap_enter(pm, va, ptoa(atomic_fetch_add(&fh.nextpage, 1)),
@@ -138,6 +140,7 @@ Test(pmap, trap_delivers_va_and_access_type)
 	cr_assert_eq(fh.pm, pm);
 	cr_assert_eq(fh.va, 0x3000, "page-aligned fault va");
 	cr_assert_eq(fh.access, VM_PROT_READ);
+	cr_assert_not(fh.valid, "nothing was mapped there");
 	*uaddr(pm, 0x7000 + 8) = 5;
 	cr_assert_eq(atomic_load(&fh.n), 2);
 	cr_assert_eq(fh.va, 0x7000);
@@ -266,6 +269,7 @@ Test(pmap, protect_and_page_protect_revoke_write)
 	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), EFAULT);
 	cr_assert_eq(uf.uf_access, VM_PROT_WRITE);
 	cr_assert_eq(fh.va, 0x6000, "the write went to the VM");
+	cr_assert(fh.valid, "as a protection fault");
 
 	/* page_protect(READ) on a second, writable mapping */
 	cr_assert_eq(pmap_enter(pm, 0x8000, pa, VM_PROT_READ | VM_PROT_WRITE,

@@ -54,6 +54,7 @@ static int user_fill(struct vmspace *vm, vaddr_t va, int npages,
     uint64_t gen, bool check, int *bad);
 static struct vm_page *page_at(struct vmspace *vm, vaddr_t va);
 static krwlock_t *owner_lock(struct vm_page *pg);
+static void requeue(struct vmspace *vm, vaddr_t va, int npages, bool active);
 static void deactivate(struct vmspace *vm, vaddr_t va, int npages);
 static void activate(struct vmspace *vm, vaddr_t va, int npages);
 static uint32_t flags_at(struct vmspace *vm, vaddr_t va);
@@ -164,6 +165,7 @@ newvm(vaddr_t va, int npages)
 struct fill {
 	struct vmspace	*vm;
 	vaddr_t		va;
+	const int	*idx;		/* page order (NULL: in order) */
 	int		npages;
 	uint64_t	gen;
 	bool		check;
@@ -180,7 +182,7 @@ do_fill(void *arg)
 	int i;
 
 	for (i = 0; i < f->npages; i++) {
-		va = f->va + ptoa(i);
+		va = f->va + ptoa(f->idx != NULL ? f->idx[i] : i);
 		w = pmap_hostaddr(f->vm->vm_map.pmap, va);
 		if (f->check) {
 			if (w[0] != SIG(va, f->gen) || w[511] != ~SIG(va, f->gen))
@@ -197,7 +199,7 @@ static int
 user_fill(struct vmspace *vm, vaddr_t va, int npages, uint64_t gen,
     bool check, int *bad)
 {
-	struct fill f = { vm, va, npages, gen, check, 0 };
+	struct fill f = { vm, va, NULL, npages, gen, check, 0 };
 	struct host_user_fault uf;
 
 	if (host_user_call(do_fill, &f, &uf) != 0)
@@ -224,9 +226,12 @@ owner_lock(struct vm_page *pg)
 	    pg->uanon->an_lock;
 }
 
-/* Move the resident pages of [va, va + npages) to the inactive queue. */
+/*
+ * Move the resident pages of [va, va + npages) to the active queue or
+ * (deactivate) to the inactive one.
+ */
 static void
-deactivate(struct vmspace *vm, vaddr_t va, int npages)
+requeue(struct vmspace *vm, vaddr_t va, int npages, bool active)
 {
 	struct vm_page *pg;
 	krwlock_t *lock;
@@ -238,30 +243,25 @@ deactivate(struct vmspace *vm, vaddr_t va, int npages)
 		lock = owner_lock(pg);
 		rw_enter(lock, RW_WRITE);
 		uvm_lock_pageq();
-		uvm_pagedeactivate(pg);
+		if (active)
+			uvm_pageactivate(pg);
+		else
+			uvm_pagedeactivate(pg);
 		uvm_unlock_pageq();
 		rw_exit(lock);
 	}
 }
 
-/* ... and back to the active queue. */
+static void
+deactivate(struct vmspace *vm, vaddr_t va, int npages)
+{
+	requeue(vm, va, npages, false);
+}
+
 static void
 activate(struct vmspace *vm, vaddr_t va, int npages)
 {
-	struct vm_page *pg;
-	krwlock_t *lock;
-	int i;
-
-	for (i = 0; i < npages; i++) {
-		pg = page_at(vm, va + ptoa(i));
-		cr_assert_not_null(pg, "page %d is not resident", i);
-		lock = owner_lock(pg);
-		rw_enter(lock, RW_WRITE);
-		uvm_lock_pageq();
-		uvm_pageactivate(pg);
-		uvm_unlock_pageq();
-		rw_exit(lock);
-	}
+	requeue(vm, va, npages, true);
 }
 
 static uint32_t
@@ -1457,39 +1457,15 @@ swap_out_all(int n, uint64_t gen)
 }
 
 /* Check every page of [VA, VA + n) in the order of idx[] (NULL: in order). */
-struct walk {
-	struct vmspace	*vm;
-	const int	*idx;
-	int		n;
-	uint64_t	gen;
-	int		bad;
-};
-
-static void
-do_walk(void *arg)
-{
-	struct walk *w = arg;
-	volatile uint64_t *p;
-	vaddr_t va;
-	int i;
-
-	for (i = 0; i < w->n; i++) {
-		va = VA + ptoa(w->idx != NULL ? w->idx[i] : i);
-		p = pmap_hostaddr(w->vm->vm_map.pmap, va);
-		if (p[0] != SIG(va, w->gen) || p[511] != ~SIG(va, w->gen))
-			w->bad++;
-	}
-}
-
 static int
 walk(struct vmspace *vm, const int *idx, int n, uint64_t gen, int *bad)
 {
-	struct walk w = { vm, idx, n, gen, 0 };
+	struct fill f = { vm, VA, idx, n, gen, true, 0 };
 	struct host_user_fault uf;
 
-	if (host_user_call(do_walk, &w, &uf) != 0)
+	if (host_user_call(do_fill, &f, &uf) != 0)
 		return uf.uf_error;
-	*bad = w.bad;
+	*bad = f.bad;
 	return 0;
 }
 

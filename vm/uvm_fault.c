@@ -247,6 +247,7 @@ struct uvm_swapin {
 	int		r_nxlocks;
 	krwlock_t	*r_busy[UVM_SWAPIN_MAXLOCKS];	/* found busy */
 	int		r_nbusy;
+	struct vm_map_entry *r_hint;	/* the entry of the last address */
 };
 
 /* An LWP's last read-ahead (an LWP is a thread: thread-local). */
@@ -298,7 +299,8 @@ uvmfault_swapin_window(struct vm_map *map, vaddr_t va)
 
 /*
  * uvmfault_swapin_entry: the entry holding va, if read-ahead may use it:
- * the faulting entry, or one reached from it through adjacent entries,
+ * the faulting entry, or one reached from it through adjacent entries
+ * (the walk starts where the last one ended: addresses come in order),
  * with an amap of its own whose lock is the faulting amap's or one we
  * could try-lock (wrong order: amap -> amap), noted in r_xlocks (a lock
  * found busy is noted too, and not tried again).
@@ -308,7 +310,7 @@ static struct vm_map_entry *
 uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
     vaddr_t va)
 {
-	struct vm_map_entry *entry = ufi->entry, *e = entry, *n;
+	struct vm_map_entry *entry = ufi->entry, *e = r->r_hint, *n;
 	krwlock_t *lock;
 	int i;
 
@@ -319,6 +321,7 @@ uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
 			return NULL;
 		e = n;
 	}
+	r->r_hint = e;
 	if (e == entry)
 		return e;
 	if (e->aref.ar_amap == NULL || UVM_ET_ISNEEDSCOPY(e))
@@ -371,6 +374,7 @@ uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 	r->r_locks[0] = amap->am_lock;
 	r->r_nxlocks = 0;
 	r->r_nbusy = 0;
+	r->r_hint = ufi->entry;
 	if (ufi->entry->advice == UVM_ADV_RANDOM)
 		return;
 	win = uvmfault_swapin_window(ufi->orig_map, ufi->orig_rvaddr);
@@ -1211,13 +1215,13 @@ uvm_fault_unwire_locked(struct vm_map *map, vaddr_t start, vaddr_t end)
  * => runs on the faulting thread, no locks held
  */
 int
-uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access)
+uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid)
 {
 	struct vm_map *map = pmap_owner(pm);
 
 	uvmexp_inc(traps);
 	if (map == NULL)
 		return EFAULT;
-	return uvm_fault(map, va, pmap_extract(pm, va, NULL) ?
-	    VM_FAULT_PROTECT : VM_FAULT_INVALID, access);
+	return uvm_fault(map, va, valid ? VM_FAULT_PROTECT : VM_FAULT_INVALID,
+	    access);
 }

@@ -31,7 +31,7 @@ void uvm_fault_unwire(struct vm_map *map, vaddr_t start, vaddr_t end);
 void uvm_fault_unwire_locked(struct vm_map *map, vaddr_t start, vaddr_t end);
 
 /* The trap's entry into the VM (host_set_fault_hook). */
-int uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access);
+int uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid);
 
 /* Fault latency histogram (ns, log2 buckets) for reports. */
 #define UVM_FAULT_HIST	32
