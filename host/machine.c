@@ -91,7 +91,9 @@ host_boot(const struct machine_config *mc)
 	error = host_mmu_init(&(struct host_mmu_config){
 	    .user_va_size = mc->mc_user_va,
 	    .kernel_va_size = mc->mc_kernel_va,
-	    .map_budget = mc->mc_map_budget });
+	    .map_budget = mc->mc_map_budget,
+	    .mod_emulation = mc->mc_mod_trap ? HOST_MOD_TRAP :
+	    HOST_MOD_CONTENT });
 	if (error != 0)
 		return boot_fail(error == EINVAL ? EXIT_USAGE : EXIT_NO_RESOURCE,
 		    "MMU: %s", host_mmu_error());

@@ -32,6 +32,8 @@ struct machine_config {
 	uint64_t	mc_kernel_va;	/* kernel VA */
 	long		mc_map_budget;	/* host mappings (0: half the RAM's
 					   pages, -1: the most there can be) */
+	bool		mc_mod_trap;	/* modified by a store's trap, not by
+					   content (host/pmap.h) */
 	unsigned int	mc_chaos_permille; /* chaos at hook points (0: off) */
 	unsigned int	mc_chaos_delay_us;
 };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "disk.h"
 #include "kassert.h"
 #include "pmap.h"
 #include "pool.h"
@@ -87,7 +88,8 @@ static kmutex_t pv_locks[PV_NLOCKS];
 static atomic_long mmu_live, mmu_peak;
 static long mmu_budget, mmu_max_map_count;
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
-    mmu_nfixup, mmu_ns;
+    mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty;
+static enum host_mod_emulation mmu_modemul;
 static char mmu_err[256];
 
 static inline kmutex_t *
@@ -131,7 +133,7 @@ pg_setattrs(struct vm_page *pg, uint32_t bits)
 /*
  * pte_want: the most the host may allow for pte now.  Wired and
  * unmanaged mappings never trap; others trap until referenced, and stay
- * read-only until modified.
+ * read-only until modified or given a content baseline.
  */
 static enum hstate
 pte_want(uint64_t pte)
@@ -149,7 +151,7 @@ pte_want(uint64_t pte)
 	attrs = pg_attrs(pg);
 	if ((attrs & PGA_REFERENCED) == 0)
 		return HS_NONE;
-	if ((pte & PTE_W) && (attrs & PGA_MODIFIED))
+	if ((pte & PTE_W) && (attrs & (PGA_MODIFIED | PGA_BASELINE)))
 		return HS_RW;
 	return HS_R;
 }
@@ -219,6 +221,42 @@ host_reserve(void *addr, size_t len)
 }
 
 static void pmap_evict(struct pmap *pm, size_t keep);
+
+static uint64_t
+page_sum(struct vm_page *pg)
+{
+	return host_page_checksum(host_arena_direct(pg->phys_addr));
+}
+
+/*
+ * pte_baseline: before a load through pm's writable mapping at va opens
+ * it read-write, keep the page's checksum, so that pmap_is_modified
+ * tells a store without a trap (HOST_MOD_CONTENT).  Only for a page
+ * with no mapping but this one: another may be open read-write already,
+ * and a store through it racing the checksum would go unseen.
+ * => pm_lock held
+ */
+static void
+pte_baseline(pmap_t pm, vaddr_t va, struct vm_page *pg)
+{
+	kmutex_t *pvl = pv_lock(pg);
+	struct pv_entry *pv;
+
+	if (mmu_modemul != HOST_MOD_CONTENT ||
+	    (pg_attrs(pg) & (PGA_MODIFIED | PGA_BASELINE)) != 0)
+		return;
+	mutex_enter(pvl);
+	pv = pg->mdpage.pvh_list;
+	if ((pg_attrs(pg) & (PGA_MODIFIED | PGA_BASELINE)) == 0 &&
+	    pv != NULL && pv->pv_next == NULL && pv->pv_pmap == pm &&
+	    pv->pv_va == va) {
+		pg->mdpage.pvh_sum = page_sum(pg);
+		pg_setattrs(pg, PGA_BASELINE);
+		atomic_fetch_add_explicit(&mmu_nbaseline, 1,
+		    memory_order_relaxed);
+	}
+	mutex_exit(pvl);
+}
 
 /*
  * pte_sethost: bring the host mapping of PTE idx to state h (never more
@@ -490,6 +528,13 @@ host_mmu_init(const struct host_mmu_config *cfg)
 		    2 * MAX(mmu_budget, (long)MMU_MIN_BUDGET) + MMU_RESERVE_MAPS);
 		return EMLINK;
 	}
+	if (cfg->mod_emulation != HOST_MOD_CONTENT &&
+	    cfg->mod_emulation != HOST_MOD_TRAP) {
+		snprintf(mmu_err, sizeof(mmu_err), "bad modified-bit "
+		    "emulation %d", (int)cfg->mod_emulation);
+		return EINVAL;
+	}
+	mmu_modemul = cfg->mod_emulation;
 	atomic_store(&mmu_live, 0);
 	atomic_store(&mmu_peak, 0);
 	for (i = 0; i < PV_NLOCKS; i++)
@@ -650,6 +695,9 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 	if (flags & PMAP_WIRED)
 		npte |= PTE_WIRED;
 	pm->pm_ptes[idx] = npte;
+	if (access != 0 && (access & VM_PROT_WRITE) == 0 &&
+	    (npte & (PTE_W | PTE_WIRED)) == PTE_W)
+		pte_baseline(pm, va, pg);
 	{
 		enum hstate want = pte_want(npte), cur = PTE_HSTATE(npte);
 
@@ -914,10 +962,36 @@ pmap_is_referenced(struct vm_page *pg)
 	return (pg_attrs(pg) & PGA_REFERENCED) != 0;
 }
 
+/*
+ * Modified, or (HOST_MOD_CONTENT) no longer what it was when a load
+ * opened it writable: a store through that mapping never trapped.
+ */
 bool
 pmap_is_modified(struct vm_page *pg)
 {
-	return (pg_attrs(pg) & PGA_MODIFIED) != 0;
+	kmutex_t *pvl = pv_lock(pg);
+	uint32_t attrs = pg_attrs(pg);
+	bool mod;
+
+	if (attrs & PGA_MODIFIED)
+		return true;
+	if ((attrs & PGA_BASELINE) == 0)
+		return false;
+	mutex_enter(pvl);
+	attrs = pg_attrs(pg);
+	mod = (attrs & PGA_MODIFIED) != 0;
+	if (!mod && (attrs & PGA_BASELINE)) {
+		atomic_fetch_add_explicit(&mmu_nsumcheck, 1,
+		    memory_order_relaxed);
+		if (page_sum(pg) != pg->mdpage.pvh_sum) {
+			pg_setattrs(pg, PGA_MODIFIED);
+			atomic_fetch_add_explicit(&mmu_nsumdirty, 1,
+			    memory_order_relaxed);
+			mod = true;
+		}
+	}
+	mutex_exit(pvl);
+	return mod;
 }
 
 /*
@@ -941,10 +1015,36 @@ pmap_clear_reference(struct vm_page *pg)
 	return pmap_clear_attr(pg, PGA_REFERENCED);
 }
 
+/*
+ * The baseline goes with the bit: the host mappings close to read-only,
+ * and only then does the content say whether the page was modified (a
+ * store through a mapping still open read-write counts, as one before
+ * the clear).
+ */
 bool
 pmap_clear_modify(struct vm_page *pg)
 {
-	return pmap_clear_attr(pg, PGA_MODIFIED);
+	kmutex_t *pvl = pv_lock(pg);
+	uint64_t clear = 0, sum;
+	uint32_t old;
+	bool mod;
+
+	mutex_enter(pvl);
+	old = __atomic_fetch_and(&pg->mdpage.pvh_attrs,
+	    ~(uint32_t)(PGA_MODIFIED | PGA_BASELINE), __ATOMIC_ACQ_REL);
+	sum = pg->mdpage.pvh_sum;
+	mutex_exit(pvl);
+	pv_foreach(pg, pv_lower, &clear);
+	if (old & PGA_MODIFIED)
+		return true;
+	if ((old & PGA_BASELINE) == 0)
+		return false;
+	atomic_fetch_add_explicit(&mmu_nsumcheck, 1, memory_order_relaxed);
+	mod = page_sum(pg) != sum;
+	if (mod)
+		atomic_fetch_add_explicit(&mmu_nsumdirty, 1,
+		    memory_order_relaxed);
+	return mod;
 }
 
 bool
@@ -974,10 +1074,18 @@ pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access, bool *validp)
 		pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
 		pg_setattrs(pg, PGA_REFERENCED |
 		    ((access & VM_PROT_WRITE) ? PGA_MODIFIED : 0));
+		if ((access & VM_PROT_WRITE) == 0 &&
+		    (pte & (PTE_W | PTE_WIRED)) == PTE_W)
+			pte_baseline(pm, va, pg);
 	}
+	/*
+	 * A clear of the bits racing us (it waits for pm_lock to close the
+	 * host mappings) may have taken them back already: then the access
+	 * is one after the clear, and traps again.
+	 */
 	want = pte_want(pte);
-	KASSERT(want >= HS_R);
-	pte_sethost(pm, idx, pte, want);
+	if (want >= HS_R)
+		pte_sethost(pm, idx, pte, want);
 	atomic_fetch_add_explicit(&mmu_nfixup, 1, memory_order_relaxed);
 	ok = true;
 out:
@@ -1112,6 +1220,10 @@ host_mmu_get_stats(struct host_mmu_stats *st)
 	st->nevict = atomic_load(&mmu_nevict);
 	st->nfixup = atomic_load(&mmu_nfixup);
 	st->mmap_ns = atomic_load(&mmu_ns);
+	st->nbaseline = atomic_load(&mmu_nbaseline);
+	st->nsumcheck = atomic_load(&mmu_nsumcheck);
+	st->nsumdirty = atomic_load(&mmu_nsumdirty);
+	st->mod_emulation = mmu_modemul;
 }
 
 long

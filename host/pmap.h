@@ -55,11 +55,21 @@ extern vaddr_t vm_max_kernel_address;		/* [I] */
 #define VM_MIN_KERNEL_ADDRESS	vm_min_kernel_address
 #define VM_MAX_KERNEL_ADDRESS	vm_max_kernel_address
 
+/*
+ * How the host MMU learns that a page was modified (docs/machine.md):
+ * by content, as a dirty bit would without a trap (a writable mapping's
+ * first access opens it read-write and keeps the page's checksum; the
+ * page is modified when its content no longer matches), or by a trap on
+ * the first store through every mapping.
+ */
+enum host_mod_emulation { HOST_MOD_CONTENT = 0, HOST_MOD_TRAP };
+
 struct host_mmu_config {
 	uint64_t	user_va_size;	/* bytes of user VA per pmap */
 	uint64_t	kernel_va_size;	/* bytes of kernel VA */
 	long		map_budget;	/* live host mappings; 0: half the RAM's
 					   pages; -1: all max_map_count allows */
+	enum host_mod_emulation mod_emulation;
 };
 
 /*
@@ -112,7 +122,9 @@ void *pmap_hostaddr(pmap_t pm, vaddr_t va);
 /*
  * pmap_fault_fixup: the trap's first stop.  If pm maps va with a
  * protection that allows `access`, set the page's referenced (and, for a
- * write, modified) bit, open the host mapping, and return true; false
+ * write, modified) bit, open the host mapping (for a load through a
+ * writable mapping, read-write when modified is told by content), and
+ * return true; false
  * means the VM must handle the fault.  *validp says whether pm maps va at
  * all (what a hardware MMU's "present" bit tells its trap handler: a
  * protection fault, or a fault on an invalid mapping).
@@ -130,6 +142,10 @@ struct host_mmu_stats {
 	uint64_t	nunmap;		/* unmaps */
 	uint64_t	nevict;		/* mappings dropped for the budget */
 	uint64_t	nfixup;		/* traps resolved by the pmap itself */
+	uint64_t	nbaseline;	/* clean pages opened writable */
+	uint64_t	nsumcheck;	/* modified told by content */
+	uint64_t	nsumdirty;	/* ...and found modified */
+	enum host_mod_emulation mod_emulation;
 	uint64_t	mmap_ns;	/* host time in mmap/mprotect calls */
 };
 void host_mmu_get_stats(struct host_mmu_stats *st);

@@ -26,10 +26,12 @@ struct vm_anon;
 /* The pmap's part of a page (NetBSD: struct vm_page_md). */
 struct vm_page_md {
 	struct pv_entry		*pvh_list;	/* [v] mappings of this page */
-	uint32_t		pvh_attrs;	/* [a] PGA_REFERENCED | PGA_MODIFIED */
+	uint32_t		pvh_attrs;	/* [a] PGA_* */
+	uint64_t		pvh_sum;	/* [v] checksum at PGA_BASELINE */
 };
 #define PGA_REFERENCED	0x1
 #define PGA_MODIFIED	0x2
+#define PGA_BASELINE	0x4	/* writable unmodified; pvh_sum tells */
 
 /* A red-black tree link, for vm/'s per-object page tree. */
 struct vm_page_rb {

@@ -30,7 +30,7 @@ enum gopt_id {
 	GO_OPS, GO_JSON, GO_JOB, GO_QUIET, GO_VERBOSE, GO_HELP, GO_LIST,
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
-	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET,
+	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
 };
 
 struct gopt {
@@ -54,6 +54,10 @@ static const struct gopt gopts[] = {
 	{ "map-budget", 0, true, GO_MAP_BUDGET, "N|max",
 	    "live host mappings the MMU keeps, like a TLB's reach (256.., "
 	    "default: half the RAM's pages)" },
+	{ "mod-emulation", 0, true, GO_MOD_EMULATION, "content|trap",
+	    "how the MMU tells a page modified: by its checksum (a load opens "
+	    "a writable mapping read-write) or by a trap on the first store "
+	    "(default content)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
@@ -524,6 +528,15 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			return usage_error("%s '%s': not 'max' or a count of "
 			    "at least 256", p->p_where, v);
 		cfg->map_budget = (long)n;
+		break;
+	case GO_MOD_EMULATION:
+		if (strcmp(v, "content") == 0)
+			cfg->mod_trap = false;
+		else if (strcmp(v, "trap") == 0)
+			cfg->mod_trap = true;
+		else
+			return usage_error("%s '%s': must be content or trap",
+			    p->p_where, v);
 		break;
 	case GO_SEED:
 		if (!isdigit((unsigned char)v[0]))
@@ -1085,6 +1098,7 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_i64(j, "ncpu", cfg->ncpu);
 	json_u64(j, "ram", cfg->ram);
 	json_i64(j, "map_budget", cfg->map_budget);
+	json_string(j, "mod_emulation", cfg->mod_trap ? "trap" : "content");
 	json_u64(j, "seed", cfg->seed);
 	json_bool(j, "seed_given", cfg->seed_given);
 	json_u64(j, "timeout_s", cfg->timeout_s);

@@ -14,12 +14,13 @@
 #define RAM	(16ull << 20)
 
 static void
-boot(long budget)
+boot_mode(long budget, enum host_mod_emulation mod)
 {
 	struct host_mmu_config cfg = {
 		.user_va_size = 64ull << 20,
 		.kernel_va_size = 64ull << 20,
 		.map_budget = budget,
+		.mod_emulation = mod,
 	};
 
 	(void)host_thread_self();
@@ -28,9 +29,21 @@ boot(long budget)
 }
 
 static void
+boot(long budget)
+{
+	boot_mode(budget, HOST_MOD_CONTENT);
+}
+
+static void
 setup(void)
 {
 	boot(0);
+}
+
+static void
+setup_trap(void)
+{
+	boot_mode(0, HOST_MOD_TRAP);
 }
 
 static void
@@ -42,6 +55,8 @@ teardown(void)
 }
 
 TestSuite(pmap, .init = setup, .fini = teardown);
+/* modified told by a trap on the first store (--mod-emulation trap) */
+TestSuite(pmap_trap, .init = setup_trap, .fini = teardown);
 /* tests that boot the MMU themselves */
 TestSuite(pmap_boot, .fini = teardown);
 
@@ -197,7 +212,8 @@ Test(pmap, refused_fault_is_a_simulated_sigsegv)
 	pmap_destroy(pm);
 }
 
-Test(pmap, referenced_and_modified_follow_real_accesses)
+static void
+ref_mod_follow_accesses(void)
 {
 	pmap_t pm = pmap_create();
 	paddr_t pa = ptoa(11);
@@ -233,7 +249,19 @@ Test(pmap, referenced_and_modified_follow_real_accesses)
 	pmap_destroy(pm);
 }
 
-Test(pmap, emulation_faults_do_not_reach_the_vm)
+Test(pmap, referenced_and_modified_follow_real_accesses)
+{
+	ref_mod_follow_accesses();
+}
+
+Test(pmap_trap, referenced_and_modified_follow_real_accesses)
+{
+	ref_mod_follow_accesses();
+}
+
+/* A load then a store: `fixups` traps, none of them the VM's. */
+static void
+load_store_fixups(uint64_t fixups)
 {
 	pmap_t pm = pmap_create();
 	paddr_t pa = ptoa(12);
@@ -246,10 +274,21 @@ Test(pmap, emulation_faults_do_not_reach_the_vm)
 	(void)*uaddr(pm, 0x2000);
 	*uaddr(pm, 0x2000) = 1;
 	host_trap_get_stats(&after);
-	cr_assert_eq(after.nfixups - before.nfixups, 2, "ref then mod");
+	cr_assert_eq(after.nfixups - before.nfixups, fixups);
 	cr_assert_eq(after.nfaults, before.nfaults);
 	cr_assert_eq(atomic_load(&fh.n), 0);
+	cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(pa)));
 	pmap_destroy(pm);
+}
+
+Test(pmap_trap, emulation_faults_do_not_reach_the_vm)
+{
+	load_store_fixups(2);	/* ref, then mod */
+}
+
+Test(pmap, emulation_faults_do_not_reach_the_vm)
+{
+	load_store_fixups(1);	/* ref; the store finds it open */
 }
 
 Test(pmap, protect_and_page_protect_revoke_write)
@@ -449,6 +488,7 @@ Test(pmap_boot, budget_too_large_for_max_map_count)
 		.user_va_size = 64ull << 20,
 		.kernel_va_size = 64ull << 20,
 		.map_budget = 1L << 30,
+		.mod_emulation = HOST_MOD_CONTENT,
 	};
 
 	(void)host_thread_self();
@@ -456,7 +496,10 @@ Test(pmap_boot, budget_too_large_for_max_map_count)
 	cr_assert_eq(host_mmu_init(&cfg), EMLINK);
 	cr_assert_not_null(strstr(host_mmu_error(), "max_map_count"));
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 4097, 1 << 20,
-	    0 }), EINVAL);
+	    0, HOST_MOD_CONTENT }), EINVAL);
+	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 1 << 20,
+	    1 << 20, 0, (enum host_mod_emulation)7 }), EINVAL);
+	cr_assert_not_null(strstr(host_mmu_error(), "emulation"));
 }
 
 struct fault_worker {
@@ -509,4 +552,227 @@ Test(pmap, concurrent_faults_on_one_pmap)
 		cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(j))),
 		    "frame %d modified", j);
 	pmap_destroy(pm);
+}
+
+/*
+ * HOST_MOD_CONTENT: a load through a writable mapping of a page mapped
+ * nowhere else opens it read-write with the page's checksum kept; the
+ * content then says whether it was modified.
+ */
+static void
+mmu_counts(uint64_t *nbaseline, uint64_t *nsumdirty)
+{
+	struct host_mmu_stats ms;
+
+	host_mmu_get_stats(&ms);
+	*nbaseline = ms.nbaseline;
+	*nsumdirty = ms.nsumdirty;
+}
+
+static uint64_t
+ntraps(void)
+{
+	struct host_trap_stats ts;
+
+	host_trap_get_stats(&ts);
+	return ts.ntraps;
+}
+
+Test(pmap, content_modified_store_after_load_is_seen_without_a_trap)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(50);
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	uint64_t b0, d0, b1, d1, t;
+
+	dmap(pa)[0] = 10;
+	cr_assert_eq(pmap_enter(pm, 0x2000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    0), 0);
+	mmu_counts(&b0, &d0);
+	cr_assert_eq(*uaddr(pm, 0x2000), 10);
+	mmu_counts(&b1, &d1);
+	cr_assert_eq(b1, b0 + 1, "the load took a baseline");
+	cr_assert_not(pmap_is_modified(pg), "a load leaves it clean");
+	t = ntraps();
+	*uaddr(pm, 0x2000) = 11;
+	cr_assert_eq(ntraps(), t, "the store did not trap");
+	cr_assert(pmap_is_modified(pg), "the content tells the store");
+	mmu_counts(&b1, &d1);
+	cr_assert_eq(d1, d0 + 1);
+	cr_assert(pmap_is_modified(pg), "and it stays modified");
+
+	/* a store of what was there is no modification */
+	cr_assert(pmap_clear_modify(pg));
+	(void)pmap_clear_reference(pg);	/* so that the load traps */
+	cr_assert_eq(*uaddr(pm, 0x2000), 11);
+	t = ntraps();
+	*uaddr(pm, 0x2000) = 11;
+	cr_assert_eq(ntraps(), t);
+	cr_assert_not(pmap_is_modified(pg), "same content: clean");
+	cr_assert_not(pmap_clear_modify(pg));
+	pmap_destroy(pm);
+}
+
+Test(pmap, content_clear_modify_closes_the_mapping_to_stores)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(51);
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	struct host_trap_stats before, after;
+
+	cr_assert_eq(pmap_enter(pm, 0x3000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_READ), 0);
+	*uaddr(pm, 0x3000) = 5;		/* opened by the enter's load */
+	cr_assert(pmap_clear_modify(pg), "the store before the clear counts");
+	cr_assert_not(pmap_is_modified(pg));
+	host_trap_get_stats(&before);
+	(void)*uaddr(pm, 0x3000);
+	host_trap_get_stats(&after);
+	cr_assert_eq(after.ntraps, before.ntraps, "still readable");
+	*uaddr(pm, 0x3000) = 6;
+	host_trap_get_stats(&after);
+	cr_assert_eq(after.nfixups, before.nfixups + 1,
+	    "the next store traps: the baseline went with the clear");
+	cr_assert(pmap_is_modified(pg));
+	cr_assert_eq(dmap(pa)[0], 6);
+	pmap_destroy(pm);
+}
+
+Test(pmap, content_shared_page_gets_no_baseline)
+{
+	pmap_t a = pmap_create(), b = pmap_create();
+	paddr_t pa = ptoa(52);
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+	uint64_t b0, d0, b1, d1, t;
+
+	cr_assert_eq(pmap_enter(a, 0x1000, pa, rw, 0), 0);
+	cr_assert_eq(pmap_enter(b, 0x1000, pa, rw, 0), 0);
+	mmu_counts(&b0, &d0);
+	(void)*uaddr(a, 0x1000);
+	(void)*uaddr(b, 0x1000);
+	mmu_counts(&b1, &d1);
+	cr_assert_eq(b1, b0, "two mappings: no baseline");
+	t = ntraps();
+	*uaddr(b, 0x1000) = 9;
+	cr_assert_eq(ntraps(), t + 1, "so the store traps");
+	cr_assert(pmap_is_modified(pg));
+	cr_assert_eq(*uaddr(a, 0x1000), 9);
+	pmap_destroy(a);
+	pmap_destroy(b);
+}
+
+Test(pmap, content_page_protect_read_closes_stores)
+{
+	pmap_t pm = pmap_create();
+	paddr_t pa = ptoa(53);
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	struct touch_arg ta = { pm, 0x4000, true, false };
+	struct host_user_fault uf;
+
+	fh.refuse = EACCES;
+	host_set_fault_hook(record_and_map);
+	cr_assert_eq(pmap_enter(pm, 0x4000, pa, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_READ), 0);
+	cr_assert_not(pmap_is_modified(pg));
+	pmap_page_protect(pg, VM_PROT_READ);	/* as for a pageout */
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), EFAULT,
+	    "a store to a page in I/O goes to the VM");
+	cr_assert_not(pmap_is_modified(pg), "and changes nothing");
+	pmap_destroy(pm);
+}
+
+/*
+ * A store racing pmap_clear_modify is never lost: once the writer has
+ * finished two touches since the clear returned (the second began after
+ * it), pmap_is_modified must say so.  Each touch loads then stores, and
+ * the clear of the referenced bit makes its load trap.  Every other
+ * round the writer holds still for the clears, so that its next load
+ * takes a new baseline and its store goes through without a trap; in
+ * the others it races them.
+ */
+struct mod_racer {
+	pmap_t		pm;
+	atomic_bool	stop;
+	atomic_bool	hold;		/* asked to hold still */
+	atomic_bool	holding;
+	atomic_ulong	touches;	/* published after each store */
+};
+#define RACER_VA	0x8000
+#define RACER_PA	ptoa(54)
+#define RACER_ROUNDS	5000
+
+/* The racer's page comes back where the test took it away. */
+static int
+remap_racer(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid __unused)
+{
+	cr_assert_eq(va, RACER_VA);
+	return pmap_enter(pm, va, RACER_PA, VM_PROT_READ | VM_PROT_WRITE,
+	    access);
+}
+
+static void *
+mod_racer(void *arg)
+{
+	struct mod_racer *r = arg;
+	volatile uint64_t *p = uaddr(r->pm, RACER_VA);
+
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		uint64_t v;
+
+		if (atomic_load(&r->hold)) {
+			atomic_store(&r->holding, true);
+			while (atomic_load(&r->hold))
+				continue;
+			atomic_store(&r->holding, false);
+		}
+		v = *p;
+		*p = v + 1;
+		atomic_fetch_add_explicit(&r->touches, 1, memory_order_release);
+	}
+	return NULL;
+}
+
+Test(pmap, content_modified_bit_loses_no_racing_store)
+{
+	struct mod_racer r = { .pm = pmap_create() };
+	struct vm_page *pg = PHYS_TO_VM_PAGE(RACER_PA);
+	uint64_t b0, d0, b1, d1;
+	unsigned long t1, spins;
+	pthread_t t;
+	int i;
+
+	host_set_fault_hook(remap_racer);
+	cr_assert_eq(pmap_enter(r.pm, RACER_VA, RACER_PA, VM_PROT_READ |
+	    VM_PROT_WRITE, 0), 0);
+	mmu_counts(&b0, &d0);
+	cr_assert_eq(host_thread_create(&t, "racer", mod_racer, &r), 0);
+	for (i = 0; i < RACER_ROUNDS; i++) {
+		if (i % 2 == 0) {
+			while (atomic_load(&r.holding))
+				continue;	/* out of the last hold */
+			atomic_store(&r.hold, true);
+			while (!atomic_load(&r.holding))
+				continue;
+		}
+		(void)pmap_clear_modify(pg);
+		(void)pmap_clear_reference(pg);
+		if (i % 64 == 0)	/* now and then, a removal */
+			pmap_page_protect(pg, VM_PROT_NONE);
+		t1 = atomic_load_explicit(&r.touches, memory_order_acquire);
+		atomic_store(&r.hold, false);
+		for (spins = 0; atomic_load_explicit(&r.touches,
+		    memory_order_acquire) < t1 + 2; spins++)
+			cr_assert_lt(spins, 1ul << 32, "the writer is stuck");
+		cr_assert(pmap_is_modified(pg), "round %d: a store after the "
+		    "clear went unseen", i);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	mmu_counts(&b1, &d1);
+	cr_assert_geq(b1 - b0, RACER_ROUNDS / 2, "the stores went through "
+	    "baselines (%llu)", (unsigned long long)(b1 - b0));
+	cr_assert_eq(*(volatile uint64_t *)dmap(RACER_PA), atomic_load(
+	    &r.touches), "every store landed once");
+	pmap_destroy(r.pm);
 }

@@ -409,6 +409,7 @@ Test(uvmstress, help)
 	cr_assert_not_null(strstr(r.out, "--fail-io RATE"));
 	cr_assert_not_null(strstr(r.out, "--bufcache SIZE"));
 	cr_assert_not_null(strstr(r.out, "--oom-is-failure"));
+	cr_assert_not_null(strstr(r.out, "--mod-emulation content|trap"));
 	cr_assert_not_null(strstr(r.out, "Exit status"));
 	cr_assert_str_empty(r.err);
 	result_free(&r);
@@ -435,6 +436,7 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--ram", "1000001" },
 		{ "--map-budget", "10" },
 		{ "--map-budget", "lots" },
+		{ "--mod-emulation", "sometimes" },
 		{ "-t", "5x" },
 		{ "-t", "0" },
 		{ "--timeout", "-1" },
@@ -763,6 +765,44 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 	cr_assert(json_num(r.out, "swap.inuse_end", &v) && v == 0);
 	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
 	cr_assert_str_eq(buf, "pass");
+	result_free(&r);
+}
+
+/*
+ * Both ways of telling a page modified keep every byte under pressure;
+ * by content, the swapped-in pages are modified without a trap.
+ */
+Test(uvmstress, pressure_by_content_and_by_trap)
+{
+	struct result r;
+	char buf[64];
+	double v;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "1", "--lwps", "2", "--mod-emulation", "trap", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "metrics.mmu.mod_emulation", buf,
+	    sizeof(buf)));
+	cr_assert_str_eq(buf, "trap");
+	cr_assert(json_str(r.out, "config.mod_emulation", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "trap");
+	cr_assert(json_num(r.out, "metrics.mmu.baselines", &v) && v == 0);
+	cr_assert(json_num(r.out, "metrics.mmu.content_checks", &v) && v == 0);
+	cr_assert(json_num(r.out, "metrics.mmu.mprotect", &v) && v > 0,
+	    "first stores trap and open the mapping");
+	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
+	result_free(&r);
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "1", "--lwps", "2", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "metrics.mmu.mod_emulation", buf,
+	    sizeof(buf)));
+	cr_assert_str_eq(buf, "content");
+	cr_assert(json_num(r.out, "metrics.mmu.baselines", &v) && v > 0);
+	cr_assert(json_num(r.out, "metrics.mmu.content_modified", &v) && v > 0,
+	    "the pagedaemon found touched pages modified by content");
+	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
 	result_free(&r);
 }
 
