@@ -341,6 +341,19 @@ pmap_evict(struct pmap *pm, size_t keep)
 			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
 		host_reserve(hostaddr(pm, pte_va(pm, idx)), (end - idx) <<
 		    PAGE_SHIFT);
+		/*
+		 * Read the dirty bits of the mappings that were open
+		 * read-write on a baseline now, as x86 harvests PG_M when a
+		 * PTE goes: here, not under the page queues lock where the
+		 * pagedaemon would ask.
+		 */
+		for (i = idx; i < end; i++)
+			if ((pm->pm_ptes[i] & PTE_W) &&
+			    (pg_attrs(PHYS_TO_VM_PAGE(pm->pm_ptes[i] &
+			    PTE_FRAME)) & (PGA_MODIFIED | PGA_BASELINE)) ==
+			    PGA_BASELINE)
+				(void)pmap_is_modified(PHYS_TO_VM_PAGE(
+				    pm->pm_ptes[i] & PTE_FRAME));
 		atomic_fetch_sub_explicit(&mmu_live, (long)(end - idx),
 		    memory_order_relaxed);
 		atomic_fetch_add_explicit(&mmu_nevict, end - idx,

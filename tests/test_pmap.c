@@ -776,3 +776,36 @@ Test(pmap, content_modified_bit_loses_no_racing_store)
 	    &r.touches), "every store landed once");
 	pmap_destroy(r.pm);
 }
+
+/*
+ * An eviction reads the dirty bits of the pages it closes (as x86 takes
+ * PG_M from a PTE it removes): the stores through baselines are modified
+ * before the pagedaemon asks, and its pmap_is_modified reads no page.
+ */
+Test(pmap_boot, eviction_harvests_modified_by_content)
+{
+	struct host_mmu_stats st0, st1, st2;
+	pmap_t pm;
+	int i, npages = 1000;
+
+	boot(300);
+	pm = pmap_create();
+	host_mmu_get_stats(&st0);
+	for (i = 0; i < npages; i++) {
+		cr_assert_eq(pmap_enter(pm, ptoa(i), ptoa(i),
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ), 0);
+		if (i % 2 == 0)		/* the odd ones are only loaded */
+			*uaddr(pm, ptoa(i)) = (uint64_t)i + 7;
+	}
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nbaseline - st0.nbaseline, (uint64_t)npages);
+	cr_assert_gt(st1.nsumdirty - st0.nsumdirty, (uint64_t)npages / 2 - 200,
+	    "evictions found the stores");
+	for (i = 0; i < 500; i += 2)	/* long evicted */
+		cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(i))));
+	host_mmu_get_stats(&st2);
+	cr_assert_eq(st2.nsumcheck, st1.nsumcheck, "no page read again");
+	for (i = 1; i < npages; i += 2)
+		cr_assert_not(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(i))));
+	pmap_destroy(pm);
+}
