@@ -42,6 +42,8 @@ enum hstate { HS_UNMAPPED = 0, HS_NONE = 1, HS_R = 2, HS_RW = 3 };
 #define PTES_PER_PTP	512
 #define EVICT_RUN	64	/* host mappings dropped in one call, at most */
 #define EVICT_SLACK	64	/* an eviction goes this far below budget */
+#define WALK_STREAK	8	/* accesses in address order before... */
+#define WALK_AHEAD	16	/* ...mappings this far ahead open at once */
 
 struct pv_entry {
 	struct pv_entry	*pv_next;	/* [v] */
@@ -70,6 +72,8 @@ struct pmap {
 	uint64_t		pm_ringhead;	/* [l] next push */
 	uint64_t		pm_ringtail;	/* [l] next pop */
 	struct pmap_statistics	pm_stats;	/* [l] */
+	vaddr_t			pm_walklast;	/* [l] last access of a streak */
+	unsigned int		pm_walkrun;	/* [l] accesses in the streak */
 	void			*pm_owner;	/* [a] the VM's map */
 };
 
@@ -88,7 +92,8 @@ static kmutex_t pv_locks[PV_NLOCKS];
 static atomic_long mmu_live, mmu_peak;
 static long mmu_budget, mmu_max_map_count;
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
-    mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty;
+    mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty,
+    mmu_nwalk;
 static enum host_mod_emulation mmu_modemul;
 static char mmu_err[256];
 
@@ -221,6 +226,44 @@ host_reserve(void *addr, size_t len)
 }
 
 static void pmap_evict(struct pmap *pm, size_t keep);
+
+static inline bool
+walk_next(const struct pmap *pm, vaddr_t va)
+{
+	return va > pm->pm_walklast &&
+	    va <= pm->pm_walklast + WALK_AHEAD * PAGE_SIZE;
+}
+
+/*
+ * An access at va that trapped (a fixup, or an enter with an access
+ * type): one more in a streak going up through the address space in
+ * short steps (the pages between may have been opened ahead), or the
+ * start of another.  => pm_lock held
+ */
+static void
+walk_note(struct pmap *pm, vaddr_t va)
+{
+	if (walk_next(pm, va)) {
+		if (pm->pm_walkrun < WALK_STREAK)
+			pm->pm_walkrun++;
+	} else {
+		pm->pm_walkrun = 0;
+	}
+	pm->pm_walklast = va;
+}
+
+/*
+ * walk_ahead: does an enter without an access at va lie just ahead of a
+ * streak?  Then the page is about to be touched, and the MMU opens it now
+ * as if its walker had been there first (x86 may set accessed bits for
+ * accesses that never retire): counted referenced, no trap at the touch.
+ * => pm_lock held
+ */
+static bool
+walk_ahead(const struct pmap *pm, vaddr_t va)
+{
+	return pm->pm_walkrun >= WALK_STREAK && walk_next(pm, va);
+}
 
 static uint64_t
 page_sum(struct vm_page *pg)
@@ -664,6 +707,13 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 	pv->pv_va = va;
 
 	mutex_enter(&pm->pm_lock);
+	if (access != 0)
+		walk_note(pm, va);
+	else if ((flags & PMAP_WIRED) == 0 && (prot & VM_PROT_READ) &&
+	    walk_ahead(pm, va)) {
+		access = VM_PROT_READ;
+		atomic_fetch_add_explicit(&mmu_nwalk, 1, memory_order_relaxed);
+	}
 	idx = pte_index(pm, va);
 	opte = pm->pm_ptes[idx];
 	if ((opte & PTE_V) && (opte & PTE_FRAME) != pa) {
@@ -1083,6 +1133,7 @@ pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access, bool *validp)
 	if ((access & (VM_PROT_READ | VM_PROT_EXECUTE)) &&
 	    (pte & (PTE_R | PTE_W | PTE_X)) == 0)
 		goto out;
+	walk_note(pm, va);
 	if (pte & PTE_MANAGED) {
 		pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
 		pg_setattrs(pg, PGA_REFERENCED |
@@ -1236,6 +1287,7 @@ host_mmu_get_stats(struct host_mmu_stats *st)
 	st->nbaseline = atomic_load(&mmu_nbaseline);
 	st->nsumcheck = atomic_load(&mmu_nsumcheck);
 	st->nsumdirty = atomic_load(&mmu_nsumdirty);
+	st->nwalk = atomic_load(&mmu_nwalk);
 	st->mod_emulation = mmu_modemul;
 }
 

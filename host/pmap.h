@@ -145,6 +145,7 @@ struct host_mmu_stats {
 	uint64_t	nbaseline;	/* clean pages opened writable */
 	uint64_t	nsumcheck;	/* modified told by content */
 	uint64_t	nsumdirty;	/* ...and found modified */
+	uint64_t	nwalk;		/* opened ahead of a streak of accesses */
 	enum host_mod_emulation mod_emulation;
 	uint64_t	mmap_ns;	/* host time in mmap/mprotect calls */
 };

@@ -725,10 +725,10 @@ report_summary(FILE *f, const struct stress_run *r)
 	    (unsigned long long)ms.nunmap, (unsigned long long)ms.nevict,
 	    (unsigned long long)ms.nfixup, (double)ms.mmap_ns / 1e9);
 	fprintf(f, "modified bits: by %s; %llu baselines, %llu content "
-	    "checks, %llu found modified\n", ms.mod_emulation ==
-	    HOST_MOD_TRAP ? "trap" : "content",
+	    "checks, %llu found modified; %llu mappings opened ahead of a "
+	    "walk\n", ms.mod_emulation == HOST_MOD_TRAP ? "trap" : "content",
 	    (unsigned long long)ms.nbaseline, (unsigned long long)ms.nsumcheck,
-	    (unsigned long long)ms.nsumdirty);
+	    (unsigned long long)ms.nsumdirty, (unsigned long long)ms.nwalk);
 	fprintf(f, "traps: %llu (%llu fixed up by the pmap, %llu VM faults, "
 	    "%llu simulated SIGSEGV)\n", (unsigned long long)ts.ntraps,
 	    (unsigned long long)ts.nfixups, (unsigned long long)ts.nfaults,
@@ -941,6 +941,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_u64(&j, "baselines", ms.nbaseline);
 	json_u64(&j, "content_checks", ms.nsumcheck);
 	json_u64(&j, "content_modified", ms.nsumdirty);
+	json_u64(&j, "opened_ahead", ms.nwalk);
 	json_object_end(&j);
 	json_object_begin(&j, "trap");
 	json_u64(&j, "traps", ts.ntraps);

@@ -809,3 +809,85 @@ Test(pmap_boot, eviction_harvests_modified_by_content)
 		cr_assert_not(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(i))));
 	pmap_destroy(pm);
 }
+
+/*
+ * A streak of trapping accesses going up through the address space opens
+ * the mappings entered just ahead of it at once (referenced, and
+ * read-write on a baseline): their touches do not trap.  Entries behind
+ * the streak, beyond its reach, or after it breaks stay closed.
+ */
+static void
+enter_touch(pmap_t pm, vaddr_t va, vm_prot_t access)
+{
+	cr_assert_eq(pmap_enter(pm, va, ptoa(atop(va)), VM_PROT_READ |
+	    VM_PROT_WRITE, access), 0);
+}
+
+Test(pmap, a_walk_opens_the_mappings_ahead_of_it)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats st0, st1;
+	uint64_t t;
+	int i;
+
+	host_mmu_get_stats(&st0);
+	/* entered untouched, then touched in order: each load traps */
+	for (i = 100; i < 110; i++)
+		enter_touch(pm, ptoa(i), 0);
+	t = ntraps();
+	for (i = 100; i < 110; i++)
+		(void)*uaddr(pm, ptoa(i));
+	cr_assert_eq(ntraps(), t + 10, "entered before a streak: each traps");
+
+	/* the streak has 8 steps now: entries just ahead open */
+	for (i = 110; i < 110 + 16; i++)
+		enter_touch(pm, ptoa(i), 0);
+	enter_touch(pm, ptoa(110 + 16), 0);	/* beyond its reach */
+	enter_touch(pm, ptoa(90), 0);		/* behind it */
+	cr_assert(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(110))));
+	cr_assert(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(125))));
+	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(126))));
+	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(90))));
+	t = ntraps();
+	for (i = 110; i < 110 + 16; i++) {
+		(void)*uaddr(pm, ptoa(i));
+		*uaddr(pm, ptoa(i)) = (uint64_t)i;
+	}
+	cr_assert_eq(ntraps(), t, "the opened pages were touched freely");
+	for (i = 110; i < 110 + 16; i++)
+		cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(i))),
+		    "page %d: its store is seen by content", i);
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nwalk - st0.nwalk, 16);
+
+	/* a jump breaks the streak: entries ahead of it stay closed */
+	(void)*uaddr(pm, ptoa(90));
+	enter_touch(pm, ptoa(91), 0);
+	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(91))));
+	t = ntraps();
+	(void)*uaddr(pm, ptoa(91));
+	cr_assert_eq(ntraps(), t + 1);
+	pmap_destroy(pm);
+}
+
+/* Wired entries and entries without read access are never opened ahead. */
+Test(pmap, a_walk_opens_no_wired_or_unreadable_entry)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats st0, st1;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		enter_touch(pm, ptoa(200 + i), VM_PROT_READ);
+	host_mmu_get_stats(&st0);
+	cr_assert_eq(pmap_enter(pm, ptoa(210), ptoa(210), VM_PROT_READ |
+	    VM_PROT_WRITE, PMAP_WIRED), 0);
+	cr_assert_eq(pmap_enter(pm, ptoa(211), ptoa(211), VM_PROT_NONE, 0), 0);
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nwalk, st0.nwalk);
+	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(211))));
+	enter_touch(pm, ptoa(212), 0);
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nwalk, st0.nwalk + 1, "but a plain one is");
+	pmap_destroy(pm);
+}
