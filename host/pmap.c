@@ -44,6 +44,7 @@ enum hstate { HS_UNMAPPED = 0, HS_NONE = 1, HS_R = 2, HS_RW = 3 };
 #define EVICT_SLACK	64	/* an eviction goes this far below budget */
 #define WALK_STREAK	8	/* accesses in address order before... */
 #define WALK_AHEAD	16	/* ...mappings this far ahead open at once */
+#define PEND_MAX	16	/* openings ahead held for one host call */
 
 struct pv_entry {
 	struct pv_entry	*pv_next;	/* [v] */
@@ -74,6 +75,8 @@ struct pmap {
 	struct pmap_statistics	pm_stats;	/* [l] */
 	vaddr_t			pm_walklast;	/* [l] last access of a streak */
 	unsigned int		pm_walkrun;	/* [l] accesses in the streak */
+	uint32_t		pm_pend[PEND_MAX]; /* [l] PTEs to open ahead */
+	unsigned int		pm_npend;	/* [l] */
 	void			*pm_owner;	/* [a] the VM's map */
 };
 
@@ -93,7 +96,7 @@ static atomic_long mmu_live, mmu_peak;
 static long mmu_budget, mmu_max_map_count;
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
     mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty,
-    mmu_nwalk;
+    mmu_nwalk, mmu_nmaprun;
 static enum host_mod_emulation mmu_modemul;
 static char mmu_err[256];
 
@@ -226,6 +229,8 @@ host_reserve(void *addr, size_t len)
 }
 
 static void pmap_evict(struct pmap *pm, size_t keep);
+static void host_open_run(struct pmap *pm, size_t idx, size_t n,
+    enum hstate h);
 
 static inline bool
 walk_next(const struct pmap *pm, vaddr_t va)
@@ -311,7 +316,6 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 	enum hstate cur = PTE_HSTATE(pte);
 	void *addr = hostaddr(pm, pte_va(pm, idx));
 	uint64_t t0;
-	long live;
 
 	if (cur == h)
 		return pte;
@@ -319,25 +323,8 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 		host_reserve(addr, PAGE_SIZE);
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	} else if (cur == HS_UNMAPPED) {
-		t0 = host_real_ns();
-		if (mmu_mmap(addr, PAGE_SIZE, hstate_prot(h), MAP_SHARED | MAP_FIXED |
-		    MAP_POPULATE,
-		    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
-			panic("pmap: mmap of pa %#llx at %p failed: errno %d",
-			    (unsigned long long)(pte & PTE_FRAME), addr, errno);
-		mmu_account(t0);
-		atomic_fetch_add_explicit(&mmu_nmap, 1, memory_order_relaxed);
-		live = atomic_fetch_add_explicit(&mmu_live, 1,
-		    memory_order_relaxed) + 1;
-		if (live > atomic_load_explicit(&mmu_peak, memory_order_relaxed))
-			atomic_store_explicit(&mmu_peak, live,
-			    memory_order_relaxed);
-		if ((pte & (PTE_WIRED | PTE_MANAGED)) == PTE_MANAGED) {
-			if (pm->pm_ringhead - pm->pm_ringtail == pm->pm_ringcap)
-				pm->pm_ringtail++;	/* forget the oldest */
-			pm->pm_ring[pm->pm_ringhead++ & (pm->pm_ringcap - 1)] =
-			    (uint32_t)idx;
-		}
+		host_open_run(pm, idx, 1, h);
+		return pm->pm_ptes[idx];
 	} else {
 		t0 = host_real_ns();
 		if (mmu_mprotect(addr, PAGE_SIZE, hstate_prot(h)) != 0)
@@ -347,10 +334,95 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 	}
 	pte = PTE_SETH(pte, h);
 	pm->pm_ptes[idx] = pte;
-	if (cur == HS_UNMAPPED &&
-	    atomic_load_explicit(&mmu_live, memory_order_relaxed) > mmu_budget)
-		pmap_evict(pm, idx);
 	return pte;
+}
+
+/*
+ * host_open_run: map the n unmapped PTEs from idx, whose frames are
+ * consecutive, to state h in one host call; then keep within budget.
+ * => pm_lock held
+ */
+static void
+host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
+{
+	uint64_t pte = pm->pm_ptes[idx], t0;
+	size_t i;
+	long live;
+
+	t0 = host_real_ns();
+	if (mmu_mmap(hostaddr(pm, pte_va(pm, idx)), n << PAGE_SHIFT,
+	    hstate_prot(h), MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+	    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
+		panic("pmap: mmap of %zu pages at pa %#llx, va %#lx failed: "
+		    "errno %d", n, (unsigned long long)(pte & PTE_FRAME),
+		    (unsigned long)pte_va(pm, idx), errno);
+	mmu_account(t0);
+	atomic_fetch_add_explicit(&mmu_nmap, 1, memory_order_relaxed);
+	if (n > 1)
+		atomic_fetch_add_explicit(&mmu_nmaprun, n, memory_order_relaxed);
+	live = atomic_fetch_add_explicit(&mmu_live, (long)n,
+	    memory_order_relaxed) + (long)n;
+	if (live > atomic_load_explicit(&mmu_peak, memory_order_relaxed))
+		atomic_store_explicit(&mmu_peak, live, memory_order_relaxed);
+	for (i = idx; i < idx + n; i++) {
+		pte = pm->pm_ptes[i];
+		KDASSERT(PTE_HSTATE(pte) == HS_UNMAPPED && pte_want(pte) >= h);
+		pm->pm_ptes[i] = PTE_SETH(pte, h);
+		if ((pte & (PTE_WIRED | PTE_MANAGED)) == PTE_MANAGED) {
+			if (pm->pm_ringhead - pm->pm_ringtail == pm->pm_ringcap)
+				pm->pm_ringtail++;	/* forget the oldest */
+			pm->pm_ring[pm->pm_ringhead++ & (pm->pm_ringcap - 1)] =
+			    (uint32_t)i;
+		}
+	}
+	if (live > mmu_budget)
+		pmap_evict(pm, idx + n - 1);
+}
+
+/* May PTE j open with PTE i in one call (frames and states in step)? */
+static bool
+pend_joins(const struct pmap *pm, size_t i, size_t j, enum hstate h)
+{
+	uint64_t a = pm->pm_ptes[i], b = pm->pm_ptes[j];
+
+	return (b & PTE_V) && PTE_HSTATE(b) == HS_UNMAPPED &&
+	    pte_want(b) == h && (b & PTE_FRAME) ==
+	    (a & PTE_FRAME) + ((uint64_t)(j - i) << PAGE_SHIFT);
+}
+
+/*
+ * pend_flush: open the mappings held to be opened ahead, runs of
+ * consecutive pages in consecutive frames in one host call each.  Each
+ * opens as far as its PTE allows now (the held ones may have changed or
+ * gone since: opening less than allowed only costs a trap).
+ * => pm_lock held
+ */
+static void
+pend_flush(struct pmap *pm)
+{
+	uint32_t *p = pm->pm_pend, t;
+	unsigned int n = pm->pm_npend, i, j;
+	uint64_t pte;
+	enum hstate h;
+
+	pm->pm_npend = 0;
+	for (i = 1; i < n; i++)		/* insertion sort: n <= PEND_MAX */
+		for (j = i; j > 0 && p[j - 1] > p[j]; j--) {
+			t = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = t;
+		}
+	for (i = 0; i < n; i = j) {
+		pte = pm->pm_ptes[p[i]];
+		j = i + 1;
+		if ((pte & PTE_V) == 0 || PTE_HSTATE(pte) != HS_UNMAPPED ||
+		    (h = pte_want(pte)) < HS_R)
+			continue;
+		while (j < n && p[j] == p[i] + (j - i) &&
+		    pend_joins(pm, p[i], p[j], h))
+			j++;
+		host_open_run(pm, p[i], j - i, h);
+	}
 }
 
 /*
@@ -688,6 +760,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 	uint64_t opte, npte;
 	size_t idx;
 	uint32_t bits = 0;
+	bool ahead = false;
 
 	KASSERTMSG((va & PAGE_MASK) == 0 && va >= pm->pm_minva &&
 	    va < pm->pm_maxva, "pmap_enter: va %#lx outside pmap %p",
@@ -711,6 +784,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 		walk_note(pm, va);
 	else if ((flags & PMAP_WIRED) == 0 && (prot & VM_PROT_READ) &&
 	    walk_ahead(pm, va)) {
+		ahead = true;
 		access = VM_PROT_READ;
 		atomic_fetch_add_explicit(&mmu_nwalk, 1, memory_order_relaxed);
 	}
@@ -767,8 +841,16 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 		/* An unreferenced page is left unmapped rather than mapped NONE. */
 		if (want == HS_NONE && cur == HS_UNMAPPED)
 			want = HS_UNMAPPED;
-		if (want != cur)
+		if (ahead && cur == HS_UNMAPPED && want >= HS_R) {
+			/* opened with its neighbours, at pmap_update */
+			pm->pm_pend[pm->pm_npend++] = (uint32_t)idx;
+			if (pm->pm_npend == PEND_MAX)
+				pend_flush(pm);
+		} else if (want != cur) {
 			pte_sethost(pm, idx, npte, want);
+		}
+		if (!ahead && pm->pm_npend > 0)
+			pend_flush(pm);
 	}
 	mutex_exit(&pm->pm_lock);
 	if (pv != NULL)
@@ -1234,9 +1316,16 @@ pmap_collect(pmap_t pm)
 }
 
 void
-pmap_update(pmap_t pm __unused)
+pmap_update(pmap_t pm)
 {
-	/* Host mappings change synchronously: nothing is deferred. */
+	/*
+	 * Host mappings close synchronously; only the openings ahead of a
+	 * walk wait, to be done in runs.
+	 */
+	mutex_enter(&pm->pm_lock);
+	if (pm->pm_npend > 0)
+		pend_flush(pm);
+	mutex_exit(&pm->pm_lock);
 }
 
 void
@@ -1288,6 +1377,7 @@ host_mmu_get_stats(struct host_mmu_stats *st)
 	st->nsumcheck = atomic_load(&mmu_nsumcheck);
 	st->nsumdirty = atomic_load(&mmu_nsumdirty);
 	st->nwalk = atomic_load(&mmu_nwalk);
+	st->nmaprun = atomic_load(&mmu_nmaprun);
 	st->mod_emulation = mmu_modemul;
 }
 

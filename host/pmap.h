@@ -146,6 +146,7 @@ struct host_mmu_stats {
 	uint64_t	nsumcheck;	/* modified told by content */
 	uint64_t	nsumdirty;	/* ...and found modified */
 	uint64_t	nwalk;		/* opened ahead of a streak of accesses */
+	uint64_t	nmaprun;	/* ...of them in runs of one mmap call */
 	enum host_mod_emulation mod_emulation;
 	uint64_t	mmap_ns;	/* host time in mmap/mprotect calls */
 };

@@ -942,6 +942,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_u64(&j, "content_checks", ms.nsumcheck);
 	json_u64(&j, "content_modified", ms.nsumdirty);
 	json_u64(&j, "opened_ahead", ms.nwalk);
+	json_u64(&j, "opened_in_runs", ms.nmaprun);
 	json_object_end(&j);
 	json_object_begin(&j, "trap");
 	json_u64(&j, "traps", ts.ntraps);

@@ -891,3 +891,45 @@ Test(pmap, a_walk_opens_no_wired_or_unreadable_entry)
 	cr_assert_eq(st1.nwalk, st0.nwalk + 1, "but a plain one is");
 	pmap_destroy(pm);
 }
+
+/*
+ * The mappings opened ahead of a walk wait for pmap_update (or the next
+ * enter with an access), then go in one host call for each run of
+ * consecutive pages in consecutive frames; one that changed or went
+ * meanwhile opens as its PTE allows now, or not at all.
+ */
+Test(pmap, openings_ahead_go_in_runs_at_pmap_update)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats st0, st1;
+	uint64_t t;
+	int i;
+
+	for (i = 100; i < 110; i++)		/* a streak */
+		enter_touch(pm, ptoa(i), VM_PROT_READ);
+	host_mmu_get_stats(&st0);
+	for (i = 110; i < 118; i++)		/* frames in step */
+		enter_touch(pm, ptoa(i), 0);
+	cr_assert_eq(pmap_enter(pm, ptoa(118), ptoa(300), VM_PROT_READ |
+	    VM_PROT_WRITE, 0), 0);		/* a frame out of step */
+	enter_touch(pm, ptoa(119), 0);		/* removed before the update */
+	pmap_remove(pm, ptoa(119), ptoa(120));
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nmap, st0.nmap, "nothing opened before the update");
+	cr_assert_eq(st1.nwalk - st0.nwalk, 10);
+	pmap_update(pm);
+	host_mmu_get_stats(&st1);
+	cr_assert_eq(st1.nmap - st0.nmap, 2, "one call for 110..117, one "
+	    "for 118 (%llu)", (unsigned long long)(st1.nmap - st0.nmap));
+	cr_assert_eq(st1.nmaprun - st0.nmaprun, 8);
+	cr_assert_not(pmap_extract(pm, ptoa(119), NULL));
+	t = ntraps();
+	for (i = 110; i < 119; i++)
+		*uaddr(pm, ptoa(i)) = (uint64_t)i;
+	cr_assert_eq(ntraps(), t, "all open, read-write on baselines");
+	for (i = 110; i < 118; i++)
+		cr_assert_eq(dmap(ptoa(i))[0], (uint64_t)i);
+	cr_assert_eq(dmap(ptoa(300))[0], 118);
+	cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(300))));
+	pmap_destroy(pm);
+}

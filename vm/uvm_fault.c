@@ -347,6 +347,40 @@ uvmfault_swapin_entry(struct uvm_faultinfo *ufi, struct uvm_swapin *r,
 }
 
 /*
+ * uvmfault_swapin_order: hand the neighbours' new pages to their anons
+ * in the order of their frames, so that a walk through the run finds
+ * consecutive pages in consecutive frames (the free list gives back the
+ * frames of the pages the pagedaemon freed, nearly in order) and the MMU
+ * can open several with one host call.  The pages are new, busy and
+ * empty, their anons locked: which one gets which is no one else's
+ * business yet.  The faulting page (slot kf) keeps its own.
+ */
+static void
+uvmfault_swapin_order(struct uvm_swapin *r, int kf, int first, int last)
+{
+	struct vm_page *pgs[UVM_SWAPIN_CLUSTER], *t;
+	int k, n = 0, i, j;
+
+	for (k = first; k <= last; k++)
+		if (k != kf && r->r_anons[k] != NULL)
+			pgs[n++] = r->r_pgs[k];
+	for (i = 1; i < n; i++)		/* insertion sort: n <= 64 */
+		for (j = i; j > 0 && VM_PAGE_TO_PHYS(pgs[j - 1]) >
+		    VM_PAGE_TO_PHYS(pgs[j]); j--) {
+			t = pgs[j];
+			pgs[j] = pgs[j - 1];
+			pgs[j - 1] = t;
+		}
+	for (k = first, i = 0; k <= last; k++) {
+		if (k == kf || r->r_anons[k] == NULL)
+			continue;
+		r->r_pgs[k] = pgs[i++];
+		r->r_pgs[k]->uanon = r->r_anons[k];
+		r->r_anons[k]->an_page = r->r_pgs[k];
+	}
+}
+
+/*
  * uvmfault_swapin_cluster: set up the read for the faulting anon (its
  * fresh busy page pg) and the read-ahead neighbours, giving each a fresh
  * busy page: never below freemin (read-ahead must not be what wakes the
@@ -435,6 +469,7 @@ uvmfault_swapin_cluster(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		first = MIN(first, k);
 		last = MAX(last, k);
 	}
+	uvmfault_swapin_order(r, s - bestlo, first, last);
 	r->r_slot = bestlo + first;
 	r->r_n = last - first + 1;
 	for (i = 0; i < r->r_n; i++) {
