@@ -76,7 +76,7 @@ struct pmap {
 	vaddr_t			pm_walklast;	/* [l] last access of a streak */
 	unsigned int		pm_walkrun;	/* [l] accesses in the streak */
 	uint32_t		pm_pend[PEND_MAX]; /* [l] PTEs to open ahead */
-	unsigned int		pm_npend;	/* [l] */
+	unsigned int		pm_npend;	/* [l], peeked at [a] */
 	void			*pm_owner;	/* [a] the VM's map */
 };
 
@@ -270,27 +270,38 @@ walk_ahead(const struct pmap *pm, vaddr_t va)
 	return pm->pm_walkrun >= WALK_STREAK && walk_next(pm, va);
 }
 
-static uint64_t
-page_sum(struct vm_page *pg)
+/* Does pg's content no longer match checksum `sum` (counted)? */
+static bool
+page_changed(struct vm_page *pg, uint64_t sum)
 {
-	return host_page_checksum(host_arena_direct(pg->phys_addr));
+	bool changed;
+
+	changed = host_page_checksum(host_arena_direct(pg->phys_addr)) != sum;
+	atomic_fetch_add_explicit(&mmu_nsumcheck, 1, memory_order_relaxed);
+	if (changed)
+		atomic_fetch_add_explicit(&mmu_nsumdirty, 1,
+		    memory_order_relaxed);
+	return changed;
 }
 
 /*
- * pte_baseline: before a load through pm's writable mapping at va opens
- * it read-write, keep the page's checksum, so that pmap_is_modified
- * tells a store without a trap (HOST_MOD_CONTENT).  Only for a page
- * with no mapping but this one: another may be open read-write already,
- * and a store through it racing the checksum would go unseen.
+ * pte_baseline: before a load (`access` without write) through pm's
+ * writable, unwired mapping `pte` at va opens it read-write, keep the
+ * page's checksum, so that pmap_is_modified tells a store without a
+ * trap (HOST_MOD_CONTENT).  Only for a page with no mapping but this
+ * one: another may be open read-write already, and a store through it
+ * racing the checksum would go unseen.
  * => pm_lock held
  */
 static void
-pte_baseline(pmap_t pm, vaddr_t va, struct vm_page *pg)
+pte_baseline(pmap_t pm, vaddr_t va, uint64_t pte, vm_prot_t access)
 {
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
 	kmutex_t *pvl = pv_lock(pg);
 	struct pv_entry *pv;
 
-	if (mmu_modemul != HOST_MOD_CONTENT ||
+	if (mmu_modemul != HOST_MOD_CONTENT || access == 0 ||
+	    (access & VM_PROT_WRITE) || (pte & (PTE_W | PTE_WIRED)) != PTE_W ||
 	    (pg_attrs(pg) & (PGA_MODIFIED | PGA_BASELINE)) != 0)
 		return;
 	mutex_enter(pvl);
@@ -298,7 +309,8 @@ pte_baseline(pmap_t pm, vaddr_t va, struct vm_page *pg)
 	if ((pg_attrs(pg) & (PGA_MODIFIED | PGA_BASELINE)) == 0 &&
 	    pv != NULL && pv->pv_next == NULL && pv->pv_pmap == pm &&
 	    pv->pv_va == va) {
-		pg->mdpage.pvh_sum = page_sum(pg);
+		pg->mdpage.pvh_sum = host_page_checksum(
+		    host_arena_direct(pg->phys_addr));
 		pg_setattrs(pg, PGA_BASELINE);
 		atomic_fetch_add_explicit(&mmu_nbaseline, 1,
 		    memory_order_relaxed);
@@ -379,15 +391,17 @@ host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
 		pmap_evict(pm, idx + n - 1);
 }
 
-/* May PTE j open with PTE i in one call (frames and states in step)? */
-static bool
-pend_joins(const struct pmap *pm, size_t i, size_t j, enum hstate h)
+/* How far a held PTE opens now: HS_UNMAPPED if not (any more). */
+static enum hstate
+pend_want(const struct pmap *pm, size_t idx)
 {
-	uint64_t a = pm->pm_ptes[i], b = pm->pm_ptes[j];
+	uint64_t pte = pm->pm_ptes[idx];
+	enum hstate h;
 
-	return (b & PTE_V) && PTE_HSTATE(b) == HS_UNMAPPED &&
-	    pte_want(b) == h && (b & PTE_FRAME) ==
-	    (a & PTE_FRAME) + ((uint64_t)(j - i) << PAGE_SHIFT);
+	if ((pte & PTE_V) == 0 || PTE_HSTATE(pte) != HS_UNMAPPED ||
+	    (h = pte_want(pte)) < HS_R)
+		return HS_UNMAPPED;
+	return h;
 }
 
 /*
@@ -402,24 +416,26 @@ pend_flush(struct pmap *pm)
 {
 	uint32_t *p = pm->pm_pend, t;
 	unsigned int n = pm->pm_npend, i, j;
-	uint64_t pte;
 	enum hstate h;
 
-	pm->pm_npend = 0;
-	for (i = 1; i < n; i++)		/* insertion sort: n <= PEND_MAX */
+	__atomic_store_n(&pm->pm_npend, 0, __ATOMIC_RELAXED);
+	/* insertion sort: they come nearly in order, n <= PEND_MAX */
+	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && p[j - 1] > p[j]; j--) {
 			t = p[j];
 			p[j] = p[j - 1];
 			p[j - 1] = t;
 		}
 	for (i = 0; i < n; i = j) {
-		pte = pm->pm_ptes[p[i]];
 		j = i + 1;
-		if ((pte & PTE_V) == 0 || PTE_HSTATE(pte) != HS_UNMAPPED ||
-		    (h = pte_want(pte)) < HS_R)
+		if ((h = pend_want(pm, p[i])) == HS_UNMAPPED)
 			continue;
+		/* the next pages in the next frames, opening as far */
 		while (j < n && p[j] == p[i] + (j - i) &&
-		    pend_joins(pm, p[i], p[j], h))
+		    pend_want(pm, p[j]) == h &&
+		    (pm->pm_ptes[p[j]] & PTE_FRAME) ==
+		    (pm->pm_ptes[p[i]] & PTE_FRAME) +
+		    ((uint64_t)(j - i) << PAGE_SHIFT))
 			j++;
 		host_open_run(pm, p[i], j - i, h);
 	}
@@ -463,10 +479,7 @@ pmap_evict(struct pmap *pm, size_t keep)
 		 * pagedaemon would ask.
 		 */
 		for (i = idx; i < end; i++)
-			if ((pm->pm_ptes[i] & PTE_W) &&
-			    (pg_attrs(PHYS_TO_VM_PAGE(pm->pm_ptes[i] &
-			    PTE_FRAME)) & (PGA_MODIFIED | PGA_BASELINE)) ==
-			    PGA_BASELINE)
+			if (pm->pm_ptes[i] & PTE_W)
 				(void)pmap_is_modified(PHYS_TO_VM_PAGE(
 				    pm->pm_ptes[i] & PTE_FRAME));
 		atomic_fetch_sub_explicit(&mmu_live, (long)(end - idx),
@@ -832,9 +845,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 	if (flags & PMAP_WIRED)
 		npte |= PTE_WIRED;
 	pm->pm_ptes[idx] = npte;
-	if (access != 0 && (access & VM_PROT_WRITE) == 0 &&
-	    (npte & (PTE_W | PTE_WIRED)) == PTE_W)
-		pte_baseline(pm, va, pg);
+	pte_baseline(pm, va, npte, access);
 	{
 		enum hstate want = pte_want(npte), cur = PTE_HSTATE(npte);
 
@@ -843,7 +854,9 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 			want = HS_UNMAPPED;
 		if (ahead && cur == HS_UNMAPPED && want >= HS_R) {
 			/* opened with its neighbours, at pmap_update */
-			pm->pm_pend[pm->pm_npend++] = (uint32_t)idx;
+			pm->pm_pend[pm->pm_npend] = (uint32_t)idx;
+			__atomic_store_n(&pm->pm_npend, pm->pm_npend + 1,
+			    __ATOMIC_RELAXED);
 			if (pm->pm_npend == PEND_MAX)
 				pend_flush(pm);
 		} else if (want != cur) {
@@ -1125,15 +1138,10 @@ pmap_is_modified(struct vm_page *pg)
 	mutex_enter(pvl);
 	attrs = pg_attrs(pg);
 	mod = (attrs & PGA_MODIFIED) != 0;
-	if (!mod && (attrs & PGA_BASELINE)) {
-		atomic_fetch_add_explicit(&mmu_nsumcheck, 1,
-		    memory_order_relaxed);
-		if (page_sum(pg) != pg->mdpage.pvh_sum) {
-			pg_setattrs(pg, PGA_MODIFIED);
-			atomic_fetch_add_explicit(&mmu_nsumdirty, 1,
-			    memory_order_relaxed);
-			mod = true;
-		}
+	if (!mod && (attrs & PGA_BASELINE) &&
+	    page_changed(pg, pg->mdpage.pvh_sum)) {
+		pg_setattrs(pg, PGA_MODIFIED);
+		mod = true;
 	}
 	mutex_exit(pvl);
 	return mod;
@@ -1172,7 +1180,6 @@ pmap_clear_modify(struct vm_page *pg)
 	kmutex_t *pvl = pv_lock(pg);
 	uint64_t clear = 0, sum;
 	uint32_t old;
-	bool mod;
 
 	mutex_enter(pvl);
 	old = __atomic_fetch_and(&pg->mdpage.pvh_attrs,
@@ -1182,14 +1189,7 @@ pmap_clear_modify(struct vm_page *pg)
 	pv_foreach(pg, pv_lower, &clear);
 	if (old & PGA_MODIFIED)
 		return true;
-	if ((old & PGA_BASELINE) == 0)
-		return false;
-	atomic_fetch_add_explicit(&mmu_nsumcheck, 1, memory_order_relaxed);
-	mod = page_sum(pg) != sum;
-	if (mod)
-		atomic_fetch_add_explicit(&mmu_nsumdirty, 1,
-		    memory_order_relaxed);
-	return mod;
+	return (old & PGA_BASELINE) != 0 && page_changed(pg, sum);
 }
 
 bool
@@ -1220,9 +1220,7 @@ pmap_fault_fixup(pmap_t pm, vaddr_t va, vm_prot_t access, bool *validp)
 		pg = PHYS_TO_VM_PAGE(pte & PTE_FRAME);
 		pg_setattrs(pg, PGA_REFERENCED |
 		    ((access & VM_PROT_WRITE) ? PGA_MODIFIED : 0));
-		if ((access & VM_PROT_WRITE) == 0 &&
-		    (pte & (PTE_W | PTE_WIRED)) == PTE_W)
-			pte_baseline(pm, va, pg);
+		pte_baseline(pm, va, pte, access);
 	}
 	/*
 	 * A clear of the bits racing us (it waits for pm_lock to close the
@@ -1322,6 +1320,8 @@ pmap_update(pmap_t pm)
 	 * Host mappings close synchronously; only the openings ahead of a
 	 * walk wait, to be done in runs.
 	 */
+	if (__atomic_load_n(&pm->pm_npend, __ATOMIC_RELAXED) == 0)
+		return;		/* the common case: no lock taken */
 	mutex_enter(&pm->pm_lock);
 	if (pm->pm_npend > 0)
 		pend_flush(pm);

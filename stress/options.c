@@ -386,6 +386,19 @@ parse_bool(const char *s, bool *out)
 	return EINVAL;
 }
 
+/* One of two words: `off` gives false, `on` true. */
+static int
+parse_either(const char *s, const char *off, const char *on, bool *out)
+{
+	if (strcmp(s, off) == 0)
+		*out = false;
+	else if (strcmp(s, on) == 0)
+		*out = true;
+	else
+		return EINVAL;
+	return 0;
+}
+
 /*
  * parse_rate: a share of transfers, as a fraction ("0.01"), a percentage
  * ("1%", "0.5%") or a permille count ("10"), in [0, 1], to permille.
@@ -530,11 +543,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->map_budget = (long)n;
 		break;
 	case GO_MOD_EMULATION:
-		if (strcmp(v, "content") == 0)
-			cfg->mod_trap = false;
-		else if (strcmp(v, "trap") == 0)
-			cfg->mod_trap = true;
-		else
+		if (parse_either(v, "content", "trap", &cfg->mod_trap) != 0)
 			return usage_error("%s '%s': must be content or trap",
 			    p->p_where, v);
 		break;
@@ -647,11 +656,8 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->swap_file = strdup(v);
 		break;
 	case GO_SWAP_IO:
-		if (strcmp(v, "direct") == 0)
-			cfg->swap_buffered = false;
-		else if (strcmp(v, "buffered") == 0)
-			cfg->swap_buffered = true;
-		else
+		if (parse_either(v, "direct", "buffered",
+		    &cfg->swap_buffered) != 0)
 			return usage_error("%s '%s': must be direct or buffered",
 			    p->p_where, v);
 		break;

@@ -73,6 +73,14 @@ dmap(paddr_t pa)
 	return (uint64_t *)host_arena_direct(pa);
 }
 
+/* Enter va read-write on the frame of the same number. */
+static void
+enter_touch(pmap_t pm, vaddr_t va, vm_prot_t access)
+{
+	cr_assert_eq(pmap_enter(pm, va, ptoa(atop(va)), VM_PROT_READ |
+	    VM_PROT_WRITE, access), 0);
+}
+
 Test(pmap, enter_maps_the_arena_page)
 {
 	pmap_t pm = pmap_create();
@@ -427,9 +435,7 @@ Test(pmap_boot, evictions_come_in_runs_and_spare_the_new_mapping)
 	pm = pmap_create();
 	host_mmu_get_stats(&st0);
 	for (i = 0; i < npages; i++) {
-		cr_assert_eq(pmap_enter(pm, ptoa(i), ptoa(i),
-		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE),
-		    0);
+		enter_touch(pm, ptoa(i), VM_PROT_READ | VM_PROT_WRITE);
 		*uaddr(pm, ptoa(i)) = (uint64_t)i + 7;
 	}
 	host_mmu_get_stats(&st);
@@ -796,8 +802,7 @@ Test(pmap_boot, eviction_harvests_modified_by_content)
 	pm = pmap_create();
 	host_mmu_get_stats(&st0);
 	for (i = 0; i < npages; i++) {
-		cr_assert_eq(pmap_enter(pm, ptoa(i), ptoa(i),
-		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ), 0);
+		enter_touch(pm, ptoa(i), VM_PROT_READ);
 		if (i % 2 == 0)		/* the odd ones are only loaded */
 			*uaddr(pm, ptoa(i)) = (uint64_t)i + 7;
 	}
@@ -820,13 +825,6 @@ Test(pmap_boot, eviction_harvests_modified_by_content)
  * read-write on a baseline): their touches do not trap.  Entries behind
  * the streak, beyond its reach, or after it breaks stay closed.
  */
-static void
-enter_touch(pmap_t pm, vaddr_t va, vm_prot_t access)
-{
-	cr_assert_eq(pmap_enter(pm, va, ptoa(atop(va)), VM_PROT_READ |
-	    VM_PROT_WRITE, access), 0);
-}
-
 Test(pmap, a_walk_opens_the_mappings_ahead_of_it)
 {
 	pmap_t pm = pmap_create();

@@ -364,7 +364,8 @@ uvmfault_swapin_order(struct uvm_swapin *r, int kf, int first, int last)
 	for (k = first; k <= last; k++)
 		if (k != kf && r->r_anons[k] != NULL)
 			pgs[n++] = r->r_pgs[k];
-	for (i = 1; i < n; i++)		/* insertion sort: n <= 64 */
+	/* insertion sort: the free list hands them out nearly in order */
+	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && VM_PAGE_TO_PHYS(pgs[j - 1]) >
 		    VM_PAGE_TO_PHYS(pgs[j]); j--) {
 			t = pgs[j];
