@@ -14,6 +14,11 @@
 #    otherwise it says so and reports uvmstress alone.
 #  - uvmstress: --scenario pressure --ws 256M --ram 64M --pattern P,
 #    metrics.touches_per_s from its JSON.
+#  - the host floor (random): perf/swapfloor, what a random swap-in must
+#    cost uvmstress's host MMU model with no VM work (a trap, a 4 KiB
+#    O_DIRECT read, an mmap to open the page, one to close another),
+#    as touches/s at 3 misses in 4 touches (the share at best when the
+#    working set is 4 times RAM): the ceiling of this design on this host.
 # Appends JSON Lines to perf/results/reclaim.jsonl; prints the ratios.
 # Aim (issue 4): uvmstress/Linux >= 1.0 sequential, >= 0.7 random.
 set -u
@@ -24,11 +29,15 @@ case $RUNS in ''|*[!0-9]*|0) echo "bench: RUNS must be a count, not '$RUNS'"; ex
 OUT=perf/results/reclaim.jsonl
 U=$B/release/uvmstress
 LT=$B/release/perf_linux_touch
+SF=$B/release/perf_swapfloor
 WS=$((256 << 20))
 CG=/sys/fs/cgroup/memory/uvmstress-bench.$$
 SWAP=${TMPDIR:-/tmp}/uvmstress-bench-swap.$$
+FLOORSWAP=${TMPDIR:-/tmp}/uvmstress-bench-floor.$$
 mkdir -p perf/results
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$LT" perf/linux_touch.c || exit 1
+cc -std=c11 -O2 -Wall -Wextra -Werror -pthread -o "$SF" perf/swapfloor.c ||
+    exit 1
 [ -x "$U" ] || { echo "bench: $U is not built (make release)"; exit 1; }
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -37,7 +46,7 @@ linux_ok=0
 cleanup() {
 	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
 	swapoff "$SWAP" 2>/dev/null
-	rm -f "$SWAP" "$tmp"
+	rm -f "$SWAP" "$FLOORSWAP" "$tmp"
 }
 tmp=$(mktemp)
 trap cleanup EXIT
@@ -55,7 +64,7 @@ num() {	# json key
 	python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); k=sys.argv[1].split("."); [d:=d[x] for x in k]; print(d)' "$1"
 }
 
-printf '%-8s %16s %16s %8s\n' pattern uvmstress/s linux/s ratio
+printf '%-8s %16s %16s %8s %16s\n' pattern uvmstress/s linux/s ratio floor/s
 ratios=$(mktemp)
 run=0
 while [ $run -lt "$RUNS" ]; do
@@ -74,9 +83,18 @@ for pat in seq random; do
 	fi
 	uv=$(num metrics.touches_per_s < "$tmp")
 	ratio=$(python3 -c "print(round($uv/$lin, 3) if $lin else 'n/a')")
-	printf '%-8s %16.0f %16.0f %8s\n' "$pat" "$uv" "$lin" "$ratio"
-	echo "$pat $ratio" >>"$ratios"
-	echo "{\"bench\":\"reclaim\",\"time\":\"$stamp\",\"rev\":\"$rev\",\"pattern\":\"$pat\",\"ws\":$WS,\"ram\":$((64 << 20)),\"uvmstress_touches_per_s\":$uv,\"linux_touches_per_s\":$lin,\"ratio\":\"$ratio\",\"uvmstress_metrics\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["metrics"]))' "$tmp")}" >>"$OUT"
+	floor=0
+	if [ "$pat" = random ]; then
+		out=$("$SF" "$FLOORSWAP" "$SECS") ||
+		    { echo "bench: perf/swapfloor failed"; exit 1; }
+		rm -f "$FLOORSWAP"
+		floor=$(echo "$out" | num misses_per_s)
+		floor=$(python3 -c "print(round($floor / 0.75))")
+	fi
+	printf '%-8s %16.0f %16.0f %8s %16s\n' "$pat" "$uv" "$lin" "$ratio" \
+	    "$( [ "$floor" = 0 ] && echo - || echo "$floor")"
+	echo "$pat $ratio $uv $lin $floor" >>"$ratios"
+	echo "{\"bench\":\"reclaim\",\"time\":\"$stamp\",\"rev\":\"$rev\",\"pattern\":\"$pat\",\"ws\":$WS,\"ram\":$((64 << 20)),\"uvmstress_touches_per_s\":$uv,\"linux_touches_per_s\":$lin,\"ratio\":\"$ratio\",\"host_floor_touches_per_s\":$floor,\"uvmstress_metrics\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["metrics"]))' "$tmp")}" >>"$OUT"
 done
 done
 if [ "$RUNS" -gt 1 ] && [ $linux_ok = 1 ]; then
@@ -84,5 +102,15 @@ if [ "$RUNS" -gt 1 ] && [ $linux_ok = 1 ]; then
 		python3 -c 'import sys,statistics; r=[float(l.split()[1]) for l in open(sys.argv[1]) if l.split()[0]==sys.argv[2]]; print("median %-6s %.3f of %d runs (min %.3f, max %.3f)" % (sys.argv[2], statistics.median(r), len(r), min(r), max(r)))' "$ratios" "$pat"
 	done
 fi
+# The floor: how far the VM is from it, and how far the floor is from Linux.
+python3 -c 'import sys,statistics
+rows=[l.split() for l in open(sys.argv[1]) if l.split()[0]=="random" and float(l.split()[4])>0]
+if rows:
+    u=statistics.median(float(r[2])/float(r[4]) for r in rows)
+    msg="random: uvmstress reaches %.2f of the host floor" % u
+    lin=[float(r[3])/float(r[4]) for r in rows if float(r[3])>0]
+    if lin:
+        msg+="; the floor itself is %.2f of Linux (the most this MMU model can reach here)" % (1/statistics.median(lin))
+    print(msg+" (medians)")' "$ratios"
 rm -f "$ratios"
 echo "results appended to $OUT"
