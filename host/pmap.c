@@ -43,7 +43,9 @@ enum hstate { HS_UNMAPPED = 0, HS_NONE = 1, HS_R = 2, HS_RW = 3 };
 #define EVICT_RUN	64	/* host mappings dropped in one call, at most */
 #define EVICT_SLACK	64	/* an eviction goes this far below budget */
 #define WALK_STREAK	8	/* accesses in address order before... */
-#define WALK_AHEAD	16	/* ...mappings this far ahead open at once */
+#define WALK_AHEAD	32	/* ...mappings this far ahead open at once:
+				   the pages a fault maps ahead of itself, up
+				   to 16 past the last trap */
 #define PEND_MAX	16	/* openings ahead held for one host call */
 
 struct pv_entry {

@@ -842,25 +842,25 @@ Test(pmap, a_walk_opens_the_mappings_ahead_of_it)
 	cr_assert_eq(ntraps(), t + 10, "entered before a streak: each traps");
 
 	/* the streak has 8 steps now: entries just ahead open */
-	for (i = 110; i < 110 + 16; i++)
+	for (i = 110; i < 110 + 32; i++)
 		enter_touch(pm, ptoa(i), 0);
-	enter_touch(pm, ptoa(110 + 16), 0);	/* beyond its reach */
+	enter_touch(pm, ptoa(110 + 32), 0);	/* beyond its reach */
 	enter_touch(pm, ptoa(90), 0);		/* behind it */
 	cr_assert(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(110))));
-	cr_assert(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(125))));
-	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(126))));
+	cr_assert(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(141))));
+	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(142))));
 	cr_assert_not(pmap_is_referenced(PHYS_TO_VM_PAGE(ptoa(90))));
 	t = ntraps();
-	for (i = 110; i < 110 + 16; i++) {
+	for (i = 110; i < 110 + 32; i++) {
 		(void)*uaddr(pm, ptoa(i));
 		*uaddr(pm, ptoa(i)) = (uint64_t)i;
 	}
 	cr_assert_eq(ntraps(), t, "the opened pages were touched freely");
-	for (i = 110; i < 110 + 16; i++)
+	for (i = 110; i < 110 + 32; i++)
 		cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(i))),
 		    "page %d: its store is seen by content", i);
 	host_mmu_get_stats(&st1);
-	cr_assert_eq(st1.nwalk - st0.nwalk, 16);
+	cr_assert_eq(st1.nwalk - st0.nwalk, 32);
 
 	/* a jump breaks the streak: entries ahead of it stay closed */
 	(void)*uaddr(pm, ptoa(90));

@@ -109,6 +109,110 @@ Test(uvm_fault, anon_zero_fill_read_then_write)
 	uvmspace_free(vm);
 }
 
+/* Map npages fresh anon pages at va, write each, forget the translations. */
+static void
+resident_unmapped(struct vmspace *vm, vaddr_t va, int npages)
+{
+	uint64_t v;
+	int i;
+
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(npages),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	for (i = 0; i < npages; i++) {
+		v = (uint64_t)i + 100;
+		cr_assert_eq(user_access(vm, va + ptoa(i), true, &v), 0);
+	}
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(npages));
+}
+
+/* Pages [from, to] of va mapped, and the pages just outside not. */
+static void
+assert_mapped_range(struct vmspace *vm, vaddr_t va, int from, int to)
+{
+	int i;
+
+	for (i = from; i <= to; i++)
+		cr_assert_not_null(page_at(vm, va + ptoa(i)), "page %d", i);
+	cr_assert_null(page_at(vm, va + ptoa(to + 1)), "page %d", to + 1);
+}
+
+Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+	int namap, i;
+	uint64_t v = 0;
+
+	resident_unmapped(vm, va, 64);
+	/* a fault out of the blue: the normal window, 4 ahead */
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(20), false, &v), 0);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
+	assert_mapped_range(vm, va, 17, 24);
+	/* the next fault where that window ended: the walk, 15 ahead */
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(25), false, &v), 0);
+	cr_assert_eq(v, 125);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + 15);
+	assert_mapped_range(vm, va, 25, 40);
+	/* and on */
+	cr_assert_eq(user_access(vm, va + ptoa(41), false, &v), 0);
+	assert_mapped_range(vm, va, 41, 56);
+	/* a fault behind the walk: back to the normal window */
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(8), false, &v), 0);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
+	assert_mapped_range(vm, va, 5, 12);
+	for (i = 0; i < 64; i++) {
+		cr_assert_eq(user_access(vm, va + ptoa(i), false, &v), 0);
+		cr_assert_eq(v, (uint64_t)i + 100, "page %d kept its data", i);
+	}
+	uvmspace_free(vm);
+}
+
+Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+	int namap;
+	uint64_t v = 0;
+
+	resident_unmapped(vm, va, 64);
+	cr_assert_eq(user_access(vm, va + ptoa(20), false, &v), 0);
+	/* one page past the window's end: a jump */
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(26), false, &v), 0);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
+	assert_mapped_range(vm, va, 23, 30);
+	/* down from there: no walk either */
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
+	cr_assert_eq(user_access(vm, va + ptoa(40), false, &v), 0);
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(30), false, &v), 0);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
+	assert_mapped_range(vm, va, 27, 34);
+	uvmspace_free(vm);
+}
+
+Test(uvm_fault, random_advice_walks_no_further)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+	int namap;
+	uint64_t v = 0;
+
+	resident_unmapped(vm, va, 32);
+	cr_assert_eq(uvm_map_advice(&vm->vm_map, va, va + ptoa(32),
+	    UVM_ADV_RANDOM), 0);
+	cr_assert_eq(user_access(vm, va + ptoa(4), false, &v), 0);
+	namap = uvmexp_read(fltnamap);
+	cr_assert_eq(user_access(vm, va + ptoa(5), false, &v), 0);
+	cr_assert_eq(uvmexp_read(fltnamap), namap, "no neighbours at all");
+	cr_assert_null(page_at(vm, va + ptoa(6)));
+	uvmspace_free(vm);
+}
+
 Test(uvm_fault, resident_neighbours_are_mapped_with_the_fault)
 {
 	struct vmspace *vm = newvm();

@@ -50,6 +50,22 @@ static const struct {
 };
 
 /*
+ * Fault-ahead along a walk.  [deviation: OpenBSD maps a fixed 3 pages
+ * back and 4 ahead under MADV_NORMAL.  A simulated MMU pays a signal for
+ * every trap, so a fault that lands past this LWP's last fault and no
+ * further than the end of its window (a walk up through memory, as
+ * FreeBSD's vm_fault tells one by the entry's next_read) looks
+ * UVM_MAXRANGE - 1 pages ahead and none back: MADV_SEQUENTIAL's reach,
+ * turned forward.  Any other fault goes back to the advice's window.]
+ */
+struct uvm_faultwalk {
+	struct vm_map	*fw_map;
+	vaddr_t		fw_last;	/* its last fault */
+	vaddr_t		fw_next;	/* the first page past its window */
+};
+static _Thread_local struct uvm_faultwalk uvm_faultwalk;
+
+/*
  * uvm_faultinfo: where the fault is (orig_*) and which map and entry we
  * found it in (a submap's, possibly).
  */
@@ -87,6 +103,7 @@ static void uvmfault_unbusy(struct vm_page *);
 static bool uvmfault_newwire(struct uvm_faultinfo *,
     const struct uvm_faultctx *, struct vm_page *);
 static bool uvmfault_lookup(struct uvm_faultinfo *, bool);
+static bool uvmfault_walking(const struct uvm_faultinfo *);
 static bool uvmfault_relock(struct uvm_faultinfo *);
 static void uvmfault_unlockmaps(struct uvm_faultinfo *, bool);
 static void uvmfault_unlockall(struct uvm_faultinfo *, struct vm_amap *,
@@ -687,6 +704,19 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
  * => nothing locked on entry; on 0 the map (read) and the amap (if any)
  *    are locked and *ranons holds the range's anons (or NULL)
  */
+/*
+ * uvmfault_walking: does this fault go on this LWP's walk (past its last
+ * fault, within the window that fault looked at)?
+ */
+static bool
+uvmfault_walking(const struct uvm_faultinfo *ufi)
+{
+	const struct uvm_faultwalk *fw = &uvm_faultwalk;
+
+	return fw->fw_map == ufi->orig_map && ufi->orig_rvaddr > fw->fw_last &&
+	    ufi->orig_rvaddr <= fw->fw_next;
+}
+
 static int
 uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
     struct vm_anon ***ranons)
@@ -757,11 +787,22 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		adv = UVM_ADV_NORMAL;
 	if (flt->narrow || flt->wired) {
 		nback = nforw = 0;
+	} else if (adv == UVM_ADV_NORMAL && uvmfault_walking(ufi)) {
+		nback = 0;
+		nforw = MIN((vaddr_t)(UVM_MAXRANGE - 1),
+		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
 	} else {
 		nback = MIN((vaddr_t)uvmadvice[adv].nback,
 		    (ufi->orig_rvaddr - ufi->entry->start) >> PAGE_SHIFT);
 		nforw = MIN((vaddr_t)uvmadvice[adv].nforw,
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
+	}
+	if (ufi->orig_rvaddr != uvm_faultwalk.fw_last ||
+	    ufi->orig_map != uvm_faultwalk.fw_map) {
+		uvm_faultwalk.fw_map = ufi->orig_map;
+		uvm_faultwalk.fw_last = ufi->orig_rvaddr;
+		uvm_faultwalk.fw_next = ufi->orig_rvaddr +
+		    ((nforw + 1) << PAGE_SHIFT);
 	}
 	flt->startva = ufi->orig_rvaddr - (nback << PAGE_SHIFT);
 	flt->npages = (int)(nback + nforw + 1);
