@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor.h"
+
 #define PAGE		4096UL
 #define REGION_PAGES	256
 
@@ -34,15 +36,6 @@ static size_t memfd_pages;
 static atomic_ulong next_page;
 static atomic_bool stop;
 static double seconds;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 segv(int sig, siginfo_t *si, void *ctx)

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor.h"
+
 #define PAGE		4096UL
 #define FRAMES		16384UL		/* 64 MiB of "RAM" */
 #define SLOTS		65536UL		/* 256 MiB of swap in use */
@@ -42,15 +44,6 @@ static char *direct, *window;
 static unsigned long rng = 88172645463325252UL;
 static atomic_ulong misses;
 static atomic_bool stop;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned long
 next(void)

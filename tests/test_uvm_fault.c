@@ -125,7 +125,20 @@ resident_unmapped(struct vmspace *vm, vaddr_t va, int npages)
 	pmap_remove(vm->vm_map.pmap, va, va + ptoa(npages));
 }
 
-/* Pages [from, to] of va mapped, and the pages just outside not. */
+/* Every page of resident_unmapped(vm, va, npages) reads back its value. */
+static void
+assert_data_kept(struct vmspace *vm, vaddr_t va, int npages)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < npages; i++) {
+		cr_assert_eq(user_access(vm, va + ptoa(i), false, &v), 0);
+		cr_assert_eq(v, (uint64_t)i + 100, "page %d kept its data", i);
+	}
+}
+
+/* Pages [from, to] of va mapped, and the page just above not. */
 static void
 assert_mapped_range(struct vmspace *vm, vaddr_t va, int from, int to)
 {
@@ -136,37 +149,39 @@ assert_mapped_range(struct vmspace *vm, vaddr_t va, int from, int to)
 	cr_assert_null(page_at(vm, va + ptoa(to + 1)), "page %d", to + 1);
 }
 
+/*
+ * A read of page `at` of resident_unmapped(vm, va, ...) maps n neighbours
+ * with it, and pages [from, to] are mapped after it.
+ */
+static void
+read_maps(struct vmspace *vm, vaddr_t va, int at, int n, int from, int to)
+{
+	int namap = uvmexp_read(fltnamap);
+	uint64_t v = 0;
+
+	cr_assert_eq(user_access(vm, va + ptoa(at), false, &v), 0);
+	cr_assert_eq(v, (uint64_t)at + 100, "page %d", at);
+	cr_assert_eq(uvmexp_read(fltnamap), namap + n,
+	    "a fault at page %d maps %d neighbours, not %d", at, n,
+	    uvmexp_read(fltnamap) - namap);
+	assert_mapped_range(vm, va, from, to);
+}
+
 Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
-	int namap, i;
-	uint64_t v = 0;
 
 	resident_unmapped(vm, va, 64);
-	/* a fault out of the blue: the normal window, 4 ahead */
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(20), false, &v), 0);
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
-	assert_mapped_range(vm, va, 17, 24);
+	/* a fault out of the blue: the normal window, 3 back, 4 ahead */
+	read_maps(vm, va, 20, 7, 17, 24);
 	/* the next fault where that window ended: the walk, 15 ahead */
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(25), false, &v), 0);
-	cr_assert_eq(v, 125);
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 15);
-	assert_mapped_range(vm, va, 25, 40);
+	read_maps(vm, va, 25, 15, 25, 40);
 	/* and on */
-	cr_assert_eq(user_access(vm, va + ptoa(41), false, &v), 0);
-	assert_mapped_range(vm, va, 41, 56);
+	read_maps(vm, va, 41, 15, 41, 56);
 	/* a fault behind the walk: back to the normal window */
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(8), false, &v), 0);
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
-	assert_mapped_range(vm, va, 5, 12);
-	for (i = 0; i < 64; i++) {
-		cr_assert_eq(user_access(vm, va + ptoa(i), false, &v), 0);
-		cr_assert_eq(v, (uint64_t)i + 100, "page %d kept its data", i);
-	}
+	read_maps(vm, va, 8, 7, 5, 12);
+	assert_data_kept(vm, va, 64);
 	uvmspace_free(vm);
 }
 
@@ -174,24 +189,16 @@ Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
-	int namap;
-	uint64_t v = 0;
 
 	resident_unmapped(vm, va, 64);
-	cr_assert_eq(user_access(vm, va + ptoa(20), false, &v), 0);
+	read_maps(vm, va, 20, 7, 17, 24);
 	/* one page past the window's end: a jump */
 	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(26), false, &v), 0);
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
-	assert_mapped_range(vm, va, 23, 30);
+	read_maps(vm, va, 26, 7, 23, 30);
 	/* down from there: no walk either */
 	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	cr_assert_eq(user_access(vm, va + ptoa(40), false, &v), 0);
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(30), false, &v), 0);
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
-	assert_mapped_range(vm, va, 27, 34);
+	read_maps(vm, va, 40, 7, 37, 44);
+	read_maps(vm, va, 30, 7, 27, 34);
 	uvmspace_free(vm);
 }
 
@@ -199,17 +206,12 @@ Test(uvm_fault, random_advice_walks_no_further)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
-	int namap;
-	uint64_t v = 0;
 
 	resident_unmapped(vm, va, 32);
 	cr_assert_eq(uvm_map_advice(&vm->vm_map, va, va + ptoa(32),
 	    UVM_ADV_RANDOM), 0);
-	cr_assert_eq(user_access(vm, va + ptoa(4), false, &v), 0);
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(5), false, &v), 0);
-	cr_assert_eq(uvmexp_read(fltnamap), namap, "no neighbours at all");
-	cr_assert_null(page_at(vm, va + ptoa(6)));
+	read_maps(vm, va, 4, 0, 4, 4);
+	read_maps(vm, va, 5, 0, 4, 5);
 	uvmspace_free(vm);
 }
 
@@ -217,30 +219,13 @@ Test(uvm_fault, resident_neighbours_are_mapped_with_the_fault)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x200000;
-	int i, namap;
-	uint64_t v = 0;
 
-	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, 16 * PAGE_SIZE,
-	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
-	for (i = 0; i < 16; i++) {
-		v = (uint64_t)i + 100;
-		cr_assert_eq(user_access(vm, va + ptoa(i), true, &v), 0);
-	}
-	/* forget the translations, keep the anons */
-	pmap_remove(vm->vm_map.pmap, va, va + 16 * PAGE_SIZE);
-	namap = uvmexp_read(fltnamap);
-	cr_assert_eq(user_access(vm, va + ptoa(8), false, &v), 0);
-	cr_assert_eq(v, 108);
+	/* written, then the translations forgotten: the anons stay */
+	resident_unmapped(vm, va, 16);
 	/* normal advice: 3 behind and 4 ahead come along */
-	cr_assert_eq(uvmexp_read(fltnamap), namap + 7);
-	for (i = 5; i <= 12; i++)
-		cr_assert_not_null(page_at(vm, va + ptoa(i)), "page %d", i);
+	read_maps(vm, va, 8, 7, 5, 12);
 	cr_assert_null(page_at(vm, va + ptoa(4)));
-	cr_assert_null(page_at(vm, va + ptoa(13)));
-	for (i = 0; i < 16; i++) {
-		cr_assert_eq(user_access(vm, va + ptoa(i), false, &v), 0);
-		cr_assert_eq(v, (uint64_t)i + 100, "page %d kept its data", i);
-	}
+	assert_data_kept(vm, va, 16);
 	uvmspace_free(vm);
 }
 
