@@ -88,6 +88,7 @@ static const struct ux_field ux_fields[] = {
 	UX(fltamcopy, 'a', "times fault performs amap copy"),
 	UX(fltnamap, 'a', "times fault maps a neighbor anon page"),
 	UX(fltnomap, 'a', "times fault maps a neighbor obj page"),
+	UX(fltwalk, 'a', "times fault looks ahead along a walk"),
 	UX(fltlget, 'a', "times fault does a locked pgo_get"),
 	UX(fltget, 'a', "times fault does an unlocked get"),
 	UX(flt_anon, 'a', "anon faults"),

@@ -172,15 +172,21 @@ Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
 
+	int walks;
+
 	resident_unmapped(vm, va, 64);
+	walks = uvmexp_read(fltwalk);
 	/* a fault out of the blue: the normal window, 3 back, 4 ahead */
 	read_maps(vm, va, 20, 7, 17, 24);
+	cr_assert_eq(uvmexp_read(fltwalk), walks);
 	/* the next fault where that window ended: the walk, 15 ahead */
 	read_maps(vm, va, 25, 15, 25, 40);
 	/* and on */
 	read_maps(vm, va, 41, 15, 41, 56);
+	cr_assert_eq(uvmexp_read(fltwalk), walks + 2, "counted");
 	/* a fault behind the walk: back to the normal window */
 	read_maps(vm, va, 8, 7, 5, 12);
+	cr_assert_eq(uvmexp_read(fltwalk), walks + 2);
 	assert_data_kept(vm, va, 64);
 	uvmspace_free(vm);
 }

@@ -788,6 +788,7 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	if (flt->narrow || flt->wired) {
 		nback = nforw = 0;
 	} else if (adv == UVM_ADV_NORMAL && uvmfault_walking(ufi)) {
+		uvmexp_inc(fltwalk);
 		nback = 0;
 		nforw = MIN((vaddr_t)(UVM_MAXRANGE - 1),
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);

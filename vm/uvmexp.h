@@ -69,6 +69,7 @@ struct uvmexp {
 	int	fltamcopy;	/* amap copies */
 	int	fltnamap;	/* neighbouring anon pages mapped */
 	int	fltnomap;	/* neighbouring object pages mapped */
+	int	fltwalk;	/* faults that looked ahead along a walk */
 	int	fltlget;	/* locked gets */
 	int	fltget;		/* unlocked gets */
 	int	flt_anon;	/* anon faults */
