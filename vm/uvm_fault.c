@@ -700,11 +700,6 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 }
 
 /*
- * uvm_fault_check: look up the fault and set the context up.
- * => nothing locked on entry; on 0 the map (read) and the amap (if any)
- *    are locked and *ranons holds the range's anons (or NULL)
- */
-/*
  * uvmfault_walking: does this fault go on this LWP's walk (past its last
  * fault, within the window that fault looked at)?
  */
@@ -717,6 +712,11 @@ uvmfault_walking(const struct uvm_faultinfo *ufi)
 	    ufi->orig_rvaddr <= fw->fw_next;
 }
 
+/*
+ * uvm_fault_check: look up the fault and set the context up.
+ * => nothing locked on entry; on 0 the map (read) and the amap (if any)
+ *    are locked and *ranons holds the range's anons (or NULL)
+ */
 static int
 uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
     struct vm_anon ***ranons)
@@ -798,6 +798,7 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		nforw = MIN((vaddr_t)uvmadvice[adv].nforw,
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
 	}
+	/* the walk's record (a restarted fault keeps the one it made) */
 	if (ufi->orig_rvaddr != uvm_faultwalk.fw_last ||
 	    ufi->orig_map != uvm_faultwalk.fw_map) {
 		uvm_faultwalk.fw_map = ufi->orig_map;
