@@ -191,6 +191,24 @@ Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 	uvmspace_free(vm);
 }
 
+/* A fault restarted at the same address keeps the window it had. */
+Test(uvm_fault, a_fault_again_keeps_its_window)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+
+	resident_unmapped(vm, va, 64);
+	read_maps(vm, va, 20, 7, 17, 24);
+	read_maps(vm, va, 25, 15, 25, 40);
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
+	read_maps(vm, va, 25, 15, 25, 40);	/* the walk's, again */
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
+	read_maps(vm, va, 50, 7, 47, 54);
+	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
+	read_maps(vm, va, 50, 7, 47, 54);	/* no walk, again */
+	uvmspace_free(vm);
+}
+
 Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
 {
 	struct vmspace *vm = newvm();

@@ -62,6 +62,7 @@ struct uvm_faultwalk {
 	struct vm_map	*fw_map;
 	vaddr_t		fw_last;	/* its last fault */
 	vaddr_t		fw_next;	/* the first page past its window */
+	bool		fw_walking;	/* that fault went on a walk */
 };
 static _Thread_local struct uvm_faultwalk uvm_faultwalk;
 
@@ -701,14 +702,19 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 
 /*
  * uvmfault_walking: does this fault go on this LWP's walk (past its last
- * fault, within the window that fault looked at)?
+ * fault, within the window that fault looked at)?  A restarted fault
+ * (the same address again) goes as it went the first time.
  */
 static bool
 uvmfault_walking(const struct uvm_faultinfo *ufi)
 {
 	const struct uvm_faultwalk *fw = &uvm_faultwalk;
 
-	return fw->fw_map == ufi->orig_map && ufi->orig_rvaddr > fw->fw_last &&
+	if (fw->fw_map != ufi->orig_map)
+		return false;
+	if (ufi->orig_rvaddr == fw->fw_last)
+		return fw->fw_walking;
+	return ufi->orig_rvaddr > fw->fw_last &&
 	    ufi->orig_rvaddr <= fw->fw_next;
 }
 
@@ -724,6 +730,7 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	struct vm_amap *amap;
 	struct uvm_object *uobj;
 	vaddr_t nback, nforw;
+	bool walking;
 	int adv;
 
 	if (!uvmfault_lookup(ufi, false))
@@ -785,9 +792,11 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	adv = ufi->entry->advice;
 	if (adv < 0 || adv > UVM_ADV_SEQUENTIAL)
 		adv = UVM_ADV_NORMAL;
+	walking = !flt->narrow && !flt->wired && adv == UVM_ADV_NORMAL &&
+	    uvmfault_walking(ufi);
 	if (flt->narrow || flt->wired) {
 		nback = nforw = 0;
-	} else if (adv == UVM_ADV_NORMAL && uvmfault_walking(ufi)) {
+	} else if (walking) {
 		uvmexp_inc(fltwalk);
 		nback = 0;
 		nforw = MIN((vaddr_t)(UVM_MAXRANGE - 1),
@@ -798,14 +807,11 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		nforw = MIN((vaddr_t)uvmadvice[adv].nforw,
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
 	}
-	/* the walk's record (a restarted fault keeps the one it made) */
-	if (ufi->orig_rvaddr != uvm_faultwalk.fw_last ||
-	    ufi->orig_map != uvm_faultwalk.fw_map) {
-		uvm_faultwalk.fw_map = ufi->orig_map;
-		uvm_faultwalk.fw_last = ufi->orig_rvaddr;
-		uvm_faultwalk.fw_next = ufi->orig_rvaddr +
-		    ((nforw + 1) << PAGE_SHIFT);
-	}
+	/* this fault is the LWP's last now */
+	uvm_faultwalk.fw_map = ufi->orig_map;
+	uvm_faultwalk.fw_last = ufi->orig_rvaddr;
+	uvm_faultwalk.fw_next = ufi->orig_rvaddr + ((nforw + 1) << PAGE_SHIFT);
+	uvm_faultwalk.fw_walking = walking;
 	flt->startva = ufi->orig_rvaddr - (nback << PAGE_SHIFT);
 	flt->npages = (int)(nback + nforw + 1);
 	flt->centeridx = (int)nback;
