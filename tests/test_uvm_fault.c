@@ -226,6 +226,33 @@ Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
 	uvmspace_free(vm);
 }
 
+/* A walk is one map's: the next page in another map is no walk. */
+Test(uvm_fault, a_walk_is_one_maps)
+{
+	struct vmspace *vm = newvm(), *other = newvm();
+	vaddr_t va = 0x400000;
+
+	resident_unmapped(vm, va, 64);
+	resident_unmapped(other, va, 64);
+	read_maps(vm, va, 20, 7, 17, 24);
+	read_maps(other, va, 25, 7, 22, 29);
+	read_maps(vm, va, 25, 4, 17, 29);	/* 22..24 were there */
+	uvmspace_free(other);
+	uvmspace_free(vm);
+}
+
+/* A walk stops at its entry's end: the window is clamped, not past it. */
+Test(uvm_fault, a_walk_ends_with_its_entry)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+
+	resident_unmapped(vm, va, 30);
+	read_maps(vm, va, 10, 7, 7, 14);
+	read_maps(vm, va, 15, 14, 15, 29);	/* 16..29: the entry's last */
+	uvmspace_free(vm);
+}
+
 Test(uvm_fault, random_advice_walks_no_further)
 {
 	struct vmspace *vm = newvm();

@@ -52,11 +52,12 @@ static const struct {
 /*
  * Fault-ahead along a walk.  [deviation: OpenBSD maps a fixed 3 pages
  * back and 4 ahead under MADV_NORMAL.  A simulated MMU pays a signal for
- * every trap, so a fault that lands past this LWP's last fault and no
- * further than the end of its window (a walk up through memory, as
- * FreeBSD's vm_fault tells one by the entry's next_read) looks
+ * every trap, so a fault that lands past this LWP's last fault, up to
+ * the first page past that fault's window (a walk up through memory, as
+ * FreeBSD's vm_fault tells one by the entry's next_read), looks
  * UVM_MAXRANGE - 1 pages ahead and none back: MADV_SEQUENTIAL's reach,
- * turned forward.  Any other fault goes back to the advice's window.]
+ * turned forward.  Any other fault goes back to the advice's window
+ * (MADV_SEQUENTIAL keeps its own, 8 back for the back-page flush).]
  */
 struct uvm_faultwalk {
 	struct vm_map	*fw_map;
@@ -702,8 +703,9 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 
 /*
  * uvmfault_walking: does this fault go on this LWP's walk (past its last
- * fault, within the window that fault looked at)?  A restarted fault
- * (the same address again) goes as it went the first time.
+ * fault, up to the first page past the window that fault looked at)?  A
+ * fault at the same address again (restarted, or a refault: a write
+ * after a read, a mapping the pmap dropped) goes as the last one went.
  */
 static bool
 uvmfault_walking(const struct uvm_faultinfo *ufi)
@@ -797,7 +799,8 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	if (flt->narrow || flt->wired) {
 		nback = nforw = 0;
 	} else if (walking) {
-		uvmexp_inc(fltwalk);
+		if (ufi->orig_rvaddr != uvm_faultwalk.fw_last)
+			uvmexp_inc(fltwalk);	/* not again for a restart */
 		nback = 0;
 		nforw = MIN((vaddr_t)(UVM_MAXRANGE - 1),
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
