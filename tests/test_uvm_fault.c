@@ -171,7 +171,6 @@ Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
-
 	int walks;
 
 	resident_unmapped(vm, va, 64);
