@@ -124,5 +124,4 @@ if rows:
     if lin:
         msg+="; the floor itself is %.2f of Linux (the most this MMU model can reach here)" % (1/statistics.median(lin))
     print(msg+" (medians)")' "$ratios"
-rm -f "$ratios"
 echo "results appended to $OUT"

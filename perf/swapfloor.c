@@ -121,7 +121,7 @@ main(int argc, char **argv)
 	memfd = memfd_create("swapfloor", 0);
 	swapfd = open(argv[1], O_RDWR | O_CREAT | O_DIRECT, 0600);
 	if (swapfd < 0 && errno == EINVAL) {
-		/* a file system without O_DIRECT (tmpfs): as uvmstress does */
+		/* a file system without O_DIRECT: buffered, as uvmstress */
 		fprintf(stderr, "swapfloor: %s: no O_DIRECT here, buffered "
 		    "I/O\n", argv[1]);
 		odirect = false;

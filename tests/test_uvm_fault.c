@@ -190,39 +190,79 @@ Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 	uvmspace_free(vm);
 }
 
-/* A fault restarted at the same address keeps the window it had. */
-Test(uvm_fault, a_fault_again_keeps_its_window)
+/* One read of read_maps, after forgetting every translation if `forget`. */
+struct read_step {
+	int	at, n, from, to;
+	bool	forget;
+};
+
+/*
+ * The steps on npages resident, unmapped pages of a fresh map with advice
+ * adv, in order.
+ */
+static void
+read_steps(int npages, int adv, const struct read_step *st, size_t nst)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
+	size_t i;
 
-	resident_unmapped(vm, va, 64);
-	read_maps(vm, va, 20, 7, 17, 24);
-	read_maps(vm, va, 25, 15, 25, 40);
-	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	read_maps(vm, va, 25, 15, 25, 40);	/* the walk's, again */
-	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	read_maps(vm, va, 50, 7, 47, 54);
-	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	read_maps(vm, va, 50, 7, 47, 54);	/* no walk, again */
+	resident_unmapped(vm, va, npages);
+	cr_assert_eq(uvm_map_advice(&vm->vm_map, va, va + ptoa(npages), adv),
+	    0);
+	for (i = 0; i < nst; i++) {
+		if (st[i].forget)
+			pmap_remove(vm->vm_map.pmap, va, va + ptoa(npages));
+		read_maps(vm, va, st[i].at, st[i].n, st[i].from, st[i].to);
+	}
 	uvmspace_free(vm);
+}
+
+/* A fault restarted at the same address keeps the window it had. */
+Test(uvm_fault, a_fault_again_keeps_its_window)
+{
+	static const struct read_step st[] = {
+		{ 20, 7, 17, 24, false },
+		{ 25, 15, 25, 40, false },
+		{ 25, 15, 25, 40, true },	/* the walk's, again */
+		{ 50, 7, 47, 54, true },
+		{ 50, 7, 47, 54, true },	/* no walk, again */
+	};
+
+	read_steps(64, UVM_ADV_NORMAL, st, nitems(st));
 }
 
 Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
 {
-	struct vmspace *vm = newvm();
-	vaddr_t va = 0x400000;
+	static const struct read_step st[] = {
+		{ 20, 7, 17, 24, false },
+		{ 26, 7, 23, 30, true },	/* a page past the window: a jump */
+		{ 40, 7, 37, 44, true },
+		{ 30, 7, 27, 34, false },	/* down from there: no walk */
+	};
 
-	resident_unmapped(vm, va, 64);
-	read_maps(vm, va, 20, 7, 17, 24);
-	/* one page past the window's end: a jump */
-	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	read_maps(vm, va, 26, 7, 23, 30);
-	/* down from there: no walk either */
-	pmap_remove(vm->vm_map.pmap, va, va + ptoa(64));
-	read_maps(vm, va, 40, 7, 37, 44);
-	read_maps(vm, va, 30, 7, 27, 34);
-	uvmspace_free(vm);
+	read_steps(64, UVM_ADV_NORMAL, st, nitems(st));
+}
+
+/* A walk stops at its entry's end: the window is clamped, not past it. */
+Test(uvm_fault, a_walk_ends_with_its_entry)
+{
+	static const struct read_step st[] = {
+		{ 10, 7, 7, 14, false },
+		{ 15, 14, 15, 29, false },	/* 16..29: the entry's last */
+	};
+
+	read_steps(30, UVM_ADV_NORMAL, st, nitems(st));
+}
+
+Test(uvm_fault, random_advice_walks_no_further)
+{
+	static const struct read_step st[] = {
+		{ 4, 0, 4, 4, false },
+		{ 5, 0, 4, 5, false },		/* no neighbours at all */
+	};
+
+	read_steps(32, UVM_ADV_RANDOM, st, nitems(st));
 }
 
 /* A walk is one map's: the next page in another map is no walk. */
@@ -237,31 +277,6 @@ Test(uvm_fault, a_walk_is_one_maps)
 	read_maps(other, va, 25, 7, 22, 29);
 	read_maps(vm, va, 25, 4, 17, 29);	/* 22..24 were there */
 	uvmspace_free(other);
-	uvmspace_free(vm);
-}
-
-/* A walk stops at its entry's end: the window is clamped, not past it. */
-Test(uvm_fault, a_walk_ends_with_its_entry)
-{
-	struct vmspace *vm = newvm();
-	vaddr_t va = 0x400000;
-
-	resident_unmapped(vm, va, 30);
-	read_maps(vm, va, 10, 7, 7, 14);
-	read_maps(vm, va, 15, 14, 15, 29);	/* 16..29: the entry's last */
-	uvmspace_free(vm);
-}
-
-Test(uvm_fault, random_advice_walks_no_further)
-{
-	struct vmspace *vm = newvm();
-	vaddr_t va = 0x400000;
-
-	resident_unmapped(vm, va, 32);
-	cr_assert_eq(uvm_map_advice(&vm->vm_map, va, va + ptoa(32),
-	    UVM_ADV_RANDOM), 0);
-	read_maps(vm, va, 4, 0, 4, 4);
-	read_maps(vm, va, 5, 0, 4, 5);
 	uvmspace_free(vm);
 }
 

@@ -794,11 +794,11 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	adv = ufi->entry->advice;
 	if (adv < 0 || adv > UVM_ADV_SEQUENTIAL)
 		adv = UVM_ADV_NORMAL;
-	walking = !flt->narrow && !flt->wired && adv == UVM_ADV_NORMAL &&
-	    uvmfault_walking(ufi);
+	walking = false;
 	if (flt->narrow || flt->wired) {
 		nback = nforw = 0;
-	} else if (walking) {
+	} else if (adv == UVM_ADV_NORMAL && uvmfault_walking(ufi)) {
+		walking = true;
 		if (ufi->orig_rvaddr != uvm_faultwalk.fw_last)
 			uvmexp_inc(fltwalk);	/* not again for a restart */
 		nback = 0;
