@@ -107,6 +107,7 @@ bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
 	@sh perf/bench_fault.sh $(BUILD) 5
 	@sh perf/bench_reclaim.sh $(BUILD) 10 3
+	@sh perf/bench_hostmmu.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

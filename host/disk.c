@@ -45,8 +45,11 @@ struct host_disk {
 	/* statistics [a] */
 	_Atomic uint64_t	s_reads, s_writes, s_pread, s_pwritten,
 				s_errors, s_injected, s_corrupt, s_busy_ns,
-				s_qmax, s_polled, s_polled_ns;
+				s_qmax, s_polled, s_polled_ns, s_plugged;
 };
+
+/* The plug of this thread, or NULL (host_disk_start_plug). */
+static __thread struct host_disk_plug *disk_curplug;
 
 static char disk_err[1024];
 static kmutex_t bio_lock;
@@ -440,16 +443,71 @@ disk_accept(struct host_disk *d, struct buf *bp)
 	    __LINE__);
 }
 
-void
-host_disk_strategy(struct host_disk *d, struct buf *bp)
+/* Queue an accepted bp on its disk and wake a controller thread. */
+static void
+disk_submit(struct host_disk *d, struct buf *bp)
 {
-	disk_accept(d, bp);
 	pthread_mutex_lock(&d->d_lock);
 	disk_enqueue(d, bp);
 	if (++d->d_qlen > atomic_load(&d->s_qmax))
 		atomic_store(&d->s_qmax, d->d_qlen);
 	pthread_cond_signal(&d->d_cv);
 	pthread_mutex_unlock(&d->d_lock);
+}
+
+void
+host_disk_strategy(struct host_disk *d, struct buf *bp)
+{
+	struct host_disk_plug *plug = disk_curplug;
+
+	disk_accept(d, bp);
+	if (plug != NULL) {
+		TAILQ_INSERT_TAIL(&plug->hp_list, bp, b_freelist);
+		plug->hp_count++;
+		atomic_fetch_add(&d->s_plugged, 1);
+		return;
+	}
+	disk_submit(d, bp);
+}
+
+void
+host_disk_start_plug(struct host_disk_plug *plug)
+{
+	KASSERTMSG(disk_curplug == NULL, "host_disk_start_plug: this thread "
+	    "holds a plug already");
+	TAILQ_INIT(&plug->hp_list);
+	plug->hp_count = 0;
+	disk_curplug = plug;
+}
+
+void
+host_disk_flush_plug(void)
+{
+	struct host_disk_plug *plug = disk_curplug;
+	struct buf *bp;
+
+	if (plug == NULL)
+		return;
+	while ((bp = TAILQ_FIRST(&plug->hp_list)) != NULL) {
+		TAILQ_REMOVE(&plug->hp_list, bp, b_freelist);
+		plug->hp_count--;
+		disk_submit(bp->b_disk, bp);
+	}
+}
+
+bool
+host_disk_plugged(void)
+{
+	return disk_curplug != NULL;
+}
+
+void
+host_disk_finish_plug(struct host_disk_plug *plug)
+{
+	KASSERTMSG(disk_curplug == plug, "host_disk_finish_plug: not this "
+	    "thread's plug");
+	host_disk_flush_plug();
+	disk_curplug = NULL;
 }
 
 /*
@@ -470,6 +528,7 @@ host_disk_io(struct host_disk *d, struct buf *bp)
 	KASSERT((bp->b_flags & (B_ASYNC | B_CALL)) == 0);
 	if ((bp->b_flags & B_READ) == 0) {
 		host_disk_strategy(d, bp);
+		host_disk_flush_plug();		/* we wait for it now */
 		return biowait(bp);
 	}
 	t0 = host_real_ns();
@@ -518,5 +577,6 @@ host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st)
 	st->polled = atomic_load(&d->s_polled);
 	st->polled_ns = atomic_load(&d->s_polled_ns);
 	st->queue_max = atomic_load(&d->s_qmax);
+	st->plugged = atomic_load(&d->s_plugged);
 	st->direct = d->d_direct;
 }

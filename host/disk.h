@@ -19,6 +19,13 @@
  *
  * Every submission and completion passes the hook point (HE_DISK_SUBMIT,
  * HE_DISK_DONE).
+ *
+ * Plugging (Linux's blk_start_plug): between host_disk_start_plug() and
+ * host_disk_finish_plug(), the transfers this thread queues wait on its
+ * plug and go to their disks together at the finish, or as soon as the
+ * thread blocks (lwp_block flushes the plug, as schedule() does), so a
+ * thread never waits for a transfer its own plug holds.  The pagedaemon
+ * plugs its pass: no controller thread runs beside its host closes.
  */
 #ifndef HOST_DISK_H
 #define HOST_DISK_H
@@ -38,6 +45,7 @@ struct host_disk_stats {
 	uint64_t	polled;			/* reads run by their waiter */
 	uint64_t	polled_ns;		/* their time, as it waited */
 	uint64_t	queue_max;		/* deepest queue seen */
+	uint64_t	plugged;		/* transfers held in a plug */
 	bool		direct;			/* O_DIRECT in use */
 };
 
@@ -57,6 +65,18 @@ void host_disk_close(struct host_disk *d);
 void host_disk_strategy(struct host_disk *d, struct buf *bp);
 /* host_disk_io: a synchronous transfer (strategy + biowait). */
 int host_disk_io(struct host_disk *d, struct buf *bp);
+
+/* A plug: on the stack of the thread that holds it. */
+struct host_disk_plug {
+	TAILQ_HEAD(, buf)	hp_list;	/* held transfers, in order */
+	unsigned		hp_count;	/* held now */
+};
+void host_disk_start_plug(struct host_disk_plug *plug);
+void host_disk_finish_plug(struct host_disk_plug *plug);
+/* Send what this thread's plug holds to the disks (none: a no-op). */
+void host_disk_flush_plug(void);
+/* Does this thread hold a plug? */
+bool host_disk_plugged(void);
 
 /* Fail permille/1000 of transfers with EIO, drawn from a seeded stream. */
 void host_disk_set_fail_rate(struct host_disk *d, unsigned permille);

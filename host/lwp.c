@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "disk.h"
 #include "hook.h"
 #include "kassert.h"
 #include "lwp.h"
@@ -138,6 +139,7 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
 	struct cpu_info *ci;
 
+	host_disk_flush_plug();		/* what we may wait for must go */
 	if (l == NULL)
 		return;
 	if (lwp_blockdepth++ > 0)

@@ -407,7 +407,7 @@ report_reclaim(FILE *f, const struct stress_run *r)
 		fprintf(f, "swap: %s (%s), %d pages; %d pages out, %d in; "
 		    "disk: %llu writes (%llu pages), %llu reads (%llu pages), "
 		    "%llu errors (%llu injected, %llu corrupt), busy %.3f s, "
-		    "deepest queue %llu\n", r->r_swap_path,
+		    "deepest queue %llu, %llu held in a plug\n", r->r_swap_path,
 		    ds.direct ? "O_DIRECT" : "buffered", ux->swpages,
 		    ux->pgswapout, ux->pgswapin, (unsigned long long)ds.writes,
 		    (unsigned long long)ds.pages_written,
@@ -416,7 +416,8 @@ report_reclaim(FILE *f, const struct stress_run *r)
 		    (unsigned long long)ds.errors,
 		    (unsigned long long)ds.injected,
 		    (unsigned long long)ds.corrupt, (double)ds.busy_ns / 1e9,
-		    (unsigned long long)ds.queue_max);
+		    (unsigned long long)ds.queue_max,
+		    (unsigned long long)ds.plugged);
 	}
 	if (STRESS_LD(&r->r_kills) != 0)
 		fprintf(f, "out of swap: %llu processes killed\n",
@@ -500,6 +501,7 @@ json_reclaim(struct json *j, const struct stress_run *r)
 	json_u64(j, "polled_reads", ds.polled);
 	json_double(j, "polled_s", (double)ds.polled_ns / 1e9);
 	json_u64(j, "queue_max", ds.queue_max);
+	json_u64(j, "plugged", ds.plugged);
 	json_object_end(j);
 	json_object_end(j);
 

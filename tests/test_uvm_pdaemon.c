@@ -436,6 +436,52 @@ Test(uvm_pdaemon, scan_clusters_pageouts_then_frees_clean_pages)
 	uvmspace_free(vm);
 }
 
+/* uvmpd_scan, and whether its LWP still held a plug after it. */
+static bool scan_left_a_plug;
+
+static void
+scan_plug_fn(void *arg)
+{
+	uvm_lock_pageq();
+	uvmpd_scan(arg);
+	scan_left_a_plug = host_disk_plugged();
+	uvm_unlock_pageq();
+}
+
+/*
+ * A pass plugs the swap device: every pageout it starts waits on the plug
+ * and goes to the disk when the pass ends (none while its deactivation
+ * loop closes host mappings), and no plug outlives the pass.
+ */
+Test(uvm_pdaemon, a_pass_holds_its_pageouts_until_it_ends)
+{
+	struct vmspace *vm;
+	struct host_disk_stats st0, st1;
+	int n = 40, bad = -1, pageouts, i;
+
+	up(16ull << 20, 1024, true);
+	vm = newvm(VA, n);
+	cr_assert_eq(user_fill(vm, VA, n, 1, false, NULL), 0);
+	deactivate(vm, VA, n);
+	set_targets(uvmexp.npages, uvmexp.npages);
+	host_disk_get_stats(uvm_swap_disk(), &st0);
+	pageouts = uvmexp_read(pdpageouts);
+	as_pagedaemon(scan_plug_fn, NULL);
+	host_disk_get_stats(uvm_swap_disk(), &st1);
+	pageouts = uvmexp_read(pdpageouts) - pageouts;
+	cr_assert_eq(pageouts, 3, "16 + 16 + 8 pages");
+	cr_assert_eq(st1.plugged - st0.plugged, (uint64_t)pageouts,
+	    "a pageout of the pass went to the disk before it ended");
+	cr_assert_not(scan_left_a_plug, "uvmpd_scan left its plug behind");
+	wait_paging_done();
+	for (i = 0; i < n; i++)
+		cr_assert(flags_at(vm, VA + ptoa(i)) & PG_CLEAN,
+		    "page %d not written", i);
+	cr_assert_eq(user_fill(vm, VA, n, 1, true, &bad), 0);
+	cr_assert_eq(bad, 0, "%d pages lost", bad);
+	uvmspace_free(vm);
+}
+
 /* Pages referenced since they were deactivated go back to the active queue. */
 Test(uvm_pdaemon, referenced_pages_are_reactivated)
 {

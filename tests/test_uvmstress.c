@@ -716,7 +716,8 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 		"swap.disk.writes", "swap.disk.pages_read",
 		"swap.disk.pages_written", "swap.disk.errors",
 		"swap.disk.injected", "swap.disk.corrupt", "swap.disk.busy_s",
-		"swap.disk.queue_max", "swap.disk.direct", "config.swap",
+		"swap.disk.queue_max", "swap.disk.plugged",
+		"swap.disk.direct", "config.swap",
 		"config.swap_io", "config.fail_io_permille",
 		"metrics.oom_kills", "metrics.time_breakdown.fault_s",
 		"metrics.time_breakdown.fault_swapin_read_s",
@@ -750,6 +751,8 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0,
 	    "nothing swapped in");
 	cr_assert(json_num(r.out, "pagedaemon.pdscans", &v) && v > 0);
+	cr_assert(json_num(r.out, "swap.disk.plugged", &v) && v > 0,
+	    "the pagedaemon's pageouts were not plugged");
 	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v == 0);
 	cr_assert(json_num(r.out, "metrics.time_breakdown.fault_s", &v) &&
 	    v > 0);
