@@ -33,6 +33,7 @@ static const char *const ev_names[HE_NKINDS] = {
 	[HE_CPU_ACQUIRE] = "cpu-acquire",
 	[HE_CPU_RELEASE] = "cpu-release",
 	[HE_PROGRESS] = "progress",
+	[HE_MMU_CALL] = "mmu-call",
 };
 
 const char *

@@ -2,7 +2,8 @@
  * host/hook.h: the one hook point of the machine.
  *
  * Every lock operation, sleep, wakeup, thread start and exit, trap entry,
- * clock read and disk submission or completion calls host_hook() with what
+ * clock read, disk submission or completion and host MMU call (the pmap's
+ * mmap and mprotect of a window) calls host_hook() with what
  * happened.  The hook records the event in the thread's event ring
  * (post-mortems), counts progress for the hang watchdog, injects seeded
  * chaos when asked (yields and delays that widen race windows), and calls
@@ -37,6 +38,7 @@ enum hook_ev {
 	HE_CPU_ACQUIRE,		/* obj = cpu_info */
 	HE_CPU_RELEASE,
 	HE_PROGRESS,		/* a workload did a unit of work */
+	HE_MMU_CALL,		/* a host mmap/mprotect of the MMU: arg = ns */
 	HE_NKINDS
 };
 

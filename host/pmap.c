@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "disk.h"
+#include "hook.h"
 #include "kassert.h"
 #include "pmap.h"
 #include "pool.h"
@@ -212,8 +213,10 @@ mmu_mprotect(void *addr, size_t len, int prot)
 static void
 mmu_account(uint64_t t0)
 {
-	atomic_fetch_add_explicit(&mmu_ns, host_real_ns() - t0,
-	    memory_order_relaxed);
+	uint64_t ns = host_real_ns() - t0;
+
+	atomic_fetch_add_explicit(&mmu_ns, ns, memory_order_relaxed);
+	host_hook(HE_MMU_CALL, NULL, (uintptr_t)ns, __FILE__, __LINE__);
 }
 
 /* Give a host range back to the PROT_NONE reservation. */

@@ -143,6 +143,7 @@ struct breakdown {
 	double	mmap_s;		/* host mmap/mprotect/munmap, all threads */
 	uint64_t nmap, nprotect, nunmap, fixups, vmfaults, touches;
 	double	pd_busy_s, aio_busy_s, pd_lock_s;
+	double	worker_mmu_s, pd_mmu_s;	/* host MMU calls, by thread role */
 	uint64_t pdscans, pdfreed, pdrevs;
 	const char *largest;	/* the largest share of the LWPs' time */
 	double	largest_share;
@@ -307,6 +308,8 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 		    ns_s(t0->ts_aio_sleep_ns, t1->ts_aio_sleep_ns));
 		b->pd_lock_s = ns_s(t0->ts_pd_lock_ns, t1->ts_pd_lock_ns);
 	}
+	b->worker_mmu_s = ns_s(t0->ts_mmu_worker_ns, t1->ts_mmu_worker_ns);
+	b->pd_mmu_s = ns_s(t0->ts_mmu_pd_ns, t1->ts_mmu_pd_ns);
 	b->pdscans = delta(r, "pdscans");
 	b->pdfreed = delta(r, "pdfreed");
 	b->pdrevs = delta(r, "pdrevs");
@@ -430,9 +433,10 @@ report_reclaim(FILE *f, const struct stress_run *r)
 	    "%.0f%%, busy pages %.0f%%, locks %.0f%%, on CPU %.0f%%), preempted "
 	    "%.0f%%, user %.0f%%; swap disk busy %.0f%% (%llu reads, %llu pages "
 	    "in; %llu writes, %llu pages out); "
-	    "pagedaemon busy %.0f%%, aiodoned %.0f%%; %llu lock waits "
-	    "(%.3f s) in all; %.2f traps per touch (%llu VM faults, %llu pmap "
-	    "fixups), %.3f s in host mmap/mprotect/munmap (%llu/%llu/%llu)\n",
+	    "pagedaemon busy %.0f%% (host MMU calls %.0f%%), aiodoned %.0f%%; "
+	    "%llu lock waits (%.3f s) in all; %.2f traps per touch (%llu VM "
+	    "faults, %llu pmap fixups), %.3f s in host mmap/mprotect/munmap "
+	    "(%llu/%llu/%llu; %.3f s of it the workers')\n",
 	    b.window_s, r->r_nworkers,
 	    share(b.fault_s, b.lwp_s), share(b.read_s, b.lwp_s),
 	    share(b.io_s, b.lwp_s),
@@ -442,11 +446,13 @@ report_reclaim(FILE *f, const struct stress_run *r)
 	    share(b.disk_s, b.window_s), (unsigned long long)b.reads,
 	    (unsigned long long)b.pages_in, (unsigned long long)b.writes,
 	    (unsigned long long)b.pages_out, share(b.pd_busy_s, b.window_s),
+	    share(b.pd_mmu_s, b.window_s),
 	    share(b.aio_busy_s, b.window_s), (unsigned long long)b.locks,
 	    b.lock_s, b.touches != 0 ? (double)b.faults / (double)b.touches :
 	    0.0, (unsigned long long)b.vmfaults, (unsigned long long)b.fixups,
 	    b.mmap_s, (unsigned long long)b.nmap,
-	    (unsigned long long)b.nprotect, (unsigned long long)b.nunmap);
+	    (unsigned long long)b.nprotect, (unsigned long long)b.nunmap,
+	    b.worker_mmu_s);
 	n = class_delta(r, cls, (int)nitems(cls));
 	if (n > 0) {
 		fprintf(f, "lock waits by class:");
@@ -562,6 +568,7 @@ json_breakdown(struct json *j, const struct stress_run *r)
 	json_double(j, "traps_per_touch", b.touches != 0 ?
 	    (double)b.faults / (double)b.touches : 0.0);
 	json_double(j, "host_mmap_s", b.mmap_s);
+	json_double(j, "fault_host_mmu_s", b.worker_mmu_s);
 	json_u64(j, "host_mmap", b.nmap);
 	json_u64(j, "host_mprotect", b.nprotect);
 	json_u64(j, "host_munmap", b.nunmap);
@@ -573,6 +580,7 @@ json_breakdown(struct json *j, const struct stress_run *r)
 	json_u64(j, "swap_pages_in", b.pages_in);
 	json_u64(j, "swap_pages_out", b.pages_out);
 	json_double(j, "pagedaemon_busy_s", b.pd_busy_s);
+	json_double(j, "pagedaemon_host_mmu_s", b.pd_mmu_s);
 	json_double(j, "pagedaemon_lock_wait_s", b.pd_lock_s);
 	json_double(j, "aiodoned_busy_s", b.aio_busy_s);
 	json_u64(j, "pdscans", b.pdscans);

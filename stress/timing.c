@@ -48,6 +48,7 @@ static struct {
 	uint64_t	pd_sleep_ns, aio_sleep_ns;
 	uint64_t	pd_since, aio_since;	/* asleep since, 0: awake */
 	uint64_t	pd_lock_ns;
+	uint64_t	mmu_ns[R_OTHER + 1];	/* host MMU calls, by role */
 } tot;
 
 /* Lock classes: a name claimed once per slot with a CAS. */
@@ -237,6 +238,9 @@ timing_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
 			tl.cpu_t0 = 0;
 		}
 		break;
+	case HE_MMU_CALL:
+		ADD(&tot.mmu_ns[tl.role], (uint64_t)arg);
+		break;
 	default:
 		break;
 	}
@@ -284,6 +288,8 @@ timing_snapshot(struct timing_snap *ts)
 	ts->ts_lock_ns = LD(&tot.lock_ns);
 	ts->ts_locks = LD(&tot.locks);
 	ts->ts_pd_lock_ns = LD(&tot.pd_lock_ns);
+	ts->ts_mmu_worker_ns = LD(&tot.mmu_ns[R_WORKER]);
+	ts->ts_mmu_pd_ns = LD(&tot.mmu_ns[R_PAGEDAEMON]);
 	/* a sleep in progress counts up to now */
 	since = LD(&tot.pd_since);
 	ts->ts_pd_sleep_ns = LD(&tot.pd_sleep_ns) +

@@ -47,6 +47,8 @@ struct timing_snap {
 	uint64_t	ts_pd_sleep_ns;	/* pagedaemon asleep (so far) */
 	uint64_t	ts_aio_sleep_ns; /* aiodone daemon asleep */
 	uint64_t	ts_pd_lock_ns;	/* pagedaemon: lock waits */
+	uint64_t	ts_mmu_worker_ns; /* workers: in host MMU calls */
+	uint64_t	ts_mmu_pd_ns;	/* pagedaemon: in host MMU calls */
 };
 
 struct timing_class {

@@ -727,6 +727,8 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 		"metrics.time_breakdown.user_s",
 		"metrics.time_breakdown.swap_disk_busy_s",
 		"metrics.time_breakdown.pagedaemon_busy_s",
+		"metrics.time_breakdown.pagedaemon_host_mmu_s",
+		"metrics.time_breakdown.fault_host_mmu_s",
 		"metrics.time_breakdown.pdscans",
 		"metrics.time_breakdown.lock_waits",
 		"metrics.time_breakdown.lock_wait_by_class",
@@ -735,7 +737,7 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 	};
 	struct result r;
 	char buf[128];
-	double v, ws;
+	double v, ws, busy;
 	size_t i;
 
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
@@ -756,6 +758,16 @@ Test(uvmstress, pressure_reclaims_and_checks_every_touch)
 	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v == 0);
 	cr_assert(json_num(r.out, "metrics.time_breakdown.fault_s", &v) &&
 	    v > 0);
+	/* the host MMU calls, by who made them: within their busy time */
+	cr_assert(json_num(r.out, "metrics.time_breakdown.pagedaemon_busy_s",
+	    &busy));
+	cr_assert(json_num(r.out, "metrics.time_breakdown.pagedaemon_host_mmu_s",
+	    &v) && v > 0 && v <= busy + 0.01, "pagedaemon: %f s of MMU calls "
+	    "in %f s busy", v, busy);
+	cr_assert(json_num(r.out, "metrics.time_breakdown.fault_s", &busy));
+	cr_assert(json_num(r.out, "metrics.time_breakdown.fault_host_mmu_s",
+	    &v) && v > 0 && v <= busy + 0.01, "workers: %f s of MMU calls in "
+	    "%f s of faults", v, busy);
 	cr_assert(json_num(r.out, "metrics.scenario.ws_pages", &ws) &&
 	    ws == 48 << 8);
 	cr_assert(json_num(r.out, "metrics.scenario.fill_pages", &v) &&
