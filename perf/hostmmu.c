@@ -14,15 +14,20 @@
  *   writes	writes 64 KiB clusters to a file with O_DIRECT.
  * On a guest where a shootdown must wake or interrupt the other vCPU,
  * the close costs more whenever that vCPU is not simply halted.
+ * Last, the trap: a SIGSEGV round trip (fault, handler, sigreturn) on a
+ * page made PROT_NONE whose handler opens it again, less the same two
+ * mprotect calls made without the touch.
  *
  * usage: hostmmu SCRATCHFILE
  * prints one JSON line per case: {"anchor":"hostmmu","case":C,
- * "open_us":F,"close_us":F,"direct":B}.  Exit 1 on a host error.
+ * "open_us":F,"close_us":F,"direct":B}, then {"anchor":"hostmmu",
+ * "case":"trap","trap_us":F}.  Exit 1 on a host error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +50,10 @@ enum neighbour { ALONE, SLEEPS, SPINS, READS, WRITES };
 static const char *const names[] = { "alone", "sleeps", "spins", "reads",
     "writes" };
 
+#define TRAPS		20000
+
 static atomic_bool stop;
+static char *trap_page;
 static int scratch = -1;
 static bool direct;
 
@@ -142,6 +150,52 @@ measure(enum neighbour kind, int memfd, char *win, double *openp,
 	*closep = tclose / (PAGES * ROUNDS) * 1e6;
 }
 
+static void
+reopen(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	if (mprotect(trap_page, PAGE, PROT_READ | PROT_WRITE) != 0)
+		abort();
+}
+
+/* The SIGSEGV round trip, in microseconds. */
+static double
+measure_trap(void)
+{
+	struct sigaction sa;
+	double t0, with, without;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = reopen;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		die("sigaction");
+	trap_page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (trap_page == MAP_FAILED)
+		die("mmap (trap page)");
+	trap_page[0] = 1;
+	t0 = now();
+	for (i = 0; i < TRAPS; i++) {
+		if (mprotect(trap_page, PAGE, PROT_NONE) != 0 ||
+		    mprotect(trap_page, PAGE, PROT_READ | PROT_WRITE) != 0)
+			die("mprotect");
+		((volatile char *)trap_page)[0]++;
+	}
+	without = now() - t0;
+	t0 = now();
+	for (i = 0; i < TRAPS; i++) {
+		if (mprotect(trap_page, PAGE, PROT_NONE) != 0)
+			die("mprotect");
+		((volatile char *)trap_page)[0]++;	/* traps, reopens */
+	}
+	with = now() - t0;
+	return (with - without) / TRAPS * 1e6;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -186,6 +240,8 @@ main(int argc, char **argv)
 		    direct ? "true" : "false");
 		fflush(stdout);
 	}
+	printf("{\"anchor\":\"hostmmu\",\"case\":\"trap\",\"trap_us\":%.2f}\n",
+	    measure_trap());
 	close(scratch);
 	unlink(argv[1]);
 	return 0;
