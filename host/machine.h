@@ -30,7 +30,7 @@ struct machine_config {
 	unsigned int	mc_watchdog_s;	/* hang watchdog, seconds (0: off) */
 	uint64_t	mc_user_va;	/* user VA per address space */
 	uint64_t	mc_kernel_va;	/* kernel VA */
-	long		mc_map_budget;	/* host mappings (0: half the RAM's
+	long		mc_map_budget;	/* host mappings (0: the RAM's
 					   pages, -1: the most there can be) */
 	bool		mc_mod_trap;	/* modified by a store's trap, not by
 					   content (host/pmap.h) */

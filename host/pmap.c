@@ -99,7 +99,7 @@ static atomic_long mmu_live, mmu_peak;
 static long mmu_budget, mmu_max_map_count;
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
     mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty,
-    mmu_nwalk, mmu_nmaprun;
+    mmu_nwalk, mmu_nmaprun, mmu_ngoing;
 static enum host_mod_emulation mmu_modemul;
 static char mmu_err[256];
 
@@ -662,9 +662,9 @@ host_mmu_init(const struct host_mmu_config *cfg)
 		mmu_budget = cfg->map_budget;
 	else if (cfg->map_budget < 0 || host_arena_size() == 0)
 		mmu_budget = max;
-	else	/* host mappings for half the RAM: see docs/machine.md */
+	else	/* host mappings for all the RAM: see docs/machine.md */
 		mmu_budget = MIN(max, MAX(MMU_MIN_BUDGET,
-		    (long)atop(host_arena_size()) / 2));
+		    (long)atop(host_arena_size())));
 	/* Every isolated page mapping may split its reservation in two. */
 	if (mmu_budget < MMU_MIN_BUDGET || (mmu_max_map_count > 0 &&
 	    2 * mmu_budget + MMU_RESERVE_MAPS > mmu_max_map_count)) {
@@ -1065,6 +1065,46 @@ again:
 	pv_free_list(freelist);
 }
 
+/*
+ * A neighbour whose host mapping may close with a removal's: valid,
+ * managed, unwired, open on the host, its page marked going.
+ */
+static inline bool
+pte_going(uint64_t pte)
+{
+	return pte_evictable(pte) &&
+	    (pg_attrs(PHYS_TO_VM_PAGE(pte & PTE_FRAME)) & PGA_GOING) != 0;
+}
+
+/*
+ * going_run: the host mapping at idx is about to close: widen the close
+ * to the neighbours whose pages are going too, and take theirs back in
+ * the same call (their logical mappings stay).  Returns the run's first
+ * index; *endp its end.  => pm_lock held
+ */
+static size_t
+going_run(struct pmap *pm, size_t idx, size_t *endp)
+{
+	size_t lo = idx, hi = idx + 1, i;
+
+	while (lo > 0 && idx - lo < EVICT_RUN && pte_going(pm->pm_ptes[lo - 1]))
+		lo--;
+	while (hi < pm->pm_npte && hi - lo < 2 * EVICT_RUN &&
+	    pte_going(pm->pm_ptes[hi]))
+		hi++;
+	for (i = lo; i < hi; i++)
+		if (i != idx)
+			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
+	if (hi - lo > 1) {
+		atomic_fetch_sub_explicit(&mmu_live, (long)(hi - lo - 1),
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&mmu_ngoing, hi - lo - 1,
+		    memory_order_relaxed);
+	}
+	*endp = hi;
+	return lo;
+}
+
 static bool
 pv_remove_one(struct vm_page *pg, struct pv_entry *pv, void *arg __unused)
 {
@@ -1074,7 +1114,11 @@ pv_remove_one(struct vm_page *pg, struct pv_entry *pv, void *arg __unused)
 
 	KASSERT((pte & PTE_V) && (pte & PTE_FRAME) == pg->phys_addr);
 	if (PTE_HSTATE(pte) != HS_UNMAPPED) {
-		host_reserve(hostaddr(pm, pv->pv_va), PAGE_SIZE);
+		size_t lo = idx, hi = idx + 1;
+
+		if ((pte & PTE_WIRED) == 0)
+			lo = going_run(pm, idx, &hi);
+		host_reserve(hostaddr(pm, pte_va(pm, lo)), (hi - lo) << PAGE_SHIFT);
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	}
 	if (pte & PTE_WIRED)
@@ -1102,6 +1146,17 @@ pv_lower(struct vm_page *pg, struct pv_entry *pv, void *arg)
 	if (PTE_HSTATE(pte) > want && PTE_HSTATE(pte) != HS_UNMAPPED)
 		pte_sethost(pm, idx, pte, want == HS_UNMAPPED ? HS_NONE : want);
 	return false;
+}
+
+void
+pmap_page_going(struct vm_page *pg, bool going)
+{
+	if (going)
+		__atomic_fetch_or(&pg->mdpage.pvh_attrs, PGA_GOING,
+		    __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&pg->mdpage.pvh_attrs, ~(uint32_t)PGA_GOING,
+		    __ATOMIC_ACQ_REL);
 }
 
 void
@@ -1383,6 +1438,7 @@ host_mmu_get_stats(struct host_mmu_stats *st)
 	st->nsumdirty = atomic_load(&mmu_nsumdirty);
 	st->nwalk = atomic_load(&mmu_nwalk);
 	st->nmaprun = atomic_load(&mmu_nmaprun);
+	st->ngoing = atomic_load(&mmu_ngoing);
 	st->mod_emulation = mmu_modemul;
 }
 

@@ -67,7 +67,7 @@ enum host_mod_emulation { HOST_MOD_CONTENT = 0, HOST_MOD_TRAP };
 struct host_mmu_config {
 	uint64_t	user_va_size;	/* bytes of user VA per pmap */
 	uint64_t	kernel_va_size;	/* bytes of kernel VA */
-	long		map_budget;	/* live host mappings; 0: half the RAM's
+	long		map_budget;	/* live host mappings; 0: the RAM's
 					   pages; -1: all max_map_count allows */
 	enum host_mod_emulation mod_emulation;
 };
@@ -99,6 +99,17 @@ bool pmap_is_referenced(struct vm_page *pg);
 bool pmap_clear_reference(struct vm_page *pg);
 bool pmap_is_modified(struct vm_page *pg);
 bool pmap_clear_modify(struct vm_page *pg);
+
+/*
+ * pmap_page_going: pg's mappings are about to go (the pagedaemon is
+ * deactivating it), or no longer (going false).  While it is marked, a
+ * pmap_page_protect(PROT_NONE) of an address neighbour closes pg's host
+ * mapping in the same host call (a run, as the budget's evictions go),
+ * leaving its logical mapping for its own pmap_page_protect: one system
+ * call for a run of neighbours instead of one each.  Only a hint: a page
+ * marked and then kept costs a trap at its next access.
+ */
+void pmap_page_going(struct vm_page *pg, bool going);
 void pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
 void pmap_kremove(vaddr_t va, vsize_t len);
 void pmap_collect(pmap_t pm);
@@ -147,6 +158,7 @@ struct host_mmu_stats {
 	uint64_t	nsumdirty;	/* ...and found modified */
 	uint64_t	nwalk;		/* opened ahead of a streak of accesses */
 	uint64_t	nmaprun;	/* ...of them in runs of one mmap call */
+	uint64_t	ngoing;		/* closed with a going neighbour's */
 	enum host_mod_emulation mod_emulation;
 	uint64_t	mmap_ns;	/* host time in mmap/mprotect calls */
 };

@@ -32,6 +32,7 @@ struct vm_page_md {
 #define PGA_REFERENCED	0x1
 #define PGA_MODIFIED	0x2
 #define PGA_BASELINE	0x4	/* writable unmodified; pvh_sum tells */
+#define PGA_GOING	0x8	/* its mappings go soon (pmap_page_going) */
 
 /* A red-black tree link, for vm/'s per-object page tree. */
 struct vm_page_rb {

@@ -53,7 +53,7 @@ static const struct gopt gopts[] = {
 	    "RAM of the machine: 64M, 1G (default 64M)" },
 	{ "map-budget", 0, true, GO_MAP_BUDGET, "N|max",
 	    "live host mappings the MMU keeps, like a TLB's reach (256.., "
-	    "default: half the RAM's pages)" },
+	    "default: the RAM's pages)" },
 	{ "mod-emulation", 0, true, GO_MOD_EMULATION, "content|trap",
 	    "how the MMU tells a page modified: by its checksum (a load opens "
 	    "a writable mapping read-write) or by a trap on the first store "

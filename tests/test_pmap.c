@@ -451,21 +451,73 @@ Test(pmap_boot, evictions_come_in_runs_and_spare_the_new_mapping)
 	pmap_destroy(pm);
 }
 
-/* The default budget: host mappings for half the RAM; -1: the most. */
-Test(pmap_boot, default_budget_is_half_the_ram)
+/* The default budget: host mappings for all the RAM; -1: the most. */
+Test(pmap_boot, default_budget_is_the_ram)
 {
 	struct host_mmu_stats st;
 
 	boot(0);
 	host_mmu_get_stats(&st);
-	cr_assert_eq(st.budget, (long)atop(RAM) / 2);
+	cr_assert_eq(st.budget, (long)atop(RAM));
 	host_mmu_fini();
 	host_arena_fini();
 	boot(-1);
 	host_mmu_get_stats(&st);
-	cr_assert_gt(st.budget, (long)atop(RAM) / 2);
+	cr_assert_gt(st.budget, (long)atop(RAM));
 	cr_assert_eq(st.budget, st.max_map_count > 0 ?
 	    (st.max_map_count - 4096) / 2 : 32000);
+}
+
+/*
+ * A removal closes the host mappings of its address neighbours whose
+ * pages are marked going in the same host call; their logical mappings
+ * stay (a touch refaults through the pmap, data intact) and their own
+ * removal closes nothing.  Unmarked neighbours keep their host mappings.
+ */
+Test(pmap, a_removal_takes_its_going_neighbours_along)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats m0, m1;
+	struct host_trap_stats t0, t1;
+	vaddr_t va = 0x40000;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		enter_touch(pm, va + ptoa(i), VM_PROT_WRITE);
+		*uaddr(pm, va + ptoa(i)) = 100 + (uint64_t)i;
+	}
+	for (i = 2; i <= 5; i++)
+		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + i)), true);
+	host_mmu_get_stats(&m0);
+	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va) + 3)), VM_PROT_NONE);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(m1.nunmap - m0.nunmap, 1, "one host call");
+	cr_assert_eq(m1.ngoing - m0.ngoing, 3, "pages 2, 4 and 5 went along");
+	cr_assert_eq(m1.live, m0.live - 4);
+	cr_assert_not(pmap_extract(pm, va + ptoa(3), NULL));
+	for (i = 0; i < 8; i++)
+		if (i != 3)
+			cr_assert(pmap_extract(pm, va + ptoa(i), NULL),
+			    "page %d lost its logical mapping", i);
+
+	/* the unmarked neighbours are still open: no trap */
+	host_trap_get_stats(&t0);
+	(void)*uaddr(pm, va + ptoa(1));
+	(void)*uaddr(pm, va + ptoa(6));
+	host_trap_get_stats(&t1);
+	cr_assert_eq(t1.ntraps, t0.ntraps);
+	/* a marked one refaults through the pmap, its data intact */
+	cr_assert_eq(*uaddr(pm, va + ptoa(4)), 104);
+	host_trap_get_stats(&t1);
+	cr_assert_eq(t1.nfixups, t0.nfixups + 1);
+	/* page 5's own removal has nothing left to close */
+	host_mmu_get_stats(&m0);
+	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va) + 5)), VM_PROT_NONE);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(m1.nunmap, m0.nunmap);
+	for (i = 2; i <= 5; i++)
+		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + i)), false);
+	pmap_destroy(pm);
 }
 
 Test(pmap, collect_drops_host_mappings_keeps_data)

@@ -651,6 +651,46 @@ Test(uvm_pdaemon, inactive_shortage_deactivates_active_pages)
 	uvmspace_free(vm);
 }
 
+/*
+ * Deactivating a walk's pages closes their host mappings in runs: the
+ * loop marks the pages it is about to deactivate, and the first one's
+ * pmap_page_protect takes its marked neighbours' host mappings with it.
+ * The pages it leaves active keep theirs (no trap at the next touch).
+ */
+Test(uvm_pdaemon, deactivation_closes_host_mappings_in_runs)
+{
+	struct vmspace *vm;
+	struct host_mmu_stats m0, m1;
+	struct host_trap_stats t0, t1;
+	int n = 40, deact, i;
+
+	up(16ull << 20, 256, true);
+	vm = newvm(VA, n);
+	cr_assert_eq(user_fill(vm, VA, n, 6, false, NULL), 0);
+	cr_assert_eq(count_flag(vm, VA, n, PQ_ACTIVE), n);
+	set_targets(uvmexp.freetarg, uvmexp_read(inactive) + 32);
+
+	deact = uvmexp_read(pddeact);
+	host_mmu_get_stats(&m0);
+	as_pagedaemon(scan_fn, NULL);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(uvmexp_read(pddeact) - deact, 32);
+	for (i = 0; i < 32; i++)
+		cr_assert_null(page_at(vm, VA + ptoa(i)), "page %d", i);
+	cr_assert_leq(m1.nunmap - m0.nunmap, 2, "%llu host closes for 32 "
+	    "neighbours", (unsigned long long)(m1.nunmap - m0.nunmap));
+	cr_assert_geq(m1.ngoing - m0.ngoing, 30);
+
+	/* the eight left active were not marked: still open on the host */
+	host_trap_get_stats(&t0);
+	for (i = 32; i < n; i++)
+		(void)*(volatile uint64_t *)pmap_hostaddr(vm_map_pmap(
+		    &vm->vm_map), VA + ptoa(i));
+	host_trap_get_stats(&t1);
+	cr_assert_eq(t1.ntraps, t0.ntraps, "an active page lost its mapping");
+	uvmspace_free(vm);
+}
+
 /* A page whose owner is locked by someone else is passed over. */
 Test(uvm_pdaemon, locked_owner_is_skipped)
 {

@@ -1088,6 +1088,33 @@ uvm_pdaemon_set_swapout(void (*fn)(void))
 	__atomic_store_n(&uvmpd_swapout_hook, fn, __ATOMIC_RELEASE);
 }
 
+#define UVMPD_GOING	64	/* pages marked going ahead of deactivation */
+
+/*
+ * uvmpd_mark_going: unmark the pages of the last window and mark the
+ * next n not busy ones from p on as going (pmap_page_going), so that
+ * deactivating one closes its marked address neighbours' host mappings
+ * in the same host call.  Returns the first page past the window.
+ * => page queues locked
+ */
+static struct vm_page *
+uvmpd_mark_going(struct vm_page **going, int *ngoing, struct vm_page *p,
+    int n)
+{
+	int i;
+
+	for (i = 0; i < *ngoing; i++)
+		pmap_page_going(going[i], false);
+	*ngoing = 0;
+	for (; p != NULL && *ngoing < n; p = TAILQ_NEXT(p, pageq)) {
+		if (pg_flags_load(p) & PG_BUSY)
+			continue;
+		pmap_page_going(p, true);
+		going[(*ngoing)++] = p;
+	}
+	return p;
+}
+
 /*
  * uvmpd_scan: scan the page queues and attempt to meet our targets.
  *
@@ -1100,8 +1127,11 @@ void
 uvmpd_scan(struct uvm_pmalloc *pma)
 {
 	int free, inactive_shortage, swap_shortage, pages_freed;
-	struct vm_page *p, *nextpg;
+	struct vm_page *p, *nextpg, *going_end = NULL;
+	struct vm_page *going[UVMPD_GOING];
 	struct host_disk_plug plug;
+	int ngoing = 0;
+	bool marked = false;
 	krwlock_t *slock;
 	uint32_t flags;
 
@@ -1172,6 +1202,21 @@ uvmpd_scan(struct uvm_pmalloc *pma)
 	     p != NULL && (inactive_shortage > 0 || swap_shortage > 0);
 	     p = nextpg) {
 		nextpg = TAILQ_NEXT(p, pageq);
+
+		/*
+		 * [deviation] the pages about to be deactivated are marked
+		 * going a window at a time: the first one's
+		 * pmap_page_protect closes the host mappings of its marked
+		 * address neighbours in the same host call (a walk's pages
+		 * sit on the queue in address order), and theirs then find
+		 * nothing to close.  Only the queue lock keeps the window:
+		 * nothing else moves active pages while we hold it.
+		 */
+		if (inactive_shortage > 0 && (!marked || p == going_end)) {
+			going_end = uvmpd_mark_going(going, &ngoing, p,
+			    MIN(UVMPD_GOING, inactive_shortage));
+			marked = true;
+		}
 		if (pg_flags_load(p) & PG_BUSY) {
 			continue;
 		}
@@ -1233,6 +1278,7 @@ uvmpd_scan(struct uvm_pmalloc *pma)
 		 */
 		rw_exit(slock);
 	}
+	(void)uvmpd_mark_going(going, &ngoing, NULL, 0);	/* unmark */
 	host_disk_finish_plug(&plug);
 }
 
