@@ -627,17 +627,27 @@ Test(uvm_pdaemon, swap_shortage_frees_the_slots_of_active_pages)
 	uvmspace_free(vm);
 }
 
+/* n pages written and active; the inactive target k above the queue. */
+static struct vmspace *
+active_with_shortage(int n, int k)
+{
+	struct vmspace *vm;
+
+	up(16ull << 20, 256, true);
+	vm = newvm(VA, n);
+	cr_assert_eq(user_fill(vm, VA, n, 6, false, NULL), 0);
+	cr_assert_eq(count_flag(vm, VA, n, PQ_ACTIVE), n);
+	set_targets(uvmexp.freetarg, uvmexp_read(inactive) + k);
+	return vm;
+}
+
 /* uvmpd_scan, inactive shortage: the oldest active pages are deactivated. */
 Test(uvm_pdaemon, inactive_shortage_deactivates_active_pages)
 {
 	struct vmspace *vm;
 	int n = 20, deact, bad = -1, i;
 
-	up(16ull << 20, 256, true);
-	vm = newvm(VA, n);
-	cr_assert_eq(user_fill(vm, VA, n, 6, false, NULL), 0);
-	cr_assert_eq(count_flag(vm, VA, n, PQ_ACTIVE), n);
-	set_targets(uvmexp.freetarg, uvmexp_read(inactive) + 10);
+	vm = active_with_shortage(n, 10);
 
 	deact = uvmexp_read(pddeact);
 	as_pagedaemon(scan_fn, NULL);
@@ -664,11 +674,7 @@ Test(uvm_pdaemon, deactivation_closes_host_mappings_in_runs)
 	struct host_trap_stats t0, t1;
 	int n = 40, deact, i;
 
-	up(16ull << 20, 256, true);
-	vm = newvm(VA, n);
-	cr_assert_eq(user_fill(vm, VA, n, 6, false, NULL), 0);
-	cr_assert_eq(count_flag(vm, VA, n, PQ_ACTIVE), n);
-	set_targets(uvmexp.freetarg, uvmexp_read(inactive) + 32);
+	vm = active_with_shortage(n, 32);
 
 	deact = uvmexp_read(pddeact);
 	host_mmu_get_stats(&m0);
