@@ -527,8 +527,8 @@ host_disk_io(struct host_disk *d, struct buf *bp)
 
 	KASSERT((bp->b_flags & (B_ASYNC | B_CALL)) == 0);
 	if ((bp->b_flags & B_READ) == 0) {
-		host_disk_strategy(d, bp);
-		host_disk_flush_plug();		/* we wait for it now */
+		disk_accept(d, bp);
+		disk_submit(d, bp);	/* never held in a plug: we wait now */
 		return biowait(bp);
 	}
 	t0 = host_real_ns();

@@ -378,13 +378,14 @@ Test(disk, a_plug_holds_its_transfers_until_the_finish)
 
 /*
  * Its holder never waits on its own plug: a wait for a held transfer
- * (biowait sleeps: lwp_block flushes the plug) or a synchronous write
- * sends what the plug holds first.  (Broken, this test hangs until the
- * suite's alarm.)
+ * sends what the plug holds (biowait sleeps: lwp_block flushes the plug),
+ * and a synchronous write is never held.  (Broken, this test hangs until
+ * the suite's alarm.)
  */
 Test(disk, a_plug_goes_when_its_holder_waits)
 {
 	struct host_disk *d;
+	struct host_disk_stats st;
 	struct host_disk_plug plug;
 	struct buf w, s, r;
 	char *p = page_buf(1, 'h'), *q = page_buf(1, 's'), *back = page_buf(1, 0);
@@ -399,6 +400,8 @@ Test(disk, a_plug_goes_when_its_holder_waits)
 	setup_buf(&s, B_WRITE, 3, &q, 1);
 	cr_assert_eq(host_disk_io(d, &s), 0);
 	cr_assert_eq(plug.hp_count, 0);
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.plugged, 1, "the synchronous write was held");
 	cr_assert(host_disk_plugged(), "the plug itself stays");
 	host_disk_finish_plug(&plug);
 	setup_buf(&r, B_READ, 2, &back, 1);

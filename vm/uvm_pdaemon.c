@@ -1127,11 +1127,10 @@ void
 uvmpd_scan(struct uvm_pmalloc *pma)
 {
 	int free, inactive_shortage, swap_shortage, pages_freed;
-	struct vm_page *p, *nextpg, *going_end = NULL;
+	struct vm_page *p, *nextpg, *going_end;
 	struct vm_page *going[UVMPD_GOING];
 	struct host_disk_plug plug;
 	int ngoing = 0;
-	bool marked = false;
 	krwlock_t *slock;
 	uint32_t flags;
 
@@ -1198,6 +1197,7 @@ uvmpd_scan(struct uvm_pmalloc *pma)
 		swap_shortage = uvmexp.freetarg - free;
 	}
 
+	going_end = TAILQ_FIRST(&uvm.page_active);	/* nothing marked yet */
 	for (p = TAILQ_FIRST(&uvm.page_active);
 	     p != NULL && (inactive_shortage > 0 || swap_shortage > 0);
 	     p = nextpg) {
@@ -1212,11 +1212,9 @@ uvmpd_scan(struct uvm_pmalloc *pma)
 		 * nothing to close.  Only the queue lock keeps the window:
 		 * nothing else moves active pages while we hold it.
 		 */
-		if (inactive_shortage > 0 && (!marked || p == going_end)) {
+		if (inactive_shortage > 0 && p == going_end)
 			going_end = uvmpd_mark_going(going, &ngoing, p,
 			    MIN(UVMPD_GOING, inactive_shortage));
-			marked = true;
-		}
 		if (pg_flags_load(p) & PG_BUSY) {
 			continue;
 		}
