@@ -93,7 +93,9 @@ host_boot(const struct machine_config *mc)
 	    .kernel_va_size = mc->mc_kernel_va,
 	    .map_budget = mc->mc_map_budget,
 	    .mod_emulation = mc->mc_mod_trap ? HOST_MOD_TRAP :
-	    HOST_MOD_CONTENT });
+	    HOST_MOD_CONTENT,
+	    .close_mode = mc->mc_reserve_closes ? HOST_CLOSE_RESERVE :
+	    HOST_CLOSE_HOLE });
 	if (error != 0)
 		return boot_fail(error == EINVAL ? EXIT_USAGE : EXIT_NO_RESOURCE,
 		    "MMU: %s", host_mmu_error());

@@ -34,6 +34,7 @@ struct machine_config {
 					   pages, -1: the most there can be) */
 	bool		mc_mod_trap;	/* modified by a store's trap, not by
 					   content (host/pmap.h) */
+	bool		mc_reserve_closes; /* closes re-reserve, not unmap */
 	unsigned int	mc_chaos_permille; /* chaos at hook points (0: off) */
 	unsigned int	mc_chaos_delay_us;
 };

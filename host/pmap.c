@@ -10,6 +10,7 @@
  * costs a trap, which pmap_fault_fixup turns into the bit and the access.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ struct pmap {
 	uint32_t		pm_pend[PEND_MAX]; /* [l] PTEs to open ahead */
 	unsigned int		pm_npend;	/* [l], peeked at [a] */
 	void			*pm_owner;	/* [a] the VM's map */
+	bool			pm_holes;	/* [I] closes munmap (window
+						   placed by window_reserve) */
 };
 
 vaddr_t vm_maxuser_address;
@@ -99,8 +102,10 @@ static atomic_long mmu_live, mmu_peak;
 static long mmu_budget, mmu_max_map_count;
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
     mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty,
-    mmu_nwalk, mmu_nmaprun, mmu_ngoing;
+    mmu_nwalk, mmu_nmaprun, mmu_ngoing, mmu_nwinholes, mmu_nwinreserved;
 static enum host_mod_emulation mmu_modemul;
+static bool mmu_reserve_closes;		/* [I] HOST_CLOSE_RESERVE */
+static int mmu_region = -1;		/* [I] window region, -1: none */
 static char mmu_err[256];
 
 static inline kmutex_t *
@@ -219,13 +224,23 @@ mmu_account(uint64_t t0)
 	host_hook(HE_MMU_CALL, NULL, (uintptr_t)ns, __FILE__, __LINE__);
 }
 
-/* Give a host range back to the PROT_NONE reservation. */
+/*
+ * host_close: take the host mappings of a range of pm's window away.  In
+ * a window with holes, by unmapping it: a hole costs less to make than a
+ * PROT_NONE mapping laid over the range, and much less to open again (an
+ * mmap into a hole has nothing to tear down); see window_reserve.
+ * Otherwise the range goes back to the window's PROT_NONE reservation.
+ */
 static void
-host_reserve(void *addr, size_t len)
+host_close(const struct pmap *pm, void *addr, size_t len)
 {
 	uint64_t t0 = host_real_ns();
 
-	if (mmu_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	if (pm->pm_holes) {
+		if (syscall(SYS_munmap, addr, len) != 0)
+			panic("pmap: cannot unmap %p+%#zx: errno %d", addr,
+			    len, errno);
+	} else if (mmu_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
 		panic("pmap: cannot re-reserve %p+%#zx: errno %d", addr, len,
 		    errno);
@@ -337,7 +352,7 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 	if (cur == h)
 		return pte;
 	if (h == HS_UNMAPPED) {
-		host_reserve(addr, PAGE_SIZE);
+		host_close(pm, addr, PAGE_SIZE);
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	} else if (cur == HS_UNMAPPED) {
 		host_open_run(pm, idx, 1, h);
@@ -475,7 +490,7 @@ pmap_evict(struct pmap *pm, size_t keep)
 			continue;
 		for (i = idx; i < end; i++)
 			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
-		host_reserve(hostaddr(pm, pte_va(pm, idx)), (end - idx) <<
+		host_close(pm, hostaddr(pm, pte_va(pm, idx)), (end - idx) <<
 		    PAGE_SHIFT);
 		/*
 		 * Read the dirty bits of the mappings that were open
@@ -559,8 +574,135 @@ map_anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Where windows with holes go: far below the free space the kernel hands
+ * out to mmap(NULL) (top-down, from just under the stack; bottom-up from
+ * a third of the address space in the legacy layout), so that no other
+ * mapping of the process is ever put in one.  Such a window is not
+ * reserved at all: it is holes but for its open mappings (so it costs
+ * host VMAs only for those, however sparse), and windows_used says which
+ * part of its region is whose.  The first region is low user memory
+ * (TSan's application memory too); the second lies above ASan's shadow,
+ * for the build whose shadow covers the first.
+ */
+static const struct window_region {
+	uintptr_t	wr_start, wr_end;
+} window_regions[] = {
+	{ 64ull << 30, 512ull << 30 },
+	{ 0x100100000000ull, 0x200000000000ull },
+};
+#define WINDOW_ALIGN	(1ull << 30)
+#define WINDOWS_MAX	1025		/* kernel + --lwps 1024 */
+
+static pthread_mutex_t windows_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uintptr_t start, end; } windows_used[WINDOWS_MAX];
+static int windows_nused;		/* [windows_lock] */
+
+static bool
+window_taken(uintptr_t a, size_t len)
+{
+	int i;
+
+	for (i = 0; i < windows_nused; i++)
+		if (a < windows_used[i].end && windows_used[i].start < a + len)
+			return true;
+	return false;
+}
+
+/*
+ * window_place: the lowest free slot of region r for len bytes, checked
+ * free in the host (and by the sanitizer's mmap, which forgets what it
+ * knew of the range) by mapping it and unmapping it again.
+ * => windows_lock held; 0 if the region has no room or the build's
+ * runtime does not let windows go there
+ */
+static uintptr_t
+window_place(size_t r, size_t len)
+{
+	size_t step = howmany(len, WINDOW_ALIGN) * WINDOW_ALIGN;
+	uintptr_t a;
+	void *p;
+
+	if (windows_nused == WINDOWS_MAX)
+		return 0;
+	for (a = window_regions[r].wr_start;
+	    a + len <= window_regions[r].wr_end; a += step) {
+		if (window_taken(a, len))
+			continue;
+		p = mmap((void *)a, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != MAP_FAILED)
+			munmap(p, len);
+		if (p == (void *)a) {
+			windows_used[windows_nused].start = a;
+			windows_used[windows_nused++].end = a + len;
+			return a;
+		}
+		if (p != MAP_FAILED || errno != EEXIST)
+			return 0;	/* an old kernel's hint, or refused */
+	}
+	return 0;
+}
+
+/*
+ * window_reserve: host VA for a window of len bytes.  In the window
+ * region (the first that takes the kernel's window, at boot), its closes
+ * make holes (*holesp true); where the region has no room, or none takes
+ * a window in this build, or closes re-reserve, the window is a PROT_NONE
+ * reservation wherever mmap puts it.  => NULL if there is no room at all
+ */
+static void *
+window_reserve(size_t len, bool boot, bool *holesp)
+{
+	uintptr_t a = 0;
+	size_t r;
+	void *p;
+
+	*holesp = false;
+	pthread_mutex_lock(&windows_lock);
+	for (r = 0; !mmu_reserve_closes && r < nitems(window_regions); r++) {
+		if (!boot && r != (size_t)mmu_region)
+			continue;
+		if ((a = window_place(r, len)) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&windows_lock);
+	if (a != 0) {
+		if (boot)
+			mmu_region = (int)r;
+		*holesp = true;
+		atomic_fetch_add(&mmu_nwinholes, 1);
+		return (void *)a;
+	}
+	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	atomic_fetch_add(&mmu_nwinreserved, 1);
+	return p;
+}
+
+/* window_release: the window at p is no more. */
+static void
+window_release(void *p, size_t len, bool holes)
+{
+	int i;
+
+	munmap(p, len);		/* its reservation, or what is left open */
+	if (!holes)
+		return;
+	pthread_mutex_lock(&windows_lock);
+	for (i = 0; i < windows_nused; i++)
+		if (windows_used[i].start == (uintptr_t)p) {
+			windows_used[i] = windows_used[--windows_nused];
+			break;
+		}
+	pthread_mutex_unlock(&windows_lock);
+}
+
 static struct pmap *
-pmap_alloc(uintptr_t winstart, size_t winsize, vaddr_t minva, bool kernel)
+pmap_alloc(uintptr_t winstart, size_t winsize, vaddr_t minva, bool kernel,
+    bool holes)
 {
 	struct pmap *pm;
 	uint64_t cap;
@@ -571,6 +713,7 @@ pmap_alloc(uintptr_t winstart, size_t winsize, vaddr_t minva, bool kernel)
 	mutex_init_class(&pm->pm_lock, MUTEX_SPIN, IPL_VM, "pmap");
 	pm->pm_refcnt = 1;
 	pm->pm_kernel = kernel;
+	pm->pm_holes = holes;
 	pm->pm_winstart = winstart;
 	pm->pm_winsize = winsize;
 	pm->pm_minva = minva;
@@ -608,7 +751,7 @@ pmap_free(struct pmap *pm)
 	munmap(pm->pm_ptpcnt, round_page(howmany(pm->pm_npte, PTES_PER_PTP) *
 	    sizeof(uint16_t)));
 	munmap(pm->pm_ring, round_page(pm->pm_ringcap * sizeof(uint32_t)));
-	munmap((void *)pm->pm_winstart, pm->pm_winsize);
+	window_release((void *)pm->pm_winstart, pm->pm_winsize, pm->pm_holes);
 	mutex_destroy(&pm->pm_lock);
 	free(pm);
 }
@@ -641,6 +784,7 @@ int
 host_mmu_init(const struct host_mmu_config *cfg)
 {
 	void *kwin;
+	bool holes;
 	long max;
 	int i, error;
 
@@ -680,7 +824,17 @@ host_mmu_init(const struct host_mmu_config *cfg)
 		    "emulation %d", (int)cfg->mod_emulation);
 		return EINVAL;
 	}
+	if (cfg->close_mode != HOST_CLOSE_HOLE &&
+	    cfg->close_mode != HOST_CLOSE_RESERVE) {
+		snprintf(mmu_err, sizeof(mmu_err), "bad host close mode %d",
+		    (int)cfg->close_mode);
+		return EINVAL;
+	}
 	mmu_modemul = cfg->mod_emulation;
+	mmu_reserve_closes = cfg->close_mode == HOST_CLOSE_RESERVE;
+	atomic_store(&mmu_nwinholes, 0);
+	mmu_region = -1;
+	atomic_store(&mmu_nwinreserved, 0);
 	atomic_store(&mmu_live, 0);
 	atomic_store(&mmu_peak, 0);
 	for (i = 0; i < PV_NLOCKS; i++)
@@ -694,9 +848,8 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	}
 	user_va_size = cfg->user_va_size;
 	vm_maxuser_address = VM_MIN_ADDRESS + cfg->user_va_size;
-	kwin = mmap(NULL, cfg->kernel_va_size, PROT_NONE, MAP_PRIVATE |
-	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (kwin == MAP_FAILED) {
+	kwin = window_reserve(cfg->kernel_va_size, true, &holes);
+	if (kwin == NULL) {
 		snprintf(mmu_err, sizeof(mmu_err), "cannot reserve %llu MiB of "
 		    "kernel VA: %s", (unsigned long long)(cfg->kernel_va_size >> 20),
 		    strerror(errno));
@@ -705,9 +858,9 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	vm_min_kernel_address = (vaddr_t)kwin;
 	vm_max_kernel_address = (vaddr_t)kwin + cfg->kernel_va_size;
 	kernel_pmap_ptr = pmap_alloc((uintptr_t)kwin, cfg->kernel_va_size,
-	    (vaddr_t)kwin, true);
+	    (vaddr_t)kwin, true, holes);
 	if (kernel_pmap_ptr == NULL) {
-		munmap(kwin, cfg->kernel_va_size);
+		window_release(kwin, cfg->kernel_va_size, holes);
 		snprintf(mmu_err, sizeof(mmu_err), "cannot make the kernel pmap");
 		return ENOMEM;
 	}
@@ -739,13 +892,14 @@ pmap_create(void)
 {
 	void *win;
 	struct pmap *pm;
+	bool holes;
 
-	win = mmap(NULL, user_va_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_NORESERVE, -1, 0);
-	if (win == MAP_FAILED)
+	win = window_reserve(user_va_size, false, &holes);
+	if (win == NULL)
 		panic("pmap_create: cannot reserve a %llu MiB window: errno %d",
 		    (unsigned long long)(user_va_size >> 20), errno);
-	pm = pmap_alloc((uintptr_t)win, user_va_size, VM_MIN_ADDRESS, false);
+	pm = pmap_alloc((uintptr_t)win, user_va_size, VM_MIN_ADDRESS, false,
+	    holes);
 	if (pm == NULL)
 		panic("pmap_create: out of host memory");
 	return pm;
@@ -811,7 +965,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, int flags)
 	if ((opte & PTE_V) && (opte & PTE_FRAME) != pa) {
 		/* A different page was here: the host mapping must go. */
 		if (PTE_HSTATE(opte) != HS_UNMAPPED)
-			host_reserve(hostaddr(pm, va), PAGE_SIZE);
+			host_close(pm, hostaddr(pm, va), PAGE_SIZE);
 		opv = pte_clear(pm, idx, opte);
 		opte = 0;
 	}
@@ -884,7 +1038,7 @@ remove_flush(struct pmap *pm, size_t *runstart, size_t idx)
 {
 	if (*runstart == SIZE_MAX)
 		return;
-	host_reserve(hostaddr(pm, pte_va(pm, *runstart)),
+	host_close(pm, hostaddr(pm, pte_va(pm, *runstart)),
 	    (idx - *runstart) << PAGE_SHIFT);
 	*runstart = SIZE_MAX;
 }
@@ -1118,7 +1272,8 @@ pv_remove_one(struct vm_page *pg, struct pv_entry *pv, void *arg __unused)
 
 		if ((pte & PTE_WIRED) == 0)
 			lo = going_run(pm, idx, &hi);
-		host_reserve(hostaddr(pm, pte_va(pm, lo)), (hi - lo) << PAGE_SHIFT);
+		host_close(pm, hostaddr(pm, pte_va(pm, lo)),
+		    (hi - lo) << PAGE_SHIFT);
 		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
 	}
 	if (pte & PTE_WIRED)
@@ -1343,7 +1498,7 @@ pmap_kremove(vaddr_t va, vsize_t len)
 		    "pmap_kremove: va %#lx is a managed mapping",
 		    (unsigned long)va);
 		(void)pte_clear(pm, idx, pte);
-		host_reserve(hostaddr(pm, va), PAGE_SIZE);
+		host_close(pm, hostaddr(pm, va), PAGE_SIZE);
 	}
 	mutex_exit(&pm->pm_lock);
 }
@@ -1439,6 +1594,8 @@ host_mmu_get_stats(struct host_mmu_stats *st)
 	st->nwalk = atomic_load(&mmu_nwalk);
 	st->nmaprun = atomic_load(&mmu_nmaprun);
 	st->ngoing = atomic_load(&mmu_ngoing);
+	st->nwinholes = atomic_load(&mmu_nwinholes);
+	st->nwinreserved = atomic_load(&mmu_nwinreserved);
 	st->mod_emulation = mmu_modemul;
 }
 

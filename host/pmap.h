@@ -1,7 +1,10 @@
 /*
  * host/pmap.h: the MI pmap(9) interface, on the host MMU.
  *
- * Every pmap is a window of host virtual addresses reserved PROT_NONE.
+ * Every pmap is a window of host virtual addresses: holes but for the open
+ * host mappings, placed where nothing else of the process goes, or (with
+ * HOST_CLOSE_RESERVE, or where no room is left there) a PROT_NONE
+ * reservation.
  * A user pmap's virtual address va (VM_MIN_ADDRESS <= va <
  * VM_MAXUSER_ADDRESS) lives at host address pmap_hostaddr(pmap, va); the
  * kernel pmap's window is placed so that a kernel va is its own host
@@ -64,12 +67,21 @@ extern vaddr_t vm_max_kernel_address;		/* [I] */
  */
 enum host_mod_emulation { HOST_MOD_CONTENT = 0, HOST_MOD_TRAP };
 
+/*
+ * How a host mapping closes (docs/machine.md): by unmapping it, leaving a
+ * hole in its window (windows are placed where nothing else of the
+ * process goes), or by laying the window's PROT_NONE reservation over it
+ * again.
+ */
+enum host_mmu_close { HOST_CLOSE_HOLE = 0, HOST_CLOSE_RESERVE };
+
 struct host_mmu_config {
 	uint64_t	user_va_size;	/* bytes of user VA per pmap */
 	uint64_t	kernel_va_size;	/* bytes of kernel VA */
 	long		map_budget;	/* live host mappings; 0: the RAM's
 					   pages; -1: all max_map_count allows */
 	enum host_mod_emulation mod_emulation;
+	enum host_mmu_close close_mode;
 };
 
 /*
@@ -159,6 +171,8 @@ struct host_mmu_stats {
 	uint64_t	nwalk;		/* opened ahead of a streak of accesses */
 	uint64_t	nmaprun;	/* ...of them in runs of one mmap call */
 	uint64_t	ngoing;		/* closed with a going neighbour's */
+	uint64_t	nwinholes;	/* windows whose closes make holes */
+	uint64_t	nwinreserved;	/* ...that re-reserve instead */
 	enum host_mod_emulation mod_emulation;
 	uint64_t	mmap_ns;	/* host time in mmap/mprotect calls */
 };

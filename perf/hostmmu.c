@@ -2,11 +2,13 @@
  * perf/hostmmu.c: what the host charges for the MMU model's two calls,
  * and how much that depends on what the process's other threads do.
  *
- * An "open" maps one page of a memfd into a PROT_NONE reservation with
+ * An "open" maps one page of a memfd into a window with
  * mmap(MAP_SHARED|MAP_FIXED|MAP_POPULATE), as host_open_run does; a
- * "close" maps PROT_NONE anonymous memory over it again, as host_reserve
- * does (a TLB shootdown: the page was touched).  Each is timed over PAGES
- * isolated pages, ROUNDS times, while one other thread of the process
+ * "close" takes it away as host_close does (a TLB shootdown: the page was
+ * touched), in either of its two ways: "reserve" maps PROT_NONE anonymous
+ * memory over it again (so the next open replaces a reservation), "hole"
+ * unmaps it (so the next open goes into a hole).  Each is timed over
+ * PAGES isolated pages, ROUNDS times, while one other thread of the process
  *   alone	does not exist,
  *   sleeps	sleeps 50 us at a time,
  *   spins	runs a loop,
@@ -19,8 +21,9 @@
  * mprotect calls made without the touch.
  *
  * usage: hostmmu SCRATCHFILE
- * prints one JSON line per case: {"anchor":"hostmmu","case":C,
- * "open_us":F,"close_us":F,"direct":B}, then {"anchor":"hostmmu",
+ * prints one JSON line per case and way of closing: {"anchor":"hostmmu",
+ * "case":C,"close":"reserve"|"hole","open_us":F,"close_us":F,"direct":B},
+ * then {"anchor":"hostmmu",
  * "case":"trap","trap_us":F}.  Exit 1 on a host error.
  */
 #define _GNU_SOURCE
@@ -111,7 +114,7 @@ neighbour(void *arg)
 
 /* One case: the mean open and close, in microseconds. */
 static void
-measure(enum neighbour kind, int memfd, char *win, double *openp,
+measure(enum neighbour kind, bool holes, int memfd, char *win, double *openp,
     double *closep)
 {
 	pthread_t t;
@@ -137,12 +140,17 @@ measure(enum neighbour kind, int memfd, char *win, double *openp,
 			win[2 * i * PAGE] = (char)i;
 		t0 = now();
 		for (i = 0; i < PAGES; i++)
-			if (mmap(win + 2 * i * PAGE, PAGE, PROT_NONE, MAP_PRIVATE |
+			if (holes ? munmap(win + 2 * i * PAGE, PAGE) != 0 :
+			    mmap(win + 2 * i * PAGE, PAGE, PROT_NONE, MAP_PRIVATE |
 			    MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) ==
 			    MAP_FAILED)
-				die("mmap (close)");
+				die("close");
 		tclose += now() - t0;
 	}
+	/* the whole window reserved again for the next case */
+	if (holes && mmap(win, 2 * PAGES * PAGE, PROT_NONE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		die("mmap (reservation)");
 	atomic_store(&stop, true);
 	if (kind != ALONE)
 		pthread_join(t, NULL);
@@ -202,7 +210,7 @@ main(int argc, char **argv)
 	static char zero[CLUSTER];
 	double o, c;
 	char *win;
-	int memfd, k;
+	int memfd, k, h;
 	unsigned long i;
 
 	if (argc != 2) {
@@ -233,13 +241,16 @@ main(int argc, char **argv)
 		if ((scratch = open(argv[1], O_RDWR)) < 0)
 			die(argv[1]);
 	}
-	for (k = ALONE; k <= WRITES; k++) {
-		measure((enum neighbour)k, memfd, win, &o, &c);
-		printf("{\"anchor\":\"hostmmu\",\"case\":\"%s\",\"open_us\":%.2f,"
-		    "\"close_us\":%.2f,\"direct\":%s}\n", names[k], o, c,
-		    direct ? "true" : "false");
-		fflush(stdout);
-	}
+	for (k = ALONE; k <= WRITES; k++)
+		for (h = 0; h < 2; h++) {
+			measure((enum neighbour)k, h, memfd, win, &o, &c);
+			printf("{\"anchor\":\"hostmmu\",\"case\":\"%s\","
+			    "\"close\":\"%s\",\"open_us\":%.2f,"
+			    "\"close_us\":%.2f,\"direct\":%s}\n", names[k],
+			    h ? "hole" : "reserve", o, c,
+			    direct ? "true" : "false");
+			fflush(stdout);
+		}
 	printf("{\"anchor\":\"hostmmu\",\"case\":\"trap\",\"trap_us\":%.2f}\n",
 	    measure_trap());
 	close(scratch);

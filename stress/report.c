@@ -955,6 +955,8 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_u64(&j, "opened_ahead", ms.nwalk);
 	json_u64(&j, "opened_in_runs", ms.nmaprun);
 	json_u64(&j, "closed_with_a_neighbour", ms.ngoing);
+	json_u64(&j, "windows_with_holes", ms.nwinholes);
+	json_u64(&j, "windows_reserved", ms.nwinreserved);
 	json_object_end(&j);
 	json_object_begin(&j, "trap");
 	json_u64(&j, "traps", ts.ntraps);

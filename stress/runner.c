@@ -860,6 +860,7 @@ runner_main(struct stress_config *cfg)
 	mc.mc_ram = cfg->ram;
 	mc.mc_map_budget = cfg->map_budget;
 	mc.mc_mod_trap = cfg->mod_trap;
+	mc.mc_reserve_closes = cfg->reserve_closes;
 	mc.mc_ncpu = cfg->ncpu;
 	mc.mc_seed = cfg->seed;
 	mc.mc_bind = cfg->bind;

@@ -3,9 +3,11 @@
  * host mappings of the RAM memfd.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "host/arena.h"
 #include "host/pmap.h"
@@ -15,18 +17,25 @@
 #define RAM	(16ull << 20)
 
 static void
-boot_mode(long budget, enum host_mod_emulation mod)
+boot_close(long budget, enum host_mod_emulation mod, enum host_mmu_close close)
 {
 	struct host_mmu_config cfg = {
 		.user_va_size = 64ull << 20,
 		.kernel_va_size = 64ull << 20,
 		.map_budget = budget,
 		.mod_emulation = mod,
+		.close_mode = close,
 	};
 
 	(void)host_thread_self();
 	cr_assert_eq(host_arena_init(RAM), 0, "%s", host_arena_error());
 	cr_assert_eq(host_mmu_init(&cfg), 0, "%s", host_mmu_error());
+}
+
+static void
+boot_mode(long budget, enum host_mod_emulation mod)
+{
+	boot_close(budget, mod, HOST_CLOSE_HOLE);
 }
 
 static void
@@ -468,6 +477,112 @@ Test(pmap_boot, default_budget_is_the_ram)
 	    (st.max_map_count - 4096) / 2 : 32000);
 }
 
+/* Is the host page at p mapped at all (a hole says ENOMEM)? */
+static bool
+host_mapped(volatile void *p)
+{
+	unsigned char vec;
+
+	if (mincore((void *)p, PAGE_SIZE, &vec) == 0)
+		return true;
+	cr_assert_eq(errno, ENOMEM, "mincore: errno %d", errno);
+	return false;
+}
+
+static bool
+in_window_region(const volatile void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return (a >= (64ull << 30) && a < (512ull << 30)) ||
+	    (a >= 0x100100000000ull && a < 0x200000000000ull);
+}
+
+/*
+ * Windows go to the regions nothing else of the process is put in, as
+ * holes but for their open mappings, and a close unmaps: the hole traps
+ * as a reservation would, and a mapping opens it again with the new
+ * frame's data.
+ */
+Test(pmap, a_close_leaves_a_hole_in_a_placed_window)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats st;
+	struct touch_arg ta = { pm, 0x6000, false, false };
+	struct host_user_fault uf;
+
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.nwinholes, 2, "the kernel's window and this one");
+	cr_assert_eq(st.nwinreserved, 0);
+	cr_assert(in_window_region(uaddr(pm, 0)), "window at %p",
+	    (void *)uaddr(pm, 0));
+	cr_assert(in_window_region((void *)vm_min_kernel_address));
+	cr_assert_not(host_mapped(uaddr(pm, 0x6000)), "no reservation");
+	enter_touch(pm, 0x5000, VM_PROT_WRITE);
+	enter_touch(pm, 0x6000, VM_PROT_WRITE);
+	*uaddr(pm, 0x6000) = 17;
+	cr_assert(host_mapped(uaddr(pm, 0x6000)));
+	pmap_remove(pm, 0x6000, 0x7000);
+	cr_assert_not(host_mapped(uaddr(pm, 0x6000)), "a hole again");
+	cr_assert(host_mapped(uaddr(pm, 0x5000)), "its neighbour stays");
+	/* an access to the hole reaches the VM, which maps another frame */
+	atomic_store(&fh.nextpage, 200);
+	atomic_store(&fh.n, 0);
+	dmap(ptoa(200))[0] = 0xabcdull;
+	host_set_fault_hook(record_and_map);
+	cr_assert_eq(host_user_call(touch_fn, &ta, &uf), 0);
+	cr_assert(ta.done);
+	cr_assert_eq(atomic_load(&fh.n), 1);
+	cr_assert_eq(fh.va, 0x6000);
+	cr_assert_not(fh.valid);
+	cr_assert_eq(*uaddr(pm, 0x6000), 0xabcdull, "the new frame's data");
+	pmap_destroy(pm);
+}
+
+/* Placed windows never overlap, and a destroyed one's slot is used again. */
+Test(pmap, placed_windows_are_disjoint_and_reused)
+{
+	pmap_t pm[3], again;
+	uintptr_t w[3], len = 64ull << 20;
+	int i, j;
+
+	for (i = 0; i < 3; i++) {
+		pm[i] = pmap_create();
+		w[i] = (uintptr_t)uaddr(pm[i], 0);
+		cr_assert(in_window_region((void *)w[i]));
+		cr_assert(w[i] + len <= vm_min_kernel_address ||
+		    vm_min_kernel_address + len <= w[i], "clear of the kernel's");
+		for (j = 0; j < i; j++)
+			cr_assert(w[i] + len <= w[j] || w[j] + len <= w[i],
+			    "windows %d and %d overlap", i, j);
+	}
+	pmap_destroy(pm[1]);
+	again = pmap_create();
+	cr_assert_eq((uintptr_t)uaddr(again, 0), w[1], "the lowest free slot");
+	pmap_destroy(again);
+	pmap_destroy(pm[0]);
+	pmap_destroy(pm[2]);
+}
+
+/* --mmu-close reserve: a close lays the reservation over the page again. */
+Test(pmap_boot, reserve_closes_keep_the_window_reserved)
+{
+	pmap_t pm;
+	struct host_mmu_stats st;
+
+	boot_close(0, HOST_MOD_CONTENT, HOST_CLOSE_RESERVE);
+	pm = pmap_create();
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.nwinholes, 0);
+	cr_assert_eq(st.nwinreserved, 2);
+	enter_touch(pm, 0x6000, VM_PROT_WRITE);
+	*uaddr(pm, 0x6000) = 17;
+	pmap_remove(pm, 0x6000, 0x7000);
+	cr_assert(host_mapped(uaddr(pm, 0x6000)), "reserved again, no hole");
+	cr_assert_eq(dmap(ptoa(atop(0x6000)))[0], 17);
+	pmap_destroy(pm);
+}
+
 /*
  * A removal closes the host mappings of its address neighbours whose
  * pages are marked going in the same host call; their logical mappings
@@ -548,6 +663,7 @@ Test(pmap_boot, budget_too_large_for_max_map_count)
 		.kernel_va_size = 64ull << 20,
 		.map_budget = 1L << 30,
 		.mod_emulation = HOST_MOD_CONTENT,
+		.close_mode = HOST_CLOSE_HOLE,
 	};
 
 	(void)host_thread_self();
@@ -555,10 +671,13 @@ Test(pmap_boot, budget_too_large_for_max_map_count)
 	cr_assert_eq(host_mmu_init(&cfg), EMLINK);
 	cr_assert_not_null(strstr(host_mmu_error(), "max_map_count"));
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 4097, 1 << 20,
-	    0, HOST_MOD_CONTENT }), EINVAL);
+	    0, HOST_MOD_CONTENT, HOST_CLOSE_HOLE }), EINVAL);
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 1 << 20,
-	    1 << 20, 0, (enum host_mod_emulation)7 }), EINVAL);
+	    1 << 20, 0, (enum host_mod_emulation)7, HOST_CLOSE_HOLE }), EINVAL);
 	cr_assert_not_null(strstr(host_mmu_error(), "emulation"));
+	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 1 << 20,
+	    1 << 20, 0, HOST_MOD_CONTENT, (enum host_mmu_close)5 }), EINVAL);
+	cr_assert_not_null(strstr(host_mmu_error(), "close"));
 }
 
 struct fault_worker {

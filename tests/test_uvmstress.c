@@ -410,6 +410,7 @@ Test(uvmstress, help)
 	cr_assert_not_null(strstr(r.out, "--bufcache SIZE"));
 	cr_assert_not_null(strstr(r.out, "--oom-is-failure"));
 	cr_assert_not_null(strstr(r.out, "--mod-emulation content|trap"));
+	cr_assert_not_null(strstr(r.out, "--mmu-close hole|reserve"));
 	cr_assert_not_null(strstr(r.out, "Exit status"));
 	cr_assert_str_empty(r.err);
 	result_free(&r);
@@ -437,6 +438,7 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--map-budget", "10" },
 		{ "--map-budget", "lots" },
 		{ "--mod-emulation", "sometimes" },
+		{ "--mmu-close", "never" },
 		{ "-t", "5x" },
 		{ "-t", "0" },
 		{ "--timeout", "-1" },
@@ -817,6 +819,42 @@ Test(uvmstress, pressure_by_content_and_by_trap)
 	cr_assert(json_num(r.out, "metrics.mmu.baselines", &v) && v > 0);
 	cr_assert(json_num(r.out, "metrics.mmu.content_modified", &v) && v > 0,
 	    "the pagedaemon found touched pages modified by content");
+	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
+	result_free(&r);
+}
+
+/*
+ * Both ways of closing a host mapping keep every byte under pressure: by
+ * default the windows are placed and closes leave holes; with --mmu-close
+ * reserve they re-reserve.
+ */
+Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
+{
+	struct result r;
+	char buf[64];
+	double v;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "1", "--lwps", "2", "--mmu-close", "reserve", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "reserve");
+	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
+	    v == 0);
+	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
+	    v == 3, "the kernel's and the two processes'");
+	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
+	result_free(&r);
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "1", "--lwps", "2", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "hole");
+	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
+	    v == 3);
+	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
+	    v == 0);
 	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
 	result_free(&r);
 }
