@@ -1232,27 +1232,40 @@ pte_going(uint64_t pte)
 
 /*
  * going_run: the host mapping at idx is about to close: widen the close
- * to the neighbours whose pages are going too, and take theirs back in
- * the same call (their logical mappings stay).  Returns the run's first
- * index; *endp its end.  => pm_lock held
+ * to the neighbours whose pages are going too, across neighbours with no
+ * host mapping (closing nothing again costs nothing), and take theirs
+ * back in the same call (their logical mappings stay).  Returns the run's
+ * first index; *endp its end.  => pm_lock held
  */
 static size_t
 going_run(struct pmap *pm, size_t idx, size_t *endp)
 {
 	size_t lo = idx, hi = idx + 1, i;
+	long n = 0;
+	uint64_t pte;
 
-	while (lo > 0 && idx - lo < EVICT_RUN && pte_going(pm->pm_ptes[lo - 1]))
-		lo--;
-	while (hi < pm->pm_npte && hi - lo < 2 * EVICT_RUN &&
-	    pte_going(pm->pm_ptes[hi]))
-		hi++;
+	for (i = idx; i > 0 && idx - (i - 1) <= EVICT_RUN; i--) {
+		pte = pm->pm_ptes[i - 1];
+		if (pte_going(pte))
+			lo = i - 1;
+		else if (PTE_HSTATE(pte) != HS_UNMAPPED)
+			break;
+	}
+	for (i = idx + 1; i < pm->pm_npte && i - lo < 2 * EVICT_RUN; i++) {
+		pte = pm->pm_ptes[i];
+		if (pte_going(pte))
+			hi = i + 1;
+		else if (PTE_HSTATE(pte) != HS_UNMAPPED)
+			break;
+	}
 	for (i = lo; i < hi; i++)
-		if (i != idx)
+		if (i != idx && pte_going(pm->pm_ptes[i])) {
 			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
-	if (hi - lo > 1) {
-		atomic_fetch_sub_explicit(&mmu_live, (long)(hi - lo - 1),
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&mmu_ngoing, hi - lo - 1,
+			n++;
+		}
+	if (n > 0) {
+		atomic_fetch_sub_explicit(&mmu_live, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mmu_ngoing, (uint64_t)n,
 		    memory_order_relaxed);
 	}
 	*endp = hi;

@@ -635,6 +635,57 @@ Test(pmap, a_removal_takes_its_going_neighbours_along)
 	pmap_destroy(pm);
 }
 
+/*
+ * A run goes on across neighbours with no host mapping (never mapped, or
+ * closed already) to the going pages past them, and stops at the first
+ * open page that is not going.
+ */
+Test(pmap, a_going_run_reaches_across_closed_neighbours)
+{
+	pmap_t pm = pmap_create();
+	struct host_mmu_stats m0, m1;
+	struct host_trap_stats t0, t1;
+	vaddr_t va = 0x80000;
+	/* 0 open, 1 going, 2 hole, 3 going, 4 closed but mapped, 5 going,
+	   6 open, 7 going */
+	static const int mapped[] = { 0, 1, 3, 4, 5, 6, 7 }, going[] = { 1, 3,
+	    5, 7 };
+	size_t i;
+
+	for (i = 0; i < nitems(mapped); i++) {
+		enter_touch(pm, va + ptoa(mapped[i]), VM_PROT_WRITE);
+		*uaddr(pm, va + ptoa(mapped[i])) = 200 + (uint64_t)mapped[i];
+	}
+	pmap_collect(pm);	/* every host mapping closed... */
+	for (i = 0; i < nitems(mapped); i++)	/* ...and all but 4's opened */
+		if (mapped[i] != 4)
+			cr_assert_eq(*uaddr(pm, va + ptoa(mapped[i])),
+			    200 + (uint64_t)mapped[i]);
+	for (i = 0; i < nitems(going); i++)
+		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + going[i])),
+		    true);
+	host_mmu_get_stats(&m0);
+	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va) + 3)), VM_PROT_NONE);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(m1.nunmap - m0.nunmap, 1, "one host call");
+	cr_assert_eq(m1.ngoing - m0.ngoing, 2, "1 and 5 went along, not 7");
+	cr_assert_eq(m1.live, m0.live - 3);
+	host_trap_get_stats(&t0);
+	(void)*uaddr(pm, va + ptoa(0));
+	(void)*uaddr(pm, va + ptoa(6));
+	(void)*uaddr(pm, va + ptoa(7));
+	host_trap_get_stats(&t1);
+	cr_assert_eq(t1.ntraps, t0.ntraps, "0, 6 and 7 still open");
+	cr_assert_eq(*uaddr(pm, va + ptoa(5)), 205, "5 refaults, data intact");
+	cr_assert_eq(*uaddr(pm, va + ptoa(4)), 204);
+	host_trap_get_stats(&t1);
+	cr_assert_eq(t1.nfixups, t0.nfixups + 2);
+	for (i = 0; i < nitems(going); i++)
+		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + going[i])),
+		    false);
+	pmap_destroy(pm);
+}
+
 Test(pmap, collect_drops_host_mappings_keeps_data)
 {
 	pmap_t pm = pmap_create();

@@ -697,6 +697,29 @@ Test(uvm_pdaemon, deactivation_closes_host_mappings_in_runs)
 	uvmspace_free(vm);
 }
 
+/*
+ * A pass marks its whole shortage going at once, not a short window at a
+ * time: 256 deactivations of neighbours close in two host calls (runs go
+ * to 128 pages), where windows of 64 took four.
+ */
+Test(uvm_pdaemon, a_pass_marks_its_whole_shortage_going)
+{
+	struct vmspace *vm;
+	struct host_mmu_stats m0, m1;
+	int deact;
+
+	vm = active_with_shortage(300, 256);
+	deact = uvmexp_read(pddeact);
+	host_mmu_get_stats(&m0);
+	as_pagedaemon(scan_fn, NULL);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(uvmexp_read(pddeact) - deact, 256);
+	cr_assert_eq(m1.nunmap - m0.nunmap, 2, "%llu host closes for 256 "
+	    "neighbours", (unsigned long long)(m1.nunmap - m0.nunmap));
+	cr_assert_eq(m1.ngoing - m0.ngoing, 254);
+	uvmspace_free(vm);
+}
+
 /* A page whose owner is locked by someone else is passed over. */
 Test(uvm_pdaemon, locked_owner_is_skipped)
 {

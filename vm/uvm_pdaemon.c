@@ -1088,7 +1088,9 @@ uvm_pdaemon_set_swapout(void (*fn)(void))
 	__atomic_store_n(&uvmpd_swapout_hook, fn, __ATOMIC_RELEASE);
 }
 
-#define UVMPD_GOING	64	/* pages marked going ahead of deactivation */
+#define UVMPD_GOING	1024	/* pages marked going ahead of deactivation:
+				   a pass's shortage at once, mostly, so that
+				   scattered ones still meet in runs */
 
 /*
  * uvmpd_mark_going: unmark the pages of the last window and mark the
@@ -1208,9 +1210,10 @@ uvmpd_scan(struct uvm_pmalloc *pma)
 		 * going a window at a time: the first one's
 		 * pmap_page_protect closes the host mappings of its marked
 		 * address neighbours in the same host call (a walk's pages
-		 * sit on the queue in address order), and theirs then find
-		 * nothing to close.  Only the queue lock keeps the window:
-		 * nothing else moves active pages while we hold it.
+		 * sit on the queue in address order; scattered ones meet
+		 * across the unmapped pages between them), and theirs then
+		 * find nothing to close.  Only the queue lock keeps the
+		 * window: nothing else moves active pages while we hold it.
 		 */
 		if (inactive_shortage > 0 && p == going_end)
 			going_end = uvmpd_mark_going(going, &ngoing, p,
