@@ -16,7 +16,7 @@
 #    metrics.touches_per_s from its JSON.
 #  - the host floor (random): perf/swapfloor, what a random swap-in must
 #    cost uvmstress's host MMU model with no VM work (a trap, a 4 KiB
-#    O_DIRECT read, an mmap to open the page, one to close another, with
+#    O_DIRECT read, an mmap to open the page, a munmap to close another, with
 #    pageouts written by a thread beside them), as touches/s at 3 misses
 #    in 4 touches (the share at best when the working set is 4 times
 #    RAM).  Not a ceiling: the pagedaemon's plug keeps its closes away
