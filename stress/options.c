@@ -30,7 +30,7 @@ enum gopt_id {
 	GO_OPS, GO_JSON, GO_JOB, GO_QUIET, GO_VERBOSE, GO_HELP, GO_LIST,
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
-	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION, GO_MMU_CLOSE,
+	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION, GO_MMU_CLOSE, GO_FAULT_AHEAD,
 };
 
 struct gopt {
@@ -62,6 +62,10 @@ static const struct gopt gopts[] = {
 	    "how the MMU takes a host mapping away: unmap it, leaving a hole "
 	    "in its window, or lay the window's PROT_NONE reservation over it "
 	    "again (default hole)" },
+	{ "fault-ahead", 0, true, GO_FAULT_AHEAD, "walk|advice",
+	    "which resident neighbours a fault maps with its page: only along "
+	    "a walk up through memory, or also the advice's window at every "
+	    "fault, as OpenBSD does (default walk)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
@@ -554,6 +558,12 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 	case GO_MMU_CLOSE:
 		if (parse_either(v, "hole", "reserve", &cfg->reserve_closes) != 0)
 			return usage_error("%s '%s': must be hole or reserve",
+			    p->p_where, v);
+		break;
+	case GO_FAULT_AHEAD:
+		if (parse_either(v, "walk", "advice", &cfg->fault_ahead_advice)
+		    != 0)
+			return usage_error("%s '%s': must be walk or advice",
 			    p->p_where, v);
 		break;
 	case GO_SEED:
@@ -1115,6 +1125,8 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_i64(j, "map_budget", cfg->map_budget);
 	json_string(j, "mod_emulation", cfg->mod_trap ? "trap" : "content");
 	json_string(j, "mmu_close", cfg->reserve_closes ? "reserve" : "hole");
+	json_string(j, "fault_ahead", cfg->fault_ahead_advice ? "advice" :
+	    "walk");
 	json_u64(j, "seed", cfg->seed);
 	json_bool(j, "seed_given", cfg->seed_given);
 	json_u64(j, "timeout_s", cfg->timeout_s);

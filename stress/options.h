@@ -52,6 +52,7 @@ struct stress_config {
 	long			map_budget;	/* --map-budget (0 default, -1 max) */
 	bool			mod_trap;	/* --mod-emulation trap */
 	bool			reserve_closes;	/* --mmu-close reserve */
+	bool			fault_ahead_advice; /* --fault-ahead advice */
 	uint64_t		seed;		/* --seed (drawn if not given) */
 	bool			seed_given;
 	uint64_t		timeout_s;	/* -t; 0: none (with --ops) */

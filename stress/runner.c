@@ -25,6 +25,7 @@
 #include "vm/uvm.h"
 #include "vm/uvm_aobj.h"
 #include "vm/uvm_bufcache.h"
+#include "vm/uvm_fault.h"
 #include "vm/uvm_pdaemon.h"
 #include "vm/uvm_swap.h"
 
@@ -878,6 +879,8 @@ runner_main(struct stress_config *cfg)
 		return status;
 	}
 	uvm_init();
+	uvm_fault_set_ahead(cfg->fault_ahead_advice ? UVM_FAULTAHEAD_ADVICE :
+	    UVM_FAULTAHEAD_WALK);
 	if ((status = swap_attach(r)) != 0) {
 		machine_down(r);
 		if (jf != NULL && jf != stdout)

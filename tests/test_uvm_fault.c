@@ -24,6 +24,17 @@ fault_setup(void)
 
 TestSuite(uvm_fault, .init = fault_setup, .fini = vmtest_shutdown);
 
+/* OpenBSD's fault-ahead: the advice's window at every fault */
+static void
+fault_setup_advice(void)
+{
+	fault_setup();
+	uvm_fault_set_ahead(UVM_FAULTAHEAD_ADVICE);
+}
+
+TestSuite(uvm_fault_advice, .init = fault_setup_advice,
+    .fini = vmtest_shutdown);
+
 static struct vmspace *
 newvm(void)
 {
@@ -167,7 +178,7 @@ read_maps(struct vmspace *vm, vaddr_t va, int at, int n, int from, int to)
 	assert_mapped_range(vm, va, from, to);
 }
 
-Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
+Test(uvm_fault_advice, a_walk_up_maps_fifteen_ahead)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x400000;
@@ -185,6 +196,31 @@ Test(uvm_fault, a_walk_up_maps_fifteen_ahead)
 	cr_assert_eq(uvmexp_read(fltwalk), walks + 2, "counted");
 	/* a fault behind the walk: back to the normal window */
 	read_maps(vm, va, 8, 7, 5, 12);
+	cr_assert_eq(uvmexp_read(fltwalk), walks + 2);
+	assert_data_kept(vm, va, 64);
+	uvmspace_free(vm);
+}
+
+/*
+ * By default a fault off a walk maps its page alone; the next one up is a
+ * walk, and maps 15 ahead; a fault behind it is none, and alone again.
+ */
+Test(uvm_fault, off_a_walk_a_fault_maps_its_page_alone)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x400000;
+	int walks;
+
+	resident_unmapped(vm, va, 64);
+	walks = uvmexp_read(fltwalk);
+	read_maps(vm, va, 20, 0, 20, 20);
+	cr_assert_null(page_at(vm, va + ptoa(19)));
+	cr_assert_eq(uvmexp_read(fltwalk), walks);
+	read_maps(vm, va, 21, 15, 21, 36);
+	cr_assert_eq(uvmexp_read(fltwalk), walks + 1);
+	read_maps(vm, va, 37, 15, 37, 52);
+	read_maps(vm, va, 8, 0, 8, 8);
+	cr_assert_null(page_at(vm, va + ptoa(7)));
 	cr_assert_eq(uvmexp_read(fltwalk), walks + 2);
 	assert_data_kept(vm, va, 64);
 	uvmspace_free(vm);
@@ -219,7 +255,7 @@ read_steps(int npages, int adv, const struct read_step *st, size_t nst)
 }
 
 /* A fault restarted at the same address keeps the window it had. */
-Test(uvm_fault, a_fault_again_keeps_its_window)
+Test(uvm_fault_advice, a_fault_again_keeps_its_window)
 {
 	static const struct read_step st[] = {
 		{ 20, 7, 17, 24, false },
@@ -232,7 +268,7 @@ Test(uvm_fault, a_fault_again_keeps_its_window)
 	read_steps(64, UVM_ADV_NORMAL, st, nitems(st));
 }
 
-Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
+Test(uvm_fault_advice, a_walk_past_its_window_or_down_is_no_walk)
 {
 	static const struct read_step st[] = {
 		{ 20, 7, 17, 24, false },
@@ -245,7 +281,7 @@ Test(uvm_fault, a_walk_past_its_window_or_down_is_no_walk)
 }
 
 /* A walk stops at its entry's end: the window is clamped, not past it. */
-Test(uvm_fault, a_walk_ends_with_its_entry)
+Test(uvm_fault_advice, a_walk_ends_with_its_entry)
 {
 	static const struct read_step st[] = {
 		{ 10, 7, 7, 14, false },
@@ -255,7 +291,7 @@ Test(uvm_fault, a_walk_ends_with_its_entry)
 	read_steps(30, UVM_ADV_NORMAL, st, nitems(st));
 }
 
-Test(uvm_fault, random_advice_walks_no_further)
+Test(uvm_fault_advice, random_advice_walks_no_further)
 {
 	static const struct read_step st[] = {
 		{ 4, 0, 4, 4, false },
@@ -266,7 +302,7 @@ Test(uvm_fault, random_advice_walks_no_further)
 }
 
 /* A walk is one map's: the next page in another map is no walk. */
-Test(uvm_fault, a_walk_is_one_maps)
+Test(uvm_fault_advice, a_walk_is_one_maps)
 {
 	struct vmspace *vm = newvm(), *other = newvm();
 	vaddr_t va = 0x400000;
@@ -280,7 +316,7 @@ Test(uvm_fault, a_walk_is_one_maps)
 	uvmspace_free(vm);
 }
 
-Test(uvm_fault, resident_neighbours_are_mapped_with_the_fault)
+Test(uvm_fault_advice, resident_neighbours_are_mapped_with_the_fault)
 {
 	struct vmspace *vm = newvm();
 	vaddr_t va = 0x200000;

@@ -411,6 +411,7 @@ Test(uvmstress, help)
 	cr_assert_not_null(strstr(r.out, "--oom-is-failure"));
 	cr_assert_not_null(strstr(r.out, "--mod-emulation content|trap"));
 	cr_assert_not_null(strstr(r.out, "--mmu-close hole|reserve"));
+	cr_assert_not_null(strstr(r.out, "--fault-ahead walk|advice"));
 	cr_assert_not_null(strstr(r.out, "Exit status"));
 	cr_assert_str_empty(r.err);
 	result_free(&r);
@@ -439,6 +440,7 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--map-budget", "lots" },
 		{ "--mod-emulation", "sometimes" },
 		{ "--mmu-close", "never" },
+		{ "--fault-ahead", "always" },
 		{ "-t", "5x" },
 		{ "-t", "0" },
 		{ "--timeout", "-1" },
@@ -826,7 +828,8 @@ Test(uvmstress, pressure_by_content_and_by_trap)
 /*
  * Both ways of closing a host mapping keep every byte under pressure: by
  * default the windows are placed and closes leave holes; with --mmu-close
- * reserve they re-reserve.
+ * reserve they re-reserve.  (The second run also takes OpenBSD's
+ * fault-ahead, --fault-ahead advice.)
  */
 Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 {
@@ -835,10 +838,13 @@ Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 	double v;
 
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2", "--mmu-close", "reserve", "--json", "-");
+	    "1", "--lwps", "2", "--mmu-close", "reserve", "--fault-ahead",
+	    "advice", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
 	cr_assert_str_eq(buf, "reserve");
+	cr_assert(json_str(r.out, "config.fault_ahead", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "advice");
 	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
 	    v == 0);
 	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
@@ -851,6 +857,8 @@ Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
 	cr_assert_str_eq(buf, "hole");
+	cr_assert(json_str(r.out, "config.fault_ahead", buf, sizeof(buf)));
+	cr_assert_str_eq(buf, "walk");
 	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
 	    v == 3);
 	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&

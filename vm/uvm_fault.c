@@ -57,8 +57,30 @@ static const struct {
  * FreeBSD's vm_fault tells one by the entry's next_read), looks
  * UVM_MAXRANGE - 1 pages ahead and none back: MADV_SEQUENTIAL's reach,
  * turned forward.  Any other fault goes back to the advice's window
- * (MADV_SEQUENTIAL keeps its own, 8 back for the back-page flush).]
+ * (MADV_SEQUENTIAL keeps its own, 8 back for the back-page flush), but
+ * for normal advice's: below.]
+ *
+ * Fault-ahead off a walk.  [deviation: OpenBSD maps the resident
+ * neighbours in the advice's window (3 behind, 4 ahead) at every fault.
+ * By default we do only along a walk: on this MMU a neighbour mapped
+ * without an access is not open on the host, so its first touch still
+ * traps and opens it and is spared only the VM's part of a fault; while
+ * looking at the neighbours costs a pmap lookup each, and mapping one
+ * that sits on the inactive queue reactivates a page the pagedaemon is
+ * testing for references, which it must then deactivate again, with the
+ * page queues held both times.  Off a walk those neighbours are mostly
+ * such pages (the ones still active are mapped already).  Measured in
+ * docs/results.md; UVM_FAULTAHEAD_ADVICE (--fault-ahead advice) brings
+ * OpenBSD's window back.]
  */
+static enum uvm_faultahead uvm_faultahead;	/* [I] */
+
+void
+uvm_fault_set_ahead(enum uvm_faultahead how)
+{
+	uvm_faultahead = how;
+}
+
 struct uvm_faultwalk {
 	struct vm_map	*fw_map;
 	vaddr_t		fw_last;	/* its last fault */
@@ -804,6 +826,9 @@ uvm_fault_check(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		nback = 0;
 		nforw = MIN((vaddr_t)(UVM_MAXRANGE - 1),
 		    ((ufi->entry->end - ufi->orig_rvaddr) >> PAGE_SHIFT) - 1);
+	} else if (adv == UVM_ADV_NORMAL &&
+	    uvm_faultahead == UVM_FAULTAHEAD_WALK) {
+		nback = nforw = 0;	/* off a walk: see uvm_faultahead */
 	} else {
 		nback = MIN((vaddr_t)uvmadvice[adv].nback,
 		    (ufi->orig_rvaddr - ufi->entry->start) >> PAGE_SHIFT);

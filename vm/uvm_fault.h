@@ -33,6 +33,16 @@ void uvm_fault_unwire_locked(struct vm_map *map, vaddr_t start, vaddr_t end);
 /* The trap's entry into the VM (host_set_fault_hook). */
 int uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid);
 
+/*
+ * Fault-ahead off a walk (a fault with normal advice that does not go on
+ * its LWP's walk): UVM_FAULTAHEAD_WALK, the default, maps just the
+ * faulting page; UVM_FAULTAHEAD_ADVICE maps the advice's window around
+ * it, as OpenBSD does (3 behind, 4 ahead).  See uvm_fault.c.
+ * => set at boot, before any fault
+ */
+enum uvm_faultahead { UVM_FAULTAHEAD_WALK = 0, UVM_FAULTAHEAD_ADVICE };
+void uvm_fault_set_ahead(enum uvm_faultahead how);
+
 /* Fault latency histogram (ns, log2 buckets) for reports. */
 #define UVM_FAULT_HIST	32
 void uvm_fault_latency(uint64_t hist[UVM_FAULT_HIST]);
