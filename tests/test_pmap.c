@@ -584,6 +584,25 @@ Test(pmap_boot, reserve_closes_keep_the_window_reserved)
 }
 
 /*
+ * pmap_page_protect(NONE) of the page entered at va (enter_touch's frame)
+ * closes its host mapping and `along` going neighbours' in one host call.
+ */
+static void
+remove_in_one_call(pmap_t pm, vaddr_t va, long along)
+{
+	struct host_mmu_stats m0, m1;
+
+	host_mmu_get_stats(&m0);
+	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va))), VM_PROT_NONE);
+	host_mmu_get_stats(&m1);
+	cr_assert_eq(m1.nunmap - m0.nunmap, 1, "one host call");
+	cr_assert_eq(m1.ngoing - m0.ngoing, (uint64_t)along, "%llu went along, "
+	    "not %ld", (unsigned long long)(m1.ngoing - m0.ngoing), along);
+	cr_assert_eq(m1.live, m0.live - along - 1);
+	cr_assert_not(pmap_extract(pm, va, NULL));
+}
+
+/*
  * A removal closes the host mappings of its address neighbours whose
  * pages are marked going in the same host call; their logical mappings
  * stay (a touch refaults through the pmap, data intact) and their own
@@ -603,12 +622,7 @@ Test(pmap, a_removal_takes_its_going_neighbours_along)
 	}
 	for (i = 2; i <= 5; i++)
 		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + i)), true);
-	host_mmu_get_stats(&m0);
-	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va) + 3)), VM_PROT_NONE);
-	host_mmu_get_stats(&m1);
-	cr_assert_eq(m1.nunmap - m0.nunmap, 1, "one host call");
-	cr_assert_eq(m1.ngoing - m0.ngoing, 3, "pages 2, 4 and 5 went along");
-	cr_assert_eq(m1.live, m0.live - 4);
+	remove_in_one_call(pm, va + ptoa(3), 3);	/* 2, 4 and 5 along */
 	cr_assert_not(pmap_extract(pm, va + ptoa(3), NULL));
 	for (i = 0; i < 8; i++)
 		if (i != 3)
@@ -643,7 +657,6 @@ Test(pmap, a_removal_takes_its_going_neighbours_along)
 Test(pmap, a_going_run_reaches_across_closed_neighbours)
 {
 	pmap_t pm = pmap_create();
-	struct host_mmu_stats m0, m1;
 	struct host_trap_stats t0, t1;
 	vaddr_t va = 0x80000;
 	/* 0 open, 1 going, 2 hole, 3 going, 4 closed but mapped, 5 going,
@@ -664,12 +677,7 @@ Test(pmap, a_going_run_reaches_across_closed_neighbours)
 	for (i = 0; i < nitems(going); i++)
 		pmap_page_going(PHYS_TO_VM_PAGE(ptoa(atop(va) + going[i])),
 		    true);
-	host_mmu_get_stats(&m0);
-	pmap_page_protect(PHYS_TO_VM_PAGE(ptoa(atop(va) + 3)), VM_PROT_NONE);
-	host_mmu_get_stats(&m1);
-	cr_assert_eq(m1.nunmap - m0.nunmap, 1, "one host call");
-	cr_assert_eq(m1.ngoing - m0.ngoing, 2, "1 and 5 went along, not 7");
-	cr_assert_eq(m1.live, m0.live - 3);
+	remove_in_one_call(pm, va + ptoa(3), 2);	/* 1 and 5, not 7 */
 	host_trap_get_stats(&t0);
 	(void)*uaddr(pm, va + ptoa(0));
 	(void)*uaddr(pm, va + ptoa(6));

@@ -833,38 +833,43 @@ Test(uvmstress, pressure_by_content_and_by_trap)
  */
 Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 {
+	static const struct {
+		const char	*close, *ahead;	/* NULL: the default */
+		const char	*want_close, *want_ahead;
+		double		holes, reserved;
+	} c[] = {
+		{ "reserve", "advice", "reserve", "advice", 0, 3 },
+		{ NULL, NULL, "hole", "walk", 3, 0 },	/* kernel + 2 LWPs */
+	};
 	struct result r;
 	char buf[64];
 	double v;
+	size_t i;
 
-	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2", "--mmu-close", "reserve", "--fault-ahead",
-	    "advice", "--json", "-");
-	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
-	cr_assert_str_eq(buf, "reserve");
-	cr_assert(json_str(r.out, "config.fault_ahead", buf, sizeof(buf)));
-	cr_assert_str_eq(buf, "advice");
-	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
-	    v == 0);
-	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
-	    v == 3, "the kernel's and the two processes'");
-	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
-	result_free(&r);
-
-	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2", "--json", "-");
-	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert(json_str(r.out, "config.mmu_close", buf, sizeof(buf)));
-	cr_assert_str_eq(buf, "hole");
-	cr_assert(json_str(r.out, "config.fault_ahead", buf, sizeof(buf)));
-	cr_assert_str_eq(buf, "walk");
-	cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes", &v) &&
-	    v == 3);
-	cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
-	    v == 0);
-	cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
-	result_free(&r);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (c[i].close != NULL)
+			RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws",
+			    "48M", "-t", "1", "--lwps", "2", "--mmu-close",
+			    c[i].close, "--fault-ahead", c[i].ahead, "--json",
+			    "-");
+		else
+			RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws",
+			    "48M", "-t", "1", "--lwps", "2", "--json", "-");
+		cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status,
+		    r.err);
+		cr_assert(json_str(r.out, "config.mmu_close", buf,
+		    sizeof(buf)));
+		cr_assert_str_eq(buf, c[i].want_close);
+		cr_assert(json_str(r.out, "config.fault_ahead", buf,
+		    sizeof(buf)));
+		cr_assert_str_eq(buf, c[i].want_ahead);
+		cr_assert(json_num(r.out, "metrics.mmu.windows_with_holes",
+		    &v) && v == c[i].holes, "%g windows with holes", v);
+		cr_assert(json_num(r.out, "metrics.mmu.windows_reserved", &v) &&
+		    v == c[i].reserved, "%g windows reserved", v);
+		cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
+		result_free(&r);
+	}
 }
 
 /* touch with a working set beyond RAM gets swap by default. */
