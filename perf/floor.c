@@ -1,11 +1,14 @@
 /*
  * perf/floor.c: the anchors the fault benchmark is measured against.
  *
- *  floor   the host-MMU floor: a SIGSEGV on a PROT_NONE reservation whose
- *          handler maps one memfd page at the faulting address with
+ *  floor   the host-MMU floor: a SIGSEGV on a hole whose handler maps
+ *          one memfd page at the faulting address with
  *          mmap(MAP_FIXED|MAP_SHARED), no VM work at all; each page is
- *          touched once (a zero-fill-like first touch), regions are
- *          re-reserved and reused, as `touch --remap` does.
+ *          touched once (a zero-fill-like first touch), then the region
+ *          is unmapped to holes again and reused, as `touch --remap`
+ *          does with the pmap's default `--mmu-close hole` (each thread's
+ *          region sits at its own address below everything mmap(NULL)
+ *          hands out, as the pmap places its windows).
  *  native  the Linux kernel's own anonymous zero-fill fault: first
  *          touches of fresh MAP_ANONYMOUS memory, unmapped and repeated.
  *
@@ -30,6 +33,7 @@
 
 #define PAGE		4096UL
 #define REGION_PAGES	256
+#define FLOOR_BASE	(64UL << 30)	/* the pmap's first window region */
 
 static int memfd;
 static size_t memfd_pages;
@@ -53,6 +57,7 @@ segv(int sig, siginfo_t *si, void *ctx)
 
 struct worker {
 	int		floor;
+	int		id;
 	unsigned long	faults;
 };
 
@@ -66,8 +71,7 @@ work(void *arg)
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		if (w->floor)
-			r = mmap(NULL, len, PROT_NONE, MAP_PRIVATE |
-			    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			r = (char *)(FLOOR_BASE + (size_t)w->id * len);
 		else
 			r = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -116,6 +120,7 @@ main(int argc, char **argv)
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		ws[i].floor = floor;
+		ws[i].id = i;
 		pthread_create(&t[i], NULL, work, &ws[i]);
 	}
 	usleep((useconds_t)(seconds * 1e6));
