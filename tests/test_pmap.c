@@ -564,6 +564,49 @@ Test(pmap, placed_windows_are_disjoint_and_reused)
 	pmap_destroy(pm[2]);
 }
 
+/*
+ * A full window region: the next window is a reservation wherever mmap
+ * puts it, and its closes re-reserve; a destroyed window's slot takes
+ * holes again.  (Where the region holds more than the test makes, as
+ * ASan's does, there is nothing to see.)
+ */
+Test(pmap, a_full_region_falls_back_to_a_reserved_window)
+{
+	static pmap_t pm[600];
+	struct host_mmu_stats st;
+	pmap_t last;
+	int n, i;
+
+	for (n = 0; n < (int)nitems(pm); n++) {
+		pm[n] = pmap_create();
+		host_mmu_get_stats(&st);
+		if (st.nwinreserved > 0)
+			break;
+	}
+	if (n == (int)nitems(pm)) {
+		for (i = 0; i < n; i++)
+			pmap_destroy(pm[i]);
+		cr_skip_test("the window region holds more than %d windows", n);
+	}
+	last = pm[n];
+	cr_assert_eq(st.nwinreserved, 1);
+	cr_assert_not(in_window_region(uaddr(last, 0)));
+	cr_assert(host_mapped(uaddr(last, 0x6000)), "reserved before use");
+	enter_touch(last, 0x6000, VM_PROT_WRITE);
+	*uaddr(last, 0x6000) = 17;
+	pmap_remove(last, 0x6000, 0x7000);
+	cr_assert(host_mapped(uaddr(last, 0x6000)), "reserved again, no hole");
+	pmap_destroy(last);
+	pmap_destroy(pm[0]);
+	last = pmap_create();
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.nwinreserved, 1);
+	cr_assert(in_window_region(uaddr(last, 0)), "the freed slot");
+	pmap_destroy(last);
+	for (i = 1; i < n; i++)
+		pmap_destroy(pm[i]);
+}
+
 /* --mmu-close reserve: a close lays the reservation over the page again. */
 Test(pmap_boot, reserve_closes_keep_the_window_reserved)
 {
