@@ -730,11 +730,14 @@ report_summary(FILE *f, const struct stress_run *r)
 	host_trap_get_stats(&ts);
 	fprintf(f, "MMU: %ld host mappings live, peak %ld of budget %ld "
 	    "(max_map_count %ld); %llu mmap, %llu mprotect, %llu unmap, %llu "
-	    "evictions, %llu pmap fixups, %.3f s in host mmap/mprotect\n",
+	    "evictions, %llu pmap fixups, %.3f s in host mmap/mprotect; "
+	    "closes make holes in %llu windows, re-reserve in %llu\n",
 	    ms.live, ms.peak, ms.budget, ms.max_map_count,
 	    (unsigned long long)ms.nmap, (unsigned long long)ms.nprotect,
 	    (unsigned long long)ms.nunmap, (unsigned long long)ms.nevict,
-	    (unsigned long long)ms.nfixup, (double)ms.mmap_ns / 1e9);
+	    (unsigned long long)ms.nfixup, (double)ms.mmap_ns / 1e9,
+	    (unsigned long long)ms.nwinholes,
+	    (unsigned long long)ms.nwinreserved);
 	fprintf(f, "modified bits: by %s; %llu baselines, %llu content "
 	    "checks, %llu found modified; %llu mappings opened ahead of a "
 	    "walk\n", ms.mod_emulation == HOST_MOD_TRAP ? "trap" : "content",

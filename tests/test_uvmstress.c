@@ -870,6 +870,13 @@ Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 		cr_assert(json_num(r.out, "uvmexp.pgswapin", &v) && v > 0);
 		result_free(&r);
 	}
+	/* the text report says it too */
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
+	    "1", "--lwps", "2");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_not_null(strstr(r.out, "closes make holes in 3 windows, "
+	    "re-reserve in 0"), "%s", r.out);
+	result_free(&r);
 }
 
 /* touch with a working set beyond RAM gets swap by default. */
