@@ -105,7 +105,8 @@ static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
     mmu_nwalk, mmu_nmaprun, mmu_ngoing, mmu_nwinholes, mmu_nwinreserved;
 static enum host_mod_emulation mmu_modemul;
 static bool mmu_reserve_closes;		/* [I] HOST_CLOSE_RESERVE */
-static int mmu_region = -1;		/* [I] window region, -1: none */
+static int mmu_region = -1;		/* [windows_lock] window region in use,
+					   -1: none (set at boot) */
 static char mmu_err[256];
 
 static inline kmutex_t *
@@ -378,16 +379,25 @@ static void
 host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
 {
 	uint64_t pte = pm->pm_ptes[idx], t0;
+	void *addr = hostaddr(pm, pte_va(pm, idx)), *p;
 	size_t i;
 	long live;
 
+	/*
+	 * In a window with holes an open always goes into a hole: that it
+	 * replace nothing is checked, so a mapping that is not ours (the
+	 * placement's promise broken) is a panic, not silent corruption.
+	 */
 	t0 = host_real_ns();
-	if (mmu_mmap(hostaddr(pm, pte_va(pm, idx)), n << PAGE_SHIFT,
-	    hstate_prot(h), MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-	    host_arena_fd(), (off_t)(pte & PTE_FRAME)) == MAP_FAILED)
+	p = mmu_mmap(addr, n << PAGE_SHIFT, hstate_prot(h), MAP_SHARED |
+	    (pm->pm_holes ? MAP_FIXED_NOREPLACE : MAP_FIXED) | MAP_POPULATE,
+	    host_arena_fd(), (off_t)(pte & PTE_FRAME));
+	if (p != addr)
 		panic("pmap: mmap of %zu pages at pa %#llx, va %#lx failed: "
-		    "errno %d", n, (unsigned long long)(pte & PTE_FRAME),
-		    (unsigned long)pte_va(pm, idx), errno);
+		    "%s", n, (unsigned long long)(pte & PTE_FRAME),
+		    (unsigned long)pte_va(pm, idx), p != MAP_FAILED ?
+		    "placed elsewhere" : errno == EEXIST ? "a mapping that is "
+		    "not the pmap's is in the window" : strerror(errno));
 	mmu_account(t0);
 	atomic_fetch_add_explicit(&mmu_nmap, 1, memory_order_relaxed);
 	if (n > 1)
@@ -663,13 +673,14 @@ window_reserve(size_t len, bool boot, bool *holesp)
 	for (r = 0; !mmu_reserve_closes && r < nitems(window_regions); r++) {
 		if (!boot && r != (size_t)mmu_region)
 			continue;
-		if ((a = window_place(r, len)) != 0)
+		if ((a = window_place(r, len)) != 0) {
+			if (boot)
+				mmu_region = (int)r;
 			break;
+		}
 	}
 	pthread_mutex_unlock(&windows_lock);
 	if (a != 0) {
-		if (boot)
-			mmu_region = (int)r;
 		*holesp = true;
 		atomic_fetch_add(&mmu_nwinholes, 1);
 		return (void *)a;
@@ -833,7 +844,9 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	mmu_modemul = cfg->mod_emulation;
 	mmu_reserve_closes = cfg->close_mode == HOST_CLOSE_RESERVE;
 	atomic_store(&mmu_nwinholes, 0);
+	pthread_mutex_lock(&windows_lock);
 	mmu_region = -1;
+	pthread_mutex_unlock(&windows_lock);
 	atomic_store(&mmu_nwinreserved, 0);
 	atomic_store(&mmu_live, 0);
 	atomic_store(&mmu_peak, 0);
@@ -1258,8 +1271,14 @@ going_run(struct pmap *pm, size_t idx, size_t *endp)
 		else if (PTE_HSTATE(pte) != HS_UNMAPPED)
 			break;
 	}
+	/*
+	 * Every open PTE in [lo, hi) was going when we looked; it may have
+	 * been unmarked since (the flag is the page queues', not ours), but
+	 * it is in the range and closes all the same: its host state, which
+	 * only we change under pm_lock, must say so.
+	 */
 	for (i = lo; i < hi; i++)
-		if (i != idx && pte_going(pm->pm_ptes[i])) {
+		if (i != idx && PTE_HSTATE(pm->pm_ptes[i]) != HS_UNMAPPED) {
 			pm->pm_ptes[i] = PTE_SETH(pm->pm_ptes[i], HS_UNMAPPED);
 			n++;
 		}

@@ -55,6 +55,20 @@ segv(int sig, siginfo_t *si, void *ctx)
 		abort();
 }
 
+/* Is thread id's region free (nothing of the process mapped there)? */
+static bool
+region_free(int id)
+{
+	size_t len = REGION_PAGES * PAGE;
+	void *a = (void *)(FLOOR_BASE + (size_t)id * len);
+	void *p = mmap(a, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	return p == a;
+}
+
 struct worker {
 	int		floor;
 	int		id;
@@ -121,6 +135,11 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		ws[i].floor = floor;
 		ws[i].id = i;
+		if (floor && !region_free(i)) {
+			fprintf(stderr, "floor: the region at %#lx is taken\n",
+			    FLOOR_BASE + (unsigned long)i * REGION_PAGES * PAGE);
+			return 3;
+		}
 		pthread_create(&t[i], NULL, work, &ws[i]);
 	}
 	usleep((useconds_t)(seconds * 1e6));

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -537,6 +538,20 @@ Test(pmap, a_close_leaves_a_hole_in_a_placed_window)
 	cr_assert_not(fh.valid);
 	cr_assert_eq(*uaddr(pm, 0x6000), 0xabcdull, "the new frame's data");
 	pmap_destroy(pm);
+}
+
+/*
+ * Should anything else ever be mapped in a window's hole, opening the
+ * pmap's mapping there panics rather than replacing it.
+ */
+Test(pmap, a_foreign_mapping_in_a_hole_is_a_panic, .signal = SIGABRT)
+{
+	pmap_t pm = pmap_create();
+	void *p = (void *)uaddr(pm, 0x6000);
+
+	cr_assert_eq(mmap(p, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), p);
+	enter_touch(pm, 0x6000, VM_PROT_WRITE);	/* opens: panics */
 }
 
 /* Placed windows never overlap, and a destroyed one's slot is used again. */
