@@ -820,7 +820,10 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	else	/* host mappings for all the RAM: see docs/machine.md */
 		mmu_budget = MIN(max, MAX(MMU_MIN_BUDGET,
 		    (long)atop(host_arena_size())));
-	/* Every isolated page mapping may split its reservation in two. */
+	/*
+	 * Every isolated page mapping may split its reservation in two (a
+	 * window with holes has none, but may fall back to one).
+	 */
 	if (mmu_budget < MMU_MIN_BUDGET || (mmu_max_map_count > 0 &&
 	    2 * mmu_budget + MMU_RESERVE_MAPS > mmu_max_map_count)) {
 		snprintf(mmu_err, sizeof(mmu_err), "vm.max_map_count is %ld: "
@@ -843,10 +846,10 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	}
 	mmu_modemul = cfg->mod_emulation;
 	mmu_reserve_closes = cfg->close_mode == HOST_CLOSE_RESERVE;
-	atomic_store(&mmu_nwinholes, 0);
 	pthread_mutex_lock(&windows_lock);
 	mmu_region = -1;
 	pthread_mutex_unlock(&windows_lock);
+	atomic_store(&mmu_nwinholes, 0);
 	atomic_store(&mmu_nwinreserved, 0);
 	atomic_store(&mmu_live, 0);
 	atomic_store(&mmu_peak, 0);
