@@ -411,3 +411,42 @@ Test(uvm_aobj, kernel_object_is_a_permanent_aobj)
 	rw_exit(kobj->vmobjlock);
 	cr_assert_eq(uao_create(P(1), UAO_FLAG_KERNSWAP), kobj);
 }
+
+/*
+ * A bad slot (its read failed: UAO_SWSLOT_BAD) stands for a page that is
+ * lost and still counted in uvmexp.swpgonly, as uao_get leaves it and
+ * uao_swslots_free (the aobj's end) counts it out.  uao_dropswap, which
+ * forgets the slot earlier (uvm_km_pgremove, a page freed over it), must
+ * count it out too, or swpgonly stays up for good.
+ */
+Test(uvm_aobj, dropping_a_bad_slot_counts_its_lost_page_out)
+{
+	struct uvm_object *uobj = uao_create(P(4), 0);
+	int n = 1, r, slot, only, after;
+
+	swap_on();
+	rw_enter(uobj->vmobjlock, RW_WRITE);
+	slot = uvm_swap_alloc(&n, false);
+	cr_assert_gt(slot, 0);
+	cr_assert_eq(uao_set_swslot(uobj, 1, slot), 0);
+	uvmexp_inc(swpgonly);		/* page 1 lives only in swap */
+	rw_exit(uobj->vmobjlock);
+	/* never written: the read fails its checksum, the slot goes bad */
+	cr_assert_null(get_one(uobj, P(1), &r));
+	cr_assert_eq(r, VM_PAGER_ERROR);
+	rw_enter(uobj->vmobjlock, RW_WRITE);
+	slot = uao_find_swslot(uobj, 1);
+	only = uvmexp_read(swpgonly);
+	uao_dropswap(uobj, 1);
+	after = uao_find_swslot(uobj, 1);
+	rw_exit(uobj->vmobjlock);
+	cr_assert_eq(slot, UAO_SWSLOT_BAD);
+	cr_assert_eq(only, 1, "the lost page still counts");
+	cr_assert_eq(after, 0);
+	cr_assert_eq(uvmexp_read(swpgonly), 0, "swpgonly %d after the bad slot "
+	    "was dropped", uvmexp_read(swpgonly));
+	uao_detach(uobj);
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	cr_assert_eq(uvm_swap_nbad(), 1);
+	cr_assert_eq(uvm_swap_inuse(), 1, "the bad slot is never reused");
+}

@@ -1,18 +1,27 @@
 /*
  * tests/test_uvm_fault.c: uvm_fault through real traps: zero fill, object
- * pages, copy on write, protection, wiring, busy-page waits, no memory.
+ * pages, copy on write, protection, wiring, busy-page waits, no memory;
+ * and the races of a fault that sleeps unlocked (a busy object page, a
+ * swap-in), orchestrated by holding the page busy, parking a thread at a
+ * hook point, or holding a disk completion: never by sleeping and hoping.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "host/disk.h"
+#include "host/hook.h"
 #include "host/sleepq.h"
+#include "host/thread.h"
 #include "host/trap.h"
 #include "vmtest.h"
+#include "vm/uvm_amap.h"
+#include "vm/uvm_anon.h"
 #include "vm/uvm_aobj.h"
 #include "vm/uvm_fault.h"
 #include "vm/uvm_mmap.h"
+#include "vm/uvm_pager.h"
 
 static void
 fault_setup(void)
@@ -589,4 +598,403 @@ Test(uvm_fault, concurrent_faults_on_shared_pages)
 	cr_assert_eq(pmap_resident_count(vm->vm_map.pmap), npages,
 	    "one page per va, however many raced for it");
 	uvmspace_free(vm);
+}
+
+/*
+ * Page a resident, unbusy page out by hand, as the pagedaemon does: busy
+ * it, give it a slot in its owner (an anon or an aobj), write it
+ * synchronously, free it.  It lives only in swap then (swpgonly).
+ * => returns the slot
+ */
+static int
+swap_out_page(struct vm_page *pg)
+{
+	krwlock_t *lock = pg->uobject != NULL ? pg->uobject->vmobjlock :
+	    pg->uanon->an_lock;
+	int n = 1, slot;
+
+	slot = uvm_swap_alloc(&n, false);
+	cr_assert_gt(slot, 0);
+	rw_enter(lock, RW_WRITE);
+	cr_assert_not(pg_flags_load(pg) & PG_BUSY);
+	atomic_setbits_int(&pg->pg_flags, PG_BUSY);
+	UVM_PAGE_OWN(pg, "swap_out_page");
+	pmap_page_protect(pg, VM_PROT_NONE);
+	if (pg->uanon != NULL)
+		pg->uanon->an_swslot = slot;
+	else
+		cr_assert_eq(uao_set_swslot(pg->uobject,
+		    (int)(pg->offset >> PAGE_SHIFT), slot), 0);
+	rw_exit(lock);
+	cr_assert_eq(uvm_swap_put(slot, &pg, 1, PGO_SYNCIO), VM_PAGER_OK);
+	rw_enter(lock, RW_WRITE);
+	atomic_clearbits_int(&pg->pg_flags, PG_BUSY);
+	UVM_PAGE_OWN(pg, NULL);
+	uvm_lock_pageq();
+	uvm_pagefree(pg);		/* detaches it from its owner */
+	uvm_unlock_pageq();
+	uvmexp_add(swpgonly, 1);
+	rw_exit(lock);
+	return slot;
+}
+
+/* The anon at va of vm's map (resident or not), or NULL. */
+static struct vm_anon *
+anon_at(struct vmspace *vm, vaddr_t va)
+{
+	struct vm_map_entry *entry;
+	struct vm_anon *anon = NULL;
+
+	vm_map_lock_read(&vm->vm_map);
+	cr_assert(uvm_map_lookup_entry(&vm->vm_map, va, &entry));
+	if (entry->aref.ar_amap != NULL) {
+		rw_enter(entry->aref.ar_amap->am_lock, RW_READ);
+		anon = amap_lookup(&entry->aref, va - entry->start);
+		rw_exit(entry->aref.ar_amap->am_lock);
+	}
+	vm_map_unlock_read(&vm->vm_map);
+	return anon;
+}
+
+/*
+ * A wiring fault on an anon that lives in swap: the page comes back, is
+ * wired, and, since a wired page is never paged out, gives its swap slot
+ * back and is no longer clean (a page with no slot is never clean), as
+ * OpenBSD's uvm_fault_upper does.
+ */
+Test(uvm_fault, a_wiring_fault_drops_the_anons_swap_slot)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x700000;
+	struct vm_anon *anon;
+	struct vm_page *pg;
+	uint64_t v = 0x7777;
+
+	vmtest_attach_swap(64);
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, PAGE_SIZE,
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	cr_assert_eq(user_access(vm, va, true, &v), 0);
+	(void)swap_out_page(page_at(vm, va));
+	cr_assert_null(page_at(vm, va));
+	cr_assert_eq(uvm_swap_inuse(), 1);
+
+	cr_assert_eq(uvm_mlock(&vm->vm_map, va, PAGE_SIZE), 0);
+	pg = page_at(vm, va);
+	cr_assert_not_null(pg);
+	anon = anon_at(vm, va);
+	cr_assert_eq(pg->uanon, anon);
+	cr_assert_eq(pg->wire_count, 1);
+	cr_assert_eq(anon->an_swslot, 0, "the wired anon kept slot %d",
+	    anon->an_swslot);
+	cr_assert_not(pg_flags_load(pg) & PG_CLEAN, "a page with no slot is "
+	    "clean");
+	cr_assert_eq(uvm_swap_inuse(), 0);
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	v = 0;
+	cr_assert_eq(user_access(vm, va, false, &v), 0);
+	cr_assert_eq(v, 0x7777);
+	cr_assert_eq(uvm_munlock(&vm->vm_map, va, PAGE_SIZE), 0);
+	uvmspace_free(vm);
+}
+
+/* The same for an aobj page (OpenBSD's uvm_fault_lower). */
+Test(uvm_fault, a_wiring_fault_drops_the_aobj_pages_swap_slot)
+{
+	struct vmspace *vm = newvm();
+	struct uvm_object *uobj = uao_create(4 * PAGE_SIZE, 0);
+	vaddr_t va = 0x500000;
+	struct vm_page *pg;
+	uint64_t v = 0x8888;
+	int slot;
+
+	vmtest_attach_swap(64);
+	map_aobj(vm, va, uobj, false);
+	cr_assert_eq(user_access(vm, va, true, &v), 0);
+	(void)swap_out_page(page_at(vm, va));
+	cr_assert_eq(uvm_swap_inuse(), 1);
+
+	cr_assert_eq(uvm_mlock(&vm->vm_map, va, PAGE_SIZE), 0);
+	pg = page_at(vm, va);
+	cr_assert_not_null(pg);
+	cr_assert_eq(pg->uobject, uobj);
+	cr_assert_eq(pg->wire_count, 1);
+	rw_enter(uobj->vmobjlock, RW_READ);
+	slot = uao_find_swslot(uobj, 0);
+	rw_exit(uobj->vmobjlock);
+	cr_assert_eq(slot, 0, "the wired page kept slot %d", slot);
+	cr_assert_not(pg_flags_load(pg) & PG_CLEAN);
+	cr_assert_eq(uvm_swap_inuse(), 0);
+	v = 0;
+	cr_assert_eq(user_access(vm, va, false, &v), 0);
+	cr_assert_eq(v, 0x8888);
+	cr_assert_eq(uvm_munlock(&vm->vm_map, va, PAGE_SIZE), 0);
+	uvmspace_free(vm);
+	uao_detach(uobj);
+}
+
+/*
+ * A swap-in that fails while the anon is freed under it (the mapping
+ * goes away during the read): the slot gave back bad data, so it must be
+ * marked bad (never reused) and the page counted out of swpgonly, as for
+ * a failed swap-in of a live anon.  The read is held in flight by a gate
+ * on its completion while the test unmaps.
+ */
+static int rd_gate, rd_gated;	/* [a] */
+
+static void
+rd_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	const struct buf *bp = obj;
+
+	(void)arg;
+	if (ev != HE_DISK_DONE || !(bp->b_flags & B_READ))
+		return;
+	__atomic_store_n(&rd_gated, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&rd_gate, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->error = user_access(w->vm, w->va, false, &w->value);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(uvm_fault, a_failed_swapin_of_a_freed_anon_marks_the_slot_bad)
+{
+	struct vmspace *vm = newvm();
+	struct waiter w = { vm, 0x700000, 0, -1, false };
+	vaddr_t va = 0x700000;
+	pthread_t t;
+	uint64_t v = 0x9999;
+	int i;
+
+	vmtest_attach_swap(64);
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, PAGE_SIZE,
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	cr_assert_eq(user_access(vm, va, true, &v), 0);
+	(void)swap_out_page(page_at(vm, va));
+	cr_assert_eq(uvmexp_read(swpgonly), 1);
+
+	/* every read fails; the first one waits for us before it ends */
+	host_disk_set_fail_rate(uvm_swap_disk(), 1000);
+	__atomic_store_n(&rd_gate, 1, __ATOMIC_RELEASE);
+	host_set_sched_hook(rd_gate_hook);
+	cr_assert_eq(host_thread_create(&t, "reader", reader_main, &w), 0);
+	for (i = 0; i < 20000 && !__atomic_load_n(&rd_gated, __ATOMIC_ACQUIRE);
+	    i++)
+		usleep(500);
+	cr_assert(__atomic_load_n(&rd_gated, __ATOMIC_ACQUIRE),
+	    "the swap-in never started");
+	/* the anon's page is busy, its amap unlocked: the anon dies */
+	uvm_unmap(&vm->vm_map, va, va + PAGE_SIZE);
+	__atomic_store_n(&rd_gate, 0, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	host_set_sched_hook(NULL);
+	host_disk_set_fail_rate(uvm_swap_disk(), 0);
+
+	cr_assert(w.error == EIO || w.error == EFAULT, "error %d", w.error);
+	cr_assert_eq(uvm_swap_nbad(), 1, "the slot that failed is not marked "
+	    "bad");
+	cr_assert_eq(uvm_swap_inuse(), 1, "the bad slot went back for reuse");
+	cr_assert_eq(uvmexp_read(swpgonly), 0, "swpgonly still counts the "
+	    "freed anon's page");
+	uvmspace_free(vm);
+}
+
+/*
+ * Two writes to a private (copy-on-write) object mapping, both waiting
+ * for the object's busy page in the unlocked pgo_get: the first promotes
+ * the page into a new anon; the second must find the amap slot taken
+ * when it relocks (OpenBSD's "re-verify that amap slot is still free")
+ * and refault onto that anon, not promote again into the same slot.
+ */
+struct writer {
+	struct vmspace	*vm;
+	vaddr_t		va;
+	uint64_t	value;
+	int		error;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	w->error = user_access(w->vm, w->va, true, &w->value);
+	return NULL;
+}
+
+/*
+ * The object page at off of uobj, mapped nowhere and busy (the test holds
+ * it, as an I/O would).
+ */
+static struct vm_page *
+hold_busy(struct uvm_object *uobj, voff_t off)
+{
+	struct vm_page *pg;
+
+	rw_enter(uobj->vmobjlock, RW_WRITE);
+	pg = uvm_pagelookup(uobj, off);
+	cr_assert_not_null(pg);
+	cr_assert_not(pg_flags_load(pg) & PG_BUSY);
+	pmap_page_protect(pg, VM_PROT_NONE);
+	atomic_setbits_int(&pg->pg_flags, PG_BUSY);
+	UVM_PAGE_OWN(pg, "test");
+	rw_exit(uobj->vmobjlock);
+	return pg;
+}
+
+static void
+let_go(struct uvm_object *uobj, struct vm_page *pg)
+{
+	rw_enter(uobj->vmobjlock, RW_WRITE);
+	uvm_page_unbusy(&pg, 1);
+	rw_exit(uobj->vmobjlock);
+}
+
+Test(uvm_fault, two_writes_to_a_busy_object_page_promote_it_once)
+{
+	struct vmspace *a = newvm(), *b = newvm();
+	struct uvm_object *uobj = uao_create(4 * PAGE_SIZE, 0);
+	vaddr_t va = 0x500000;
+	struct writer w[2];
+	struct vm_page *pg;
+	pthread_t t[2];
+	uint64_t v = 111;
+	int i;
+
+	map_aobj(a, va, uobj, false);		/* the "file" */
+	map_aobj(b, va, uobj, true);		/* a private view of it */
+	cr_assert_eq(user_access(a, va, true, &v), 0);
+	/* b's amap exists (a write elsewhere): the map no longer changes */
+	v = 1;
+	cr_assert_eq(user_access(b, va + PAGE_SIZE, true, &v), 0);
+	pg = hold_busy(uobj, 0);
+
+	for (i = 0; i < 2; i++) {
+		/* each writes its own word of the page */
+		w[i] = (struct writer){ b, va + 8 * (vaddr_t)i,
+		    (uint64_t)(i + 1) * 1000, -1 };
+		cr_assert_eq(host_thread_create(&t[i], "writer", writer_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 20000 && sleepq_nsleepers(pg) < 2; i++)
+		usleep(500);
+	cr_assert_eq(sleepq_nsleepers(pg), 2, "both faults wait for the page");
+	let_go(uobj, pg);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].error, 0);
+	}
+
+	cr_assert_not_null(anon_at(b, va), "promoted");
+	cr_assert_eq(page_at(b, va)->uanon, anon_at(b, va),
+	    "b maps the anon, not the object's page");
+	for (i = 0; i < 2; i++) {
+		v = 0;
+		cr_assert_eq(user_access(b, va + 8 * (vaddr_t)i, false, &v), 0);
+		cr_assert_eq(v, (uint64_t)(i + 1) * 1000, "writer %d's store "
+		    "was lost", i);
+	}
+	v = 0;
+	cr_assert_eq(user_access(a, va, false, &v), 0);
+	cr_assert_eq(v, 111, "the object is untouched");
+	uvmspace_free(a);
+	uvmspace_free(b);
+	uao_detach(uobj);
+}
+
+/*
+ * A read and a write of a private object mapping: the read waits for the
+ * busy object page; woken, it is held (parked at its HE_SLEEP_DONE) while
+ * the write promotes the page into an anon and stores; then it goes on.
+ * Relocked, it must see the amap slot taken and refault, not map the
+ * object's page over the new anon (the writer would read old data after
+ * its own write).
+ */
+static struct host_thread *park_who;	/* [a] the thread to park */
+static const void *park_chan;		/* [a] after its sleep on this */
+static int park_phase;			/* [a] 0 armed, 1 parked, 2 go */
+
+static void
+park_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	(void)arg;
+	if (ev != HE_SLEEP_DONE || obj != __atomic_load_n(&park_chan,
+	    __ATOMIC_ACQUIRE) || host_curthread != __atomic_load_n(&park_who,
+	    __ATOMIC_ACQUIRE) || __atomic_load_n(&park_phase,
+	    __ATOMIC_ACQUIRE) != 0)
+		return;
+	__atomic_store_n(&park_phase, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&park_phase, __ATOMIC_ACQUIRE) != 2)
+		usleep(100);
+}
+
+static void *
+parked_reader_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	__atomic_store_n(&park_who, host_thread_self(), __ATOMIC_RELEASE);
+	w->error = user_access(w->vm, w->va, false, &w->value);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(uvm_fault, a_read_racing_a_write_does_not_map_the_object_over_the_anon)
+{
+	struct vmspace *a = newvm(), *b = newvm();
+	struct uvm_object *uobj = uao_create(4 * PAGE_SIZE, 0);
+	vaddr_t va = 0x500000;
+	struct waiter w = { b, va, 0, -1, false };
+	struct vm_page *pg;
+	pthread_t t;
+	uint64_t v = 111;
+	int i;
+
+	map_aobj(a, va, uobj, false);
+	map_aobj(b, va, uobj, true);
+	cr_assert_eq(user_access(a, va, true, &v), 0);
+	v = 1;
+	cr_assert_eq(user_access(b, va + PAGE_SIZE, true, &v), 0);
+	pg = hold_busy(uobj, 0);
+
+	__atomic_store_n(&park_chan, pg, __ATOMIC_RELEASE);
+	__atomic_store_n(&park_phase, 0, __ATOMIC_RELEASE);
+	cr_assert_eq(host_thread_create(&t, "reader", parked_reader_main, &w),
+	    0);
+	for (i = 0; i < 20000 && sleepq_nsleepers(pg) < 1; i++)
+		usleep(500);
+	cr_assert_eq(sleepq_nsleepers(pg), 1, "the read waits for the page");
+	host_set_sched_hook(park_hook);
+	let_go(uobj, pg);
+	for (i = 0; i < 20000 && __atomic_load_n(&park_phase,
+	    __ATOMIC_ACQUIRE) != 1; i++)
+		usleep(500);
+	cr_assert_eq(__atomic_load_n(&park_phase, __ATOMIC_ACQUIRE), 1,
+	    "the reader never woke");
+
+	/* the write, while the reader is held: promote and store */
+	v = 222;
+	cr_assert_eq(user_access(b, va, true, &v), 0);
+	cr_assert_not_null(anon_at(b, va));
+	__atomic_store_n(&park_phase, 2, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	host_set_sched_hook(NULL);
+	cr_assert_eq(w.error, 0);
+
+	cr_assert_eq(page_at(b, va)->uanon, anon_at(b, va),
+	    "the object's page is mapped over the anon");
+	v = 0;
+	cr_assert_eq(user_access(b, va, false, &v), 0);
+	cr_assert_eq(v, 222, "the writer reads %llu after its own write",
+	    (unsigned long long)v);
+	uvmspace_free(a);
+	uvmspace_free(b);
+	uao_detach(uobj);
 }

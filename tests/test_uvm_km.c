@@ -20,10 +20,13 @@
 
 #include "host/arena.h"
 #include "host/clock.h"
+#include "host/disk.h"
+#include "host/hook.h"
 #include "host/thread.h"
 #include "tests/vmtest.h"
 #include "vm/uvm.h"
 #include "vm/uvm_aobj.h"
+#include "vm/uvm_fault.h"
 #include "vm/uvm_km.h"
 #include "vm/uvm_map.h"
 #include "vm/uvm_pager.h"
@@ -52,6 +55,9 @@ static bool page_is_zero(struct vm_page *);
 static struct vm_page *obj_page(struct uvm_object *, voff_t, bool);
 static void *get_waiter(void *);
 static void *valloc_waiter(void *);
+static void kswap_out(vaddr_t);
+static void kr_gate_hook(enum hook_ev, const void *, uintptr_t);
+static void *kfault_main(void *);
 
 /* Free pages, with the pool pages (which pools keep) counted as free. */
 static int
@@ -716,4 +722,172 @@ Test(uvm_km, valloc_wait_sleeps_until_va_is_freed)
 		uvm_km_free(sub, w.va, P(2), 0);
 		cr_assert_eq(sub->nentries, 0);
 	}
+}
+
+/*
+ * Page the kernel_object page at va out by hand, as the pagedaemon would:
+ * busy, a slot, written synchronously, freed; it lives only in swap.
+ */
+static void
+kswap_out(vaddr_t va)
+{
+	struct uvm_object *kobj = uvm.kernel_object;
+	struct vm_page *pg = page_at(va);
+	int n = 1, slot;
+
+	cr_assert_not_null(pg);
+	slot = uvm_swap_alloc(&n, false);
+	cr_assert_gt(slot, 0);
+	rw_enter(kobj->vmobjlock, RW_WRITE);
+	atomic_setbits_int(&pg->pg_flags, PG_BUSY);
+	UVM_PAGE_OWN(pg, "test");
+	pmap_page_protect(pg, VM_PROT_NONE);
+	cr_assert_eq(uao_set_swslot(kobj, (int)(kobj_off(va) >> PAGE_SHIFT),
+	    slot), 0);
+	rw_exit(kobj->vmobjlock);
+	cr_assert_eq(uvm_swap_put(slot, &pg, 1, PGO_SYNCIO), VM_PAGER_OK);
+	rw_enter(kobj->vmobjlock, RW_WRITE);
+	atomic_clearbits_int(&pg->pg_flags, PG_BUSY);
+	UVM_PAGE_OWN(pg, NULL);
+	uvm_lock_pageq();
+	uvm_pagefree(pg);
+	uvm_unlock_pageq();
+	uvmexp_inc(swpgonly);
+	rw_exit(kobj->vmobjlock);
+}
+
+/*
+ * A kernel address whose swap-in failed (its slot went bad: the data is
+ * lost) is poisoned until it is freed: every fault there fails with EIO.
+ * uvm_km_free must clear the bad slot with the rest (uvm_km_pgremove:
+ * OpenBSD drops any slot of a page not resident, bad ones included), or
+ * the next allocation at that address fails for a page it never had.
+ */
+Test(uvm_km, a_failed_read_does_not_poison_the_kernel_address)
+{
+	struct uvm_object *kobj = uvm.kernel_object;
+	volatile uint64_t *w;
+	vaddr_t va, va2;
+	int slot, idx;
+
+	vmtest_attach_swap(64);
+	warm();
+	va = uvm_km_valloc(kernel_map, P(1));
+	cr_assert_neq(va, 0);
+	w = (volatile uint64_t *)va;
+	w[0] = 0x1234;			/* fault: zero fill, then the store */
+	idx = (int)(kobj_off(va) >> PAGE_SHIFT);
+
+	kswap_out(va);
+
+	/* the read fails: the slot is bad, the address fails with EIO */
+	host_disk_set_fail_rate(uvm_swap_disk(), 1000);
+	cr_assert_eq(uvm_fault(kernel_map, va, VM_FAULT_INVALID,
+	    VM_PROT_READ), EIO);
+	host_disk_set_fail_rate(uvm_swap_disk(), 0);
+	rw_enter(kobj->vmobjlock, RW_READ);
+	slot = uao_find_swslot(kobj, idx);
+	rw_exit(kobj->vmobjlock);
+	cr_assert_eq(slot, UAO_SWSLOT_BAD);
+	cr_assert_eq(uvmexp_read(swpgonly), 1);
+
+	/* freed: the bad slot goes with it */
+	uvm_km_free(kernel_map, va, P(1), 0);
+	rw_enter(kobj->vmobjlock, RW_READ);
+	slot = uao_find_swslot(kobj, idx);
+	rw_exit(kobj->vmobjlock);
+	cr_assert_eq(slot, 0, "the freed address keeps its bad slot");
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	cr_assert_eq(uvm_swap_nbad(), 1);
+	cr_assert_eq(uvm_swap_inuse(), 1, "the bad slot is never reused");
+
+	/* allocated again: zero fill */
+	va2 = uvm_km_valloc(kernel_map, P(1));
+	cr_assert_eq(va2, va, "first fit gives the same VA back");
+	cr_assert_eq(uvm_fault(kernel_map, va2, VM_FAULT_INVALID,
+	    VM_PROT_READ), 0, "the address is poisoned");
+	w = (volatile uint64_t *)va2;
+	cr_assert_eq(w[0], 0);
+	uvm_km_free(kernel_map, va2, P(1), 0);
+}
+
+/*
+ * The same address freed while its swap-in is in flight (the read held
+ * by a gate on its completion): uvm_km_pgremove can only release the busy
+ * page; when the read fails, uao_get frees the page and must drop the
+ * slot it just marked bad with it, since nobody maps that offset any
+ * more and the pgremove that would have dropped it has come and gone.
+ */
+static int kr_gate, kr_gated;		/* [a] */
+
+static void
+kr_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	const struct buf *bp = obj;
+
+	(void)arg;
+	if (ev != HE_DISK_DONE || !(bp->b_flags & B_READ))
+		return;
+	__atomic_store_n(&kr_gated, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&kr_gate, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+struct kfault {
+	vaddr_t	va;
+	int	error;		/* [a] */
+};
+
+static void *
+kfault_main(void *arg)
+{
+	struct kfault *kf = arg;
+
+	(void)host_thread_self();
+	__atomic_store_n(&kf->error, uvm_fault(kernel_map, kf->va,
+	    VM_FAULT_INVALID, VM_PROT_READ), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(uvm_km, a_kernel_page_freed_during_a_failed_swapin_leaves_no_bad_slot)
+{
+	struct uvm_object *kobj = uvm.kernel_object;
+	struct kfault kf;
+	pthread_t t;
+	vaddr_t va;
+	int slot, idx, i;
+
+	vmtest_attach_swap(64);
+	warm();
+	va = uvm_km_valloc(kernel_map, P(1));
+	cr_assert_neq(va, 0);
+	*(volatile uint64_t *)va = 0x4321;
+	idx = (int)(kobj_off(va) >> PAGE_SHIFT);
+	kswap_out(va);
+
+	host_disk_set_fail_rate(uvm_swap_disk(), 1000);
+	__atomic_store_n(&kr_gate, 1, __ATOMIC_RELEASE);
+	host_set_sched_hook(kr_gate_hook);
+	kf.va = va;
+	kf.error = -1;
+	cr_assert_eq(host_thread_create(&t, "kfault", kfault_main, &kf), 0);
+	for (i = 0; i < 20000 && !__atomic_load_n(&kr_gated, __ATOMIC_ACQUIRE);
+	    i++)
+		usleep(500);
+	cr_assert(__atomic_load_n(&kr_gated, __ATOMIC_ACQUIRE),
+	    "the swap-in never started");
+	uvm_km_free(kernel_map, va, P(1), 0);	/* releases the busy page */
+	__atomic_store_n(&kr_gate, 0, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	host_set_sched_hook(NULL);
+	host_disk_set_fail_rate(uvm_swap_disk(), 0);
+
+	cr_assert_eq(__atomic_load_n(&kf.error, __ATOMIC_ACQUIRE), EIO);
+	rw_enter(kobj->vmobjlock, RW_READ);
+	slot = uao_find_swslot(kobj, idx);
+	rw_exit(kobj->vmobjlock);
+	cr_assert_eq(slot, 0, "the freed address keeps slot %d", slot);
+	cr_assert_eq(uvmexp_read(swpgonly), 0);
+	cr_assert_eq(uvm_swap_nbad(), 1);
+	cr_assert_eq(uvm_swap_inuse(), 1, "the bad slot is never reused");
 }

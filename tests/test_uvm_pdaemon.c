@@ -1193,7 +1193,10 @@ Test(uvm_pdaemon, released_during_sync_pageout)
 
 /*
  * A final cluster (p == NULL) that cannot be written: uvm_pager_put drops
- * it, reactivating its pages without slots.
+ * it, unbusying its pages without slots, dirty, where they were: on the
+ * inactive queue, for the next pass (OpenBSD's uvm_pager_dropcluster
+ * leaves them there; only the pagedaemon's own page p is reactivated
+ * after an error, by uvmpd_scan_inactive).
  */
 static void
 starved_scan_fn(void *arg)
@@ -1207,7 +1210,7 @@ starved_scan_fn(void *arg)
 	unstarve(s);
 }
 
-Test(uvm_pdaemon, unwritable_final_cluster_is_reactivated)
+Test(uvm_pdaemon, unwritable_final_cluster_stays_inactive)
 {
 	static struct starve s;
 	struct vmspace *vm;
@@ -1221,7 +1224,8 @@ Test(uvm_pdaemon, unwritable_final_cluster_is_reactivated)
 	as_pagedaemon(starved_scan_fn, &s);
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(flags_at(vm, VA + ptoa(i)) &
-		    (PG_BUSY | PG_CLEAN | PQ_ACTIVE), PQ_ACTIVE);
+		    (PG_BUSY | PG_CLEAN | PQ_ACTIVE | PQ_INACTIVE), PQ_INACTIVE,
+		    "page %d: flags %#x", i, flags_at(vm, VA + ptoa(i)));
 		cr_assert_eq(anon_at(vm, VA + ptoa(i))->an_swslot, 0);
 	}
 	cr_assert_eq(uvm_swap_inuse(), 0);

@@ -289,18 +289,28 @@ uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot)
 }
 
 /*
- * uao_dropswap: release the swap slot of pageidx, if any (a bad slot is
- * forgotten, not freed: it stays out of use).
+ * uao_dropswap: release the swap slot of pageidx, if any, and return it
+ * (OpenBSD's).  A good slot is freed.  A bad one is forgotten, not freed
+ * (it stays out of use): it stood for a page whose data was lost, which
+ * uao_get left counted in uvmexp.swpgonly (the page lives nowhere else),
+ * so forgetting it counts that page out, as uao_swslots_free does for the
+ * bad slots an aobj still holds when it dies.
  * => object write-locked; never sleeps
  */
-void
+int
 uao_dropswap(struct uvm_object *uobj, int pageidx)
 {
 	int slot;
 
+	KASSERT(rw_write_held(uobj->vmobjlock) || uobj->uo_refs == 0);
 	slot = uao_set_swslot(uobj, pageidx, 0);
-	if (slot > 0)
+	if (slot == UAO_SWSLOT_BAD) {
+		KASSERT(uvmexp_read(swpgonly) > 0);
+		uvmexp_add(swpgonly, -1);
+	} else if (slot > 0) {
 		uvm_swap_free(slot, 1);
+	}
+	return slot;
 }
 
 /* uao_swslots_in_use: slots held by all aobjs now. */
@@ -608,6 +618,18 @@ uao_get(struct uvm_object *uobj, voff_t offset, struct vm_page **pps,
 					(void)uao_set_swslot(uobj, pageidx,
 					    UAO_SWSLOT_BAD);
 					uvm_swap_markbad(swslot, 1);
+				}
+				/*
+				 * released while we read (uvm_km_pgremove:
+				 * nobody maps this offset any more): its
+				 * slot, bad or not, goes with it, or the
+				 * offset's next user would find it.  A good
+				 * slot's page lived only in swap.
+				 */
+				if ((pg_flags_load(ptmp) & PG_RELEASED) &&
+				    uao_dropswap(uobj, pageidx) > 0) {
+					KASSERT(uvmexp_read(swpgonly) > 0);
+					uvmexp_add(swpgonly, -1);
 				}
 				if (pg_flags_load(ptmp) & PG_WANTED)
 					wakeup(ptmp);

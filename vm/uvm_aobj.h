@@ -64,11 +64,14 @@ void uao_detach(struct uvm_object *uobj);
 int uao_find_swslot(struct uvm_object *uobj, int pageidx);
 int uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot);
 /*
- * uao_dropswap: free the swap slot of pageidx, a resident page's (the
- * slot of a page that lives only in swap goes when the aobj dies, which
- * also takes it out of uvmexp.swpgonly).  => object locked (write)
+ * uao_dropswap: free the swap slot of pageidx and return it (0 if none).
+ * A bad slot (UAO_SWSLOT_BAD) is forgotten, never freed, and its lost
+ * page counted out of uvmexp.swpgonly.  A good slot of a page that is not
+ * resident (it lived only in swap) the caller counts out of swpgonly
+ * itself (uvm_km_pgremove); otherwise such slots go when the aobj dies.
+ * => object locked (write); never sleeps
  */
-void uao_dropswap(struct uvm_object *uobj, int pageidx);
+int uao_dropswap(struct uvm_object *uobj, int pageidx);
 /* Swap slots held by all aobjs (the auditor's count). */
 int uao_swslots_in_use(void);
 

@@ -659,14 +659,44 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		uvmfault_swapin_done(&r, anon->an_lock, anon, raok);
 	if (pg_flags_load(pg) & PG_WANTED)
 		wakeup(pg);
+	if (error != VM_PAGER_OK && error != VM_PAGER_AGAIN) {
+		/*
+		 * The slot did not give back what was written there: mark it
+		 * bad (never reused); the data is lost, and the anon, with
+		 * neither page nor slot, fails every later fault with EIO
+		 * (OpenBSD's SWSLOT_BAD).  It no longer lives in swap either.
+		 * This comes first, before the PG_RELEASED test: an anon that
+		 * died during the read must not give its bad slot back
+		 * (uvm_anon_release would free it for reuse) nor stay counted
+		 * in swpgonly.  [deviation: OpenBSD's uvmfault_anonget tests
+		 * PG_RELEASED first and loses both; NetBSD's (by 1.113) marks
+		 * the slot bad first and then goes to its "released" case,
+		 * as we do.]
+		 */
+		uvm_swap_markbad(anon->an_swslot, 1);
+		anon->an_swslot = 0;
+		KASSERT(uvmexp_read(swpgonly) > 0);
+		uvmexp_add(swpgonly, -1);
+	}
 	if (pg_flags_load(pg) & PG_RELEASED) {
-		/* the anon died while we read: nothing to map, refault */
+		/* the anon died while we read: nothing to map */
 		KASSERT(anon->an_ref == 0);
+		if (error == VM_PAGER_AGAIN) {
+			/*
+			 * never read: the page lived only in swap until now,
+			 * and is gone with its anon (uvm_anon_release frees
+			 * the slot but counts a resident page)
+			 */
+			KASSERT(uvmexp_read(swpgonly) > 0);
+			uvmexp_add(swpgonly, -1);
+		}
 		if (locked)
 			uvmfault_unlockmaps(ufi, false);
 		uvm_anon_release(anon);		/* frees the page, unlocks */
 		uvmexp_inc(fltpgrele);
-		return ERESTART;
+		/* a failed read fails the fault (NetBSD); else refault */
+		return error == VM_PAGER_OK || error == VM_PAGER_AGAIN ?
+		    ERESTART : EIO;
 	}
 	atomic_clearbits_int(&pg->pg_flags, PG_WANTED | PG_BUSY | PG_FAKE);
 	UVM_PAGE_OWN(pg, NULL);
@@ -685,16 +715,7 @@ uvmfault_anonget(struct uvm_faultinfo *ufi, struct vm_amap *amap,
 		return ERESTART;
 	}
 	if (error != VM_PAGER_OK) {
-		/*
-		 * The slot did not give back what was written there: mark it
-		 * bad (never reused) and fail the fault; the data is lost,
-		 * and the anon, with neither page nor slot, fails every
-		 * later fault with EIO too (OpenBSD's SWSLOT_BAD).  It no
-		 * longer lives in swap either.
-		 */
-		uvm_swap_markbad(anon->an_swslot, 1);
-		anon->an_swslot = 0;
-		uvmexp_add(swpgonly, -1);
+		/* the slot went bad (above): fail the fault */
 		uvm_lock_pageq();
 		uvm_pagefree(pg);	/* detaches it from the anon */
 		uvm_unlock_pageq();
@@ -964,6 +985,16 @@ uvm_fault_upper(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	else if (!flt->wired)
 		uvm_pageactivate(pg);
 	uvm_unlock_pageq();
+	if (flt->wired) {
+		/*
+		 * since the now-wired page cannot be paged out, release its
+		 * swap resources for others to use.  since an anon with no
+		 * swap cannot be PG_CLEAN, clear its clean flag now
+		 * (OpenBSD's uvm_fault_upper).
+		 */
+		atomic_clearbits_int(&pg->pg_flags, PG_CLEAN);
+		uvm_anon_dropswap(anon);
+	}
 	uvmfault_unlockall(ufi, amap, NULL);
 	pmap_update(ufi->orig_map->pmap);
 	return 0;
@@ -1099,6 +1130,24 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 			uvmfault_unlockall(ufi, amap, uobj);
 			return ERESTART;
 		}
+		/*
+		 * Re-verify that the amap slot is still free (OpenBSD):
+		 * another fault at this address (one that waited for the
+		 * same busy page, or found it unbusy while we slept) may
+		 * have promoted it into an anon meanwhile.  Promoting again
+		 * would add a second anon to the slot; mapping the object's
+		 * page would hide that anon's newer data.  Let the page go
+		 * and refault: the upper layer has it now.
+		 */
+		if (amap != NULL && amap_lookup(&ufi->entry->aref,
+		    ufi->orig_rvaddr - ufi->entry->start) != NULL) {
+			uvm_lock_pageq();
+			uvm_pageactivate(uobjpage);	/* on a queue */
+			uvm_unlock_pageq();
+			uvm_page_unbusy(&uobjpage, 1);
+			uvmfault_unlockall(ufi, amap, uobj);
+			return ERESTART;
+		}
 	}
 
 	if (!flt->promote) {
@@ -1173,6 +1222,17 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 	else if (!flt->wired)
 		uvm_pageactivate(pg);
 	uvm_unlock_pageq();
+	if (flt->wired && (pg_flags_load(pg) & PQ_AOBJ)) {
+		/*
+		 * as in uvm_fault_upper: a wired aobj page is never paged
+		 * out; give its swap slot back, and with no slot it cannot
+		 * be clean (OpenBSD's uvm_fault_lower).  A promoted page is
+		 * a new anon's: no slot yet.
+		 */
+		KASSERT(pg->uobject == uobj);
+		atomic_clearbits_int(&pg->pg_flags, PG_CLEAN);
+		(void)uao_dropswap(uobj, (int)(pg->offset >> PAGE_SHIFT));
+	}
 	uvmfault_unbusy(pg);
 	uvmfault_unlockall(ufi, amap, uobj);
 	pmap_update(ufi->orig_map->pmap);

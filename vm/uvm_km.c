@@ -349,18 +349,24 @@ uvm_km_pgremove(struct uvm_object *uobj, vaddr_t start, vaddr_t end)
 	/*
 	 * Pages that live only in swap (an aobj kernel object that was
 	 * paged out) have no page to free, just a slot: drop those too, or
-	 * the slots would leak.  Nothing to do while no aobj holds any.
+	 * the slots would leak; and bad slots (a swap-in that failed there),
+	 * or the address would stay poisoned for its next user (OpenBSD
+	 * drops any slot of a page not resident).  Nothing to do while no
+	 * aobj holds any.
 	 */
 	if (is_aobj && uao_swslots_in_use() > 0) {
 		for (curoff = start; curoff < end; curoff += PAGE_SIZE) {
 			int idx = (int)(curoff >> PAGE_SHIFT);
 
 			if (uvm_pagelookup(uobj, curoff) != NULL ||
-			    uao_find_swslot(uobj, idx) <= 0)
+			    uao_find_swslot(uobj, idx) == 0)
 				continue;
-			uao_dropswap(uobj, idx);
-			/* it lived only in swap: now it is gone altogether */
-			uvmexp_add(swpgonly, -1);
+			/*
+			 * it lived only in swap: now it is gone altogether
+			 * (uao_dropswap counts a bad slot's page out itself)
+			 */
+			if (uao_dropswap(uobj, idx) > 0)
+				uvmexp_add(swpgonly, -1);
 		}
 	}
 	rw_exit(uobj->vmobjlock);

@@ -8,7 +8,7 @@
  * uvmexp.paging and calls uvm_aio_aiodone, which takes each page's owner
  * lock and finishes the pages: clean and unbusied on success, dirty and
  * reactivated (keeping their data, losing their swap slot) on error,
- * freed when they were released during the I/O.
+ * freed (with any aobj swap slot) when they were released during the I/O.
  */
 #include "host/pmap.h"
 #include "host/pool.h"
@@ -72,24 +72,43 @@ pager_setswslot(struct vm_page *pg, int slot)
 		    slot);
 }
 
+/*
+ * uvm_pager_dropcluster: see uvm_pager.h.  As OpenBSD's: the pages of a
+ * swap cluster (uobj NULL) are locked one by one through their owners,
+ * and on failure lose the slots the cluster gave them (the caller frees
+ * those or marks them bad); the pages of an object's own cluster are
+ * under the object lock the caller (the pagedaemon) holds through the
+ * pageout, and keep whatever backing store their object gives them.
+ * Failed pages stay where they are, dirty (the next pass tries them
+ * again); only the caller's own page is reactivated on an error, by
+ * uvmpd_scan_inactive.  A page released while it was busy is freed
+ * here, with its aobj swap slot (as uvm_page_unbusy frees one).
+ */
 void
 uvm_pager_dropcluster(struct uvm_object *uobj, struct vm_page *pg,
     struct vm_page **ppsp, int *npages, int flags)
 {
 	struct vm_page *p;
-	krwlock_t *lock;
+	krwlock_t *lock = NULL;
 	int lcv;
 
+	KASSERT(uobj == NULL || rw_write_held(uobj->vmobjlock));
+	KASSERT(!mutex_owned(&uvm.pageqlock));
 	for (lcv = 0; lcv < *npages; lcv++) {
 		p = ppsp[lcv];
 		if (p == pg || p == NULL)
 			continue;
-		lock = pager_ownerlock(p);
-		rw_enter(lock, RW_WRITE);
-		if (flags & PGO_REALLOCSWAP) {
+		if (uobj == NULL) {
+			lock = pager_ownerlock(p);
+			rw_enter(lock, RW_WRITE);
 			/* the slot is no good: the page stays dirty */
-			pager_setswslot(p, 0);
+			if (flags & PGO_REALLOCSWAP)
+				pager_setswslot(p, 0);
 		} else {
+			KASSERT(p->uobject == uobj);
+		}
+		KASSERT(pg_flags_load(p) & PG_BUSY);
+		if ((flags & PGO_REALLOCSWAP) == 0) {
 			/* written out: clean now */
 			pmap_clear_reference(p);
 			pmap_clear_modify(p);
@@ -101,19 +120,20 @@ uvm_pager_dropcluster(struct uvm_object *uobj, struct vm_page *pg,
 		UVM_PAGE_OWN(p, NULL);
 		if (pg_flags_load(p) & PG_RELEASED) {
 			if (p->uanon != NULL) {
+				KASSERT(uobj == NULL);
 				uvm_anon_release(p->uanon);	/* unlocks */
 				continue;
 			}
 			pmap_page_protect(p, VM_PROT_NONE);
+			if (pg_flags_load(p) & PQ_AOBJ)
+				(void)uao_dropswap(p->uobject,
+				    (int)(p->offset >> PAGE_SHIFT));
 			uvm_lock_pageq();
 			uvm_pagefree(p);
 			uvm_unlock_pageq();
-		} else if (flags & PGO_REALLOCSWAP) {
-			uvm_lock_pageq();
-			uvm_pageactivate(p);
-			uvm_unlock_pageq();
 		}
-		rw_exit(lock);
+		if (uobj == NULL)
+			rw_exit(lock);
 	}
 }
 
@@ -241,12 +261,20 @@ uvm_aio_aiodone(struct buf *bp)
 		atomic_clearbits_int(&pg->pg_flags, PG_BUSY | PG_WANTED);
 		UVM_PAGE_OWN(pg, NULL);
 		if (pg_flags_load(pg) & PG_RELEASED) {
-			/* freed while its I/O ran: finish the job */
+			/*
+			 * freed while its I/O ran: finish the job, slot and
+			 * all (an aobj keeps its pages' slots: give it back,
+			 * as uvm_page_unbusy does, or the object would hold
+			 * it for a page that no longer exists)
+			 */
 			if (pg->uanon != NULL) {
 				uvm_anon_release(pg->uanon);	/* unlocks */
 				continue;
 			}
 			pmap_page_protect(pg, VM_PROT_NONE);
+			if (pg_flags_load(pg) & PQ_AOBJ)
+				(void)uao_dropswap(pg->uobject,
+				    (int)(pg->offset >> PAGE_SHIFT));
 			uvm_lock_pageq();
 			uvm_pagefree(pg);
 			uvm_unlock_pageq();

@@ -85,11 +85,16 @@ int uvm_pager_put(struct uvm_object *uobj, struct vm_page *pg,
     struct vm_page ***ppsp_ptr, int *npages, int flags, voff_t start,
     voff_t stop);
 /*
- * uvm_pager_dropcluster: unbusy the cluster's pages other than pg.
+ * uvm_pager_dropcluster: unbusy the cluster's pages other than pg (and
+ * free those released meanwhile, with their aobj swap slots).
  * PGO_PDFREECLUST: after a successful pageout (clean them);
- * PGO_REALLOCSWAP: after a failed one (drop their swap slots, keep them
- * dirty, reactivate).
- * => page queues unlocked; takes each page's owner lock
+ * PGO_REALLOCSWAP: after a failed one (keep them dirty, where they are on
+ * the queues; a swap cluster's pages lose their slots, which the caller
+ * frees or marks bad).
+ * => page queues unlocked
+ * => uobj NULL (a swap cluster): takes each page's owner lock; else the
+ *    pages are uobj's and uobj is write-locked by the caller (the
+ *    pagedaemon holds it through an object pageout)
  */
 void uvm_pager_dropcluster(struct uvm_object *uobj, struct vm_page *pg,
     struct vm_page **ppsp, int *npages, int flags);
