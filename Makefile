@@ -108,6 +108,7 @@ bench: deps-ok
 	@sh perf/bench_fault.sh $(BUILD) 5
 	@sh perf/bench_reclaim.sh $(BUILD) 10 3
 	@sh perf/bench_hostmmu.sh $(BUILD)
+	@sh perf/bench_lwps.sh $(BUILD) 5
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,22 @@
  * whoever gives a CPU up hands it to the head of the queue (ci_curlwp,
  * l_handoff) or leaves it idle.  The run queue lock is a host mutex, the
  * innermost lock of the machine.
+ *
+ * The queue has four levels, as BSD's priorities do at their coarsest,
+ * first in first out within each: LWPs that hold kernel locks while they
+ * wait (one woken from a lock wait holds the lock it waited for; one
+ * woken from a sleep may hold a map lock: a turnstile lends such a holder
+ * its waiters' priority); kernel threads (the pagedaemon, the aiodone
+ * daemon: PRI_KTHREAD); LWPs woken in the kernel (from a sleep, and new
+ * ones: their kernel priority, so that they finish their system call
+ * before user code runs on); LWPs preempted at a preemption point (user
+ * priority).  Queueing above user priority asks a busy CPU to
+ * reschedule at once, as NetBSD's sched_resched_lwp does for a higher
+ * priority.  With one first-come level, a thousand runnable LWPs each ran
+ * a quantum before the pagedaemon did while they slept for the memory it
+ * frees, and a lock holder waited behind the waiters of its lock, each of
+ * which gave its CPU up again on finding the lock held: a convoy of one
+ * CPU hand-off round per acquisition.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -20,9 +36,18 @@
 int ncpu;
 struct cpu_info cpu_info_store[MAXCPUS];
 
+enum { RQ_LOCK, RQ_KTHREAD, RQ_KERNEL, RQ_USER, RQ_NLEVELS };
+
 static pthread_mutex_t rq_lock = PTHREAD_MUTEX_INITIALIZER;
-static TAILQ_HEAD(, lwp) runq = TAILQ_HEAD_INITIALIZER(runq);	/* [rq] */
-static int nrunq;			/* [rq] */
+static TAILQ_HEAD(runqhead, lwp) runq[RQ_NLEVELS] = {	/* [rq] */
+	TAILQ_HEAD_INITIALIZER(runq[RQ_LOCK]),
+	TAILQ_HEAD_INITIALIZER(runq[RQ_KTHREAD]),
+	TAILQ_HEAD_INITIALIZER(runq[RQ_KERNEL]),
+	TAILQ_HEAD_INITIALIZER(runq[RQ_USER]),
+};
+static int nrunq;			/* [rq] all levels */
+static int nrunq_level[RQ_NLEVELS];	/* [rq] */
+static int resched_next;		/* [rq] the CPU asked next */
 static struct cpu_info *idle_cpus[MAXCPUS];	/* [rq] */
 static int nidle;			/* [rq] */
 
@@ -34,7 +59,7 @@ host_cpu_init(int n)
 	if (n < 1 || n > MAXCPUS)
 		return EINVAL;
 	pthread_mutex_lock(&rq_lock);
-	KASSERTMSG(TAILQ_EMPTY(&runq), "host_cpu_init with LWPs queued");
+	KASSERTMSG(nrunq == 0, "host_cpu_init with LWPs queued");
 	memset(cpu_info_store, 0, sizeof(cpu_info_store));
 	ncpu = n;
 	nidle = 0;
@@ -82,19 +107,79 @@ cpu_handoff(struct cpu_info *ci, struct lwp *l)
 	pthread_cond_signal(&l->l_ht->ht_cpucv);
 }
 
-void
-sched_enqueue(struct lwp *l, bool swtch __unused)
+/* The level l queues at: swtch, preempted (user priority).  => [l] */
+static int
+rq_level(const struct lwp *l, bool swtch)
 {
+	if (l->l_lockpri)
+		return RQ_LOCK;
+	if (l->l_flag & LW_SYSTEM)
+		return RQ_KTHREAD;
+	return swtch ? RQ_USER : RQ_KERNEL;
+}
+
+/*
+ * rq_resched_one: an LWP queued above user priority: ask one busy CPU
+ * (in turn) to give itself up at its next preemption point.
+ * => rq_lock held
+ */
+static void
+rq_resched_one(void)
+{
+	struct cpu_info *ci;
+	int i;
+
+	for (i = 0; i < ncpu; i++) {
+		ci = &cpu_info_store[(resched_next + i) % ncpu];
+		if (ci->ci_curlwp != NULL) {
+			__atomic_store_n(&ci->ci_want_resched, 1,
+			    __ATOMIC_RELAXED);
+			resched_next = (ci->ci_index + 1) % ncpu;
+			return;
+		}
+	}
+}
+
+/* The first LWP of the highest level queued, taken off.  => rq_lock held */
+static struct lwp *
+rq_take(void)
+{
+	struct lwp *l;
+	int i;
+
+	if (nrunq == 0)
+		return NULL;
+	for (i = 0; i < RQ_NLEVELS; i++)
+		if ((l = TAILQ_FIRST(&runq[i])) != NULL) {
+			TAILQ_REMOVE(&runq[i], l, l_runq);
+			l->l_onrq = false;
+			nrunq--;
+			nrunq_level[i]--;
+			return l;
+		}
+	panic("sched: %d LWPs counted queued, none found", nrunq);
+}
+
+void
+sched_enqueue(struct lwp *l, bool swtch)
+{
+	int level;
+
 	KASSERT(mutex_owned(&l->l_lock));
 	KASSERT(l->l_ht != NULL);
+	level = rq_level(l, swtch);
 	pthread_mutex_lock(&rq_lock);
 	if (!l->l_onrq && l->l_handoff == NULL) {
-		if (nidle > 0 && TAILQ_EMPTY(&runq)) {
+		if (nidle > 0 && nrunq == 0) {
 			cpu_handoff(idle_cpus[--nidle], l);
 		} else {
-			TAILQ_INSERT_TAIL(&runq, l, l_runq);
+			TAILQ_INSERT_TAIL(&runq[level], l, l_runq);
 			l->l_onrq = true;
+			l->l_rqlevel = level;
 			nrunq++;
+			nrunq_level[level]++;
+			if (level < RQ_USER)
+				rq_resched_one();
 		}
 	}
 	pthread_mutex_unlock(&rq_lock);
@@ -106,11 +191,24 @@ sched_dequeue(struct lwp *l)
 	KASSERT(mutex_owned(&l->l_lock));
 	pthread_mutex_lock(&rq_lock);
 	if (l->l_onrq) {
-		TAILQ_REMOVE(&runq, l, l_runq);
+		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
 		l->l_onrq = false;
 		nrunq--;
+		nrunq_level[l->l_rqlevel]--;
 	}
 	pthread_mutex_unlock(&rq_lock);
+}
+
+bool
+sched_should_yield(bool kthread)
+{
+	bool yield;
+
+	pthread_mutex_lock(&rq_lock);
+	yield = kthread ? nrunq_level[RQ_LOCK] + nrunq_level[RQ_KTHREAD] > 0 :
+	    nrunq > 0;
+	pthread_mutex_unlock(&rq_lock);
+	return yield;
 }
 
 int
@@ -145,10 +243,7 @@ cpu_release(struct cpu_info *ci)
 
 	pthread_mutex_lock(&rq_lock);
 	ci->ci_curlwp = NULL;
-	if ((l = TAILQ_FIRST(&runq)) != NULL) {
-		TAILQ_REMOVE(&runq, l, l_runq);
-		l->l_onrq = false;
-		nrunq--;
+	if ((l = rq_take()) != NULL) {
 		cpu_handoff(ci, l);
 	} else {
 		ci->ci_idle_since = host_real_ns();

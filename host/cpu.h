@@ -5,7 +5,9 @@
  * hold a CPU to run (LSONPROC).  It gives the CPU up whenever it blocks
  * (sleep, condvar, contended adaptive lock) and queues for one again
  * when it becomes runnable (LSRUN, on the run queue, if it is in memory).
- * CPUs are handed over directly, first come first served.  Preemption
+ * CPUs are handed over directly, first come first served within four
+ * levels (lock holders, kernel threads, LWPs woken in the kernel,
+ * preempted LWPs: see host/cpu.c).  Preemption
  * happens at preemption points (kernel entry and exit: preempt(),
  * lwp_userret()) once the hardclock has asked for a reschedule, never in
  * the middle of kernel code, so spin mutexes are never held across it.
@@ -55,6 +57,13 @@ void sched_enqueue(struct lwp *l, bool swtch);
 void sched_dequeue(struct lwp *l);
 /* How many LWPs wait on the run queue. */
 int sched_nrunnable(void);
+/*
+ * sched_should_yield: at a preemption point, should an LWP (a kernel
+ * thread: kthread) give its CPU to a queued one?  A kernel thread yields
+ * to kernel threads and lock holders only, as a higher priority is not
+ * preempted by a lower; an LWP to any.
+ */
+bool sched_should_yield(bool kthread);
 
 /*
  * cpu_wait_for_cpu: block until the run queue hands l a CPU; returns it.

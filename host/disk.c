@@ -1,11 +1,20 @@
 /*
  * host/disk.c: the disk controller model over a real file.
+ *
+ * The file: page 0 is a label (struct disk_label) that says uvmstress made
+ * the file; disk page n is file page n + 1.  A path is only ever written
+ * if it is new (created O_EXCL|O_NOFOLLOW), a directory (a new unique file
+ * inside it), or a regular file of ours that carries the label: nothing
+ * else is opened for writing, truncated or unlinked (disk_lookup).  Only
+ * a file this disk created is unlinked, and only if not kept.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +31,32 @@
 #define SUM_POISON	0xdeadbeefdeadbeefull	/* a write failed: undefined */
 #define SUM_NONE	0ull			/* never written */
 
+/*
+ * The label, at the start of file page 0 (a whole page, so the data pages
+ * stay aligned for O_DIRECT); the rest of the page is zero.  It marks a
+ * file uvmstress made, so that a kept file may be reused and nothing else
+ * is ever overwritten.  The data behind it is not reusable (the checksums
+ * live in memory, per run): only the file is.
+ */
+#define DISK_LABEL_PAGES	1
+#define DISK_MAGIC		"uvmstress swap\n"	/* 15 bytes + NUL */
+#define DISK_LABEL_VERSION	1
+
+struct disk_label {
+	char		dl_magic[16];	/* DISK_MAGIC */
+	uint32_t	dl_version;	/* DISK_LABEL_VERSION */
+	uint32_t	dl_pagesize;	/* PAGE_SIZE */
+	uint64_t	dl_npages;	/* data pages behind the label */
+};
+_Static_assert(sizeof(struct disk_label) <= PAGE_SIZE * DISK_LABEL_PAGES,
+    "the label fits its pages");
+
 struct host_disk {
 	int			d_fd;
 	char			d_path[512];
 	bool			d_keep;
 	bool			d_direct;
+	bool			d_created;	/* this disk made the file */
 	bool			d_unlinked;	/* the file is already gone */
 	uint64_t		d_npages;
 	_Atomic uint64_t	*d_sums;	/* per page, 0 = never written */
@@ -151,7 +181,7 @@ static int
 disk_transfer(struct host_disk *d, struct buf *bp, int npages, void *bucket)
 {
 	struct iovec iov[BUF_MAXPAGES];
-	off_t off = (off_t)(bp->b_blkno * PAGE_SIZE);
+	off_t off = (off_t)((bp->b_blkno + DISK_LABEL_PAGES) * PAGE_SIZE);
 	size_t left = (size_t)npages * PAGE_SIZE;
 	int iovcnt = npages, i = 0;
 	ssize_t n;
@@ -277,18 +307,198 @@ disk_thread(void *arg)
 	return NULL;
 }
 
+/* disk_say: set disk_err to one line about path.  => error */
+static int
+disk_say(int error, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(disk_err, sizeof(disk_err), "swap file %s: ",
+	    path != NULL && path[0] != '\0' ? path : "(temporary)");
+	if (n < 0 || (size_t)n >= sizeof(disk_err))
+		return error;
+	va_start(ap, fmt);
+	vsnprintf(disk_err + n, sizeof(disk_err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	for (char *p = disk_err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';	/* one line, whatever the path holds */
+	return error;
+}
+
+/* disk_refuse: path exists and is not ours to write.  => EEXIST */
+static int
+disk_refuse(const char *path, const char *what)
+{
+	return disk_say(EEXIST, path, "refused: it is %s; uvmstress writes "
+	    "only a new path, a directory (a new file inside it) or a swap "
+	    "file it made itself (kept with --keep-swap), which it reuses",
+	    what);
+}
+
+/*
+ * disk_lookup: what path names, and may a disk use it?  A new path, or a
+ * directory to make a file in; or a regular file (never a symlink) of
+ * this user's that carries our label, opened (oflags) into *fdp and
+ * locked, to reuse.  Anything else is refused untouched: it is not ours.
+ * => 0 with *kindp (HOST_DISK_REUSE: *fdp open, else -1), or an errno with
+ *    disk_err set: EEXIST the path is not ours to use; EBUSY another run
+ *    holds it; else the host's answer (EACCES, ENOTDIR, ...)
+ */
+static int
+disk_lookup(const char *path, int oflags, int *kindp, int *fdp)
+{
+	struct disk_label dl;
+	struct stat st, fst;
+	char what[64];
+	int fd, fl;
+
+	*fdp = -1;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return disk_say(errno, path, "cannot look it up: %s",
+			    strerror(errno));
+		*kindp = HOST_DISK_NEW;
+		return 0;
+	}
+	/* a link to a directory is fine: we only make a new file in it */
+	if (S_ISDIR(st.st_mode) || (S_ISLNK(st.st_mode) &&
+	    stat(path, &fst) == 0 && S_ISDIR(fst.st_mode))) {
+		*kindp = HOST_DISK_DIR;
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return disk_refuse(path, "a symbolic link");
+	if (S_ISCHR(st.st_mode))
+		return disk_refuse(path, "a character device");
+	if (S_ISBLK(st.st_mode))
+		return disk_refuse(path, "a block device");
+	if (S_ISFIFO(st.st_mode))
+		return disk_refuse(path, "a FIFO");
+	if (!S_ISREG(st.st_mode))
+		return disk_refuse(path, "a socket");
+	if (st.st_uid != geteuid()) {
+		snprintf(what, sizeof(what), "a file of another user (uid %u)",
+		    (unsigned)st.st_uid);
+		return disk_refuse(path, what);
+	}
+	/* O_NONBLOCK: should it have become a FIFO since, do not wait */
+	fd = open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return disk_refuse(path, "a symbolic link");
+		return disk_say(errno, path, "cannot open: %s",
+		    strerror(errno));
+	}
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) ||
+	    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		close(fd);
+		return disk_refuse(path, "a file that changed while we "
+		    "looked at it");
+	}
+	if (pread(fd, &dl, sizeof(dl), 0) != (ssize_t)sizeof(dl) ||
+	    memcmp(dl.dl_magic, DISK_MAGIC, sizeof(DISK_MAGIC)) != 0 ||
+	    dl.dl_version != DISK_LABEL_VERSION ||
+	    dl.dl_pagesize != PAGE_SIZE) {
+		close(fd);
+		return disk_refuse(path, "a file uvmstress did not make (no "
+		    "uvmstress swap label at its start)");
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return disk_say(EBUSY, path, "in use by another uvmstress run");
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		fl = errno;
+		close(fd);
+		return disk_say(fl, path, "cannot open: %s", strerror(fl));
+	}
+	*kindp = HOST_DISK_REUSE;
+	*fdp = fd;
+	return 0;
+}
+
+/* disk_path_fits: room in d_path for path, or a file inside it? */
+static int
+disk_path_fits(const char *path)
+{
+	if (strlen(path) + sizeof("/uvmstress-swap.XXXXXX") >
+	    sizeof(((struct host_disk *)NULL)->d_path))
+		return disk_say(ENAMETOOLONG, path, "%s",
+		    strerror(ENAMETOOLONG));
+	return 0;
+}
+
+int
+host_disk_check(const char *path, int *kindp)
+{
+	int error, fd;
+
+	disk_err[0] = '\0';
+	if ((error = disk_path_fits(path)) != 0)
+		return error;
+	error = disk_lookup(path, O_RDONLY, kindp, &fd);
+	if (fd >= 0)
+		close(fd);
+	return error;
+}
+
+/*
+ * disk_unlink: take the file this disk created out of its directory,
+ * if the path still names it (never whatever has replaced it since).
+ */
+static void
+disk_unlink(struct host_disk *d)
+{
+	struct stat st, fst;
+
+	if (!d->d_created || d->d_unlinked || d->d_fd < 0)
+		return;
+	if (fstat(d->d_fd, &fst) == 0 && lstat(d->d_path, &st) == 0 &&
+	    st.st_dev == fst.st_dev && st.st_ino == fst.st_ino &&
+	    unlink(d->d_path) == 0)
+		d->d_unlinked = true;
+}
+
+/* disk_fail: undo a host_disk_open that failed.  => error */
 static int
 disk_fail(struct host_disk *d, int error, const char *what)
 {
-	snprintf(disk_err, sizeof(disk_err), "swap file %s: %s: %s",
-	    d->d_path[0] ? d->d_path : "(temporary)", what, strerror(error));
-	if (d->d_fd >= 0) {
+	disk_say(error, d->d_path, "%s: %s", what, strerror(error));
+	/* a file made for a disk that never ran is no use to anyone */
+	disk_unlink(d);
+	if (d->d_fd >= 0)
 		close(d->d_fd);
-		if (!d->d_keep)
-			unlink(d->d_path);
-	}
 	free(d->d_sums);
 	free(d);
+	return error;
+}
+
+/* disk_label: write the label for npages data pages.  => 0 or errno */
+static int
+disk_label(struct host_disk *d, uint64_t npages)
+{
+	struct disk_label *dl;
+	ssize_t n;
+	int error = 0;
+
+	/* page aligned, whole page: fine with or without O_DIRECT */
+	if ((dl = aligned_alloc(PAGE_SIZE, PAGE_SIZE * DISK_LABEL_PAGES)) ==
+	    NULL)
+		return ENOMEM;
+	memset(dl, 0, PAGE_SIZE * DISK_LABEL_PAGES);
+	memcpy(dl->dl_magic, DISK_MAGIC, sizeof(DISK_MAGIC));
+	dl->dl_version = DISK_LABEL_VERSION;
+	dl->dl_pagesize = PAGE_SIZE;
+	dl->dl_npages = npages;
+	n = pwrite(d->d_fd, dl, PAGE_SIZE * DISK_LABEL_PAGES, 0);
+	if (n < 0)
+		error = errno;
+	else if (n != PAGE_SIZE * DISK_LABEL_PAGES)
+		error = EIO;
+	free(dl);
 	return error;
 }
 
@@ -298,7 +508,8 @@ host_disk_open(const char *path, uint64_t npages, int flags, int nthreads,
 {
 	struct host_disk *d;
 	const char *tmpdir;
-	int oflags = O_RDWR | O_CREAT | O_CLOEXEC, i, error;
+	off_t size;
+	int i, error, kind, fl;
 
 	disk_err[0] = '\0';
 	if (npages == 0 || npages > (1ull << 32)) {
@@ -313,39 +524,78 @@ host_disk_open(const char *path, uint64_t npages, int flags, int nthreads,
 		return ENOMEM;
 	d->d_fd = -1;
 	d->d_keep = (flags & HOST_DISK_KEEP) != 0;
-	if (path != NULL) {
-		snprintf(d->d_path, sizeof(d->d_path), "%s", path);
-	} else {
+	if (path == NULL) {
 		tmpdir = getenv("TMPDIR");
-		snprintf(d->d_path, sizeof(d->d_path), "%s/uvmstress-swap.XXXXXX",
-		    tmpdir != NULL && tmpdir[0] ? tmpdir : "/tmp");
-		d->d_fd = mkstemp(d->d_path);
+		path = tmpdir != NULL && tmpdir[0] ? tmpdir : "/tmp";
+		kind = HOST_DISK_DIR;
+	} else if ((error = disk_path_fits(path)) != 0 ||
+	    (error = disk_lookup(path, O_RDWR, &kind, &d->d_fd)) != 0) {
+		free(d);
+		return error;
+	}
+	switch (kind) {
+	case HOST_DISK_NEW:
+		snprintf(d->d_path, sizeof(d->d_path), "%s", path);
+		d->d_fd = open(d->d_path, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (d->d_fd < 0 && errno == EEXIST) {
+			error = disk_refuse(path, "a path somebody else made "
+			    "while we looked");
+			free(d);
+			return error;
+		}
 		if (d->d_fd < 0)
 			return disk_fail(d, errno, "cannot create");
-		close(d->d_fd);
-		d->d_fd = -1;
+		d->d_created = true;
+		break;
+	case HOST_DISK_DIR:
+		if ((size_t)snprintf(d->d_path, sizeof(d->d_path),
+		    "%s/uvmstress-swap.XXXXXX", path) >= sizeof(d->d_path))
+			return disk_fail(d, ENAMETOOLONG, "cannot create");
+		if ((d->d_fd = mkostemp(d->d_path, O_CLOEXEC)) < 0) {
+			error = errno;
+			snprintf(d->d_path, sizeof(d->d_path), "%s", path);
+			return disk_fail(d, error, "cannot create a file in "
+			    "this directory");
+		}
+		d->d_created = true;
+		break;
+	default:
+		KASSERT(kind == HOST_DISK_REUSE && d->d_fd >= 0);
+		snprintf(d->d_path, sizeof(d->d_path), "%s", path);
+		break;
 	}
-	d->d_direct = (flags & HOST_DISK_BUFFERED) == 0;
-	d->d_fd = open(d->d_path, oflags | (d->d_direct ? O_DIRECT : 0), 0600);
-	if (d->d_fd < 0 && d->d_direct && errno == EINVAL) {
-		host_printf("uvmstress: notice: %s does not support O_DIRECT; "
-		    "swap uses buffered I/O\n", d->d_path);
-		d->d_direct = false;
-		d->d_fd = open(d->d_path, oflags, 0600);
-	}
-	if (d->d_fd < 0)
-		return disk_fail(d, errno, "cannot open");
+	if (d->d_created)	/* new, so never busy: for runs that reuse it */
+		(void)flock(d->d_fd, LOCK_EX | LOCK_NB);
 	/*
 	 * A file nobody keeps goes as soon as we hold it open: it lives
 	 * exactly as long as the disk, and a crash leaves nothing behind.
+	 * A reused file is the user's: it stays.
 	 */
-	if (!d->d_keep && unlink(d->d_path) == 0)
-		d->d_unlinked = true;
-	if (ftruncate(d->d_fd, (off_t)(npages * PAGE_SIZE)) != 0)
+	if (!d->d_keep)
+		disk_unlink(d);
+	/* the label first: a file we made is ours from the start */
+	size = (off_t)((npages + DISK_LABEL_PAGES) * PAGE_SIZE);
+	if ((error = disk_label(d, npages)) != 0)
+		return disk_fail(d, error, "cannot write the label");
+	if (ftruncate(d->d_fd, size) != 0)
 		return disk_fail(d, errno, "cannot size");
-	if ((error = posix_fallocate(d->d_fd, 0, (off_t)(npages * PAGE_SIZE)))
-	    != 0)
+	if ((error = posix_fallocate(d->d_fd, 0, size)) != 0)
 		return disk_fail(d, error, "cannot reserve space");
+	/*
+	 * O_DIRECT through fcntl, on the file we hold: an open with
+	 * O_CREAT|O_DIRECT that the file system refuses fails only after it
+	 * has made the file, and a second open would be a second lookup.
+	 */
+	d->d_direct = (flags & HOST_DISK_BUFFERED) == 0;
+	if (d->d_direct && ((fl = fcntl(d->d_fd, F_GETFL)) < 0 ||
+	    fcntl(d->d_fd, F_SETFL, fl | O_DIRECT) != 0)) {
+		if (errno != EINVAL)
+			return disk_fail(d, errno, "cannot ask for O_DIRECT");
+		host_notice("uvmstress: notice: %s does not support O_DIRECT; "
+		    "swap uses buffered I/O\n", d->d_path);
+		d->d_direct = false;
+	}
 	d->d_npages = npages;
 	d->d_sums = calloc(npages, sizeof(d->d_sums[0]));
 	if (d->d_sums == NULL)
@@ -383,9 +633,9 @@ host_disk_close(struct host_disk *d)
 	pthread_mutex_unlock(&d->d_lock);
 	for (i = 0; i < d->d_nthreads; i++)
 		pthread_join(d->d_threads[i], NULL);
+	if (!d->d_keep)
+		disk_unlink(d);		/* before close: it checks the fd */
 	close(d->d_fd);
-	if (!d->d_keep && !d->d_unlinked)
-		unlink(d->d_path);
 	pthread_cond_destroy(&d->d_cv);
 	pthread_mutex_destroy(&d->d_lock);
 	free(d->d_sums);

@@ -13,6 +13,15 @@
  * misdirected write, or a read of a page never written, fails with EIO and
  * B_CORRUPT, so the VM cannot silently read back garbage.
  *
+ * The file never destroys what it is given: a path is used only if it is
+ * new (created O_EXCL|O_NOFOLLOW, mode 0600), an existing directory (a new
+ * uvmstress-swap.XXXXXX inside it), or a regular file of this user's that
+ * uvmstress made (its first page is a label saying so: disk page n is
+ * file page n + 1), which is reused, resized and never unlinked.  A
+ * symlink, a device, a FIFO, a socket or any other file is refused
+ * untouched.  A file the disk created is unlinked as soon as it is open,
+ * unless kept (HOST_DISK_KEEP).  The file is flock()ed while in use.
+ *
  * Fault injection: with a failure rate, a seeded share of transfers fail
  * with EIO (and transfer nothing, or only part: a write that fails may
  * have been torn).
@@ -33,7 +42,7 @@
 #include "buf.h"
 
 #define HOST_DISK_BUFFERED	0x1	/* no O_DIRECT */
-#define HOST_DISK_KEEP		0x2	/* keep the file at close */
+#define HOST_DISK_KEEP		0x2	/* keep a file it creates */
 
 struct host_disk_stats {
 	uint64_t	reads, writes;		/* transfers */
@@ -49,14 +58,27 @@ struct host_disk_stats {
 	bool		direct;			/* O_DIRECT in use */
 };
 
+/* What a swap path names (host_disk_check). */
+#define HOST_DISK_NEW		0	/* nothing yet: the file is created */
+#define HOST_DISK_DIR		1	/* a directory: a new file inside it */
+#define HOST_DISK_REUSE		2	/* a swap file uvmstress made: reused */
+
 /*
- * host_disk_open: a disk of npages pages backed by path (created, sized;
- * NULL: a temporary file in $TMPDIR, removed at close).
- * => 0, or an errno with host_disk_error() saying why in one line
- *    (EACCES/ENOENT/EROFS: unusable path; ENOSPC: no room; EINVAL: size)
+ * host_disk_open: a disk of npages pages backed by path (as above; NULL:
+ * a new file in $TMPDIR, or /tmp), sized with posix_fallocate.
+ * => 0, or an errno with host_disk_error() saying why in one line:
+ *    EEXIST: path exists and is not ours to write (nothing was touched);
+ *    EBUSY: another disk holds it; EINVAL: size; ENOSPC: no room;
+ *    EACCES/ENOENT/ENOTDIR/EROFS...: the host refuses the path
  */
 int host_disk_open(const char *path, uint64_t npages, int flags,
     int nthreads, struct host_disk **dp);
+/*
+ * host_disk_check: would host_disk_open take path?  Reads, never writes.
+ * => 0 with *kindp (HOST_DISK_*), or an errno as host_disk_open's, with
+ *    host_disk_error() (a new path's directory is not checked)
+ */
+int host_disk_check(const char *path, int *kindp);
 const char *host_disk_error(void);
 /* host_disk_close: wait for queued transfers, stop the threads. */
 void host_disk_close(struct host_disk *d);
@@ -81,6 +103,7 @@ bool host_disk_plugged(void);
 /* Fail permille/1000 of transfers with EIO, drawn from a seeded stream. */
 void host_disk_set_fail_rate(struct host_disk *d, unsigned permille);
 uint64_t host_disk_npages(const struct host_disk *d);
+/* The file's path (given a directory: the file made in it). */
 const char *host_disk_path(const struct host_disk *d);
 void host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st);
 

@@ -179,6 +179,12 @@ lwp_unblock(void)
 	}
 	KASSERT(ht->ht_cpu == NULL);
 	lwp_lock(l);
+	/*
+	 * Back from a lock wait it holds that lock already (mutex.c and
+	 * rwlock.c take it before the CPU); from a sleep it may hold others.
+	 */
+	l->l_lockpri = l->l_syncobj == &mutex_syncobj ||
+	    l->l_syncobj == &rw_syncobj || ht->ht_nheld > 0;
 	l->l_stat = LSRUN;
 	l->l_wchan = NULL;
 	l->l_wmesg = NULL;
@@ -187,6 +193,7 @@ lwp_unblock(void)
 		sched_enqueue(l, false);
 	else
 		kick = atomic_load(&kick_scheduler);
+	l->l_lockpri = false;
 	lwp_unlock(l);
 	if (kick != NULL)
 		kick();		/* may block: nested, see lwp_blockdepth */
@@ -200,6 +207,7 @@ preempt(void)
 	struct host_thread *ht = host_curthread;
 	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
 	struct cpu_info *ci;
+	bool kthread;
 
 	if (l == NULL || (ci = ht->ht_cpu) == NULL)
 		return;
@@ -215,7 +223,10 @@ preempt(void)
 	if (ht->ht_nheld > 0 || ht->ht_nspin > 0)
 		return;
 	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
-	if (sched_nrunnable() == 0)
+	lwp_lock(l);
+	kthread = (l->l_flag & LW_SYSTEM) != 0;
+	lwp_unlock(l);
+	if (!sched_should_yield(kthread))
 		return;
 	lwp_lock(l);
 	l->l_stat = LSRUN;

@@ -123,6 +123,9 @@ struct lwp {
 	/* run queue (host/cpu.c), under the run-queue lock */
 	TAILQ_ENTRY(lwp)	l_runq;
 	bool			l_onrq;
+	int			l_rqlevel;	/* the level it is queued at */
+	bool			l_lockpri;	/* [l] waits for a CPU holding
+						   kernel locks: queued first */
 	struct cpu_info		*l_handoff;	/* CPU handed to us */
 
 	/* life cycle */

@@ -20,7 +20,7 @@
 #include "witness.h"
 
 static struct machine_config cur_config;
-static char boot_err[320];
+static char boot_err[640];
 static int boot_stage;		/* how far host_boot got */
 
 enum { ST_NONE, ST_ARENA, ST_MMU, ST_TOPO, ST_CLOCK, ST_WATCHDOG };
@@ -95,7 +95,8 @@ host_boot(const struct machine_config *mc)
 	    .mod_emulation = mc->mc_mod_trap ? HOST_MOD_TRAP :
 	    HOST_MOD_CONTENT,
 	    .close_mode = mc->mc_reserve_closes ? HOST_CLOSE_RESERVE :
-	    HOST_CLOSE_HOLE });
+	    HOST_CLOSE_HOLE,
+	    .lwps = mc->mc_lwps });
 	if (error != 0)
 		return boot_fail(error == EINVAL ? EXIT_USAGE : EXIT_NO_RESOURCE,
 		    "MMU: %s", host_mmu_error());
@@ -103,7 +104,7 @@ host_boot(const struct machine_config *mc)
 
 	host_lwp_init();
 	if (host_topo_init() != 0)
-		host_printf("uvmstress: notice: no host topology (%s); "
+		host_notice("uvmstress: notice: no host topology (%s); "
 		    "running unbound\n", host_topo_error());
 	else if (mc->mc_bind)
 		cpu_set_binding(true);

@@ -37,6 +37,10 @@ struct machine_config {
 	bool		mc_reserve_closes; /* closes re-reserve, not unmap */
 	unsigned int	mc_chaos_permille; /* chaos at hook points (0: off) */
 	unsigned int	mc_chaos_delay_us;
+	int		mc_lwps;	/* LWPs the run will make, each with
+					   its own address space at most (host
+					   VMAs they need beside the MMU's
+					   budget); 0: a few */
 };
 
 /* The defaults: 64 MiB, 2 CPUs, hz 100, scale 1, witness as built. */

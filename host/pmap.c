@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/queue.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,6 +85,8 @@ struct pmap {
 	void			*pm_owner;	/* [a] the VM's map */
 	bool			pm_holes;	/* [I] closes munmap (window
 						   placed by window_reserve) */
+	long			pm_nlive;	/* [l] its host mappings open */
+	TAILQ_ENTRY(pmap)	pm_list;	/* [pmaps_lock] user pmaps */
 };
 
 vaddr_t vm_maxuser_address;
@@ -97,9 +100,24 @@ static uint64_t user_va_size;
 #define PV_NLOCKS	64
 static kmutex_t pv_locks[PV_NLOCKS];
 
+/*
+ * The host-mapping budget is the machine's, not a pmap's: every user
+ * pmap is on pmaps_list, and one that opens past the budget gives back
+ * what it holds above its share (budget / user pmaps); the rest comes
+ * from the others in turn, at the hand (budget_hand).  pmaps_lock is a
+ * spin mutex taken with no pm_lock held to add or remove a pmap, and only
+ * tried under one (the hand), whose pm_locks are tried in turn.
+ */
+static kmutex_t pmaps_lock;
+static TAILQ_HEAD(, pmap) pmaps_list =
+    TAILQ_HEAD_INITIALIZER(pmaps_list);	/* [pmaps_lock] */
+static struct pmap *pmaps_hand;		/* [pmaps_lock] next to give */
+static atomic_int mmu_npmaps;		/* [pmaps_lock], read [a] */
+
 /* MMU accounting [a] */
 static atomic_long mmu_live, mmu_peak;
-static long mmu_budget, mmu_max_map_count;
+static long mmu_budget, mmu_max_map_count;	/* [I] after boot */
+static long mmu_reserve_maps;		/* [I] host VMAs kept for the rest */
 static _Atomic uint64_t mmu_nmap, mmu_nprotect, mmu_nunmap, mmu_nevict,
     mmu_nfixup, mmu_ns, mmu_nbaseline, mmu_nsumcheck, mmu_nsumdirty,
     mmu_nwalk, mmu_nmaprun, mmu_ngoing, mmu_nwinholes, mmu_nwinreserved;
@@ -107,7 +125,7 @@ static enum host_mod_emulation mmu_modemul;
 static bool mmu_reserve_closes;		/* [I] HOST_CLOSE_RESERVE */
 static int mmu_region = -1;		/* [windows_lock] window region in use,
 					   -1: none (set at boot) */
-static char mmu_err[256];
+static char mmu_err[512];
 
 static inline kmutex_t *
 pv_lock(const struct vm_page *pg)
@@ -132,6 +150,31 @@ static inline void *
 hostaddr(const struct pmap *pm, vaddr_t va)
 {
 	return (void *)(va + pm->pm_hostoff);
+}
+
+/*
+ * n host mappings of pm opened (n > 0) or closed (n < 0): pm's count and
+ * the machine's.  => pm_lock held; returns the machine's count now
+ */
+static inline long
+live_add(struct pmap *pm, long n)
+{
+	pm->pm_nlive += n;
+	return atomic_fetch_add_explicit(&mmu_live, n, memory_order_relaxed) +
+	    n;
+}
+
+/*
+ * What an eviction leaves a pmap: its share of the budget (the budget
+ * over the user pmaps), less some slack so that evictions come in runs.
+ */
+static inline long
+budget_floor(void)
+{
+	long share = mmu_budget / MAX(1, atomic_load_explicit(&mmu_npmaps,
+	    memory_order_relaxed));
+
+	return share - MIN(EVICT_SLACK, share / 2);
 }
 
 static inline uint32_t
@@ -226,6 +269,60 @@ mmu_account(uint64_t t0)
 }
 
 /*
+ * Host VMAs of the process now, counted without allocating (safe on the
+ * trap path, where a refused mmap is noticed).  => -1 if unknown
+ */
+static long
+count_vmas_nomalloc(void)
+{
+	char buf[4096];
+	long n = 0;
+	ssize_t got;
+	int fd, i;
+
+	if ((fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < got; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return got < 0 ? -1 : n;
+}
+
+/*
+ * mmu_refused: the host refused an MMU operation (`what` of len bytes at
+ * addr, errno err).  ENOMEM is a host limit, not a VM failure: the
+ * process's mappings reached vm.max_map_count (splitting a mapping
+ * costs one more), or host memory ran out; host_limit() names it and
+ * the harness ends the run with exit 3.  Anything else is a bug: panic.
+ * => never allocates (the trap path comes here)
+ */
+static __noreturn void
+mmu_refused(const char *what, void *addr, size_t len, int err)
+{
+	long vmas, live = atomic_load_explicit(&mmu_live,
+	    memory_order_relaxed);
+	int npm = atomic_load_explicit(&mmu_npmaps, memory_order_relaxed);
+
+	if (err != ENOMEM)
+		panic("pmap: %s of %p+%#zx failed: %s", what, addr, len,
+		    strerror(err));
+	vmas = count_vmas_nomalloc();
+	if (mmu_max_map_count > 0 && vmas >= mmu_max_map_count - 8)
+		host_limit("vm.max_map_count is %ld and the process holds %ld "
+		    "host mappings: the host refused one more (%s); the MMU "
+		    "keeps %ld of its budget of %ld live for %d address "
+		    "spaces: lower --lwps or --map-budget, or raise the limit "
+		    "(sysctl -w vm.max_map_count=%ld)", mmu_max_map_count, vmas,
+		    what, live, mmu_budget, npm, 2 * mmu_max_map_count);
+	host_limit("host memory: the host refused a %s of %zu bytes with "
+	    "ENOMEM (%ld host mappings of vm.max_map_count %ld in use, %ld "
+	    "of them the MMU's, %d address spaces): free host memory or "
+	    "raise RLIMIT_AS, or lower --lwps or --ram", what, len, vmas,
+	    mmu_max_map_count, live, npm);
+}
+
+/*
  * host_close: take the host mappings of a range of pm's window away.  In
  * a window with holes, by unmapping it: a hole costs less to make than a
  * PROT_NONE mapping laid over the range, and much less to open again (an
@@ -239,17 +336,18 @@ host_close(const struct pmap *pm, void *addr, size_t len)
 
 	if (pm->pm_holes) {
 		if (syscall(SYS_munmap, addr, len) != 0)
-			panic("pmap: cannot unmap %p+%#zx: errno %d", addr,
-			    len, errno);
+			mmu_refused("munmap", addr, len, errno);
 	} else if (mmu_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
-		panic("pmap: cannot re-reserve %p+%#zx: errno %d", addr, len,
-		    errno);
+		mmu_refused("re-reserve (mmap PROT_NONE)", addr, len, errno);
 	mmu_account(t0);
 	atomic_fetch_add_explicit(&mmu_nunmap, 1, memory_order_relaxed);
 }
 
-static void pmap_evict(struct pmap *pm, size_t keep);
+static void pmap_evict(struct pmap *pm, size_t keep, long floor);
+static void budget_hand(struct pmap *self, size_t keep);
+static __noreturn void mmu_refused(const char *what, void *addr, size_t len,
+    int err);
 static void host_open_run(struct pmap *pm, size_t idx, size_t n,
     enum hstate h);
 
@@ -354,14 +452,14 @@ pte_sethost(struct pmap *pm, size_t idx, uint64_t pte, enum hstate h)
 		return pte;
 	if (h == HS_UNMAPPED) {
 		host_close(pm, addr, PAGE_SIZE);
-		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+		live_add(pm, -1);
 	} else if (cur == HS_UNMAPPED) {
 		host_open_run(pm, idx, 1, h);
 		return pm->pm_ptes[idx];
 	} else {
 		t0 = host_real_ns();
 		if (mmu_mprotect(addr, PAGE_SIZE, hstate_prot(h)) != 0)
-			panic("pmap: mprotect %p failed: errno %d", addr, errno);
+			mmu_refused("mprotect", addr, PAGE_SIZE, errno);
 		mmu_account(t0);
 		atomic_fetch_add_explicit(&mmu_nprotect, 1, memory_order_relaxed);
 	}
@@ -392,6 +490,8 @@ host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
 	p = mmu_mmap(addr, n << PAGE_SHIFT, hstate_prot(h), MAP_SHARED |
 	    (pm->pm_holes ? MAP_FIXED_NOREPLACE : MAP_FIXED) | MAP_POPULATE,
 	    host_arena_fd(), (off_t)(pte & PTE_FRAME));
+	if (p == MAP_FAILED && errno == ENOMEM)
+		mmu_refused("mmap of a page run", addr, n << PAGE_SHIFT, ENOMEM);
 	if (p != addr)
 		panic("pmap: mmap of %zu pages at pa %#llx, va %#lx failed: "
 		    "%s", n, (unsigned long long)(pte & PTE_FRAME),
@@ -402,8 +502,7 @@ host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
 	atomic_fetch_add_explicit(&mmu_nmap, 1, memory_order_relaxed);
 	if (n > 1)
 		atomic_fetch_add_explicit(&mmu_nmaprun, n, memory_order_relaxed);
-	live = atomic_fetch_add_explicit(&mmu_live, (long)n,
-	    memory_order_relaxed) + (long)n;
+	live = live_add(pm, (long)n);
 	if (live > atomic_load_explicit(&mmu_peak, memory_order_relaxed))
 		atomic_store_explicit(&mmu_peak, live, memory_order_relaxed);
 	for (i = idx; i < idx + n; i++) {
@@ -417,8 +516,12 @@ host_open_run(struct pmap *pm, size_t idx, size_t n, enum hstate h)
 			    (uint32_t)i;
 		}
 	}
-	if (live > mmu_budget)
-		pmap_evict(pm, idx + n - 1);
+	if (live > mmu_budget) {
+		pmap_evict(pm, idx + n - 1, budget_floor());
+		if (atomic_load_explicit(&mmu_live, memory_order_relaxed) >
+		    mmu_budget)
+			budget_hand(pm, idx + n - 1);
+	}
 }
 
 /* How far a held PTE opens now: HS_UNMAPPED if not (any more). */
@@ -473,19 +576,21 @@ pend_flush(struct pmap *pm)
 
 /*
  * pmap_evict: drop the oldest unwired host mappings of pm (not the one
- * at `keep`) until the machine is EVICT_SLACK under budget (or pm has
- * none left to drop), runs of neighbours in one call.  The logical
- * mappings stay; the next access refaults through pmap_fault_fixup.
+ * at `keep`; SIZE_MAX: none is new) until the machine is EVICT_SLACK
+ * under budget, or pm is down to `floor` host mappings or has none left
+ * to drop; runs of neighbours in one call.  The logical mappings stay;
+ * the next access refaults through pmap_fault_fixup.
  * => pm_lock held
  */
 static void
-pmap_evict(struct pmap *pm, size_t keep)
+pmap_evict(struct pmap *pm, size_t keep, long floor)
 {
 	uint64_t pte;
 	size_t idx, end, i;
 
 	while (atomic_load_explicit(&mmu_live, memory_order_relaxed) >
-	    mmu_budget - EVICT_SLACK && pm->pm_ringtail != pm->pm_ringhead) {
+	    mmu_budget - EVICT_SLACK && pm->pm_nlive > floor &&
+	    pm->pm_ringtail != pm->pm_ringhead) {
 		idx = pm->pm_ring[pm->pm_ringtail++ & (pm->pm_ringcap - 1)];
 		pte = pm->pm_ptes[idx];
 		if (idx == keep || !pte_evictable(pte))
@@ -512,11 +617,54 @@ pmap_evict(struct pmap *pm, size_t keep)
 			if (pm->pm_ptes[i] & PTE_W)
 				(void)pmap_is_modified(PHYS_TO_VM_PAGE(
 				    pm->pm_ptes[i] & PTE_FRAME));
-		atomic_fetch_sub_explicit(&mmu_live, (long)(end - idx),
-		    memory_order_relaxed);
+		live_add(pm, -(long)(end - idx));
 		atomic_fetch_add_explicit(&mmu_nevict, end - idx,
 		    memory_order_relaxed);
 	}
+}
+
+/*
+ * budget_hand: the machine is still over budget after self gave back
+ * what it held above its share: take the oldest host mappings of the
+ * other user pmaps, in turn from where the hand last stopped, first
+ * from those above their share, then (kernel and wired mappings may
+ * fill the rest) from any, self too.  One budget for the machine: the
+ * count of address spaces does not multiply it.
+ * => self's pm_lock held; pmaps_lock and the others' pm_locks are only
+ *    tried (taken the other way round elsewhere), so this never waits:
+ *    a pmap busy now is passed over, and while another thread moves the
+ *    hand this one goes on (the overshoot is a few runs per CPU)
+ */
+static void
+budget_hand(struct pmap *self, size_t keep)
+{
+	struct pmap *pm;
+	long floor = budget_floor();
+	int pass, n;
+
+	if (!mutex_tryenter(&pmaps_lock))
+		return;
+	for (pass = 0; pass < 2; pass++, floor = 0) {
+		for (n = atomic_load_explicit(&mmu_npmaps,
+		    memory_order_relaxed); n > 0 && atomic_load_explicit(
+		    &mmu_live, memory_order_relaxed) > mmu_budget -
+		    EVICT_SLACK; n--) {
+			if ((pm = pmaps_hand) == NULL &&
+			    (pm = TAILQ_FIRST(&pmaps_list)) == NULL)
+				break;
+			pmaps_hand = TAILQ_NEXT(pm, pm_list);
+			if (pm == self) {
+				if (pass > 0)
+					pmap_evict(pm, keep, 0);
+				continue;
+			}
+			if (!mutex_tryenter(&pm->pm_lock))
+				continue;
+			pmap_evict(pm, SIZE_MAX, floor);
+			mutex_exit(&pm->pm_lock);
+		}
+	}
+	mutex_exit(&pmaps_lock);
 }
 
 /* pv list surgery.  => pv lock of pg held */
@@ -559,7 +707,7 @@ pte_clear(struct pmap *pm, size_t idx, uint64_t pte)
 	pm->pm_stats.resident_count--;
 	pm->pm_ptpcnt[idx / PTES_PER_PTP]--;
 	if (PTE_HSTATE(pte) != HS_UNMAPPED)
-		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+		live_add(pm, -1);
 	pm->pm_ptes[idx] = 0;
 	return pv;
 }
@@ -607,6 +755,8 @@ static const struct window_region {
 static pthread_mutex_t windows_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { uintptr_t start, end; } windows_used[WINDOWS_MAX];
 static int windows_nused;		/* [windows_lock] */
+static bool region_refused[nitems(window_regions)]; /* [windows_lock] the
+					   host lets no window go there */
 
 static bool
 window_taken(uintptr_t a, size_t len)
@@ -631,14 +781,17 @@ window_place(size_t r, size_t len)
 {
 	size_t step = howmany(len, WINDOW_ALIGN) * WINDOW_ALIGN;
 	uintptr_t a;
+	bool ours = false;
 	void *p;
 
-	if (windows_nused == WINDOWS_MAX)
+	if (windows_nused == WINDOWS_MAX || region_refused[r])
 		return 0;
 	for (a = window_regions[r].wr_start;
 	    a + len <= window_regions[r].wr_end; a += step) {
-		if (window_taken(a, len))
+		if (window_taken(a, len)) {
+			ours = true;
 			continue;
+		}
 		p = mmap((void *)a, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p != MAP_FAILED)
@@ -651,15 +804,22 @@ window_place(size_t r, size_t len)
 		if (p != MAP_FAILED || errno != EEXIST)
 			return 0;	/* an old kernel's hint, or refused */
 	}
+	/*
+	 * Every slot taken by something not ours (a sanitizer's shadow):
+	 * do not probe it slot by slot again for every window.
+	 */
+	if (!ours)
+		region_refused[r] = true;
 	return 0;
 }
 
 /*
- * window_reserve: host VA for a window of len bytes.  In the window
- * region (the first that takes the kernel's window, at boot), its closes
- * make holes (*holesp true); where the region has no room, or none takes
- * a window in this build, or closes re-reserve, the window is a PROT_NONE
- * reservation wherever mmap puts it.  => NULL if there is no room at all
+ * window_reserve: host VA for a window of len bytes.  In a window region
+ * (the first that takes the kernel's window, at boot, or one after it
+ * when that is full), its closes make holes (*holesp true); where no
+ * region has room, or none takes a window in this build, or closes
+ * re-reserve, the window is a PROT_NONE reservation wherever mmap puts
+ * it.  => NULL if there is no room at all
  */
 static void *
 window_reserve(size_t len, bool boot, bool *holesp)
@@ -671,7 +831,7 @@ window_reserve(size_t len, bool boot, bool *holesp)
 	*holesp = false;
 	pthread_mutex_lock(&windows_lock);
 	for (r = 0; !mmu_reserve_closes && r < nitems(window_regions); r++) {
-		if (!boot && r != (size_t)mmu_region)
+		if (!boot && r < (size_t)mmu_region)
 			continue;
 		if ((a = window_place(r, len)) != 0) {
 			if (boot)
@@ -773,13 +933,24 @@ host_mmu_error(void)
 	return mmu_err;
 }
 
+/*
+ * The host's vm.max_map_count; UVMSTRESS_MAX_MAP_COUNT (a test knob,
+ * docs/machine.md) makes the MMU assume a smaller one.
+ */
 static long
 read_max_map_count(void)
 {
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	const char *knob = getenv("UVMSTRESS_MAX_MAP_COUNT");
+	FILE *f;
 	long n = -1;
+	char *end;
 
-	if (f == NULL)
+	if (knob != NULL && knob[0] != '\0') {
+		n = strtol(knob, &end, 10);
+		if (*end == '\0' && n > 0)
+			return n;
+	}
+	if ((f = fopen("/proc/sys/vm/max_map_count", "r")) == NULL)
 		return -1;
 	if (fscanf(f, "%ld", &n) != 1)
 		n = -1;
@@ -787,8 +958,13 @@ read_max_map_count(void)
 	return n;
 }
 
-/* Mappings the rest of the process needs (libraries, stacks, pools). */
+/*
+ * Host VMAs the rest of the process needs (libraries, pools, heaps), and
+ * more for each LWP and its address space (thread stack and guard, page
+ * tables, the scenario's buffers): measured in docs/machine.md.
+ */
 #define MMU_RESERVE_MAPS	4096
+#define MMU_MAPS_PER_LWP	8
 #define MMU_MIN_BUDGET		256
 
 int
@@ -811,8 +987,10 @@ host_mmu_init(const struct host_mmu_config *cfg)
 		return EINVAL;
 	}
 	mmu_max_map_count = read_max_map_count();
+	mmu_reserve_maps = MMU_RESERVE_MAPS + MMU_MAPS_PER_LWP *
+	    (long)MAX(cfg->lwps, 0);
 	max = mmu_max_map_count > 0 ?
-	    (mmu_max_map_count - MMU_RESERVE_MAPS) / 2 : 32000;
+	    (mmu_max_map_count - mmu_reserve_maps) / 2 : 32000;
 	if (cfg->map_budget > 0)
 		mmu_budget = cfg->map_budget;
 	else if (cfg->map_budget < 0 || host_arena_size() == 0)
@@ -825,11 +1003,19 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	 * window with holes has none, but may fall back to one).
 	 */
 	if (mmu_budget < MMU_MIN_BUDGET || (mmu_max_map_count > 0 &&
-	    2 * mmu_budget + MMU_RESERVE_MAPS > mmu_max_map_count)) {
+	    2 * mmu_budget + mmu_reserve_maps > mmu_max_map_count)) {
+		long fit = mmu_max_map_count - MMU_RESERVE_MAPS -
+		    2 * MMU_MIN_BUDGET;
+
 		snprintf(mmu_err, sizeof(mmu_err), "vm.max_map_count is %ld: "
-		    "too small for a budget of %ld host mappings (needs at "
-		    "least %ld)", mmu_max_map_count, mmu_budget,
-		    2 * MAX(mmu_budget, (long)MMU_MIN_BUDGET) + MMU_RESERVE_MAPS);
+		    "too small for a budget of %ld host mappings with %d LWPs "
+		    "(needs at least %ld; what fits: a budget of at most %ld, "
+		    "or at most %ld LWPs; or raise it: sysctl -w "
+		    "vm.max_map_count=%ld)", mmu_max_map_count, mmu_budget,
+		    cfg->lwps, 2 * MAX(mmu_budget, (long)MMU_MIN_BUDGET) +
+		    mmu_reserve_maps, MAX(0, max), MAX(0, fit /
+		    MMU_MAPS_PER_LWP), 2 * MAX(mmu_budget,
+		    (long)MMU_MIN_BUDGET) + mmu_reserve_maps);
 		return EMLINK;
 	}
 	if (cfg->mod_emulation != HOST_MOD_CONTENT &&
@@ -848,11 +1034,16 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	mmu_reserve_closes = cfg->close_mode == HOST_CLOSE_RESERVE;
 	pthread_mutex_lock(&windows_lock);
 	mmu_region = -1;
+	memset(region_refused, 0, sizeof(region_refused));
 	pthread_mutex_unlock(&windows_lock);
 	atomic_store(&mmu_nwinholes, 0);
 	atomic_store(&mmu_nwinreserved, 0);
 	atomic_store(&mmu_live, 0);
 	atomic_store(&mmu_peak, 0);
+	mutex_init_class(&pmaps_lock, MUTEX_SPIN, IPL_VM, "pmaps");
+	KASSERTMSG(TAILQ_EMPTY(&pmaps_list), "host_mmu_init: pmaps left");
+	pmaps_hand = NULL;
+	atomic_store(&mmu_npmaps, 0);
 	for (i = 0; i < PV_NLOCKS; i++)
 		mutex_init_class(&pv_locks[i], MUTEX_SPIN, IPL_VM, "pvh");
 	pool_init(&pv_pool, sizeof(struct pv_entry), 0, 0, 0, "pvpl",
@@ -912,12 +1103,22 @@ pmap_create(void)
 
 	win = window_reserve(user_va_size, false, &holes);
 	if (win == NULL)
-		panic("pmap_create: cannot reserve a %llu MiB window: errno %d",
-		    (unsigned long long)(user_va_size >> 20), errno);
+		host_limit("host address space: cannot reserve a %llu MiB "
+		    "window for address space %d: %s (RLIMIT_AS, or "
+		    "vm.max_map_count %ld): lower --lwps",
+		    (unsigned long long)(user_va_size >> 20),
+		    atomic_load(&mmu_npmaps) + 1, strerror(errno),
+		    mmu_max_map_count);
 	pm = pmap_alloc((uintptr_t)win, user_va_size, VM_MIN_ADDRESS, false,
 	    holes);
 	if (pm == NULL)
-		panic("pmap_create: out of host memory");
+		host_limit("host memory: no room for the page tables of "
+		    "address space %d: lower --lwps",
+		    atomic_load(&mmu_npmaps) + 1);
+	mutex_enter(&pmaps_lock);
+	TAILQ_INSERT_TAIL(&pmaps_list, pm, pm_list);
+	atomic_fetch_add(&mmu_npmaps, 1);
+	mutex_exit(&pmaps_lock);
 	return pm;
 }
 
@@ -933,9 +1134,18 @@ pmap_destroy(pmap_t pm)
 	if (atomic_fetch_sub((_Atomic unsigned int *)&pm->pm_refcnt, 1) != 1)
 		return;
 	KASSERT(pm != kernel_pmap_ptr);
+	/* off the list first: the hand takes pm_locks under pmaps_lock */
+	mutex_enter(&pmaps_lock);
+	if (pmaps_hand == pm)
+		pmaps_hand = TAILQ_NEXT(pm, pm_list);
+	TAILQ_REMOVE(&pmaps_list, pm, pm_list);
+	atomic_fetch_sub(&mmu_npmaps, 1);
+	mutex_exit(&pmaps_lock);
 	pmap_remove(pm, pm->pm_minva, pm->pm_maxva);
 	KASSERTMSG(pm->pm_stats.resident_count == 0,
 	    "pmap_destroy: %ld pages still mapped", pm->pm_stats.resident_count);
+	KASSERTMSG(pm->pm_nlive == 0, "pmap_destroy: %ld host mappings left",
+	    pm->pm_nlive);
 	pmap_free(pm);
 }
 
@@ -1286,7 +1496,7 @@ going_run(struct pmap *pm, size_t idx, size_t *endp)
 			n++;
 		}
 	if (n > 0) {
-		atomic_fetch_sub_explicit(&mmu_live, n, memory_order_relaxed);
+		live_add(pm, -n);
 		atomic_fetch_add_explicit(&mmu_ngoing, (uint64_t)n,
 		    memory_order_relaxed);
 	}
@@ -1309,7 +1519,7 @@ pv_remove_one(struct vm_page *pg, struct pv_entry *pv, void *arg __unused)
 			lo = going_run(pm, idx, &hi);
 		host_close(pm, hostaddr(pm, pte_va(pm, lo)),
 		    (hi - lo) << PAGE_SHIFT);
-		atomic_fetch_sub_explicit(&mmu_live, 1, memory_order_relaxed);
+		live_add(pm, -1);
 	}
 	if (pte & PTE_WIRED)
 		pm->pm_stats.wired_count--;

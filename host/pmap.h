@@ -82,6 +82,9 @@ struct host_mmu_config {
 					   pages; -1: all max_map_count allows */
 	enum host_mod_emulation mod_emulation;
 	enum host_mmu_close close_mode;
+	int		lwps;		/* LWPs the run makes, each with an
+					   address space at most (the host
+					   VMAs they cost beside the budget) */
 };
 
 /*

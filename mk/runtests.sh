@@ -108,5 +108,34 @@ if [ -x "$B/tsan/uvmstress" ]; then
 	tsan_uvmstress "pressure --fail-io" --scenario pressure --ram 16M --ws 40M --lwps 2 --ncpu 2 --pattern hotcold --fail-io 1% -t 3
 fi
 
+# The TSan oracle reaches the verdict: a planted race (--inject race) is
+# a failure of kind "tsan", exit 2, in the JSON, with the replay line,
+# whether TSan halts at its first report or not.
+tsan_expect_race() {	# halt_on_error
+	echo "== uvmstress --inject race under ThreadSanitizer (halt_on_error=$1)"
+	J=${TMPDIR:-/tmp}/uvmstress-race.$$.json
+	rm -f "$J"
+	TSAN_OPTIONS="halt_on_error=$1 history_size=4 exitcode=66" \
+		timeout 300 "$B/tsan/uvmstress" -q --inject race --lwps 3 \
+		--ram 32M --pages 64 -t 4 --json "$J" >"$LOG" 2>&1
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q 'WARNING: ThreadSanitizer' "$LOG" &&
+	    grep -q '^uvmstress: replay with: ' "$LOG" &&
+	    grep -q '"kind": "tsan"' "$J" && grep -q '"exit_status": 2' "$J"; then
+		pass=$((pass + 1))
+		grep '^uvmstress: FAIL tsan' "$LOG" | head -1
+	else
+		fail=$((fail + 1))
+		tail -20 "$LOG"
+		echo "the planted race did not end as a tsan failure (exit $rc)"
+	fi
+	rm -f "$J"
+}
+
+if [ -x "$B/tsan/uvmstress" ]; then
+	tsan_expect_race 0
+	tsan_expect_race 1
+fi
+
 echo "make test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -25,6 +25,7 @@
 static kmutex_t audit_lock;		/* the registry, outer to every map */
 static bool audit_lock_init;
 static struct vm_map *audit_maps[AUDIT_MAXMAPS];	/* [audit_lock] */
+static int audit_cursor;		/* [audit_lock] the next periodic map */
 static int audit_nmaps;					/* [audit_lock] */
 
 static void __printflike(2, 3)
@@ -455,7 +456,7 @@ audit_map(struct audit_result *ar, struct vm_map *map)
 void
 audit_all(struct audit_result *ar, int flags)
 {
-	int i;
+	int i, n;
 
 	audit_pages(ar, flags);
 	audit_swap(ar, flags);
@@ -463,7 +464,14 @@ audit_all(struct audit_result *ar, int flags)
 		audit_map(ar, kernel_map);
 	audit_init_lock();
 	mutex_enter(&audit_lock);
-	for (i = 0; i < audit_nmaps; i++)
-		audit_map(ar, audit_maps[i]);
+	if (flags & AUDIT_QUIESCENT)
+		n = audit_nmaps;
+	else
+		n = MIN(audit_nmaps, AUDIT_PERIODIC_MAPS);
+	for (i = 0; i < n; i++) {
+		if (audit_cursor >= audit_nmaps)
+			audit_cursor = 0;
+		audit_map(ar, audit_maps[audit_cursor++]);
+	}
 	mutex_exit(&audit_lock);
 }

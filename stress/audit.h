@@ -38,7 +38,13 @@ void audit_map(struct audit_result *ar, struct vm_map *map);
  * AUDIT_QUIESCENT).  => no VM locks held; read-locks maps and amaps
  */
 void audit_swap(struct audit_result *ar, int flags);
-/* audit_all: pages, swap, the kernel map and every registered map. */
+/*
+ * audit_all: pages, swap, the kernel map and the registered maps: every
+ * one when quiescent; during the run AUDIT_PERIODIC_MAPS of them a pass,
+ * round robin (each map lock may wait for its holder to get a CPU back:
+ * a thousand maps a pass held the harness for seconds, past its -t).
+ */
+#define AUDIT_PERIODIC_MAPS	32
 void audit_all(struct audit_result *ar, int flags);
 
 /* Maps the auditor visits (the harness registers its processes'). */

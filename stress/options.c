@@ -13,17 +13,28 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "host/arena.h"
 #include "host/cpu.h"
+#include "host/disk.h"
 #include "host/machine.h"
 #include "host/param.h"
 #include "options.h"
+#include "sanitizer.h"
 #include "vm/uvm_pager.h"
 
+/* Descriptors a run opens for a moment (/proc files, hwloc's), at most. */
+#define OPTIONS_FDS_TRANSIENT	4
+
 #define RAM_MIN_BYTES	((uint64_t)ARENA_MIN_PAGES * PAGE_SIZE)
+#define JOB_LINE_MAX	1023	/* characters in a job file's line */
+#define HELP_ARGCOL	24	/* --help: where descriptions start */
+#define HELP_WIDTH	79
 
 enum gopt_id {
 	GO_SCENARIO = 1, GO_LWPS, GO_NCPU, GO_RAM, GO_SEED, GO_TIMEOUT,
@@ -68,13 +79,17 @@ static const struct gopt gopts[] = {
 	    "a walk up through memory, or also the advice's window at every "
 	    "fault, as OpenBSD does (default walk)" },
 	{ "seed", 0, true, GO_SEED, "N",
-	    "run seed (default: drawn; always printed)" },
+	    "run seed, 1..2^53-1 (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
-	    "run time: 10, 10s, 5m, 1h (default 5s, none with --ops)" },
+	    "the whole run's time, fill included (final checks and report "
+	    "get a few seconds of grace): 10, 10s, 5m, 1h, 0 for none "
+	    "(default 5s, none with --ops)" },
 	{ "ops", 0, true, GO_OPS, "N",
 	    "stop after N ops in total (all LWPs)" },
 	{ "json", 0, true, GO_JSON, "FILE",
-	    "write the JSON report to FILE ('-': stdout)" },
+	    "write the JSON report to FILE ('-': stdout): a new file, or "
+	    "an earlier uvmstress report (or empty file), which is replaced; "
+	    "anything else is refused" },
 	{ "job", 0, true, GO_JOB, "FILE",
 	    "read options from FILE: `name value` a line, '#' comments" },
 	{ "quiet", 'q', false, GO_QUIET, NULL,
@@ -92,24 +107,29 @@ static const struct gopt gopts[] = {
 	    "seeded yields and delays at hook points (0..1000, default 0)" },
 	{ "bind", 0, false, GO_BIND, NULL,
 	    "bind simulated CPUs to host PUs (hwloc)" },
-	{ "inject", 0, true, GO_INJECT, "corrupt|panic|hang",
+	{ "inject", 0, true, GO_INJECT, "corrupt|panic|hang|race|lock-order",
 	    "after ~1 s, flip bits in a written page behind the VM's back, "
-	    "panic, or stop every worker: the run must fail (exit 2)" },
+	    "panic, stop every worker, (tsan build) make the workers race on "
+	    "a plain variable, or take two locks in both orders (with the "
+	    "witness on): the run must fail (exit 2)" },
 	{ "swap", 0, true, GO_SWAP, "SIZE",
 	    "swap: 256M, 1G, 0 for none (default: none if the working set "
 	    "fits in RAM, else (and for pressure) 4x the working set up to "
 	    "1G, within 90% of the free disk)" },
 	{ "swap-file", 0, true, GO_SWAP_FILE, "PATH",
-	    "the swap file (default: a new file in $TMPDIR); unlinked once "
-	    "open unless --keep-swap" },
+	    "the swap file: a new path, or a directory to make a new file "
+	    "in (default: $TMPDIR), unlinked once open unless --keep-swap; "
+	    "or a swap file uvmstress made and kept, reused and kept. "
+	    "Anything else is refused, untouched" },
 	{ "swap-io", 0, true, GO_SWAP_IO, "direct|buffered",
 	    "swap I/O with O_DIRECT (default; buffered where the file "
 	    "system refuses it, with a notice) or through the page cache" },
 	{ "keep-swap", 0, false, GO_KEEP_SWAP, NULL,
 	    "keep the swap file at exit" },
 	{ "fail-io", 0, true, GO_FAIL_IO, "RATE",
-	    "fail that share of swap transfers with EIO: 0.01, 1%, or a "
-	    "permille count like 10 (nothing may be lost)" },
+	    "fail that share of swap transfers with EIO: a percentage like "
+	    "1% or 0.5%, or a fraction like 0.01; at most 20% (nothing may "
+	    "be lost)" },
 	{ "bufcache", 0, true, GO_BUFCACHE, "SIZE",
 	    "a buffer cache of SIZE (at most half of RAM), filled at boot, "
 	    "that the pagedaemon backs off (default 0: none)" },
@@ -136,6 +156,7 @@ static const struct gopt *gopt_find(const char *name);
 static const struct gopt *gopt_find_short(char c);
 static const struct sopt *sopt_find_any(const char *name);
 static bool takes_value(const char *name);
+static bool takes_value_arg(const char *a);
 static int pairs_add(struct pairs *ps, const char *name, size_t namelen,
     const char *value, const char *where);
 static int read_job(const char *path, struct pairs *ps);
@@ -147,7 +168,10 @@ static int swap_dir(const struct stress_config *cfg, char *buf, size_t len);
 static int apply_pair(struct stress_config *cfg, const struct pair *p);
 static int apply_sopt(struct stress_config *cfg, int i, const struct pair *p);
 static void shell_quote(char **buf, size_t *len, size_t *cap, const char *s);
+static void help_wrap(FILE *f, int col, int indent, const char *text);
+static void help_entry(FILE *f, const char *arg, const char *text);
 static void sopt_usage(FILE *f, const struct sopt *so);
+static bool replay_drops(const char *a, bool timing, int *skip);
 
 static int
 usage_error(const char *fmt, ...)
@@ -212,6 +236,19 @@ takes_value(const char *name)
 	return so != NULL && so->so_type != SOPT_FLAG;
 }
 
+/* takes_value_arg: argv word a is an option whose value is the next word. */
+static bool
+takes_value_arg(const char *a)
+{
+	const struct gopt *g;
+
+	if (a[0] == '-' && a[1] == '-' && a[2] != '\0')
+		return strchr(a, '=') == NULL && takes_value(a + 2);
+	if (a[0] == '-' && a[1] != '\0' && a[1] != '-' && a[2] == '\0')
+		return (g = gopt_find_short(a[1])) != NULL && g->go_hasarg;
+	return false;
+}
+
 static int
 pairs_add(struct pairs *ps, const char *name, size_t namelen,
     const char *value, const char *where)
@@ -245,19 +282,27 @@ pairs_add(struct pairs *ps, const char *name, size_t namelen,
 static int
 read_job(const char *path, struct pairs *ps)
 {
-	char line[1024], where[96];
+	char *line = NULL, where[96];
+	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
 	int lineno = 0, error = 0;
 
 	if ((f = fopen(path, "r")) == NULL)
 		return usage_error("--job %s: %s", path, strerror(errno));
-	while (error == 0 && fgets(line, sizeof(line), f) != NULL) {
+	while (error == 0 && (len = getline(&line, &cap, f)) != -1) {
 		char *s = line, *e, *name, *value = NULL, *hash;
 		size_t namelen;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			error = usage_error("%s:%d: line too long", path, lineno);
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			error = usage_error("%s:%d: a NUL byte: not a text file",
+			    path, lineno);
+			break;
+		}
+		if (len > JOB_LINE_MAX) {
+			error = usage_error("%s:%d: line longer than %d "
+			    "characters", path, lineno, JOB_LINE_MAX);
 			break;
 		}
 		for (hash = s; (hash = strchr(hash, '#')) != NULL; hash++)
@@ -296,6 +341,7 @@ read_job(const char *path, struct pairs *ps)
 	}
 	if (error == 0 && ferror(f))
 		error = usage_error("--job %s: read error", path);
+	free(line);
 	fclose(f);
 	return error;
 }
@@ -409,31 +455,43 @@ parse_either(const char *s, const char *off, const char *on, bool *out)
 }
 
 /*
- * parse_rate: a share of transfers, as a fraction ("0.01"), a percentage
- * ("1%", "0.5%") or a permille count ("10"), in [0, 1], to permille.
- * Finer than one permille is refused (the disk draws whole permilles).
+ * parse_rate: a share of transfers in one spelling of two, to permille:
+ * a percentage ("1%", "0.5%") or a fraction below 1 with its leading zero
+ * ("0.01").  A bare count ("1", "10") is refused: it was a permille
+ * count once, and "1" reads as 100% as easily as 0.1%.  So are hex,
+ * exponents and signs.  "0" is none.  Finer than one permille is refused
+ * (the disk draws whole permilles).
  */
 static int
 parse_rate(const char *s, unsigned int *permille)
 {
-	double v, scale;
+	const char *p;
+	double v;
+	size_t n;
 	char *end;
 
-	if (s == NULL || !isdigit((unsigned char)s[0]))
+	if (s == NULL)
 		return EINVAL;
-	errno = 0;
+	if (strcmp(s, "0") == 0) {
+		*permille = 0;
+		return 0;
+	}
+	n = strlen(s);
+	for (p = s; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.' &&
+		    !(*p == '%' && p == s + n - 1))
+			return EINVAL;
+	if (!isdigit((unsigned char)s[0]))
+		return EINVAL;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v) || v < 0)
+	if (end == s || (*end != '\0' && *end != '%') || !isfinite(v))
 		return EINVAL;
-	if (*end == '%' && end[1] == '\0')
-		scale = 10.0;
-	else if (*end != '\0')
-		return EINVAL;
-	else if (strchr(s, '.') != NULL)
-		scale = 1000.0;
+	if (*end == '%')
+		v *= 10.0;
+	else if (s[0] != '0' || s[1] != '.')
+		return EINVAL;		/* a fraction: 0.xxx only */
 	else
-		scale = 1.0;
-	v *= scale;
+		v *= 1000.0;
 	if (v > 1000.0 + 1e-9 || fabs(v - round(v)) > 1e-6)
 		return EINVAL;
 	*permille = (unsigned int)round(v);
@@ -577,18 +635,20 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			errno = 0;
 			s = strtoull(v, &end, (v[0] == '0' && (v[1] == 'x' ||
 			    v[1] == 'X')) ? 16 : 10);
-			if (errno != 0 || *end != '\0' || s == 0)
+			if (errno != 0 || *end != '\0' || s == 0 ||
+			    s > SEED_MAX)
 				return usage_error("%s '%s': not a number in "
-				    "1..%llu", p->p_where, v,
-				    (unsigned long long)UINT64_MAX);
+				    "1..%llu (2^53 - 1: exact in every JSON "
+				    "reader)", p->p_where, v,
+				    (unsigned long long)SEED_MAX);
 			cfg->seed = s;
 			cfg->seed_given = true;
 		}
 		break;
 	case GO_TIMEOUT:
-		if (parse_duration(v, &u) != 0 || u == 0 || u > TIMEOUT_MAX)
+		if (parse_duration(v, &u) != 0 || u > TIMEOUT_MAX)
 			return usage_error("%s '%s': not a duration in 1s..7d "
-			    "(10, 10s, 5m, 1h)", p->p_where, v);
+			    "(10, 10s, 5m, 1h), or 0 for none", p->p_where, v);
 		cfg->timeout_s = u;
 		cfg->timeout_given = true;
 		break;
@@ -647,11 +707,15 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			cfg->inject = INJECT_PANIC;
 		else if (strcmp(v, "hang") == 0)
 			cfg->inject = INJECT_HANG;
+		else if (strcmp(v, "race") == 0)
+			cfg->inject = INJECT_RACE;
+		else if (strcmp(v, "lock-order") == 0)
+			cfg->inject = INJECT_LOCKORDER;
 		else if (strcmp(v, "none") == 0)
 			cfg->inject = INJECT_NONE;
 		else
-			return usage_error("%s '%s': must be corrupt, panic or "
-			    "hang", p->p_where, v);
+			return usage_error("%s '%s': must be corrupt, panic, "
+			    "hang, race or lock-order", p->p_where, v);
 		break;
 	case GO_SWAP:
 		if (strcmp(v, "none") == 0)
@@ -686,9 +750,15 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		break;
 	case GO_FAIL_IO:
 		if (parse_rate(v, &cfg->fail_io) != 0)
-			return usage_error("%s '%s': not a rate in 0..1 in steps "
-			    "of 0.001 (0.01, 1%%, or a permille count like 10)",
-			    p->p_where, v);
+			return usage_error("%s '%s': not a rate: a percentage "
+			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
+			    "100%% in steps of 0.1%%", p->p_where, v);
+		if (cfg->fail_io > FAIL_IO_MAX)
+			return usage_error("%s '%s': at most %u%%: a swap "
+			    "read is tried 16 times, and above that rate the "
+			    "disk itself loses pages (an integrity failure "
+			    "that is no bug) and the run tests little but "
+			    "retries", p->p_where, v, FAIL_IO_MAX / 10);
 		break;
 	case GO_BUFCACHE:
 		if (parse_size(v, &u) != 0 || (u & PAGE_MASK) != 0)
@@ -720,12 +790,22 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 	cfg->argc = argc;
 	cfg->argv = argv;
 
-	/* The job file first (its path from argv: the last --job). */
+	/* The job file first (its path from argv: one --job a run). */
 	for (i = 1; i < argc; i++) {
+		const char *j = NULL;
+
 		if (strcmp(argv[i], "--job") == 0 && i + 1 < argc)
-			job = argv[++i];
+			j = argv[++i];
 		else if (strncmp(argv[i], "--job=", 6) == 0)
-			job = argv[i] + 6;
+			j = argv[i] + 6;
+		else if (takes_value_arg(argv[i]) && i + 1 < argc)
+			i++;	/* (its value is not an option) */
+		if (j != NULL && job != NULL)
+			return usage_error("--job given twice (%s, then %s): "
+			    "one job file a run; put the options of both in "
+			    "one file", job, j);
+		if (j != NULL)
+			job = j;
 	}
 	if (job != NULL) {
 		if (job[0] == '\0')
@@ -803,15 +883,20 @@ options_working_set(const struct stress_config *cfg, uint64_t *kernelp)
 	return user;
 }
 
-/* The directory the swap file goes in. */
+/* The directory the swap file goes in (--swap-file DIR: DIR). */
 static int
 swap_dir(const struct stress_config *cfg, char *buf, size_t len)
 {
 	const char *tmp = getenv("TMPDIR"), *slash;
+	struct stat st;
 
 	if (cfg->swap_file == NULL) {
 		snprintf(buf, len, "%s", tmp != NULL && tmp[0] != '\0' ? tmp :
 		    "/tmp");
+		return 0;
+	}
+	if (stat(cfg->swap_file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(buf, len, "%s", cfg->swap_file);
 		return 0;
 	}
 	if ((slash = strrchr(cfg->swap_file, '/')) == NULL)
@@ -831,7 +916,8 @@ options_check(struct stress_config *cfg)
 	uint64_t swap_pages, need;
 	bool wants_swap;
 	struct statvfs vfs;
-	char dir[512], why[256];
+	char dir[512], why[256], ram[32];
+	int error, swap_kind = HOST_DISK_NEW;
 
 	if (cfg->sc->sc_check != NULL &&
 	    cfg->sc->sc_check(cfg, why, sizeof(why)) != NULL)
@@ -843,16 +929,28 @@ options_check(struct stress_config *cfg)
 	 * what the user pages need at the least, it must fit (this is
 	 * what refuses an absurd working set).
 	 */
+	size_str(ram, sizeof(ram), cfg->ram);
 	if (kernel + WS_MIN_RESIDENT > ram_pages)
 		return usage_error("working set of %llu pages (%d LWPs x %llu "
 		    "pages) needs ~%llu kernel pages (anons, amaps) resident, "
-		    "more than --ram %llu MiB (%llu pages) can hold next to "
-		    "%d user pages: lower --ws/--pages or --lwps, or raise "
-		    "--ram", (unsigned long long)user, cfg->lwps,
+		    "more than --ram %s (%llu pages) can hold next to %d user "
+		    "pages: lower --ws/--pages or --lwps, or raise --ram",
+		    (unsigned long long)user, cfg->lwps,
 		    (unsigned long long)(user / (uint64_t)cfg->lwps),
-		    (unsigned long long)kernel,
-		    (unsigned long long)(cfg->ram >> 20),
+		    (unsigned long long)kernel, ram,
 		    (unsigned long long)ram_pages, WS_MIN_RESIDENT);
+
+	/*
+	 * A swap file path that exists must be ours to write (a directory,
+	 * or a swap file uvmstress made): anything else is the user's, and
+	 * naming it is a usage error, refused before anything touches it.
+	 * The host refusing to let us look is exit 3.
+	 */
+	if (cfg->swap_file != NULL &&
+	    (error = host_disk_check(cfg->swap_file, &swap_kind)) != 0) {
+		fprintf(stderr, "uvmstress: %s\n", host_disk_error());
+		return error == EEXIST ? EXIT_USAGE : EXIT_NO_RESOURCE;
+	}
 
 	/*
 	 * Swap: as given, or by default when the scenario is about reclaim,
@@ -903,13 +1001,12 @@ options_check(struct stress_config *cfg)
 		    "swap (not --swap 0)");
 	if (swap_pages == 0 && user + kernel > ram_pages)
 		return usage_error("working set of %llu pages (%d LWPs x %llu "
-		    "pages + ~%llu kernel) exceeds --ram %llu MiB (%llu pages) "
-		    "and there is no swap: give --swap SIZE, lower --ws/--pages "
-		    "or --lwps, or raise --ram",
+		    "pages + ~%llu kernel) exceeds --ram %s (%llu pages) and "
+		    "there is no swap: give --swap SIZE, lower --ws/--pages or "
+		    "--lwps, or raise --ram",
 		    (unsigned long long)(user + kernel), cfg->lwps,
 		    (unsigned long long)(user / (uint64_t)cfg->lwps),
-		    (unsigned long long)kernel,
-		    (unsigned long long)(cfg->ram >> 20),
+		    (unsigned long long)kernel, ram,
 		    (unsigned long long)ram_pages);
 	/* beyond an explicit --swap: allowed, out-of-swap kills expected */
 	cfg->overcommit = user + kernel > ram_pages + swap_pages;
@@ -918,7 +1015,8 @@ options_check(struct stress_config *cfg)
 		return usage_error("--bufcache %llu MiB: at most half of --ram "
 		    "(%llu MiB)", (unsigned long long)(cfg->bufcache >> 20),
 		    (unsigned long long)(cfg->ram >> 21));
-	if (cfg->swap_file != NULL && cfg->swap != 0) {
+	if (cfg->swap_file != NULL && cfg->swap != 0 &&
+	    swap_kind != HOST_DISK_REUSE) {	/* a file is made in dir */
 		swap_dir(cfg, dir, sizeof(dir));
 		if (access(dir, W_OK) != 0) {
 			fprintf(stderr, "uvmstress: --swap-file %s: cannot "
@@ -931,41 +1029,127 @@ options_check(struct stress_config *cfg)
 	    cfg->timeout_s < 2)
 		return usage_error("--inject needs a run of at least 2 s (it "
 		    "strikes after ~1 s)");
+	if (cfg->inject == INJECT_RACE && !sanitizer_tsan())
+		return usage_error("--inject race needs the tsan build (make "
+		    "tsan: build/tsan/uvmstress), whose ThreadSanitizer is "
+		    "the oracle that must find it");
+	if (cfg->inject == INJECT_LOCKORDER && cfg->witness == 0)
+		return usage_error("--inject lock-order needs the witness "
+		    "(--witness on)");
+	if (cfg->inject == INJECT_RACE && cfg->lwps < 2)
+		return usage_error("--inject race needs two LWPs at least");
 	if (cfg->inject == INJECT_HANG && cfg->watchdog_s == 0)
 		return usage_error("--inject hang needs the watchdog (--watchdog "
 		    "S, S > 0)");
+
+	/*
+	 * Descriptors (RLIMIT_NOFILE): the RAM's memfd, the swap file, the
+	 * --json file and a few open for a moment (/proc files, the host
+	 * topology's) must find free numbers below the limit, beside those
+	 * open now.  Counted up from 0, as open(2) allocates.
+	 */
+	{
+		struct rlimit rl;
+		int fd, nfree = 0, nopen = 0, needfd = OPTIONS_FDS_TRANSIENT +
+		    1 + (cfg->swap != 0) + (cfg->json_path != NULL &&
+		    strcmp(cfg->json_path, "-") != 0);
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY) {
+			for (fd = 0; (rlim_t)fd < rl.rlim_cur && nfree < needfd;
+			    fd++) {
+				if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+					nfree++;
+				else
+					nopen++;
+			}
+			if (nfree < needfd) {
+				fprintf(stderr, "uvmstress: host limit: "
+				    "RLIMIT_NOFILE is %llu: the run needs %d "
+				    "more descriptors beside the %d open, %d "
+				    "fit: raise it to at least %d (ulimit -n "
+				    "%d)\n", (unsigned long long)rl.rlim_cur,
+				    needfd, nopen, nfree, nopen + needfd,
+				    nopen + needfd);
+				return EXIT_NO_RESOURCE;
+			}
+		}
+	}
 	return 0;
+}
+
+/*
+ * help_wrap: text from column col (the cursor's), wrapped at HELP_WIDTH
+ * with continuation lines indented to indent; ends the line.
+ */
+static void
+help_wrap(FILE *f, int col, int indent, const char *text)
+{
+	const char *p = text;
+
+	do {
+		int room = HELP_WIDTH - MAX(col, indent), n = (int)strlen(p);
+		int cut;
+
+		fprintf(f, "%*s", MAX(indent - col, 0), "");
+		if (n <= room)
+			cut = n;
+		else {
+			for (cut = room; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (cut == 0)	/* one word longer than the room */
+				for (cut = room; p[cut] != '\0' &&
+				    p[cut] != ' '; cut++)
+					;
+		}
+		fprintf(f, "%.*s\n", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		col = 0;
+	} while (*p != '\0');
+}
+
+/*
+ * help_entry: "  ARG  text" with the text aligned at HELP_ARGCOL (an ARG
+ * too long for its column gets a line of its own).
+ */
+static void
+help_entry(FILE *f, const char *arg, const char *text)
+{
+	int col = fprintf(f, "  %s", arg);
+
+	if (col > HELP_ARGCOL - 2) {
+		fputc('\n', f);
+		col = 0;
+	}
+	help_wrap(f, col, HELP_ARGCOL, text);
 }
 
 static void
 sopt_usage(FILE *f, const struct sopt *so)
 {
-	char arg[64];
+	char arg[64], text[512];
+	int n;
 
 	snprintf(arg, sizeof(arg), "--%s%s%s", so->so_name,
 	    so->so_metavar != NULL ? " " : "",
 	    so->so_metavar != NULL ? so->so_metavar : "");
-	fprintf(f, "  %-22s %s", arg, so->so_help);
-	if (so->so_defstr != NULL) {
-		fprintf(f, " (default %s)\n", so->so_defstr);
-		return;
-	}
-	switch (so->so_type) {
-	case SOPT_INT:
-		fprintf(f, " (%lld..%lld, default %lld)",
-		    (long long)so->so_min, (long long)so->so_max,
-		    (long long)so->so_def);
-		break;
-	case SOPT_SIZE:
-		fprintf(f, " (default %lldK)", (long long)so->so_def >> 10);
-		break;
-	case SOPT_ENUM:
-		fprintf(f, " (default %s)", so->so_choices[so->so_def]);
-		break;
-	case SOPT_FLAG:
-		break;
-	}
-	fputc('\n', f);
+	n = snprintf(text, sizeof(text), "%s", so->so_help);
+	if (so->so_defstr != NULL)
+		snprintf(text + n, sizeof(text) - (size_t)n, " (default %s)",
+		    so->so_defstr);
+	else if (so->so_type == SOPT_INT)
+		snprintf(text + n, sizeof(text) - (size_t)n,
+		    " (%lld..%lld, default %lld)", (long long)so->so_min,
+		    (long long)so->so_max, (long long)so->so_def);
+	else if (so->so_type == SOPT_SIZE)
+		snprintf(text + n, sizeof(text) - (size_t)n, " (default %lldK)",
+		    (long long)so->so_def >> 10);
+	else if (so->so_type == SOPT_ENUM)
+		snprintf(text + n, sizeof(text) - (size_t)n, " (default %s)",
+		    so->so_choices[so->so_def]);
+	help_entry(f, arg, text);
 }
 
 void
@@ -994,15 +1178,16 @@ options_help(FILE *f, const struct stress_config *cfg)
 			snprintf(arg, sizeof(arg), "--%s%s%s",
 			    gopts[i].go_name, gopts[i].go_hasarg ? " " : "",
 			    gopts[i].go_hasarg ? gopts[i].go_metavar : "");
-		fprintf(f, "  %-22s %s\n", arg, gopts[i].go_help);
+		help_entry(f, arg, gopts[i].go_help);
 	}
 	for (s = 0; s < stress_nscenarios; s++) {
 		const struct scenario *sc = stress_scenarios[s];
 
 		if (cfg != NULL && cfg->sc_given && sc != cfg->sc)
 			continue;	/* --scenario X --help: only X */
-		fprintf(f, "\nScenario %s: %s\n%s", sc->sc_name,
-		    sc->sc_summary, sc->sc_help);
+		help_wrap(f, fprintf(f, "\nScenario %s: ", sc->sc_name) - 1,
+		    2, sc->sc_summary);
+		fprintf(f, "%s", sc->sc_help);
 		for (k = 0; k < sc->sc_nopts; k++)
 			sopt_usage(f, &sc->sc_opts[k]);
 	}
@@ -1010,8 +1195,15 @@ options_help(FILE *f, const struct stress_config *cfg)
 "\n"
 "Exit status: 0 pass, 1 usage or harness error, 2 a failure found\n"
 "(integrity, invariant, lock order, hang, unexpected SIGSEGV, panic),\n"
-"3 the host lacks a resource.  Every failure prints the command that\n"
-"replays it (the same options with --seed fixed).\n");
+"3 the host lacks a resource, 4 the run tested nothing (every worker\n"
+"killed before its first operation, or the time ran out during the\n"
+"fill), 130/143 interrupted by SIGINT/SIGTERM (a full report first; a\n"
+"second signal ends it at once).  -t bounds the whole run, fill\n"
+"included, plus %d s of grace for the final checks and the report.\n"
+"Every failure prints the command that replays it: the same options,\n"
+"--seed fixed and --ops for the operations done, which replays every\n"
+"LWP's access sequence; not the interleaving, which the host's\n"
+"scheduler chooses (see docs/uvmstress.md).\n", RUN_GRACE_S);
 }
 
 void
@@ -1022,10 +1214,29 @@ options_list(FILE *f)
 	for (s = 0; s < stress_nscenarios; s++) {
 		const struct scenario *sc = stress_scenarios[s];
 
-		fprintf(f, "%-10s %s\n", sc->sc_name, sc->sc_summary);
+		help_wrap(f, fprintf(f, "%-10s ", sc->sc_name), 11,
+		    sc->sc_summary);
 		for (k = 0; k < sc->sc_nopts; k++)
 			sopt_usage(f, &sc->sc_opts[k]);
 	}
+}
+
+void
+size_str(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
+	    "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < nitems(unit)) {
+		v /= 1024.0;
+		u++;
+	}
+	if (v == (double)(uint64_t)v)
+		snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
 void
@@ -1086,29 +1297,68 @@ shell_quote(char **buf, size_t *len, size_t *cap, const char *s)
 	(*buf)[*len] = '\0';
 }
 
-char *
-options_replay(const struct stress_config *cfg)
+/* replay_drops: argv word a (with its value: *skip) is left out. */
+static bool
+replay_drops(const char *a, bool timing, int *skip)
 {
-	char *buf = NULL, seed[32];
+	static const char *const always[] = { "--seed" };
+	static const char *const timed[] = { "--timeout", "--ops" };
+	size_t k, n;
+
+	*skip = 0;
+	for (k = 0; k < nitems(always) + (timing ? nitems(timed) : 0); k++) {
+		const char *o = k < nitems(always) ? always[k] :
+		    timed[k - nitems(always)];
+
+		n = strlen(o);
+		if (strcmp(a, o) == 0) {
+			*skip = 1;
+			return true;
+		}
+		if (strncmp(a, o, n) == 0 && a[n] == '=')
+			return true;
+	}
+	if (timing && strncmp(a, "-t", 2) == 0) {
+		*skip = a[2] == '\0';
+		return true;
+	}
+	return false;
+}
+
+char *
+options_replay(const struct stress_config *cfg, uint64_t ops_per_lwp)
+{
+	char *buf = NULL, num[32];
 	size_t len = 0, cap = 0;
-	int i;
+	bool timing = ops_per_lwp != 0;
+	int i, skip;
 
 	shell_quote(&buf, &len, &cap, cfg->argc > 0 ? cfg->argv[0] :
 	    "uvmstress");
 	for (i = 1; i < cfg->argc; i++) {
 		const char *a = cfg->argv[i];
 
-		if (strcmp(a, "--seed") == 0) {
-			i++;
+		if (replay_drops(a, timing, &skip)) {
+			i += skip;
 			continue;
 		}
-		if (strncmp(a, "--seed=", 7) == 0)
-			continue;
 		shell_quote(&buf, &len, &cap, a);
+		if (takes_value_arg(a) && i + 1 < cfg->argc)
+			shell_quote(&buf, &len, &cap, cfg->argv[++i]);
 	}
 	shell_quote(&buf, &len, &cap, "--seed");
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)cfg->seed);
-	shell_quote(&buf, &len, &cap, seed);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)cfg->seed);
+	shell_quote(&buf, &len, &cap, num);
+	if (timing) {
+		shell_quote(&buf, &len, &cap, "--ops");
+		snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)(ops_per_lwp * (uint64_t)cfg->lwps));
+		shell_quote(&buf, &len, &cap, num);
+		if (cfg->job_path != NULL) {	/* its timeout, if any: none */
+			shell_quote(&buf, &len, &cap, "-t");
+			shell_quote(&buf, &len, &cap, "0");
+		}
+	}
 	return buf;
 }
 
@@ -1143,7 +1393,9 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_bool(j, "bind", cfg->bind);
 	json_string(j, "inject", cfg->inject == INJECT_CORRUPT ? "corrupt" :
 	    cfg->inject == INJECT_PANIC ? "panic" :
-	    cfg->inject == INJECT_HANG ? "hang" : "none");
+	    cfg->inject == INJECT_HANG ? "hang" :
+	    cfg->inject == INJECT_RACE ? "race" :
+	    cfg->inject == INJECT_LOCKORDER ? "lock-order" : "none");
 	json_u64(j, "swap", cfg->swap);
 	json_bool(j, "swap_given", cfg->swap_given);
 	json_string(j, "swap_file", cfg->swap_file);

@@ -22,11 +22,30 @@
 #define INJECT_CORRUPT		1	/* flip bits in a written page */
 #define INJECT_PANIC		2	/* panic (tests the fatal path) */
 #define INJECT_HANG		3	/* every worker sleeps forever */
+#define INJECT_RACE		4	/* workers race on a plain int (tsan) */
+#define INJECT_LOCKORDER	5	/* two locks taken in both orders */
+
+/* The exit status of a run that tested nothing (status no-work, short). */
+#define EXIT_UNTESTED		4
 
 #define LWPS_MAX		1024
 #define OPS_MAX			1000000000000000ll	/* 10^15 */
 #define TIMEOUT_MAX		(7ull * 86400)		/* a week */
 #define TIMEOUT_DEFAULT		5
+/*
+ * -t bounds the whole run: boot, fill and the timed phase end at the
+ * limit; the final checks, teardown and report get RUN_GRACE_S more,
+ * the final sweeps RUN_SWEEP_GRACE_S of it (see docs/uvmstress.md).
+ */
+#define RUN_GRACE_S		5
+#define RUN_SWEEP_GRACE_S	2
+#define SEED_MAX		((1ull << 53) - 1)	/* exact in JSON */
+/*
+ * --fail-io: at most 20% (permille).  A swap read is tried 16 times
+ * before its data counts as lost (vm/uvm_swap.c): at 20% one read in
+ * 1.5e11 loses its page, which no run reaches; at 50%, one in 65536.
+ */
+#define FAIL_IO_MAX		200
 #define WATCHDOG_DEFAULT	30
 
 /*
@@ -110,11 +129,18 @@ uint64_t options_working_set(const struct stress_config *cfg,
 
 void options_help(FILE *f, const struct stress_config *cfg);
 void options_list(FILE *f);
-/* The one command line that replays this run: argv with --seed fixed. */
-char *options_replay(const struct stress_config *cfg);
+/*
+ * options_replay: the one command line that replays this run: argv with
+ * --seed fixed and, when ops_per_lwp != 0, the time limit and any --ops
+ * replaced by --ops (ops_per_lwp x LWPs), so that every LWP replays at
+ * least the operations it did (its sequence is the seed's).
+ */
+char *options_replay(const struct stress_config *cfg, uint64_t ops_per_lwp);
 /* The "config" object of the JSON report: every option's value. */
 void options_json(struct json *j, const char *key,
     const struct stress_config *cfg);
+/* size_str: bytes for people: "256 KiB", "64 MiB", "1.5 GiB". */
+void size_str(char *buf, size_t len, uint64_t bytes);
 /* A scenario option's value as text ("random", "64", "true"). */
 void options_sval_str(const struct stress_config *cfg, int i, char *buf,
     size_t len);

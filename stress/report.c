@@ -1,8 +1,11 @@
 /*
  * stress/report.c: what a run says at the end: a summary like vmstat -s
- * (the uvmexp counters with their BSD names and meanings), fault rates by
- * kind, fault latency percentiles, MMU and trap counters; the versioned
- * JSON report; the failures with the replay line.
+ * (the uvmexp counters with their BSD names and meanings, twice: at the
+ * end of the timed phase, r_vst, and after the workers ended, r_vs1),
+ * fault rates by kind, fault latency percentiles, MMU and trap counters,
+ * where the time goes (the states of timing.h, which partition each timed
+ * thread's time); the versioned JSON report; the failures with the replay
+ * line.
  *
  * Counters are read each under its own protector (uvmexp.h's legend):
  * [q] fields under uvm.pageqlock, [f] under uvm.fpageqlock, [a] with
@@ -23,6 +26,7 @@
 #include "host/watchdog.h"
 #include "host/witness.h"
 #include "runner.h"
+#include "sanitizer.h"
 #include "timing.h"
 #include "vm/uvm.h"
 #include "vm/uvm_bufcache.h"
@@ -69,7 +73,7 @@ static const struct ux_field ux_fields[] = {
 	UX(syscalls, 'a', "syscalls"),
 	UX(pageins, 'a', "pagein operations"),
 	UX(pgswapin, 'a', "pages swapped in"),
-	UX(pgswapout, 'a', "pages swapped out"),
+	UX(pgswapout, 'a', "dirty pages taken for pageout (not all written)"),
 	UX(forks, 'a', "forks total"),
 	UX(forks_ppwait, 'a', "forks blocked parent"),
 	UX(forks_sharevm, 'a', "forks shared address space with parent"),
@@ -129,12 +133,32 @@ static const char *const pd_fields[] = {
 	"swpages", "freemin", "freetarg", "inactarg",
 };
 
+/*
+ * A thread role's time over the timing window: threads x window, split by
+ * state (the states do not overlap); other_s is what no state accounts
+ * for (a worker that ended or was killed, a daemon first seen later).
+ */
+struct tclass {
+	int	threads;
+	double	total_s;
+	double	s[TS_NSTATES];
+	double	accounted_s;	/* the sum of s[] */
+	double	other_s;	/* total_s - accounted_s, at least 0 */
+	double	fault_s;	/* the TS_FAULT_* states */
+	double	busy_s;		/* accounted, not asleep (TS_SLEEP) */
+};
+
 /* Where the time went in the timed phase (from the timing snapshots). */
 struct breakdown {
-	double	window_s, lwp_s;
+	double	window_s, lwp_s;	/* the timing window; x LWPs */
+	struct tclass cls[TR_NROLES];
+	double	all_total_s, all_accounted_s;	/* every role */
 	double	fault_s, mem_s, page_s, io_s, wlock_s, fault_cpu_s;
 	double	read_s;		/* polled swap reads (inside fault_s) */
-	double	preempt_s, user_s;
+	double	fault_preempt_s;	/* preempted in faults */
+	double	preempt_s, user_s;	/* outside faults */
+	double	sleep_s, olock_s;	/* asleep, lock waits outside faults */
+	double	other_s;	/* LWPs not running (ended, killed) */
 	uint64_t faults, memwaits, pagewaits, iowaits, nread;
 	double	lock_s;
 	uint64_t locks;
@@ -158,6 +182,8 @@ static int *ux_ptr(struct uvmexp *ux, const struct ux_field *f);
 static int ux_get(const struct uvmexp *ux, const char *name);
 static void snapshot(struct vmstat_snap *vs, bool locked);
 static double run_wall_s(const struct stress_run *r);
+struct phases;
+static void run_phases(const struct stress_run *r, struct phases *ph);
 static double rate(uint64_t n, double s);
 static uint64_t delta(const struct stress_run *r, const char *name);
 static void latency(uint64_t pct[4], uint64_t *countp,
@@ -235,6 +261,33 @@ run_wall_s(const struct stress_run *r)
 	return (double)(t1 - r->r_t0_ns) / 1e9;
 }
 
+/*
+ * The run's phases, in seconds: set-up (boot, the scenario's fill) from
+ * the start to the barrier; the timed phase; the final checks and
+ * teardown from the end of the timed phase to the report.  (A run cut
+ * before its barrier is all set-up.)
+ */
+struct phases {
+	double	setup_s, timed_s, final_s, total_s;
+};
+
+static void
+run_phases(const struct stress_run *r, struct phases *ph)
+{
+	uint64_t end = r->r_end_ns != 0 ? r->r_end_ns : r->r_t1_ns;
+	uint64_t t0 = r->r_ran ? r->r_t0_ns : end;
+	uint64_t tend = r->r_timed ? r->r_tend_ns : r->r_t1_ns;
+
+	if (tend < t0)
+		tend = t0;
+	if (end < tend)
+		end = tend;
+	ph->setup_s = (double)(t0 - r->r_start_ns) / 1e9;
+	ph->timed_s = (double)(tend - t0) / 1e9;
+	ph->final_s = (double)(end - tend) / 1e9;
+	ph->total_s = (double)(end - r->r_start_ns) / 1e9;
+}
+
 /* A counter's growth over the timed phase. */
 static uint64_t
 delta(const struct stress_run *r, const char *name)
@@ -249,6 +302,9 @@ delta(const struct stress_run *r, const char *name)
 static void report_reclaim(FILE *f, const struct stress_run *r);
 static void json_reclaim(struct json *j, const struct stress_run *r);
 static void json_breakdown(struct json *j, const struct stress_run *r);
+static void json_partition(struct json *j, const struct breakdown *b);
+static void json_uvmexp(struct json *j, const char *key,
+    const struct uvmexp *ux);
 static double share(double part, double whole);
 static double ns_s(uint64_t a, uint64_t b);
 
@@ -258,35 +314,64 @@ ns_s(uint64_t a, uint64_t b)
 	return b > a ? (double)(b - a) / 1e9 : 0.0;
 }
 
+/*
+ * breakdown: the timed phase's time.  The window is the timing
+ * snapshots' (r_tb0 at the start barrier, r_tbt once every worker left
+ * its loop: the timed phase, within the few ms the harness takes to see
+ * it end); every share is of threads x that window.
+ */
 static void
 breakdown(const struct stress_run *r, struct breakdown *b)
 {
 	const struct timing_snap *t0 = &r->r_tb0, *t1 = &r->r_tbt;
 	const struct host_disk_stats *d0 = &r->r_disk0, *d1 = &r->r_diskt;
-	struct { const char *name; double s; } parts[8];
+	const struct tclass *w;
+	struct { const char *name; double s; } parts[TS_NSTATES + 1];
 	size_t i;
+	int k, role;
 
 	memset(b, 0, sizeof(*b));
 	if (!r->r_ran || !r->r_timed)
 		return;
-	b->window_s = run_wall_s(r);
-	b->lwp_s = b->window_s * r->r_nworkers;
-	b->fault_s = ns_s(t0->ts_trap_ns, t1->ts_trap_ns);
+	b->window_s = ns_s(t0->ts_ns, t1->ts_ns);
+	for (role = 0; role < TR_NROLES; role++) {
+		struct tclass *c = &b->cls[role];
+
+		c->threads = role == TR_WORKER ? r->r_nworkers :
+		    t1->ts_threads[role];
+		c->total_s = b->window_s * c->threads;
+		for (k = 0; k < TS_NSTATES; k++) {
+			c->s[k] = ns_s(t0->ts_state_ns[role][k],
+			    t1->ts_state_ns[role][k]);
+			c->accounted_s += c->s[k];
+			if (k >= TS_FAULT_CPU)
+				c->fault_s += c->s[k];
+		}
+		c->other_s = MAX(0.0, c->total_s - c->accounted_s);
+		c->busy_s = c->accounted_s - c->s[TS_SLEEP];
+		b->all_total_s += c->total_s;
+		b->all_accounted_s += c->accounted_s;
+	}
+	w = &b->cls[TR_WORKER];
+	b->lwp_s = w->total_s;
+	b->fault_s = w->fault_s;
 	b->faults = t1->ts_traps - t0->ts_traps;
-	b->mem_s = ns_s(t0->ts_memwait_ns, t1->ts_memwait_ns);
+	b->mem_s = w->s[TS_FAULT_MEMWAIT];
 	b->memwaits = t1->ts_memwaits - t0->ts_memwaits;
-	b->page_s = ns_s(t0->ts_pagewait_ns, t1->ts_pagewait_ns);
+	b->page_s = w->s[TS_FAULT_PAGEWAIT];
 	b->pagewaits = t1->ts_pagewaits - t0->ts_pagewaits;
-	b->io_s = ns_s(t0->ts_iowait_ns, t1->ts_iowait_ns);
+	b->io_s = w->s[TS_FAULT_SLEEP];
 	b->iowaits = t1->ts_iowaits - t0->ts_iowaits;
-	b->wlock_s = ns_s(t0->ts_wlock_ns, t1->ts_wlock_ns);
-	/* polled swap reads run in the waiting thread: in its faults */
-	b->read_s = ns_s(d0->polled_ns, d1->polled_ns);
-	b->nread = d1->polled - d0->polled;
-	b->fault_cpu_s = MAX(0.0, b->fault_s - b->mem_s - b->page_s - b->io_s -
-	    b->wlock_s - b->read_s);
-	b->preempt_s = ns_s(t0->ts_cpuwait_ns, t1->ts_cpuwait_ns);
-	b->user_s = MAX(0.0, b->lwp_s - b->fault_s - b->preempt_s);
+	b->wlock_s = w->s[TS_FAULT_LOCK];
+	b->read_s = w->s[TS_FAULT_READ];
+	b->nread = t1->ts_reads - t0->ts_reads;
+	b->fault_cpu_s = w->s[TS_FAULT_CPU];
+	b->fault_preempt_s = w->s[TS_FAULT_PREEMPTED];
+	b->preempt_s = w->s[TS_PREEMPTED];
+	b->user_s = w->s[TS_RUN];
+	b->sleep_s = w->s[TS_SLEEP];
+	b->olock_s = w->s[TS_LOCK];
+	b->other_s = w->other_s;
 	b->lock_s = ns_s(t0->ts_lock_ns, t1->ts_lock_ns);
 	b->locks = t1->ts_locks - t0->ts_locks;
 	b->disk_s = ns_s(d0->busy_ns, d1->busy_ns);
@@ -302,11 +387,10 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 	b->vmfaults = r->r_trapt.nfaults - r->r_trap0.nfaults;
 	b->touches = sum_workers(r, offsetof(struct stress_worker, w_touches));
 	if (r->r_daemons) {
-		b->pd_busy_s = MAX(0.0, b->window_s -
-		    ns_s(t0->ts_pd_sleep_ns, t1->ts_pd_sleep_ns));
-		b->aio_busy_s = MAX(0.0, b->window_s -
-		    ns_s(t0->ts_aio_sleep_ns, t1->ts_aio_sleep_ns));
-		b->pd_lock_s = ns_s(t0->ts_pd_lock_ns, t1->ts_pd_lock_ns);
+		b->pd_busy_s = b->cls[TR_PAGEDAEMON].busy_s;
+		b->aio_busy_s = b->cls[TR_AIODONED].busy_s;
+		b->pd_lock_s = b->cls[TR_PAGEDAEMON].s[TS_LOCK] +
+		    b->cls[TR_PAGEDAEMON].s[TS_FAULT_LOCK];
 	}
 	b->worker_mmu_s = ns_s(t0->ts_mmu_worker_ns, t1->ts_mmu_worker_ns);
 	b->pd_mmu_s = ns_s(t0->ts_mmu_pd_ns, t1->ts_mmu_pd_ns);
@@ -314,22 +398,15 @@ breakdown(const struct stress_run *r, struct breakdown *b)
 	b->pdfreed = delta(r, "pdfreed");
 	b->pdrevs = delta(r, "pdrevs");
 
-	parts[0].name = "sleeping in faults (queued I/O and other sleeps)";
-	parts[0].s = b->io_s;
-	parts[1].name = "waiting in faults for free memory (uvm_wait)";
-	parts[1].s = b->mem_s;
-	parts[2].name = "waiting in faults for busy pages";
-	parts[2].s = b->page_s;
-	parts[3].name = "waiting for locks in faults";
-	parts[3].s = b->wlock_s;
-	parts[4].name = "fault handling on the CPU (VM code, host mmap)";
-	parts[4].s = b->fault_cpu_s;
-	parts[5].name = "preempted (runnable without a CPU)";
-	parts[5].s = b->preempt_s;
-	parts[6].name = "the workload itself (user mode)";
-	parts[6].s = b->user_s;
-	parts[7].name = "reading swap in faults (polled swap-in reads)";
-	parts[7].s = b->read_s;
+	/* the largest of the workers' states (they do not overlap) */
+	for (k = 0; k < TS_NSTATES; k++) {
+		parts[k].name = k == TS_RUN ? "the workload on a CPU outside "
+		    "faults (user mode and system calls)" :
+		    timing_state_words(k);
+		parts[k].s = w->s[k];
+	}
+	parts[k].name = "not running (LWPs ended or killed)";
+	parts[k].s = w->other_s;
 	for (i = 0; i < nitems(parts); i++)
 		if (b->largest == NULL || parts[i].s > b->largest_share) {
 			b->largest = parts[i].name;
@@ -407,8 +484,15 @@ report_reclaim(FILE *f, const struct stress_run *r)
 		    ux->freemin, ux->freetarg, ux->inactarg);
 	if (uvm_swap_disk() != NULL) {
 		host_disk_get_stats(uvm_swap_disk(), &ds);
-		fprintf(f, "swap: %s (%s), %d pages; %d pages out, %d in; "
-		    "disk: %llu writes (%llu pages), %llu reads (%llu pages), "
+		/*
+		 * pgswapout counts the dirty pages the pagedaemon took to
+		 * clean (busied, before it had a swap slot for them: some
+		 * are given up); the disk counts the pages it wrote.
+		 */
+		fprintf(f, "swap: %s (%s), %d pages; %d pages taken for "
+		    "pageout (pgswapout), %d pages swapped in (pgswapin); "
+		    "disk: %llu writes (%llu pages written), %llu reads (%llu "
+		    "pages read), "
 		    "%llu errors (%llu injected, %llu corrupt), busy %.3f s, "
 		    "deepest queue %llu, %llu held in a plug\n", r->r_swap_path,
 		    ds.direct ? "O_DIRECT" : "buffered", ux->swpages,
@@ -428,26 +512,39 @@ report_reclaim(FILE *f, const struct stress_run *r)
 	breakdown(r, &b);
 	if (b.lwp_s <= 0)
 		return;
-	fprintf(f, "where the time goes (timed phase, %.2f s x %d LWPs): faults "
-	    "%.0f%% (swap-in reads %.0f%%, sleeps %.0f%%, free-memory waits "
-	    "%.0f%%, busy pages %.0f%%, locks %.0f%%, on CPU %.0f%%), preempted "
-	    "%.0f%%, user %.0f%%; swap disk busy %.0f%% (%llu reads, %llu pages "
-	    "in; %llu writes, %llu pages out); "
-	    "pagedaemon busy %.0f%% (host MMU calls %.0f%%), aiodoned %.0f%%; "
-	    "%llu lock waits (%.3f s) in all; %.2f traps per touch (%llu VM "
-	    "faults, %llu pmap fixups), %.3f s in host mmap/mprotect/munmap "
-	    "(%llu/%llu/%llu; %.3f s of it the workers')\n",
-	    b.window_s, r->r_nworkers,
+	/*
+	 * Every LWP is in one state at a time (timing.h): the shares are of
+	 * LWPs x window and add up to 100% (each rounded).
+	 */
+	fprintf(f, "where the time goes (timed phase, %.2f s x %d LWPs; each "
+	    "LWP is in one state at a time: shares of the LWPs' time, adding "
+	    "up to 100%%): faults %.0f%% (swap-in reads %.0f%%, sleeps "
+	    "%.0f%%, free-memory waits %.0f%%, busy pages %.0f%%, locks "
+	    "%.0f%%, preempted %.0f%%, on CPU %.0f%%), preempted %.0f%%, user "
+	    "and system calls %.0f%%, asleep %.0f%%, locks %.0f%%, not "
+	    "running %.0f%%\n", b.window_s, r->r_nworkers,
 	    share(b.fault_s, b.lwp_s), share(b.read_s, b.lwp_s),
-	    share(b.io_s, b.lwp_s),
-	    share(b.mem_s, b.lwp_s), share(b.page_s, b.lwp_s),
-	    share(b.wlock_s, b.lwp_s), share(b.fault_cpu_s, b.lwp_s),
+	    share(b.io_s, b.lwp_s), share(b.mem_s, b.lwp_s),
+	    share(b.page_s, b.lwp_s), share(b.wlock_s, b.lwp_s),
+	    share(b.fault_preempt_s, b.lwp_s), share(b.fault_cpu_s, b.lwp_s),
 	    share(b.preempt_s, b.lwp_s), share(b.user_s, b.lwp_s),
+	    share(b.sleep_s, b.lwp_s), share(b.olock_s, b.lwp_s),
+	    share(b.other_s, b.lwp_s));
+	fprintf(f, "  swap disk busy %.0f%% of the window (%llu reads, %llu "
+	    "pages read; %llu writes, %llu pages written); "
+	    "pagedaemon busy %.0f%% (host MMU calls %.0f%%, lock waits "
+	    "%.0f%%), aiodoned busy %.0f%%; %llu lock waits (%.3f s) in all; "
+	    "%.2f traps per touch (%llu VM faults, %llu pmap fixups), %.3f s "
+	    "in host mmap/mprotect/munmap (%llu/%llu/%llu; %.3f s of it the "
+	    "workers')\n",
 	    share(b.disk_s, b.window_s), (unsigned long long)b.reads,
 	    (unsigned long long)b.pages_in, (unsigned long long)b.writes,
-	    (unsigned long long)b.pages_out, share(b.pd_busy_s, b.window_s),
-	    share(b.pd_mmu_s, b.window_s),
-	    share(b.aio_busy_s, b.window_s), (unsigned long long)b.locks,
+	    (unsigned long long)b.pages_out,
+	    share(b.pd_busy_s, b.cls[TR_PAGEDAEMON].total_s),
+	    share(b.pd_mmu_s, b.cls[TR_PAGEDAEMON].total_s),
+	    share(b.pd_lock_s, b.cls[TR_PAGEDAEMON].total_s),
+	    share(b.aio_busy_s, b.cls[TR_AIODONED].total_s),
+	    (unsigned long long)b.locks,
 	    b.lock_s, b.touches != 0 ? (double)b.faults / (double)b.touches :
 	    0.0, (unsigned long long)b.vmfaults, (unsigned long long)b.fixups,
 	    b.mmap_s, (unsigned long long)b.nmap,
@@ -528,6 +625,61 @@ json_reclaim(struct json *j, const struct stress_run *r)
 	json_object_end(j);
 }
 
+/* An "uvmexp" object: every counter by its BSD name. */
+static void
+json_uvmexp(struct json *j, const char *key, const struct uvmexp *ux)
+{
+	size_t i;
+
+	json_object_begin(j, key);
+	for (i = 0; i < nitems(ux_fields); i++)
+		json_i64(j, ux_fields[i].ux_name,
+		    *ux_ptr((struct uvmexp *)ux, &ux_fields[i]));
+	json_object_end(j);
+}
+
+/*
+ * metrics.time_breakdown.partition: per role (and all together) each
+ * state's time, what no state accounts for, and the accounted share of
+ * threads x window (at most 1: the states never overlap).
+ */
+static void
+json_partition(struct json *j, const struct breakdown *b)
+{
+	static const char *const names[TR_NROLES] = {
+		[TR_WORKER] = "workers", [TR_PAGEDAEMON] = "pagedaemon",
+		[TR_AIODONED] = "aiodoned",
+	};
+	char key[64];
+	int role, k;
+
+	json_object_begin(j, "partition");
+	for (role = 0; role < TR_NROLES; role++) {
+		const struct tclass *c = &b->cls[role];
+
+		json_object_begin(j, names[role]);
+		json_i64(j, "threads", c->threads);
+		json_double(j, "total_s", c->total_s);
+		for (k = 0; k < TS_NSTATES; k++) {
+			snprintf(key, sizeof(key), "%s_s", timing_state_key(k));
+			json_double(j, key, c->s[k]);
+		}
+		json_double(j, "fault_s", c->fault_s);
+		json_double(j, "other_s", c->other_s);
+		json_double(j, "accounted_s", c->accounted_s);
+		json_double(j, "accounted_share", c->total_s > 0 ?
+		    c->accounted_s / c->total_s : 0.0);
+		json_object_end(j);
+	}
+	json_object_begin(j, "all");
+	json_double(j, "total_s", b->all_total_s);
+	json_double(j, "accounted_s", b->all_accounted_s);
+	json_double(j, "accounted_share", b->all_total_s > 0 ?
+	    b->all_accounted_s / b->all_total_s : 0.0);
+	json_object_end(j);
+	json_object_end(j);
+}
+
 /* metrics.time_breakdown */
 static void
 json_breakdown(struct json *j, const struct stress_run *r)
@@ -541,10 +693,14 @@ json_breakdown(struct json *j, const struct stress_run *r)
 	if (r->r_ran)
 		fault_hist_estimate(&est);
 	json_object_begin(j, "time_breakdown");
-	json_string(j, "method", "a scheduler hook times every worker's "
-	    "traps, sleeps and lock waits, every thread's lock waits and the "
-	    "daemons' sleeps; the disk counts its busy time; over the timed "
-	    "phase");
+	json_string(j, "method", "a scheduler hook keeps each worker's and "
+	    "daemon's state (in a trap: polled swap-in read, sleeps by kind, "
+	    "lock wait, preempted, on CPU; outside: asleep, lock wait, "
+	    "preempted, on CPU); one state at a time, so the states partition "
+	    "each thread's time; shares are of threads x window (the timing "
+	    "snapshots at the start barrier and once every worker left its "
+	    "loop); every thread's lock waits by class; the disk counts its "
+	    "busy time");
 	json_double(j, "window_s", b.window_s);
 	json_i64(j, "lwps", r->r_nworkers);
 	json_double(j, "lwp_s", b.lwp_s);
@@ -559,9 +715,14 @@ json_breakdown(struct json *j, const struct stress_run *r)
 	json_double(j, "fault_page_wait_s", b.page_s);
 	json_u64(j, "fault_page_waits", b.pagewaits);
 	json_double(j, "fault_lock_wait_s", b.wlock_s);
+	json_double(j, "fault_preempted_s", b.fault_preempt_s);
 	json_double(j, "fault_cpu_s", b.fault_cpu_s);
 	json_double(j, "preempted_s", b.preempt_s);
 	json_double(j, "user_s", b.user_s);
+	json_double(j, "outside_sleep_s", b.sleep_s);
+	json_double(j, "outside_lock_wait_s", b.olock_s);
+	json_double(j, "not_running_s", b.other_s);
+	json_partition(j, &b);
 	json_double(j, "fault_hist_estimate_run_s", est);
 	json_u64(j, "vm_faults", b.vmfaults);
 	json_u64(j, "pmap_fixups", b.fixups);
@@ -674,6 +835,8 @@ access_hash(const struct stress_run *r)
 static const char *
 status_word(const struct stress_run *r, int status)
 {
+	if (r->r_verdict != NULL)	/* finish's, or hang_exit's */
+		return r->r_verdict;
 	if (status == EXIT_PASS)
 		return r->r_skip != NULL ? "skip" : "pass";
 	return status == EXIT_FAILURE_FOUND ? "fail" : "error";
@@ -684,6 +847,7 @@ report_summary(FILE *f, const struct stress_run *r)
 {
 	const struct uvmexp *ux = &r->r_vs1.vs_uvmexp;
 	double wall = run_wall_s(r);
+	struct phases ph;
 	uint64_t hist[UVM_FAULT_HIST], pct[4], nlat, ops, touches, faults;
 	struct host_mmu_stats ms;
 	struct host_trap_stats ts;
@@ -696,9 +860,34 @@ report_summary(FILE *f, const struct stress_run *r)
 	fprintf(f, "uvmstress: %s: %.2f s, %d LWPs on %d CPUs, seed %llu\n",
 	    r->r_sc->sc_name, wall, r->r_nworkers, r->r_cfg->ncpu,
 	    (unsigned long long)r->r_cfg->seed);
+	run_phases(r, &ph);
+	fprintf(f, "phases: set-up (boot, fill) %.2f s, timed %.2f s, final "
+	    "checks and teardown %.2f s: %.2f s", ph.setup_s, ph.timed_s,
+	    ph.final_s, ph.total_s);
+	if (r->r_cfg->timeout_s != 0)
+		fprintf(f, " of -t %llu s (set-up %.0f%% of it)",
+		    (unsigned long long)r->r_cfg->timeout_s,
+		    100.0 * ph.setup_s / (double)r->r_cfg->timeout_s);
+	fprintf(f, "; final checks cut short in %d LWPs\n",
+	    __atomic_load_n(&r->r_checks_cut, __ATOMIC_RELAXED));
+	/*
+	 * Two columns: at the end of the timed phase (r_vst: every worker
+	 * out of its loop, its pages still mapped) and after the workers
+	 * ended (r_vs1: their own teardown done, e.g. touch's regions
+	 * unmapped).
+	 */
+	fprintf(f, "vmstat: \"timed\" at the end of the timed phase, \"end\" "
+	    "after the workers ended (their teardown done)\n");
+	fprintf(f, "%12s %12s %-18s %s\n", "timed", "end", "counter",
+	    "meaning");
 	for (i = 0; i < nitems(ux_fields); i++) {
 		const struct ux_field *uf = &ux_fields[i];
 
+		if (r->r_timed)
+			fprintf(f, "%12d ", *ux_ptr(
+			    (struct uvmexp *)&r->r_vst.vs_uvmexp, uf));
+		else
+			fprintf(f, "%12s ", "-");
 		fprintf(f, "%12d %-18s %s\n", *ux_ptr((struct uvmexp *)ux, uf),
 		    uf->ux_name, uf->ux_meaning);
 	}
@@ -748,10 +937,14 @@ report_summary(FILE *f, const struct stress_run *r)
 	    (unsigned long long)ts.nfixups, (unsigned long long)ts.nfaults,
 	    (unsigned long long)ts.nsegv);
 	fprintf(f, "oracles: audit %llu runs, %llu checks, %u violations; "
-	    "witness %s, %u inversions\n",
+	    "witness %s, %u inversions; ThreadSanitizer %s",
 	    (unsigned long long)r->r_audit_runs,
 	    (unsigned long long)r->r_audit_checks, r->r_audit_violations,
-	    witness_enabled() ? "on" : "off", witness_inversions());
+	    witness_enabled() ? "on" : "off", witness_inversions(),
+	    sanitizer_tsan() ? "on" : "off (make tsan)");
+	if (sanitizer_tsan())
+		fprintf(f, ", %d reports", sanitizer_reports());
+	fputc('\n', f);
 	report_reclaim(f, r);
 	fprintf(f, "%12d %-18s %s\n", r->r_free_min, "free_min",
 	    "fewest free pages during the run");
@@ -810,6 +1003,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	struct host_mmu_stats ms;
 	struct host_trap_stats ts;
 	struct json j;
+	struct phases ph;
 	size_t i, need = 0;
 	char *host, buf[64];
 	int k, n;
@@ -858,6 +1052,17 @@ report_json(const struct stress_run *r, FILE *f, int status,
 
 	json_string(&j, "status", status_word(r, status));
 	json_i64(&j, "exit_status", status);
+	run_phases(r, &ph);
+	json_object_begin(&j, "phases");
+	json_double(&j, "setup_s", ph.setup_s);
+	json_double(&j, "timed_s", ph.timed_s);
+	json_double(&j, "final_s", ph.final_s);
+	json_double(&j, "total_s", ph.total_s);
+	json_u64(&j, "limit_s", r->r_cfg->timeout_s);
+	json_u64(&j, "grace_s", r->r_cfg->timeout_s != 0 ? RUN_GRACE_S : 0);
+	json_i64(&j, "final_checks_cut",
+	    __atomic_load_n(&r->r_checks_cut, __ATOMIC_RELAXED));
+	json_object_end(&j);
 	if (error != NULL)
 		json_string(&j, "error", error);
 	if (r->r_skip != NULL)
@@ -880,11 +1085,12 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_array_end(&j);
 	json_u64(&j, "failures_total", (uint64_t)stress_nfailures());
 
-	json_object_begin(&j, "uvmexp");
-	for (i = 0; i < nitems(ux_fields); i++)
-		json_i64(&j, ux_fields[i].ux_name,
-		    *ux_ptr((struct uvmexp *)&r->r_vs1.vs_uvmexp, &ux_fields[i]));
-	json_object_end(&j);
+	/* after the workers ended, and at the end of the timed phase */
+	json_uvmexp(&j, "uvmexp", &r->r_vs1.vs_uvmexp);
+	if (r->r_ran && r->r_timed)
+		json_uvmexp(&j, "uvmexp_timed", &r->r_vst.vs_uvmexp);
+	else
+		json_null(&j, "uvmexp_timed");
 	json_reclaim(&j, r);
 
 	ops = sum_workers(r, offsetof(struct stress_worker, w_ops));
@@ -977,6 +1183,10 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_object_begin(&j, "witness");
 	json_bool(&j, "enabled", witness_enabled());
 	json_u64(&j, "inversions", witness_inversions());
+	json_object_end(&j);
+	json_object_begin(&j, "tsan");
+	json_bool(&j, "enabled", sanitizer_tsan());
+	json_u64(&j, "reports", (uint64_t)sanitizer_reports());
 	json_object_end(&j);
 	json_object_begin(&j, "watchdog");
 	json_u64(&j, "seconds", cfg->watchdog_s);

@@ -4,9 +4,13 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 #include "host/witness.h"
 #include "integrity.h"
 #include "runner.h"
+#include "sanitizer.h"
 #include "timing.h"
 #include "vm/uvm.h"
 #include "vm/uvm_aobj.h"
@@ -43,15 +48,38 @@ static struct stress_run *cur_run;		/* [I] during the run */
 static FILE *runner_json_file;			/* [I] the --json stream */
 static uint64_t hang_ns;			/* [a] when the watchdog fired */
 static int in_teardown;				/* [a] past the harness loop */
+static struct stress_run *sig_run;		/* [I] for the signal handler */
+static int witness_reported;			/* [a] inversions reported */
+static int final_status = -1;			/* [a] the run's, once known */
+static volatile long injected_race;		/* --inject race: no lock */
+static int nsignals;				/* [a] SIGINT/SIGTERM seen */
 
-/* For the panic hook, which may not allocate: formatted before boot. */
+/* The overtime thread: ends a run still going at r_hard_ns. */
+static pthread_t overtime_tid;
+static pthread_mutex_t overtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t overtime_cv = PTHREAD_COND_INITIALIZER;
+static bool overtime_done;			/* [overtime_lock] */
+static bool overtime_started;			/* main thread only */
+
+/*
+ * For the panic hook, which may not allocate: formatted before boot.
+ * panic_replay_ops: the replay line without its time limit, to which the
+ * hook adds --ops (the operations done so far) and, after a job file,
+ * "-t 0".
+ */
 static char panic_replay[4096];
+static char panic_replay_ops[4096];
+static char halt_json[16384];	/* a TSan halt_on_error report, all of it */
 static char panic_json_head[512];
 static int panic_json_fd = -1;
 
 /* local prototypes */
 static void err_write(const char *s);
 static void panic_hook(const char *msg);
+static void limit_hook(const char *msg);
+static void panic_replay_now(char *buf, size_t len);
+static void fatal_json(int status, const char *kind, const char *msg,
+    const char *detail, const char *replay);
 static void witness_handler(const char *report);
 static void on_hang(void);
 static void worker_trampoline(void *arg);
@@ -60,6 +88,18 @@ static void run_audit(struct stress_run *r, int flags, const char *when);
 static void run_inject(struct stress_run *r, struct host_rng *rng,
     uint64_t now, uint64_t *next);
 static void hang_exit(struct stress_run *r) __noreturn;
+static void on_signal(int sig);
+static void signals_catch(struct stress_run *r);
+static void signals_restore(void);
+static bool clock_wait_until(uint64_t t);
+static void *overtime_thread(void *arg);
+static void race_injected(void);
+static void lockorder_injected(struct stress_run *r);
+static void overtime_start(struct stress_run *r);
+static void overtime_stop(void);
+static uint64_t ops_per_lwp_max(const struct stress_run *r);
+static void replay_by_ops(struct stress_run *r);
+static const char *verdict(struct stress_run *r, int *status);
 static void sleep_ms(unsigned ms);
 static bool run_stopped(const struct stress_run *r);
 static void track_free(struct stress_run *r);
@@ -136,6 +176,28 @@ stress_failure(int i)
 }
 
 /*
+ * panic_replay_now: the replay line as finish() would write it: with
+ * --ops for the operations done so far in a timed run.
+ * => never allocates
+ */
+static void
+panic_replay_now(char *buf, size_t len)
+{
+	const struct stress_run *r = cur_run;
+	uint64_t per = r != NULL ? ops_per_lwp_max(r) : 0;
+
+	if (r == NULL || r->r_cfg->ops != 0 || per == 0 ||
+	    panic_replay_ops[0] == '\0') {
+		snprintf(buf, len, "%s", panic_replay);
+		return;
+	}
+	if (snprintf(buf, len, "%s --ops %llu%s", panic_replay_ops,
+	    (unsigned long long)(per * (uint64_t)r->r_cfg->lwps),
+	    r->r_cfg->job_path != NULL ? " -t 0" : "") >= (int)len)
+		snprintf(buf, len, "%s", panic_replay);	/* (too long) */
+}
+
+/*
  * panic_hook: the panic has been printed; add the replay line, leave a
  * small JSON report behind, and end with "failure found".
  * => never allocates (write(2), a stack buffer, json_escape)
@@ -143,38 +205,128 @@ stress_failure(int i)
 static void
 panic_hook(const char *msg)
 {
-	char buf[2048], esc[1200];
+	char replay[sizeof(panic_replay) + 64];
 
 	err_write("uvmstress: FAIL panic: ");
 	err_write(msg);
+	panic_replay_now(replay, sizeof(replay));
 	err_write("\nuvmstress: replay with: ");
-	err_write(panic_replay);
+	err_write(replay);
 	err_write("\n");
-	if (panic_json_fd >= 0) {
-		if (panic_json_fd != STDOUT_FILENO) {
-			(void)!ftruncate(panic_json_fd, 0);
-			(void)lseek(panic_json_fd, 0, SEEK_SET);
-		}
-		(void)!write(panic_json_fd, panic_json_head,
-		    strlen(panic_json_head));
-		json_escape(esc, sizeof(esc), msg);
-		snprintf(buf, sizeof(buf), "  \"status\": \"fail\",\n"
-		    "  \"exit_status\": %d,\n  \"partial\": true,\n"
-		    "  \"failures\": [\n    {\n      \"kind\": \"panic\",\n"
-		    "      \"message\": \"%s\",\n      \"replay\": \"",
-		    EXIT_FAILURE_FOUND, esc);
-		(void)!write(panic_json_fd, buf, strlen(buf));
-		json_escape(buf, sizeof(buf), panic_replay);
-		(void)!write(panic_json_fd, buf, strlen(buf));
-		(void)!write(panic_json_fd, "\"\n    }\n  ]\n}\n", 14);
-	}
+	fatal_json(EXIT_FAILURE_FOUND, FK_PANIC, msg, NULL, replay);
 	_exit(EXIT_FAILURE_FOUND);
 }
 
-/* witness_handler: an inversion is a failure, not a panic. */
+/*
+ * fatal_json: the small JSON report of a run that ends on the spot (a
+ * panic, a host limit, a sanitizer's death): the head formatted before
+ * boot, the status, and the failure (kind, msg, detail, replay) or, for
+ * a host limit (kind NULL), the error msg.
+ * => never allocates (write(2), stack buffers, json_escape)
+ */
+static void
+fatal_json(int status, const char *kind, const char *msg, const char *detail,
+    const char *replay)
+{
+	char buf[1600], esc[2400];
+
+	if (panic_json_fd < 0)
+		return;
+	if (panic_json_fd != STDOUT_FILENO) {
+		(void)!ftruncate(panic_json_fd, 0);
+		(void)lseek(panic_json_fd, 0, SEEK_SET);
+	}
+	(void)!write(panic_json_fd, panic_json_head, strlen(panic_json_head));
+	json_escape(esc, sizeof(esc), msg);
+	if (kind == NULL) {
+		snprintf(buf, sizeof(buf), "  \"status\": \"error\",\n"
+		    "  \"exit_status\": %d,\n  \"partial\": true,\n"
+		    "  \"error\": \"host limit: ", status);
+		(void)!write(panic_json_fd, buf, strlen(buf));
+		(void)!write(panic_json_fd, esc, strlen(esc));
+		(void)!write(panic_json_fd, "\"\n}\n", 4);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "  \"status\": \"fail\",\n"
+	    "  \"exit_status\": %d,\n  \"partial\": true,\n"
+	    "  \"failures\": [\n    {\n      \"kind\": \"%s\",\n"
+	    "      \"message\": \"", status, kind);
+	(void)!write(panic_json_fd, buf, strlen(buf));
+	(void)!write(panic_json_fd, esc, strlen(esc));
+	if (detail != NULL && detail[0] != '\0') {
+		(void)!write(panic_json_fd, "\",\n      \"detail\": \"", 20);
+		json_escape(esc, sizeof(esc), detail);
+		(void)!write(panic_json_fd, esc, strlen(esc));
+	}
+	(void)!write(panic_json_fd, "\",\n      \"replay\": \"", 20);
+	json_escape(esc, sizeof(esc), replay);
+	(void)!write(panic_json_fd, esc, strlen(esc));
+	(void)!write(panic_json_fd, "\"\n    }\n  ]\n}\n", 14);
+}
+
+/*
+ * stress_sanitizer_death: see runner.h.  Under halt_on_error it runs
+ * inside TSan's report path, with the runtime's locks held: it is not
+ * instrumented and makes raw system calls only (an instrumented access,
+ * or an intercepted call, may wait there for those very locks).
+ */
+__attribute__((no_sanitize("thread"))) void
+stress_sanitizer_death(void)
+{
+	static const char line[] = "uvmstress: FAIL tsan: ThreadSanitizer "
+	    "ended the run at its first report (halt_on_error): the report "
+	    "is above\nuvmstress: replay with: ";
+	int status = __atomic_load_n(&final_status, __ATOMIC_ACQUIRE);
+	size_t n;
+
+	if (status >= 0)	/* the run ended and reported: its status */
+		syscall(SYS_exit_group, status);
+	syscall(SYS_write, STDERR_FILENO, line, sizeof(line) - 1);
+	for (n = 0; panic_replay[n] != '\0'; n++)
+		;
+	syscall(SYS_write, STDERR_FILENO, panic_replay, n);
+	syscall(SYS_write, STDERR_FILENO, "\n", 1);
+	if (panic_json_fd >= 0) {
+		if (panic_json_fd != STDOUT_FILENO) {
+			syscall(SYS_ftruncate, panic_json_fd, 0);
+			syscall(SYS_lseek, panic_json_fd, 0, SEEK_SET);
+		}
+		for (n = 0; halt_json[n] != '\0'; n++)
+			;
+		syscall(SYS_write, panic_json_fd, halt_json, n);
+	}
+	syscall(SYS_exit_group, EXIT_FAILURE_FOUND);
+	__builtin_unreachable();
+}
+
+/*
+ * limit_hook: the host refused the machine a resource (host_limit(), e.g.
+ * an mmap at vm.max_map_count): not a failure found but exit 3, with one
+ * line naming the limit and a small JSON report.
+ * => never allocates (write(2), a stack buffer, json_escape)
+ */
+static void
+limit_hook(const char *msg)
+{
+	status_end();
+	err_write("uvmstress: host limit: ");
+	err_write(msg);
+	err_write("\n");
+	fatal_json(EXIT_NO_RESOURCE, NULL, msg, NULL, NULL);
+	_exit(EXIT_NO_RESOURCE);
+}
+
+/*
+ * witness_handler: an inversion is a failure, not a panic.  The first
+ * one is reported, with the locks held; it stops the run, and the ones
+ * after it (the daemons run on into teardown) are only counted
+ * (witness_inversions()).
+ */
 static void
 witness_handler(const char *report)
 {
+	if (__atomic_fetch_add(&witness_reported, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
 	stress_fail(FK_LOCKORDER, NULL, "%s", report);
 	host_printf("uvmstress: locks held by thread %s:\n",
 	    host_thread_self()->ht_name);
@@ -256,6 +408,8 @@ stress_continue(struct stress_worker *w)
 	}
 	if (__predict_false(__atomic_load_n(&r->r_hang, __ATOMIC_RELAXED)))
 		(void)tsleep_nsec(&r->r_hang, PVM, "injhang", INFSLP);
+	if (__predict_false(__atomic_load_n(&r->r_race, __ATOMIC_RELAXED)))
+		race_injected();
 	if (r->r_cfg->ops != 0) {
 		if (w->w_quota == 0) {
 			stress_timed_end(w);
@@ -269,9 +423,72 @@ stress_continue(struct stress_worker *w)
 void
 stress_timed_end(struct stress_worker *w)
 {
-	if (STRESS_LD(&w->w_tend_ns) == 0)
-		__atomic_store_n(&w->w_tend_ns, host_real_ns(),
-		    __ATOMIC_RELEASE);
+	if (STRESS_LD(&w->w_tend_ns) != 0)
+		return;
+	__atomic_store_n(&w->w_tend_ns, host_real_ns(), __ATOMIC_RELEASE);
+	/*
+	 * The last worker out takes the timed phase's snapshots itself,
+	 * before its teardown (the harness would see the end only at its
+	 * next tick, after a quick teardown: report.c's "timed" vmstat).
+	 */
+	if (__atomic_load_n(&w->w_run->r_t0_ns, __ATOMIC_ACQUIRE) != 0)
+		timed_snapshots(w->w_run, false);
+}
+
+/*
+ * lockorder_injected: --inject lock-order: take two locks in one order,
+ * then in the other, every tick; the witness must find the inversion,
+ * and the run report it once.  => the harness thread
+ */
+static void
+lockorder_injected(struct stress_run *r)
+{
+	static kmutex_t a, b;
+	static bool init;
+
+	if (!init) {
+		mutex_init_class(&a, MUTEX_DEFAULT, IPL_NONE, "inject_a");
+		mutex_init_class(&b, MUTEX_DEFAULT, IPL_NONE, "inject_b");
+		init = true;
+	}
+	mutex_enter(&a);
+	mutex_enter(&b);
+	mutex_exit(&b);
+	mutex_exit(&a);
+	mutex_enter(&b);
+	mutex_enter(&a);
+	mutex_exit(&a);
+	mutex_exit(&b);
+}
+
+/*
+ * race_injected: --inject race: a data race TSan must report, on a plain
+ * variable and without a lock, by the workers at each op and by the
+ * harness thread at each tick (the workers alone may never run at once:
+ * their CPU hand-offs order them).
+ */
+static void
+race_injected(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		injected_race++;
+}
+
+bool
+stress_checks_continue(struct stress_worker *w)
+{
+	struct stress_run *r = w->w_run;
+
+	if (w->w_checks_cut)
+		return false;
+	if (__atomic_load_n(&r->r_signal, __ATOMIC_ACQUIRE) == 0 &&
+	    (r->r_checks_end_ns == 0 || host_real_ns() < r->r_checks_end_ns))
+		return true;
+	w->w_checks_cut = true;
+	__atomic_fetch_add(&r->r_checks_cut, 1, __ATOMIC_RELAXED);
+	return false;
 }
 
 bool
@@ -289,13 +506,15 @@ stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf)
 	int pid = w->w_proc->p_pid, lid = curlwp->l_lid;
 
 	/* UVM: "pid %d (%s), uid %d killed: out of swap" */
-	fprintf(r->r_out, "uvmstress: out of swap: killing pid %d (lwp %d): "
-	    "a fault at va %#lx (%s) was refused with ENOMEM; %d of %d swap "
-	    "slots hold pages that are only in swap\n", pid, lid,
-	    (unsigned long)uf->uf_addr,
-	    uf->uf_access == VM_PROT_WRITE ? "write" : "read",
-	    uvmexp_read(swpgonly), uvmexp.swpages);
-	fflush(r->r_out);
+	if (!r->r_cfg->quiet) {
+		fprintf(r->r_out, "uvmstress: out of swap: killing pid %d "
+		    "(lwp %d): a fault at va %#lx (%s) was refused with "
+		    "ENOMEM; %d of %d swap slots hold pages that are only in "
+		    "swap\n", pid, lid, (unsigned long)uf->uf_addr,
+		    uf->uf_access == VM_PROT_WRITE ? "write" : "read",
+		    uvmexp_read(swpgonly), uvmexp.swpages);
+		fflush(r->r_out);
+	}
 	__atomic_fetch_add(&r->r_kills, 1, __ATOMIC_RELAXED);
 	stress_timed_end(w);
 
@@ -414,10 +633,12 @@ run_audit(struct stress_run *r, int flags, const char *when)
 	r->r_audit_runs++;
 	r->r_audit_checks += ar.nchecks;
 	r->r_audit_violations += ar.nviolations;
-	if (r->r_cfg->verbose > 1)
+	if (r->r_cfg->verbose > 1) {
 		fprintf(r->r_out, "uvmstress: audit (%s): %" PRIu64 " checks, "
 		    "%u violations\n", when, (uint64_t)ar.nchecks,
 		    ar.nviolations);
+		fflush(r->r_out);	/* (a progress mark when piped) */
+	}
 	if (ar.nviolations != 0)
 		stress_fail(FK_INVARIANT, NULL, "%s (audit %s; %u violations "
 		    "in all)", ar.first, when, ar.nviolations);
@@ -452,15 +673,18 @@ run_inject(struct stress_run *r, struct host_rng *rng, uint64_t now,
 }
 
 /*
- * hang_exit: the watchdog fired and the workers did not come back: report
- * what we have (counters read without locks: a lock may be what hangs)
- * and end the process without joining them.
+ * hang_exit: the watchdog fired and the workers did not come back, or the
+ * run did not stop within its grace: report what we have (counters read
+ * without locks: a lock may be what hangs) and end the process without
+ * joining them.
  */
 static void
 hang_exit(struct stress_run *r)
 {
 	r->r_t1_ns = host_real_ns();
 	vmstat_snapshot_nolock(&r->r_vs1);
+	r->r_verdict = "fail";
+	replay_by_ops(r);
 	report_failures(stderr, r);
 	if (runner_json_file != NULL) {
 		report_json(r, runner_json_file, EXIT_FAILURE_FOUND, NULL);
@@ -468,6 +692,145 @@ hang_exit(struct stress_run *r)
 	}
 	fflush(stdout);
 	_exit(EXIT_FAILURE_FOUND);
+}
+
+/*
+ * Signals.  The first SIGINT or SIGTERM stops the run as a timeout
+ * would (the workers leave their loops, the final checks are cut, the
+ * report is full, the status "interrupted"); a second one ends the
+ * process at once.  => async-signal-safe: atomics and write(2) only
+ */
+static void
+on_signal(int sig)
+{
+	struct stress_run *r = sig_run;
+
+	if (__atomic_fetch_add(&nsignals, 1, __ATOMIC_ACQ_REL) != 0) {
+		err_write("\nuvmstress: second signal: exiting now, without a "
+		    "report\n");
+		_exit(128 + sig);
+	}
+	if (r != NULL) {
+		__atomic_store_n(&r->r_signal, sig, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->r_stop, 1, __ATOMIC_RELEASE);
+	}
+	err_write(sig == SIGINT ? "\nuvmstress: SIGINT: stopping the run "
+	    "(a second signal exits at once)\n" : "\nuvmstress: SIGTERM: "
+	    "stopping the run (a second signal exits at once)\n");
+}
+
+static void
+signals_catch(struct stress_run *r)
+{
+	struct sigaction sa;
+
+	sig_run = r;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+signals_restore(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+/*
+ * clock_wait_until: sleep until host time t (host_real_ns), unless the
+ * run ends first.  => true at t, false if the run ended
+ */
+static bool
+clock_wait_until(uint64_t t)
+{
+	struct timespec ts;
+	uint64_t now = host_real_ns(), left = t > now ? t - now : 0;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(left / 1000000000ull);
+	ts.tv_nsec += (long)(left % 1000000000ull);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&overtime_lock);
+	while (!overtime_done &&
+	    pthread_cond_timedwait(&overtime_cv, &overtime_lock, &ts) == 0)
+		;
+	done = overtime_done;
+	pthread_mutex_unlock(&overtime_lock);
+	return !done;
+}
+
+/*
+ * The run clock: a plain pthread, not an LWP, started at boot for a run
+ * with -t.  At the time limit it stops the run (the harness loop checks
+ * too, but may be busy in an audit or an inject); if the run is still
+ * going RUN_GRACE_S later, it ends it as a hang, with the report it has
+ * (hang_exit).
+ */
+static void *
+overtime_thread(void *arg)
+{
+	struct stress_run *r = arg;
+
+	/* At -t: stop the run, whatever the harness thread is doing. */
+	if (!clock_wait_until(r->r_deadline_ns))
+		return NULL;
+	if (__atomic_load_n(&r->r_t0_ns, __ATOMIC_ACQUIRE) == 0)
+		__atomic_store_n(&r->r_fill_cut, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->r_stop, 1, __ATOMIC_RELEASE);
+	if (!clock_wait_until(r->r_hard_ns))
+		return NULL;
+	/*
+	 * The timed phase and the final checks end on time by design, and
+	 * teardown is short: a run still going is stuck, as a watchdog
+	 * would say, only sooner.
+	 */
+	status_end();
+	host_printf("uvmstress: the run did not stop within %d s of its time "
+	    "limit (-t %llu s, %s); threads:\n", RUN_GRACE_S,
+	    (unsigned long long)r->r_cfg->timeout_s,
+	    __atomic_load_n(&in_teardown, __ATOMIC_ACQUIRE) ?
+	    "in the final checks and teardown" : "the workers did not stop");
+	host_thread_dump_all();
+	stress_fail(FK_HANG, NULL, "the run did not stop within %d s of its "
+	    "time limit (every thread's state is dumped above)", RUN_GRACE_S);
+	hang_exit(r);
+}
+
+static void
+overtime_start(struct stress_run *r)
+{
+	sigset_t all, old;
+
+	if (r->r_hard_ns == 0)
+		return;
+	overtime_done = false;
+	/* a plain thread, no machine state: it must run when all else hangs */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	overtime_started = pthread_create(&overtime_tid, NULL, overtime_thread,
+	    r) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+overtime_stop(void)
+{
+	if (!overtime_started)
+		return;
+	pthread_mutex_lock(&overtime_lock);
+	overtime_done = true;
+	pthread_cond_signal(&overtime_cv);
+	pthread_mutex_unlock(&overtime_lock);
+	pthread_join(overtime_tid, NULL);
+	overtime_started = false;
 }
 
 /* The fewest free pages the run went down to (sampled every tick). */
@@ -487,15 +850,14 @@ static void
 harness_loop(struct stress_run *r)
 {
 	const struct stress_config *cfg = r->r_cfg;
-	uint64_t now, next_audit, next_inject, deadline = 0;
+	uint64_t now, next_audit, next_inject;
+	uint64_t deadline = r->r_deadline_ns;
 	struct host_rng rng;
 
 	host_rng_init(&rng, cfg->seed, STREAM_INJECT);
 	now = r->r_t0_ns;
 	next_audit = now + AUDIT_PERIOD_NS;
 	next_inject = now + INJECT_AFTER_NS;
-	if (cfg->timeout_s != 0)
-		deadline = now + cfg->timeout_s * 1000000000ull;
 	status_begin(r);
 	while (__atomic_load_n(&r->r_ndone, __ATOMIC_ACQUIRE) < r->r_nworkers) {
 		sleep_ms(HARNESS_TICK_MS);
@@ -516,12 +878,23 @@ harness_loop(struct stress_run *r)
 			run_inject(r, &rng, now, &next_inject);
 		if (cfg->inject == INJECT_PANIC && now >= next_inject)
 			panic("uvmstress: injected panic (--inject panic)");
+		if (cfg->inject == INJECT_LOCKORDER && now >= next_inject)
+			lockorder_injected(r);
+		if (cfg->inject == INJECT_RACE && now >= next_inject &&
+		    !__atomic_load_n(&r->r_race, __ATOMIC_RELAXED)) {
+			host_printf("uvmstress: inject: the workers now race on "
+			    "a plain variable\n");
+			__atomic_store_n(&r->r_race, 1, __ATOMIC_RELAXED);
+		}
+		if (__atomic_load_n(&r->r_race, __ATOMIC_RELAXED))
+			race_injected();
 		if (cfg->inject == INJECT_HANG && now >= next_inject &&
 		    !__atomic_load_n(&r->r_hang, __ATOMIC_RELAXED)) {
 			host_printf("uvmstress: inject: every worker now sleeps "
 			    "forever\n");
 			__atomic_store_n(&r->r_hang, 1, __ATOMIC_RELAXED);
 		}
+		sanitizer_poll();
 		track_free(r);
 		timed_snapshots(r, false);
 		status_update(r);
@@ -547,10 +920,10 @@ disk_stats(struct host_disk_stats *st)
 static void
 timed_snapshots(struct stress_run *r, bool force)
 {
-	uint64_t tend = 0, t;
+	uint64_t tend = 0, t, none = 0;
 	int i;
 
-	if (r->r_timed)
+	if (__atomic_load_n(&r->r_timed, __ATOMIC_ACQUIRE))
 		return;
 	for (i = 0; i < r->r_nworkers; i++) {
 		t = __atomic_load_n(&r->r_workers[i].w_tend_ns,
@@ -561,14 +934,17 @@ timed_snapshots(struct stress_run *r, bool force)
 	}
 	if (tend == 0 || tend < r->r_t0_ns)
 		tend = host_real_ns();
-	r->r_tend_ns = tend;
+	/* the harness or the last worker out (stress_timed_end): once */
+	if (!__atomic_compare_exchange_n(&r->r_tend_ns, &none, tend, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
 	vmstat_snapshot(&r->r_vst);
 	timing_snapshot(&r->r_tbt);
 	r->r_nclst = timing_classes(r->r_clst, TIMING_MAXCLASS);
 	disk_stats(&r->r_diskt);
 	host_mmu_get_stats(&r->r_mmut);
 	host_trap_get_stats(&r->r_trapt);
-	r->r_timed = true;
+	__atomic_store_n(&r->r_timed, true, __ATOMIC_RELEASE);
 }
 
 int
@@ -650,10 +1026,18 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 			break;
 		sleep_ms(2);
 		now = host_real_ns();
+		if (r->r_deadline_ns != 0 && now >= r->r_deadline_ns &&
+		    !run_stopped(r)) {
+			/* the fill counts against -t: cut it */
+			__atomic_store_n(&r->r_fill_cut, true,
+			    __ATOMIC_RELEASE);
+			__atomic_store_n(&r->r_stop, 1, __ATOMIC_RELEASE);
+		}
 		if (__atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) != 0 &&
 		    now - __atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) >
 		    HANG_GRACE_NS)
 			hang_exit(r);
+		sanitizer_poll();
 		if (now >= next_audit && !run_stopped(r)) {
 			run_audit(r, 0, "set up");
 			next_audit = now + AUDIT_PERIOD_NS;
@@ -756,19 +1140,143 @@ leak_check(struct stress_run *r)
  * runner_main and its report.
  */
 
+/*
+ * json_open: the --json stream: '-' is stdout; a new path is created
+ * (O_EXCL|O_NOFOLLOW); an existing regular file of this user's (never a
+ * symlink) is replaced only if it is an earlier uvmstress report (it
+ * starts as report_json's and panic_json_head do) or empty (a run killed
+ * before its report: nothing to lose).  Anything else is refused
+ * untouched: it is not ours to overwrite.
+ * => the stream, or NULL with one line on stderr
+ */
 static FILE *
 json_open(const struct stress_config *cfg)
 {
+	static const char head[] = "{\n  \"json_version\": ";
+	static const char tool[] = ",\n  \"tool\": \"uvmstress\",";
+	const char *path = cfg->json_path, *why = NULL, *p;
+	struct stat st, fst;
+	char buf[96];
+	ssize_t n;
 	FILE *f;
+	int fd;
 
-	if (cfg->json_path == NULL)
+	if (path == NULL)
 		return NULL;
-	if (strcmp(cfg->json_path, "-") == 0)
+	if (strcmp(path, "-") == 0)
 		return stdout;
-	if ((f = fopen(cfg->json_path, "w")) == NULL)
-		fprintf(stderr, "uvmstress: --json %s: %s\n", cfg->json_path,
-		    strerror(errno));
-	return f;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0666);
+	if (fd < 0 && errno == EEXIST) {
+		if (lstat(path, &st) != 0)
+			goto fail;
+		if (S_ISLNK(st.st_mode))
+			why = "a symbolic link";
+		else if (!S_ISREG(st.st_mode))
+			why = "not a regular file";
+		else if (st.st_uid != geteuid())
+			why = "a file of another user";
+		else if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC)) < 0)
+			goto fail;
+		else if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) ||
+		    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+			why = "a file that changed while we looked at it";
+		else if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) < 0)
+			goto fail;
+		else if (n > 0) {
+			buf[n] = '\0';
+			p = buf + strlen(head);
+			if (strncmp(buf, head, strlen(head)) == 0)
+				while (*p >= '0' && *p <= '9')
+					p++;
+			if (strncmp(buf, head, strlen(head)) != 0 ||
+			    strncmp(p, tool, strlen(tool)) != 0)
+				why = "not a uvmstress JSON report";
+		}
+		if (why == NULL && ftruncate(fd, 0) != 0)
+			goto fail;
+		if (why != NULL) {
+			fprintf(stderr, "uvmstress: --json %s: refused: it is "
+			    "%s; uvmstress writes only a new file, '-' "
+			    "(stdout), or over an earlier uvmstress report or "
+			    "an empty file\n", path, why);
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+	}
+	if (fd >= 0 && (f = fdopen(fd, "w")) != NULL)
+		return f;
+fail:
+	fprintf(stderr, "uvmstress: --json %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* The most operations any worker did (the replay line's --ops share). */
+static uint64_t
+ops_per_lwp_max(const struct stress_run *r)
+{
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; r->r_workers != NULL && i < r->r_nworkers; i++)
+		m = MAX(m, STRESS_LD(&r->r_workers[i].w_ops));
+	return m;
+}
+
+/*
+ * replay_by_ops: a timed run replays by its operations (the time would
+ * not replay them): the replay line gets --ops for what was done.
+ */
+static void
+replay_by_ops(struct stress_run *r)
+{
+	uint64_t per = ops_per_lwp_max(r);
+	char *replay;
+
+	if (r->r_cfg->ops != 0 || per == 0 ||
+	    (replay = options_replay(r->r_cfg, per)) == NULL)
+		return;
+	free(r->r_replay);
+	r->r_replay = replay;
+}
+
+/*
+ * verdict: the status word, and *status adjusted: a failure is "fail"
+ * (2) whatever else happened; then a signal, "interrupted" (128 + the
+ * signal); a harness error stays one; a run that tested nothing is
+ * "short" (the time ran out in the fill) or "no-work" (no operation
+ * done: every worker killed first), EXIT_UNTESTED; else skip or pass.
+ */
+static const char *
+verdict(struct stress_run *r, int *status)
+{
+	int sig = __atomic_load_n(&r->r_signal, __ATOMIC_ACQUIRE);
+
+	if (stress_nfailures() != 0) {
+		*status = EXIT_FAILURE_FOUND;
+		return "fail";
+	}
+	if (sig != 0) {
+		*status = 128 + sig;
+		return "interrupted";
+	}
+	if (*status != EXIT_PASS)
+		return "error";
+	if (r->r_skip != NULL)
+		return "skip";
+	if (r->r_ran && __atomic_load_n(&r->r_fill_cut, __ATOMIC_ACQUIRE)) {
+		*status = EXIT_UNTESTED;
+		return "short";
+	}
+	if (r->r_ran && ops_per_lwp_max(r) == 0) {
+		*status = EXIT_UNTESTED;
+		return "no-work";
+	}
+	return "pass";
 }
 
 /* The verdict: failures, summary, JSON.  => the exit status */
@@ -776,9 +1284,12 @@ static int
 finish(struct stress_run *r, FILE *jf, int status)
 {
 	const struct stress_config *cfg = r->r_cfg;
+	int sig;
 
-	if (stress_nfailures() != 0)
-		status = EXIT_FAILURE_FOUND;
+	r->r_end_ns = host_real_ns();
+	sanitizer_poll();
+	r->r_verdict = verdict(r, &status);
+	replay_by_ops(r);
 	if (!cfg->quiet && r->r_ran)
 		report_summary(r->r_out, r);
 	report_failures(stderr, r);
@@ -793,9 +1304,29 @@ finish(struct stress_run *r, FILE *jf, int status)
 			fclose(jf);
 		runner_json_file = NULL;
 	}
-	if (status == EXIT_PASS)
-		fprintf(r->r_out, "uvmstress: %s in %s\n", r->r_skip != NULL ?
-		    "skipped" : "pass", r->r_sc->sc_name);
+	sig = __atomic_load_n(&r->r_signal, __ATOMIC_ACQUIRE);
+	if (strcmp(r->r_verdict, "interrupted") == 0)
+		fprintf(r->r_out, "uvmstress: interrupted by %s in %s after "
+		    "%.1f s (the counts are the run's so far)\n"
+		    "uvmstress: replay with: %s\n", sig == SIGINT ? "SIGINT" :
+		    "SIGTERM", r->r_sc->sc_name,
+		    (double)(r->r_end_ns - r->r_start_ns) / 1e9, r->r_replay);
+	else if (strcmp(r->r_verdict, "short") == 0)
+		fprintf(r->r_out, "uvmstress: short in %s: -t %llu s ran out "
+		    "after %.1f s of set-up (boot and fill) before the timed "
+		    "phase: nothing was tested (raise -t, or lower the working "
+		    "set)\n", r->r_sc->sc_name,
+		    (unsigned long long)cfg->timeout_s,
+		    (double)(r->r_t0_ns - r->r_start_ns) / 1e9);
+	else if (strcmp(r->r_verdict, "no-work") == 0)
+		fprintf(r->r_out, "uvmstress: no-work in %s: no worker did an "
+		    "operation (%llu killed out of swap): nothing was tested "
+		    "(give more --swap, or lower the working set)\n",
+		    r->r_sc->sc_name, (unsigned long long)
+		    __atomic_load_n(&r->r_kills, __ATOMIC_RELAXED));
+	else if (status == EXIT_PASS)
+		fprintf(r->r_out, "uvmstress: %s in %s\n", r->r_verdict,
+		    r->r_sc->sc_name);
 	fflush(r->r_out);
 	return status;
 }
@@ -808,34 +1339,61 @@ runner_main(struct stress_config *cfg)
 	struct machine_config mc;
 	uint64_t user, kernel, avail;
 	FILE *jf = NULL;
+	char *replay;
 	int status, n;
 
 	r->r_cfg = cfg;
 	r->r_sc = cfg->sc;
 	r->r_out = (cfg->json_path != NULL && strcmp(cfg->json_path, "-") == 0)
 	    ? stderr : stdout;
+	r->r_start_ns = host_real_ns();
+	sanitizer_init();
+	host_set_quiet(cfg->quiet);
+	if (cfg->timeout_s != 0) {
+		r->r_deadline_ns = r->r_start_ns + cfg->timeout_s * 1000000000ull;
+		r->r_checks_end_ns = r->r_deadline_ns +
+		    RUN_SWEEP_GRACE_S * 1000000000ull;
+		r->r_hard_ns = r->r_deadline_ns + RUN_GRACE_S * 1000000000ull;
+	}
+	signals_catch(r);
 	if (!cfg->seed_given) {
 		/* 53 bits: exact in every JSON reader */
 		cfg->seed = host_rng_fresh_seed() & ((1ull << 53) - 1);
 		if (cfg->seed == 0)
 			cfg->seed = 1;
 	}
-	if ((r->r_replay = options_replay(cfg)) == NULL) {
+	if ((r->r_replay = options_replay(cfg, 0)) == NULL) {
 		fprintf(stderr, "uvmstress: out of memory\n");
 		return EXIT_USAGE;
 	}
 	snprintf(panic_replay, sizeof(panic_replay), "%s", r->r_replay);
+	if (cfg->ops == 0 && (replay = options_replay(cfg, 1)) != NULL) {
+		char *o = strstr(replay, " --ops ");
+
+		if (o != NULL) {
+			*o = '\0';
+			snprintf(panic_replay_ops, sizeof(panic_replay_ops),
+			    "%s", replay);
+		}
+		free(replay);
+	}
 	if (cfg->json_path != NULL && (jf = json_open(cfg)) == NULL)
 		return EXIT_USAGE;
 	runner_json_file = jf;
 	fprintf(r->r_out, "uvmstress: seed %llu\n", (unsigned long long)cfg->seed);
-	if (!cfg->quiet)
+	if (!cfg->quiet) {
+		char ram[32], limit[48];
+
+		size_str(ram, sizeof(ram), cfg->ram);
+		if (cfg->timeout_s != 0)
+			snprintf(limit, sizeof(limit), "%llu s (fill included)",
+			    (unsigned long long)cfg->timeout_s);
+		else
+			snprintf(limit, sizeof(limit), "no time limit");
 		fprintf(r->r_out, "uvmstress: scenario %s, %d LWPs on %d CPUs, "
-		    "%llu MiB RAM, %s%llu s%s\n", cfg->sc->sc_name, cfg->lwps,
-		    cfg->ncpu, (unsigned long long)(cfg->ram >> 20),
-		    cfg->timeout_s != 0 ? "" : "no time limit, ",
-		    (unsigned long long)cfg->timeout_s,
-		    cfg->ops != 0 ? ", --ops" : "");
+		    "%s RAM, %s%s\n", cfg->sc->sc_name, cfg->lwps, cfg->ncpu,
+		    ram, limit, cfg->ops != 0 ? ", --ops" : "");
+	}
 	fflush(r->r_out);
 	if (jf != NULL) {
 		char esc[64];
@@ -847,6 +1405,20 @@ runner_main(struct stress_config *cfg)
 		    "  \"version\": \"%s\",\n  \"seed\": %llu,\n"
 		    "  \"scenario\": \"%s\",\n", STRESS_VERSION,
 		    (unsigned long long)cfg->seed, esc);
+		if (sanitizer_tsan()) {
+			char rep[sizeof(panic_replay) * 2];
+
+			json_escape(rep, sizeof(rep), panic_replay);
+			if (snprintf(halt_json, sizeof(halt_json), "%s  \"status\": "
+			    "\"fail\",\n  \"exit_status\": %d,\n  \"partial\": "
+			    "true,\n  \"failures\": [\n    {\n      \"kind\": "
+			    "\"%s\",\n      \"message\": \"ThreadSanitizer ended "
+			    "the run at its first report (halt_on_error): the "
+			    "report is on stderr\",\n      \"replay\": \"%s\"\n"
+			    "    }\n  ]\n}\n", panic_json_head, EXIT_FAILURE_FOUND,
+			    FK_TSAN, rep) >= (int)sizeof(halt_json))
+				halt_json[0] = '\0';	/* (too long: none) */
+		}
 	}
 
 	if (cfg->sc->sc_skip != NULL &&
@@ -857,8 +1429,10 @@ runner_main(struct stress_config *cfg)
 	}
 
 	host_set_panic_hook(panic_hook);
+	host_set_limit_hook(limit_hook);
 	machine_config_default(&mc);
 	mc.mc_ram = cfg->ram;
+	mc.mc_lwps = cfg->lwps;
 	mc.mc_map_budget = cfg->map_budget;
 	mc.mc_mod_trap = cfg->mod_trap;
 	mc.mc_reserve_closes = cfg->reserve_closes;
@@ -906,7 +1480,7 @@ runner_main(struct stress_config *cfg)
 			fclose(jf);
 		return EXIT_USAGE;
 	}
-	if (r->r_swap && (cfg->overcommit ||
+	if (r->r_swap && !cfg->quiet && (cfg->overcommit ||
 	    user > avail + (uint64_t)uvmexp.swpages))
 		fprintf(r->r_out, "uvmstress: notice: the working set (%llu "
 		    "pages) exceeds RAM + swap (%llu + %d pages free): "
@@ -955,6 +1529,7 @@ runner_main(struct stress_config *cfg)
 		return EXIT_NO_RESOURCE;
 	}
 
+	overtime_start(r);
 	status = cfg->sc->sc_run(r);
 
 	host_watchdog_stop();
@@ -970,17 +1545,26 @@ runner_main(struct stress_config *cfg)
 			    "inversions", witness_inversions());
 	}
 	status = finish(r, jf, status);
+	/*
+	 * The run is over, its verdict out: the machine's own shutdown
+	 * (closing the swap file, whose blocks the host then frees: seconds
+	 * for a large one) is not the run's, and not bounded by -t.
+	 */
+	overtime_stop();
 	witness_set_handler(NULL);
 	cur_run = NULL;
 	machine_down(r);
+	signals_restore();
+	__atomic_store_n(&final_status, status, __ATOMIC_RELEASE);
 	return status;
 }
 
 /*
  * swap_attach: the swap device, if the run has swap, with its fault
  * injection.  => 0, or the exit status (message printed): EXIT_USAGE for
- * a size the swap layer refuses, EXIT_NO_RESOURCE when the host refuses
- * the file (path, permissions, room)
+ * a size the swap layer refuses or a path that is not ours to write,
+ * EXIT_NO_RESOURCE when the host refuses the file (path, permissions,
+ * room, in use)
  */
 static int
 swap_attach(struct stress_run *r)
@@ -999,20 +1583,18 @@ swap_attach(struct stress_run *r)
 		fprintf(stderr, "uvmstress: cannot attach swap: %s\n",
 		    uvm_swap_error()[0] != '\0' ? uvm_swap_error() :
 		    strerror(error));
-		return error == EINVAL ? EXIT_USAGE : EXIT_NO_RESOURCE;
+		/* EEXIST: a path not ours to write (options_check said) */
+		return error == EINVAL || error == EEXIST ? EXIT_USAGE :
+		    EXIT_NO_RESOURCE;
 	}
 	r->r_swap = true;
+	/*
+	 * A file the disk made is unlinked already, unless kept: it lives
+	 * exactly as long as the run, however the run ends.  A reused file
+	 * is the user's and stays (host_disk_open).
+	 */
 	snprintf(r->r_swap_path, sizeof(r->r_swap_path), "%s",
 	    host_disk_path(uvm_swap_disk()));
-	/*
-	 * Unless it is kept, the file goes from the directory now: the disk
-	 * holds it open, so it lives exactly as long as the run, however
-	 * the run ends (a panic, a hang, a signal, a sanitizer's abort).
-	 * (The disk's own unlink at close then finds nothing, which is
-	 * fine.)
-	 */
-	if (!cfg->keep_swap)
-		(void)unlink(r->r_swap_path);
 	if (cfg->fail_io != 0)
 		host_disk_set_fail_rate(uvm_swap_disk(), cfg->fail_io);
 	return 0;

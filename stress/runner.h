@@ -60,6 +60,7 @@ struct integ_ledger;
 #define FK_LEAK		"leak"		/* pages not returned at the end */
 #define FK_PANIC	"panic"
 #define FK_OOM		"out-of-swap"	/* a kill, with --oom-is-failure */
+#define FK_TSAN		"tsan"		/* a ThreadSanitizer report */
 
 #define STRESS_MAXFAIL	16
 
@@ -91,6 +92,7 @@ struct stress_worker {
 	uint64_t		w_segv;		/* [a] SIGSEGVs seen (expected) */
 	int			w_done;		/* [a] the LWP has finished */
 	uint64_t		w_tend_ns;	/* [a] left the timed loop (0: not) */
+	bool			w_checks_cut;	/* [o] its final checks were cut */
 	int			w_killed;	/* [a] out of swap: its process was
 						   killed, its vmspace freed
 						   (written under r_kill_lock) */
@@ -134,16 +136,34 @@ struct stress_run {
 	struct stress_worker	*r_workers;	/* [I] */
 	void			(*r_worker_fn)(struct stress_worker *);
 
+	/*
+	 * Time: -t bounds the whole run from r_start_ns.  Boot, fill and the
+	 * timed phase end at r_deadline_ns; the final checks (stress_
+	 * checks_continue) at r_checks_end_ns; a run still going at
+	 * r_hard_ns is ended by the overtime thread.  0: no limit.
+	 */
+	uint64_t		r_start_ns;	/* [I] runner_main entered */
+	uint64_t		r_deadline_ns;	/* [I] */
+	uint64_t		r_checks_end_ns; /* [I] */
+	uint64_t		r_hard_ns;	/* [I] */
+	uint64_t		r_end_ns;	/* teardown done, report next */
+	bool			r_fill_cut;	/* [a] the time ran out in set-up */
+	int			r_checks_cut;	/* [a] workers whose final
+						   checks were cut short */
+	int			r_signal;	/* [a] SIGINT/SIGTERM seen (0) */
+	const char		*r_verdict;	/* the status word, by finish */
+
 	/* run control */
 	int			r_stop;		/* [a] stop now */
 	int			r_hang;		/* [a] --inject hang: sleep */
+	int			r_race;		/* [a] --inject race: race */
 	int			r_nready;	/* [r_lock] at the barrier */
 	bool			r_go;		/* [r_lock] barrier released */
 	int			r_ndone;	/* [a] workers finished */
 	kmutex_t		r_lock;
 	kcondvar_t		r_cv;
 	bool			r_ran;		/* workers ran (times valid) */
-	uint64_t		r_t0_ns;	/* barrier released */
+	uint64_t		r_t0_ns;	/* [a] barrier released */
 	uint64_t		r_t1_ns;	/* all workers done */
 	struct vmstat_snap	r_vs0, r_vs1;	/* at t0 and t1 */
 	/*
@@ -214,6 +234,13 @@ void stress_op_done(struct stress_worker *w);
  * reason).  Only the first call counts.
  */
 void stress_timed_end(struct stress_worker *w);
+/*
+ * stress_checks_continue: the worker's final checks (its sweep after the
+ * timed loop) may go on: false once the run was interrupted or is past
+ * its time for checks (-t plus RUN_SWEEP_GRACE_S); the first false of a
+ * worker counts it in metrics.final_checks_cut.
+ */
+bool stress_checks_continue(struct stress_worker *w);
 
 /*
  * stress_refused: the worker's user code took a fault the VM refused
@@ -249,6 +276,14 @@ double stress_elapsed_s(const struct stress_run *r);
  */
 __printflike(3, 4) void stress_fail(const char *kind, const char *detail,
     const char *fmt, ...);
+/*
+ * stress_sanitizer_death: a sanitizer ends the process (TSan's Die():
+ * after a report under halt_on_error, or at exit after any report).  A
+ * finished run exits with its own status; a run cut short writes its
+ * failures, the replay line and a partial JSON, and exits 2.
+ * => never returns
+ */
+void stress_sanitizer_death(void) __noreturn;
 /* How many failures were recorded; the i-th (NULL if not ready). */
 int stress_nfailures(void);
 const struct stress_failure *stress_failure(int i);

@@ -66,7 +66,9 @@ static const char *const pressure_patterns[] = { "seq", "random", "hotcold",
 #define PATTERN_RANDOM	1
 #define PATTERN_HOTCOLD	2
 static const struct sopt pressure_opts[] = {
-	[PO_WS] = { "ws", SOPT_SIZE, 0, PRESSURE_WS_MAX, 0, NULL, "SIZE",
+	/* (the default 0 stands for 2 x --ram; --ws 0 itself is refused) */
+	[PO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, PRESSURE_WS_MAX, 0, NULL,
+	    "SIZE",
 	    "working set of all LWPs together: 256M, 1G", "2 x --ram" },
 	[PO_PATTERN] = { "pattern", SOPT_ENUM, 0, 2, PATTERN_RANDOM,
 	    pressure_patterns, "seq|random|hotcold",
@@ -422,8 +424,9 @@ pressure_worker(struct stress_worker *w)
 	if (stress_killed(w))
 		return;
 
-	/* The final sweep, the wired frames, then unmap. */
-	for (c->pc_next = 0; ok && c->pc_next < c->pc_npages + c->pc_nwired;) {
+	/* The final sweep (cut at the run's time), the wired frames. */
+	for (c->pc_next = 0; ok && c->pc_next < c->pc_npages + c->pc_nwired &&
+	    stress_checks_continue(w);) {
 		ok = pressure_user_call(c, pressure_sweep);
 		host_progress();
 		lwp_userret();

@@ -71,6 +71,8 @@ struct touch_ctx {
 	int			tc_next;	/* remap: index in tc_order */
 	bool			tc_failed;	/* tc_bad holds a mismatch */
 	bool			tc_stop;	/* the run ended in user mode */
+	bool			tc_final;	/* the sweep is the final one:
+						   cut at the run's time */
 	struct integ_bad	tc_bad;
 	uint64_t		tc_maps;
 	uint64_t		tc_unmaps;
@@ -92,6 +94,8 @@ static void touch_sweep(void *arg);
 static bool touch_user_call(struct touch_ctx *c, void (*fn)(void *));
 static void touch_worker(struct stress_worker *w);
 static uint64_t touch_pages_per_lwp(const struct stress_config *cfg);
+static const char *touch_check(const struct stress_config *cfg, char *buf,
+    size_t len);
 static int touch_run(struct stress_run *r);
 
 static int
@@ -261,6 +265,13 @@ touch_sweep(void *arg)
 			continue;
 		if ((i & 63) == 0)
 			host_progress();	/* a long sweep is not a hang */
+		/*
+		 * The final sweep ends at the run's time for checks: looked
+		 * at every page, as under paging one page may be a long
+		 * swap-in among a thousand LWPs'.
+		 */
+		if (c->tc_final && !stress_checks_continue(c->tc_w))
+			return;
 		c->tc_bad.ib_page = i;
 		c->tc_bad.ib_when = "sweep";
 		if (!integ_check(page_host(c, i), c->tc_w->w_asid,
@@ -340,6 +351,7 @@ touch_worker(struct stress_worker *w)
 	stress_timed_end(w);
 	if (stress_killed(w))
 		return;
+	c->tc_final = true;
 	if (ok)
 		(void)touch_user_call(c, touch_sweep);
 	if (stress_killed(w))
@@ -352,6 +364,18 @@ static uint64_t
 touch_pages_per_lwp(const struct stress_config *cfg)
 {
 	return (uint64_t)cfg->sval[TO_PAGES];
+}
+
+/* --regions shapes the mapping without --remap only: say so, not ignore. */
+static const char *
+touch_check(const struct stress_config *cfg, char *buf, size_t len)
+{
+	if (cfg->sval[TO_REMAP] != 0 && cfg->sset[TO_REGIONS]) {
+		snprintf(buf, len, "--regions and --remap do not go together "
+		    "(--remap maps one region at a time)");
+		return buf;
+	}
+	return NULL;
 }
 
 /* The scenario entry. */
@@ -412,6 +436,7 @@ const struct scenario scenario_touch = {
 	.sc_opts = touch_opts,
 	.sc_nopts = (int)nitems(touch_opts),
 	.sc_pages_per_lwp = touch_pages_per_lwp,
+	.sc_check = touch_check,
 	.sc_skip = NULL,
 	.sc_run = touch_run,
 };

@@ -7,6 +7,8 @@
  *	[uvmstress] 3/10 s touch ops 1234567 faults/s 152.3k free 12345 swap 0/0
  *	kills 0
  *
+ * The first line is drawn at once, when the timed phase starts (the
+ * workers are past their start barrier), then about once a second.
  * status_end() wipes the line so what follows starts clean; failures
  * call it too (from any thread: the worst case is a stray blank).
  */
@@ -26,6 +28,7 @@ static uint64_t status_last_faults;
 
 /* local prototypes */
 static void human(double v, char *buf, size_t len);
+static void status_draw(const struct stress_run *r, uint64_t now);
 
 static void
 human(double v, char *buf, size_t len)
@@ -46,22 +49,33 @@ status_begin(const struct stress_run *r)
 	status_last_ns = host_real_ns();
 	status_last_faults = (uint64_t)uvmexp_read(faults);
 	__atomic_store_n(&status_on, 1, __ATOMIC_RELEASE);
+	status_draw(r, status_last_ns);
 }
 
 void
 status_update(const struct stress_run *r)
 {
-	uint64_t now = host_real_ns(), ops = 0, faults;
-	char line[160], rate[32], total[32];
-	double dt;
-	int i, nfree;
+	uint64_t now = host_real_ns();
 
 	if (!__atomic_load_n(&status_on, __ATOMIC_ACQUIRE) ||
 	    now - status_last_ns < STATUS_PERIOD_NS)
 		return;
+	status_draw(r, now);
+}
+
+/* Draw the line; faults/s over the time since the last one (0 at first). */
+static void
+status_draw(const struct stress_run *r, uint64_t now)
+{
+	uint64_t ops = 0, faults;
+	char line[160], rate[32], total[32];
+	double dt;
+	int i, nfree;
+
 	dt = (double)(now - status_last_ns) / 1e9;
 	faults = (uint64_t)uvmexp_read(faults);
-	human((double)(faults - status_last_faults) / dt, rate, sizeof(rate));
+	human(dt > 0 ? (double)(faults - status_last_faults) / dt : 0, rate,
+	    sizeof(rate));
 	status_last_ns = now;
 	status_last_faults = faults;
 	for (i = 0; i < r->r_nworkers; i++)

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -65,14 +67,30 @@ slurp(int fd)
 	return buf;
 }
 
-/* run: uvmstress with args (NULL-terminated, without argv[0]). */
+/* now_s: monotonic seconds, for a test's bound on a run's wall time. */
+static inline double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A uvmstress started by run_start(), not yet waited for. */
+struct child {
+	pid_t	pid;
+	int	outfd;		/* its stdout and stderr, memfds */
+	int	errfd;
+};
+
+/* run_start: uvmstress with args (NULL-terminated, without argv[0]). */
 static inline void
-run(struct result *res, const char *const *args)
+run_start(struct child *c, const char *const *args)
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[MAXARGS];
-	int outfd, errfd, ws_, i;
-	pid_t pid;
+	int i;
 
 	argv[0] = (char *)uvmstress_path();
 	for (i = 0; args[i] != NULL; i++) {
@@ -80,20 +98,66 @@ run(struct result *res, const char *const *args)
 		argv[i + 1] = (char *)args[i];
 	}
 	argv[i + 1] = NULL;
-	outfd = memfd_create("uvmstress-out", 0);
-	errfd = memfd_create("uvmstress-err", 0);
-	cr_assert(outfd >= 0 && errfd >= 0);
+	c->outfd = memfd_create("uvmstress-out", 0);
+	c->errfd = memfd_create("uvmstress-err", 0);
+	cr_assert(c->outfd >= 0 && c->errfd >= 0);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, outfd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
-	cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_adddup2(&fa, c->outfd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, c->errfd, STDERR_FILENO);
+	cr_assert_eq(posix_spawn(&c->pid, argv[0], &fa, NULL, argv, environ),
+	    0);
 	posix_spawn_file_actions_destroy(&fa);
-	cr_assert_eq(waitpid(pid, &ws_, 0), pid);
+}
+
+/*
+ * run_await: wait until the child has written needle to fd (its outfd or
+ * errfd), polling every 10 ms for at most limit_s seconds.  => found
+ */
+static inline bool
+run_await(const struct child *c, int fd, const char *needle, double limit_s)
+{
+	siginfo_t si;
+	int i;
+
+	for (i = 0; i < (int)(limit_s * 100); i++) {
+		char *text = slurp(fd);
+		bool found = strstr(text, needle) != NULL;
+
+		free(text);
+		if (found)
+			return true;
+		/* ended without it?  (WNOWAIT: run_wait still reaps it) */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == c->pid)
+			return false;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* run_wait: wait for the child and collect what it wrote. */
+static inline void
+run_wait(struct child *c, struct result *res)
+{
+	int ws_;
+
+	cr_assert_eq(waitpid(c->pid, &ws_, 0), c->pid);
 	res->status = WIFEXITED(ws_) ? WEXITSTATUS(ws_) : 128 + WTERMSIG(ws_);
-	res->out = slurp(outfd);
-	res->err = slurp(errfd);
-	close(outfd);
-	close(errfd);
+	res->out = slurp(c->outfd);
+	res->err = slurp(c->errfd);
+	close(c->outfd);
+	close(c->errfd);
+}
+
+/* run: uvmstress with args (NULL-terminated, without argv[0]). */
+static inline void
+run(struct result *res, const char *const *args)
+{
+	struct child c;
+
+	run_start(&c, args);
+	run_wait(&c, res);
 }
 
 static inline void
@@ -309,5 +373,7 @@ json_str(const char *text, const char *path, char *buf, size_t len)
 }
 
 #define RUN(res, ...)	run((res), (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_START(c, ...) \
+	run_start((c), (const char *const[]){ __VA_ARGS__, NULL })
 
 #endif /* TESTS_STRESSTEST_H */

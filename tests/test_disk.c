@@ -1,13 +1,19 @@
 /*
  * tests/test_disk.c: the disk model: real file, O_DIRECT, the controller
- * threads, checksums, fault injection.
+ * threads, checksums, fault injection; and the paths it refuses (it never
+ * writes, truncates or unlinks what it did not make).  Files go in a
+ * mkdtemp directory per test (scratch_dir), removed at the end.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "host/disk.h"
@@ -31,6 +37,60 @@ page_buf(int npages, int fill)
 	cr_assert_not_null(p);
 	memset(p, fill, (size_t)npages * PAGE_SIZE);
 	return p;
+}
+
+/* A new directory for this test's files. */
+static void
+scratch_dir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/uvmstress-test-disk.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+scratch_remove(const char *dir)
+{
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A file of user content: what the disk must never touch. */
+static void
+user_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	cr_assert_geq(fd, 0, "%s", path);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The whole file (small ones), NUL-terminated; NULL if unreadable. */
+static char *
+file_text(const char *path)
+{
+	char *buf = malloc(1 << 16);
+	ssize_t n;
+	int fd;
+
+	cr_assert_not_null(buf);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) < 0) {
+		free(buf);
+		return NULL;
+	}
+	n = read(fd, buf, (1 << 16) - 1);
+	close(fd);
+	cr_assert_geq(n, 0);
+	buf[n] = '\0';
+	return buf;
 }
 
 static void
@@ -81,23 +141,30 @@ Test(disk, the_file_is_real)
 {
 	struct host_disk *d;
 	struct buf b;
-	char *p = page_buf(1, 'z'), path[] = "/tmp/uvmstress-test-real.XXXXXX";
-	char got[8];
-	int fd = mkstemp(path);
+	struct stat st;
+	char *p = page_buf(1, 'z'), dir[64], path[128], got[16];
+	int fd;
 
-	cr_assert_geq(fd, 0);
-	close(fd);
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
-	    1, &d), 0);
+	    1, &d), 0, "%s", host_disk_error());
 	setup_buf(&b, B_WRITE, 3, &p, 1);
 	cr_assert_eq(host_disk_io(d, &b), 0);
 	fd = open(path, O_RDONLY);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, got, sizeof(got), 3 * PAGE_SIZE), 8);
-	cr_assert_eq(got[0], 'z', "page 3 is at byte 3*4096 of the file");
+	cr_assert_eq(pread(fd, got, sizeof(got), 0), 16);
+	cr_assert_eq(memcmp(got, "uvmstress swap\n", 15), 0,
+	    "page 0 is the label");
+	cr_assert_eq(pread(fd, got, 8, 4 * PAGE_SIZE), 8);
+	cr_assert_eq(got[0], 'z', "page 3 is at byte 4*4096 of the file");
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(st.st_size, 9 * PAGE_SIZE, "8 pages and the label");
+	cr_assert_eq(st.st_mode & 0777, 0600);
 	close(fd);
 	host_disk_close(d);
-	unlink(path);
+	free(p);
+	scratch_remove(dir);
 }
 
 Test(disk, a_file_not_kept_is_gone_while_in_use)
@@ -119,15 +186,203 @@ Test(disk, a_file_not_kept_is_gone_while_in_use)
 Test(disk, keep_keeps_the_file)
 {
 	struct host_disk *d;
-	char path[] = "/tmp/uvmstress-test-keep.XXXXXX";
-	int fd = mkstemp(path);
+	char dir[64], path[128];
 
-	cr_assert_geq(fd, 0);
-	close(fd);
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
 	host_disk_close(d);
 	cr_assert_eq(access(path, F_OK), 0);
-	unlink(path);
+	scratch_remove(dir);
+}
+
+Test(disk, a_new_path_not_kept_is_gone_while_in_use)
+{
+	struct host_disk *d;
+	char dir[64], path[128];
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	cr_assert_eq(host_disk_open(path, 8, 0, 1, &d), 0);
+	cr_assert_neq(access(path, F_OK), 0, "unlinked at open");
+	host_disk_close(d);
+	cr_assert_eq(rmdir(dir), 0, "nothing left in %s", dir);
+}
+
+/* A regular file of somebody's: refused, EEXIST, byte for byte intact. */
+Test(disk, an_existing_file_is_refused_untouched)
+{
+	static const int flags[] = { 0, HOST_DISK_KEEP, HOST_DISK_BUFFERED };
+	struct host_disk *d;
+	char dir[64], path[128], *text;
+	int kind;
+	size_t i;
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/precious", dir);
+	user_file(path, "precious user data\n");
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		cr_assert_eq(host_disk_open(path, 8, flags[i], 1, &d), EEXIST);
+		cr_assert_not_null(strstr(host_disk_error(), path));
+		cr_assert_not_null(strstr(host_disk_error(), "refused"));
+		cr_assert_null(strchr(host_disk_error(), '\n'), "one line");
+		text = file_text(path);
+		cr_assert_not_null(text, "%s is gone", path);
+		cr_assert_str_eq(text, "precious user data\n");
+		free(text);
+	}
+	cr_assert_eq(host_disk_check(path, &kind), EEXIST);
+	/* empty is no different: it is still not ours */
+	cr_assert_eq(truncate(path, 0), 0);
+	cr_assert_eq(host_disk_open(path, 8, 0, 1, &d), EEXIST);
+	text = file_text(path);
+	cr_assert_str_eq(text, "");
+	free(text);
+	scratch_remove(dir);
+}
+
+/* Neither the link nor its target is touched; a dangling one makes none. */
+Test(disk, a_symlink_is_refused_untouched)
+{
+	struct host_disk *d;
+	struct stat st;
+	char dir[64], target[128], link[128], dangling[128], nowhere[128];
+	char *text;
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(dangling, sizeof(dangling), "%s/dangling", dir);
+	snprintf(nowhere, sizeof(nowhere), "%s/nowhere", dir);
+	user_file(target, "the target\n");
+	cr_assert_eq(symlink(target, link), 0);
+	cr_assert_eq(symlink(nowhere, dangling), 0);
+	cr_assert_eq(host_disk_open(link, 8, 0, 1, &d), EEXIST);
+	cr_assert_not_null(strstr(host_disk_error(), "symbolic link"));
+	cr_assert_eq(host_disk_open(link, 8, HOST_DISK_KEEP, 1, &d), EEXIST);
+	cr_assert_eq(lstat(link, &st), 0, "the link is gone");
+	cr_assert(S_ISLNK(st.st_mode));
+	text = file_text(target);
+	cr_assert_str_eq(text, "the target\n");
+	free(text);
+	cr_assert_eq(host_disk_open(dangling, 8, 0, 1, &d), EEXIST);
+	cr_assert_eq(lstat(dangling, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode));
+	cr_assert_neq(access(nowhere, F_OK), 0, "the link's target was made");
+	scratch_remove(dir);
+}
+
+/* A device (as /dev/null) and a FIFO: refused at once, still there. */
+Test(disk, devices_and_fifos_are_refused_untouched)
+{
+	struct host_disk *d;
+	struct stat st;
+	char dir[64], dev[128], fifo[128];
+	int kind;
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(dev, sizeof(dev), "%s/null", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mknod(dev, S_IFCHR | 0600, makedev(1, 3)), 0,
+	    "mknod: %s (the tests run as root)", strerror(errno));
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(host_disk_open(dev, 8, 0, 1, &d), EEXIST);
+	cr_assert_not_null(strstr(host_disk_error(), "character device"));
+	cr_assert_eq(host_disk_open(dev, 8, HOST_DISK_KEEP, 1, &d), EEXIST);
+	cr_assert_eq(host_disk_check(dev, &kind), EEXIST);
+	cr_assert_eq(lstat(dev, &st), 0, "the device is gone");
+	cr_assert(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+	cr_assert_eq(host_disk_open(fifo, 8, 0, 1, &d), EEXIST);
+	cr_assert_not_null(strstr(host_disk_error(), "FIFO"));
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+	scratch_remove(dir);
+}
+
+/* A directory: a new file inside, gone at once unless kept. */
+Test(disk, a_directory_gets_a_new_file_inside)
+{
+	struct host_disk *d;
+	char dir[64], kept[512];
+	int kind;
+
+	scratch_dir(dir, sizeof(dir));
+	cr_assert_eq(host_disk_check(dir, &kind), 0);
+	cr_assert_eq(kind, HOST_DISK_DIR);
+	cr_assert_eq(host_disk_open(dir, 8, 0, 1, &d), 0, "%s",
+	    host_disk_error());
+	cr_assert_eq(strncmp(host_disk_path(d), dir, strlen(dir)), 0);
+	cr_assert_not_null(strstr(host_disk_path(d), "/uvmstress-swap."));
+	cr_assert_neq(access(host_disk_path(d), F_OK), 0, "unlinked at open");
+	host_disk_close(d);
+	cr_assert_eq(host_disk_open(dir, 8, HOST_DISK_KEEP, 1, &d), 0);
+	snprintf(kept, sizeof(kept), "%s", host_disk_path(d));
+	host_disk_close(d);
+	cr_assert_eq(access(kept, F_OK), 0, "%s was not kept", kept);
+	cr_assert_eq(host_disk_check(kept, &kind), 0);
+	cr_assert_eq(kind, HOST_DISK_REUSE);
+	scratch_remove(dir);
+}
+
+/* A kept file is recognised by its label, reused, resized, and stays. */
+Test(disk, a_kept_swap_file_is_reused_and_stays)
+{
+	struct host_disk *d, *d2;
+	struct buf b;
+	struct stat st;
+	char dir[64], path[128], *p = page_buf(1, 'r');
+	int kind;
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	cr_assert_eq(host_disk_check(path, &kind), 0);
+	cr_assert_eq(kind, HOST_DISK_NEW);
+	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
+	host_disk_close(d);
+	cr_assert_eq(host_disk_check(path, &kind), 0);
+	cr_assert_eq(kind, HOST_DISK_REUSE);
+	/* not kept this time: still the user's file, so it stays */
+	cr_assert_eq(host_disk_open(path, 16, 0, 1, &d), 0, "%s",
+	    host_disk_error());
+	cr_assert_eq(host_disk_npages(d), 16);
+	cr_assert_eq(access(path, F_OK), 0, "a reused file was unlinked");
+	/* while one disk holds it, another may not */
+	cr_assert_eq(host_disk_open(path, 16, 0, 1, &d2), EBUSY);
+	setup_buf(&b, B_WRITE, 15, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	setup_buf(&b, B_READ, 15, &p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	host_disk_close(d);
+	cr_assert_eq(stat(path, &st), 0, "a reused file was unlinked");
+	cr_assert_eq(st.st_size, 17 * PAGE_SIZE);
+	free(p);
+	scratch_remove(dir);
+}
+
+/* A damaged label, or another user's file: not ours any more. */
+Test(disk, a_bad_label_or_another_owner_is_refused)
+{
+	struct host_disk *d;
+	struct stat st;
+	char dir[64], path[128], c = 'U';
+	int fd;
+
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
+	host_disk_close(d);
+	cr_assert_eq(chown(path, 4242, 4242), 0);
+	cr_assert_eq(host_disk_open(path, 8, 0, 1, &d), EEXIST);
+	cr_assert_not_null(strstr(host_disk_error(), "another user"));
+	cr_assert_eq(chown(path, geteuid(), getegid()), 0);
+	fd = open(path, O_WRONLY);
+	cr_assert_eq(pwrite(fd, &c, 1, 0), 1);
+	close(fd);
+	cr_assert_eq(host_disk_open(path, 16, 0, 1, &d), EEXIST);
+	cr_assert_not_null(strstr(host_disk_error(), "label"));
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 9 * PAGE_SIZE, "resized though refused");
+	scratch_remove(dir);
 }
 
 Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
@@ -135,18 +390,18 @@ Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
 	struct host_disk *d;
 	struct host_disk_stats st;
 	struct buf b;
-	char *p = page_buf(1, 'q'), bad = 'X';
-	char path[] = "/tmp/uvmstress-test-corrupt.XXXXXX";
-	int fd = mkstemp(path);
+	char *p = page_buf(1, 'q'), bad = 'X', dir[64], path[128];
+	int fd;
 
-	cr_assert_geq(fd, 0);
-	close(fd);
+	scratch_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
 	    1, &d), 0);
 	setup_buf(&b, B_WRITE, 2, &p, 1);
 	cr_assert_eq(host_disk_io(d, &b), 0);
 	fd = open(host_disk_path(d), O_WRONLY);
-	cr_assert_eq(pwrite(fd, &bad, 1, 2 * PAGE_SIZE + 100), 1);
+	/* disk page 2 is file page 3: page 0 is the label */
+	cr_assert_eq(pwrite(fd, &bad, 1, 3 * PAGE_SIZE + 100), 1);
 	close(fd);
 	setup_buf(&b, B_READ, 2, &p, 1);
 	cr_assert_eq(host_disk_io(d, &b), EIO);
@@ -157,7 +412,8 @@ Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
 	host_disk_get_stats(d, &st);
 	cr_assert_eq(st.corrupt, 2);
 	host_disk_close(d);
-	unlink(path);
+	free(p);
+	scratch_remove(dir);
 }
 
 Test(disk, injected_failures_fail_and_poison)

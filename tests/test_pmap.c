@@ -9,8 +9,10 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "host/arena.h"
+#include "host/kassert.h"
 #include "host/pmap.h"
 #include "host/thread.h"
 #include "host/trap.h"
@@ -587,7 +589,7 @@ Test(pmap, placed_windows_are_disjoint_and_reused)
  */
 Test(pmap, a_full_region_falls_back_to_a_reserved_window)
 {
-	static pmap_t pm[600];
+	static pmap_t pm[1100];
 	struct host_mmu_stats st;
 	pmap_t last;
 	int n, i;
@@ -788,12 +790,12 @@ Test(pmap_boot, budget_too_large_for_max_map_count)
 	cr_assert_eq(host_mmu_init(&cfg), EMLINK);
 	cr_assert_not_null(strstr(host_mmu_error(), "max_map_count"));
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 4097, 1 << 20,
-	    0, HOST_MOD_CONTENT, HOST_CLOSE_HOLE }), EINVAL);
+	    0, HOST_MOD_CONTENT, HOST_CLOSE_HOLE, 0 }), EINVAL);
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 1 << 20,
-	    1 << 20, 0, (enum host_mod_emulation)7, HOST_CLOSE_HOLE }), EINVAL);
+	    1 << 20, 0, (enum host_mod_emulation)7, HOST_CLOSE_HOLE, 0 }), EINVAL);
 	cr_assert_not_null(strstr(host_mmu_error(), "emulation"));
 	cr_assert_eq(host_mmu_init(&(struct host_mmu_config){ 1 << 20,
-	    1 << 20, 0, HOST_MOD_CONTENT, (enum host_mmu_close)5 }), EINVAL);
+	    1 << 20, 0, HOST_MOD_CONTENT, (enum host_mmu_close)5, 0 }), EINVAL);
 	cr_assert_not_null(strstr(host_mmu_error(), "close"));
 }
 
@@ -1222,4 +1224,120 @@ Test(pmap, openings_ahead_go_in_runs_at_pmap_update)
 	cr_assert_eq(dmap(ptoa(300))[0], 118);
 	cr_assert(pmap_is_modified(PHYS_TO_VM_PAGE(ptoa(300))));
 	pmap_destroy(pm);
+}
+
+/*
+ * The host-mapping budget is the machine's: address spaces share it, so
+ * their count does not multiply it (64 pmaps each opening 50 mappings
+ * under a budget of 300 once took the process to 3200 host mappings:
+ * each pmap evicted only its own, and a pmap with few had none to give).
+ */
+Test(pmap_boot, many_pmaps_share_one_budget)
+{
+	static pmap_t pm[64];
+	struct host_mmu_stats st;
+	int n, i;
+
+	boot(300);
+	for (n = 0; n < (int)nitems(pm); n++) {
+		pm[n] = pmap_create();
+		for (i = 0; i < 50; i++)
+			cr_assert_eq(pmap_enter(pm[n], ptoa(2 * i),
+			    ptoa((n * 50 + i) % 4000), VM_PROT_READ |
+			    VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE), 0);
+	}
+	host_mmu_get_stats(&st);
+	cr_assert_leq(st.live, 300, "%ld host mappings live", st.live);
+	cr_assert_leq(st.peak, 300 + 2 * 64, "peak %ld", st.peak);
+	cr_assert_gt(st.nevict, (uint64_t)(64 * 50 - 300));
+	/* every evicted mapping refaults through the pmap, data intact */
+	for (n = 0; n < (int)nitems(pm); n++) {
+		for (i = 0; i < 50; i++)
+			*uaddr(pm[n], ptoa(2 * i)) = (uint64_t)(n << 8 | i);
+	}
+	for (n = 0; n < (int)nitems(pm); n++) {
+		for (i = 0; i < 50; i++)
+			cr_assert_eq(*uaddr(pm[n], ptoa(2 * i)),
+			    (uint64_t)(n << 8 | i));
+	}
+	host_mmu_get_stats(&st);
+	cr_assert_leq(st.live, 300);
+	for (n = 0; n < (int)nitems(pm); n++)
+		pmap_destroy(pm[n]);
+	host_mmu_get_stats(&st);
+	cr_assert_eq(st.live, 0);
+}
+
+/*
+ * A pmap that opens mappings past the budget takes them from the one
+ * holding more than its share (budget / pmaps), not from itself: the
+ * second address space keeps its 100 (they do not trap again), the
+ * first gives up what it held above its share.
+ */
+Test(pmap_boot, a_pmap_takes_its_share_from_the_others)
+{
+	struct host_mmu_stats st0, st;
+	pmap_t a, b;
+	uint64_t t;
+	int i;
+
+	boot(300);
+	a = pmap_create();
+	b = pmap_create();
+	for (i = 0; i < 300; i++)
+		cr_assert_eq(pmap_enter(a, ptoa(2 * i), ptoa(i), VM_PROT_READ |
+		    VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE), 0);
+	host_mmu_get_stats(&st0);
+	for (i = 0; i < 100; i++)
+		cr_assert_eq(pmap_enter(b, ptoa(2 * i), ptoa(1000 + i),
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE),
+		    0);
+	host_mmu_get_stats(&st);
+	cr_assert_leq(st.live, 300);
+	cr_assert_geq(st.nevict - st0.nevict, 100, "a gave back %llu",
+	    (unsigned long long)(st.nevict - st0.nevict));
+	t = ntraps();
+	for (i = 0; i < 100; i++)
+		*uaddr(b, ptoa(2 * i)) = (uint64_t)i;
+	cr_assert_eq(ntraps(), t, "b lost %llu of its mappings",
+	    (unsigned long long)(ntraps() - t));
+	pmap_destroy(b);
+	pmap_destroy(a);
+}
+
+/* The limit hook of the test below: the message must name the limit. */
+static void
+limit_named(const char *msg)
+{
+	_exit(strstr(msg, "vm.max_map_count is") != NULL ? 3 : 4);
+}
+
+/*
+ * The host refusing a mapping at vm.max_map_count (here the process's
+ * other mappings used it up) is a host limit, exit 3 with the limit
+ * named, not a panic of the VM.
+ */
+Test(pmap, a_host_refusal_at_max_map_count_is_a_host_limit, .exit_code = 3)
+{
+	struct host_mmu_stats st;
+	pmap_t pm = pmap_create();
+	char *p;
+	long i, n;
+
+	host_mmu_get_stats(&st);
+	if (st.max_map_count <= 0 || st.max_map_count > 300000)
+		cr_skip_test("vm.max_map_count is %ld", st.max_map_count);
+	n = st.max_map_count;
+	p = mmap(NULL, (size_t)n * 2 * PAGE_SIZE, PROT_READ, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	cr_assert_neq(p, MAP_FAILED);
+	/* every other page PROT_NONE: a host mapping each, until refused */
+	for (i = 0; i < n; i++)
+		if (mprotect(p + 2 * i * PAGE_SIZE, PAGE_SIZE, PROT_NONE) != 0)
+			break;
+	cr_assert_eq(errno, ENOMEM, "mprotect: errno %d", errno);
+	host_set_limit_hook(limit_named);
+	for (i = 0; i < 16; i++)
+		enter_touch(pm, ptoa(2 * i), VM_PROT_READ | VM_PROT_WRITE);
+	cr_assert_fail("16 isolated host mappings past vm.max_map_count");
 }

@@ -20,8 +20,11 @@ struct vm_page;
 
 /*
  * uvm_swap_attach: make a swap device of npages pages backed by path
- * (NULL: a temporary file in $TMPDIR).  diskflags: HOST_DISK_BUFFERED,
- * HOST_DISK_KEEP.  => 0 or an errno, with uvm_swap_error() saying why
+ * (NULL: a temporary file in $TMPDIR; else a new path, a directory to
+ * make the file in, or a swap file uvmstress made: host_disk_open).
+ * diskflags: HOST_DISK_BUFFERED, HOST_DISK_KEEP.
+ * => 0 or an errno, with uvm_swap_error() saying why: EINVAL the size,
+ *    EEXIST a path that is not ours to write; else the host refused it
  */
 int uvm_swap_attach(const char *path, uint64_t npages, int diskflags);
 const char *uvm_swap_error(void);
