@@ -19,6 +19,7 @@
 #include "host/disk.h"
 #include "host/hook.h"
 #include "host/thread.h"
+#include "scratch.h"
 
 static void
 disk_setup(void)
@@ -37,40 +38,6 @@ page_buf(int npages, int fill)
 	cr_assert_not_null(p);
 	memset(p, fill, (size_t)npages * PAGE_SIZE);
 	return p;
-}
-
-/* A new directory for this test's files. */
-static void
-scratch_dir(char *dir, size_t len)
-{
-	snprintf(dir, len, "/tmp/uvmstress-test-disk.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-scratch_remove(const char *dir)
-{
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A file of user content: what the disk must never touch. */
-static void
-user_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-	cr_assert_geq(fd, 0, "%s", path);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
 }
 
 /* The whole file (small ones), NUL-terminated; NULL if unreadable. */
@@ -145,7 +112,7 @@ Test(disk, the_file_is_real)
 	char *p = page_buf(1, 'z'), dir[64], path[128], got[16];
 	int fd;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
 	    1, &d), 0, "%s", host_disk_error());
@@ -188,7 +155,7 @@ Test(disk, keep_keeps_the_file)
 	struct host_disk *d;
 	char dir[64], path[128];
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
 	host_disk_close(d);
@@ -201,7 +168,7 @@ Test(disk, a_new_path_not_kept_is_gone_while_in_use)
 	struct host_disk *d;
 	char dir[64], path[128];
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, 0, 1, &d), 0);
 	cr_assert_neq(access(path, F_OK), 0, "unlinked at open");
@@ -218,7 +185,7 @@ Test(disk, an_existing_file_is_refused_untouched)
 	int kind;
 	size_t i;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/precious", dir);
 	user_file(path, "precious user data\n");
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
@@ -249,7 +216,7 @@ Test(disk, a_symlink_is_refused_untouched)
 	char dir[64], target[128], link[128], dangling[128], nowhere[128];
 	char *text;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(target, sizeof(target), "%s/target", dir);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	snprintf(dangling, sizeof(dangling), "%s/dangling", dir);
@@ -280,7 +247,7 @@ Test(disk, devices_and_fifos_are_refused_untouched)
 	char dir[64], dev[128], fifo[128];
 	int kind;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(dev, sizeof(dev), "%s/null", dir);
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	cr_assert_eq(mknod(dev, S_IFCHR | 0600, makedev(1, 3)), 0,
@@ -306,7 +273,7 @@ Test(disk, a_directory_gets_a_new_file_inside)
 	char dir[64], kept[512];
 	int kind;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	cr_assert_eq(host_disk_check(dir, &kind), 0);
 	cr_assert_eq(kind, HOST_DISK_DIR);
 	cr_assert_eq(host_disk_open(dir, 8, 0, 1, &d), 0, "%s",
@@ -333,7 +300,7 @@ Test(disk, a_kept_swap_file_is_reused_and_stays)
 	char dir[64], path[128], *p = page_buf(1, 'r');
 	int kind;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_check(path, &kind), 0);
 	cr_assert_eq(kind, HOST_DISK_NEW);
@@ -367,7 +334,7 @@ Test(disk, a_bad_label_or_another_owner_is_refused)
 	char dir[64], path[128], c = 'U';
 	int fd;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_KEEP, 1, &d), 0);
 	host_disk_close(d);
@@ -393,7 +360,7 @@ Test(disk, a_page_changed_behind_the_controller_fails_its_checksum)
 	char *p = page_buf(1, 'q'), bad = 'X', dir[64], path[128];
 	int fd;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "test-disk");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	cr_assert_eq(host_disk_open(path, 8, HOST_DISK_BUFFERED | HOST_DISK_KEEP,
 	    1, &d), 0);

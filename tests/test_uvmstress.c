@@ -494,7 +494,7 @@ Test(uvmstress, pressure_by_content_and_by_trap)
 	double v;
 
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2", "--mod-emulation", "trap", "--json", "-");
+	    "3", "--lwps", "2", "--mod-emulation", "trap", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_str(r.out, "metrics.mmu.mod_emulation", buf,
 	    sizeof(buf)));
@@ -509,7 +509,7 @@ Test(uvmstress, pressure_by_content_and_by_trap)
 	result_free(&r);
 
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2", "--json", "-");
+	    "3", "--lwps", "2", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_str(r.out, "metrics.mmu.mod_emulation", buf,
 	    sizeof(buf)));
@@ -545,12 +545,12 @@ Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		if (c[i].close != NULL)
 			RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws",
-			    "48M", "-t", "1", "--lwps", "2", "--mmu-close",
+			    "48M", "-t", "3", "--lwps", "2", "--mmu-close",
 			    c[i].close, "--fault-ahead", c[i].ahead, "--json",
 			    "-");
 		else
 			RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws",
-			    "48M", "-t", "1", "--lwps", "2", "--json", "-");
+			    "48M", "-t", "3", "--lwps", "2", "--json", "-");
 		cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status,
 		    r.err);
 		cr_assert(json_str(r.out, "config.mmu_close", buf,
@@ -568,7 +568,7 @@ Test(uvmstress, pressure_with_holes_and_with_reserved_closes)
 	}
 	/* the text report says it too */
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "48M", "-t",
-	    "1", "--lwps", "2");
+	    "3", "--lwps", "2");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_not_null(strstr(r.out, "closes make holes in 3 windows, "
 	    "re-reserve in 0"), "%s", r.out);
@@ -665,12 +665,12 @@ Test(uvmstress, swap_file_is_removed_unless_kept)
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
 	    "--swap", "64M", "--swap-file", path, "--swap-io", "buffered",
-	    "-t", "1", "--lwps", "1", "--json", "-");
+	    "-t", "3", "--lwps", "1", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_neq(stat(path, &st), 0, "%s is still there", path);
 	result_free(&r);
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
-	    "--swap", "64M", "--swap-file", path, "--keep-swap", "-t", "1",
+	    "--swap", "64M", "--swap-file", path, "--keep-swap", "-t", "3",
 	    "--lwps", "1", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_eq(stat(path, &st), 0, "%s was not kept", path);
@@ -697,7 +697,7 @@ Test(uvmstress, unusable_swap_file_is_exit_3)
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "20M",
-		    "--swap", "64M", "--swap-file", paths[i], "-t", "1");
+		    "--swap", "64M", "--swap-file", paths[i], "-t", "3");
 		cr_expect_eq(r.status, 3, "%s: exit %d; stderr:\n%s", paths[i],
 		    r.status, r.err);
 		cr_expect_eq(count_lines(r.err), 1, "%s: stderr:\n%s", paths[i],

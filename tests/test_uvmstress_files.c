@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "stresstest.h"
+#include "scratch.h"
 
 TestSuite(uvmstress_files, .timeout = 120);
 
@@ -35,38 +36,6 @@ TestSuite(uvmstress_files, .timeout = 120);
 #define SWAP_FILE_SIZE	((64 << 20) + 4096)
 /* A short run for the JSON tests. */
 #define SHORT_RUN	"--ram", "32M", "--pages", "64", "--ops", "2000"
-
-static void
-scratch_dir(char *dir, size_t len)
-{
-	snprintf(dir, len, "/tmp/uvmstress-files.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-scratch_remove(const char *dir)
-{
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-user_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
 
 /* The file's text (never through a symlink), or NULL. */
 static char *
@@ -129,7 +98,7 @@ Test(uvmstress_files, an_existing_file_is_refused_and_left_as_it_was)
 	char dir[64], path[128];
 	struct result r;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(path, sizeof(path), "%s/notes.txt", dir);
 	user_file(path, "my notes, not a swap file\n");
 	RUN(&r, SWAP_RUN, "--swap-file", path);
@@ -152,7 +121,7 @@ Test(uvmstress_files, a_symlink_is_refused_and_neither_end_changes)
 	struct stat st;
 	ssize_t n;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(target, sizeof(target), "%s/target", dir);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	user_file(target, "the link's target\n");
@@ -180,7 +149,7 @@ Test(uvmstress_files, a_character_device_is_refused_and_stays)
 	struct result r;
 	struct stat st;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(dev, sizeof(dev), "%s/null", dir);
 	cr_assert_eq(mknod(dev, S_IFCHR | 0600, makedev(1, 3)), 0,
 	    "mknod: %s (the tests run as root)", strerror(errno));
@@ -205,7 +174,7 @@ Test(uvmstress_files, a_new_path_is_used_and_removed_unless_kept)
 	struct stat st;
 	int fd;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(path, sizeof(path), "%s/swap", dir);
 	RUN(&r, SWAP_RUN, "--swap-file", path, "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
@@ -238,7 +207,7 @@ Test(uvmstress_files, a_directory_gets_a_new_file_kept_only_on_request)
 	struct result r;
 	struct stat st;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	RUN(&r, SWAP_RUN, "--swap-file", dir, "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	result_free(&r);
@@ -271,7 +240,7 @@ Test(uvmstress_files, json_over_a_file_that_is_not_a_report_is_refused)
 	char dir[64], path[128], link[128], report[128];
 	struct result r;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(path, sizeof(path), "%s/data.json", dir);
 	snprintf(link, sizeof(link), "%s/link.json", dir);
 	snprintf(report, sizeof(report), "%s/report.json", dir);
@@ -300,7 +269,7 @@ Test(uvmstress_files, json_over_an_earlier_report_replaces_it)
 	struct result r;
 	double seed;
 
-	scratch_dir(dir, sizeof(dir));
+	scratch_dir(dir, sizeof(dir), "files");
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	RUN(&r, SHORT_RUN, "--seed", "11", "--json", path);
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);

@@ -237,7 +237,7 @@ Test(uvmstress_report, pages_out_named_for_what_they_count)
 	const char *swap;
 
 	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "40M",
-	    "--swap", "128M", "--lwps", "2", "-t", "1", "--json", "-");
+	    "--swap", "128M", "--lwps", "2", "-t", "3", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	swap = strstr(r.err, "\nswap: ");
 	cr_assert_not_null(swap, "no swap line in:\n%s", r.err);
