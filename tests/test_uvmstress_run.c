@@ -182,14 +182,19 @@ Test(uvmstress_run, a_run_whose_workers_all_died_tested_nothing)
 	char buf[64];
 	double v;
 
-	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "256M",
-	    "--swap", "256K", "-t", "3", "--json", "-");
+	/*
+	 * (One LWP: with four, all asleep on flt_noram2 with the pagedaemon
+	 * idle was seen once under load, a livelock of the VM's own when
+	 * swap is this small; see the session note of 2026-12-07.)
+	 */
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--ws", "64M",
+	    "--swap", "256K", "--lwps", "1", "-t", "3", "--json", "-");
 	cr_assert_eq(r.status, EXIT_UNTESTED, "exit %d; stderr:\n%s",
 	    r.status, r.err);
 	cr_assert(json_str(r.out, "status", buf, sizeof(buf)));
 	cr_assert_str_eq(buf, "no-work");
 	cr_assert(json_num(r.out, "metrics.ops", &v) && v == 0);
-	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v == 4);
+	cr_assert(json_num(r.out, "metrics.oom_kills", &v) && v == 1);
 	cr_assert_not_null(strstr(r.err, "no-work in pressure"));
 	result_free(&r);
 }
