@@ -31,8 +31,6 @@
 static void pg_init(void);
 static void pg_fini(void);
 static void up(int swap_pages);
-static void as_pagedaemon(void (*fn)(void *), void *arg);
-static void scan_inactive_fn(void *arg);
 static void set_targets(void);
 static void disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static struct vm_page *kpage_at(vaddr_t va);
@@ -66,25 +64,6 @@ up(int swap_pages)
 	    HOST_DISK_BUFFERED), 0, "%s", uvm_swap_error());
 	cr_assert_eq(uvm_pdaemon_start(), 0);
 	uvm_pdaemon_quiesce();
-}
-
-/* Run fn(arg) on a new LWP of the pagedaemon's process, and wait. */
-static void
-as_pagedaemon(void (*fn)(void *), void *arg)
-{
-	struct lwp *l;
-
-	cr_assert_eq(lwp_create(__atomic_load_n(&uvm.pagedaemon_proc,
-	    __ATOMIC_ACQUIRE), "pgtest", LW_SYSTEM, fn, arg, &l), 0);
-	lwp_join(l);
-}
-
-static void
-scan_inactive_fn(void *arg)
-{
-	uvm_lock_pageq();
-	uvmpd_scan_inactive(arg, &uvm.page_inactive);
-	uvm_unlock_pageq();
 }
 
 /* A free target of all of RAM: never met, the scan visits every page. */

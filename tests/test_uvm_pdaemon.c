@@ -44,8 +44,6 @@
 static void pd_init(void);
 static void pd_fini(void);
 static void up(uint64_t ram, int swap_pages, bool quiesced);
-static void as_pagedaemon(void (*fn)(void *), void *arg);
-static void scan_inactive_fn(void *arg);
 static void scan_fn(void *arg);
 static void set_targets(int freetarg, int inactarg);
 static void wait_paging_done(void);
@@ -104,25 +102,6 @@ up(uint64_t ram, int swap_pages, bool quiesced)
 	    __ATOMIC_ACQUIRE));
 	if (quiesced)
 		uvm_pdaemon_quiesce();
-}
-
-/* Run fn(arg) on a new LWP of the pagedaemon's process, and wait. */
-static void
-as_pagedaemon(void (*fn)(void *), void *arg)
-{
-	struct lwp *l;
-
-	cr_assert_eq(lwp_create(__atomic_load_n(&uvm.pagedaemon_proc,
-	    __ATOMIC_ACQUIRE), "pdtest", LW_SYSTEM, fn, arg, &l), 0);
-	lwp_join(l);
-}
-
-static void
-scan_inactive_fn(void *arg)
-{
-	uvm_lock_pageq();
-	uvmpd_scan_inactive(arg, &uvm.page_inactive);
-	uvm_unlock_pageq();
 }
 
 static void

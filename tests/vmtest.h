@@ -9,8 +9,10 @@
 
 #include <criterion/criterion.h>
 
+#include "host/lwp.h"
 #include "host/machine.h"
 #include "vm/uvm.h"
+#include "vm/uvm_pdaemon.h"
 #include "vm/uvm_swap.h"
 
 static inline void
@@ -44,6 +46,26 @@ vmtest_shutdown(void)
 {
 	/* The process ends with the test; only stop the machine's threads. */
 	host_shutdown();
+}
+
+/* as_pagedaemon: run fn(arg) on a new LWP of the pagedaemon's process. */
+static inline void
+as_pagedaemon(void (*fn)(void *), void *arg)
+{
+	struct lwp *l;
+
+	cr_assert_eq(lwp_create(__atomic_load_n(&uvm.pagedaemon_proc,
+	    __ATOMIC_ACQUIRE), "pdtest", LW_SYSTEM, fn, arg, &l), 0);
+	lwp_join(l);
+}
+
+/* scan_inactive_fn: one uvmpd_scan_inactive pass (arg: the pma, or NULL). */
+static inline void
+scan_inactive_fn(void *arg)
+{
+	uvm_lock_pageq();
+	uvmpd_scan_inactive(arg, &uvm.page_inactive);
+	uvm_unlock_pageq();
 }
 
 #endif /* TESTS_VMTEST_H */
