@@ -94,8 +94,9 @@ Test(uvmstress_run, the_time_limit_cuts_the_fill)
 	cr_assert_not_null(strstr(r.err, "uvmstress: short in pressure: "),
 	    "stderr:\n%s", r.err);
 	/* the report says where the time went: all of it set-up */
+	/* (the workers reach the barrier after the cut: 0.7 s under ASan) */
 	cr_assert(json_num(r.out, "phases.setup_s", &v) && v >= 0.9 &&
-	    v < 1.5, "set-up %.2f s", v);
+	    v < 1.0 + RUN_SWEEP_GRACE_S, "set-up %.2f s", v);
 	cr_assert(json_num(r.out, "phases.timed_s", &v) && v < 0.1);
 	cr_assert(json_num(r.out, "phases.limit_s", &v) && v == 1);
 	cr_assert_not_null(strstr(r.err, "phases: set-up (boot, fill) "));
