@@ -42,7 +42,7 @@ enum gopt_id {
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
 	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
-	GO_MMU_CLOSE, GO_FAULT_AHEAD,
+	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC,
 };
 
 struct gopt {
@@ -56,9 +56,13 @@ struct gopt {
 
 static const struct gopt gopts[] = {
 	{ "scenario", 0, true, GO_SCENARIO, "NAME",
-	    "the scenario to run (default: touch; see --list)" },
+	    "the scenario to run (default: mix; see --list)" },
 	{ "lwps", 0, true, GO_LWPS, "N",
-	    "worker LWPs, each its own process (1..1024, default 4)" },
+	    "worker LWPs in all (1..1024, default 4)" },
+	{ "threads", 0, true, GO_THREADS, "N",
+	    "LWPs per process, sharing its map (1..64; default: the "
+	    "scenario's, 2 for mix, 1 for the others; the last process may "
+	    "have fewer)" },
 	{ "ncpu", 0, true, GO_NCPU, "N",
 	    "simulated CPUs (1..64, default 2)" },
 	{ "ram", 0, true, GO_RAM, "SIZE",
@@ -130,6 +134,11 @@ static const struct gopt gopts[] = {
 	    "fail that share of swap transfers with EIO: a percentage like "
 	    "1% or 0.5%, or a fraction like 0.01; at most 20% (nothing may "
 	    "be lost)" },
+	{ "fail-alloc", 0, true, GO_FAIL_ALLOC, "RATE",
+	    "fail that share of the allocations the BSDs may fail (PR_NOWAIT "
+	    "pool gets, UVM_KMF_NOWAIT kernel memory), as --fail-io takes "
+	    "it; at most 20% (default: the scenario's, 0.5% for mix, 0 for "
+	    "the others)" },
 	{ "bufcache", 0, true, GO_BUFCACHE, "SIZE",
 	    "a buffer cache of SIZE (at most half of RAM), filled at boot, "
 	    "that the pagedaemon backs off (default 0: none)" },
@@ -540,6 +549,15 @@ apply_sopt(struct stress_config *cfg, int i, const struct pair *p)
 			    p->p_value, so->so_metavar);
 		v = k;
 		break;
+	case SOPT_STRING:	/* the scenario's sc_check parses it */
+		if (p->p_value == NULL || p->p_value[0] == '\0')
+			return usage_error("%s: needs a value (%s)", p->p_where,
+			    so->so_metavar);
+		free(cfg->sstr[i]);
+		if ((cfg->sstr[i] = strdup(p->p_value)) == NULL)
+			return usage_error("out of memory");
+		v = 0;
+		break;
 	default:
 		return usage_error("%s: bad option table", p->p_where);
 	}
@@ -749,6 +767,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->keep_swap = b;
 		break;
 	case GO_FAIL_IO:
+		cfg->fail_io_given = true;
 		if (parse_rate(v, &cfg->fail_io) != 0)
 			return usage_error("%s '%s': not a rate: a percentage "
 			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
@@ -759,6 +778,23 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			    "disk itself loses pages (an integrity failure "
 			    "that is no bug) and the run tests little but "
 			    "retries", p->p_where, v, FAIL_IO_MAX / 10);
+		break;
+	case GO_FAIL_ALLOC:
+		if (parse_rate(v, &cfg->fail_alloc) != 0)
+			return usage_error("%s '%s': not a rate: a percentage "
+			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
+			    "100%% in steps of 0.1%%", p->p_where, v);
+		if (cfg->fail_alloc > FAIL_ALLOC_MAX)
+			return usage_error("%s '%s': at most %u%%: above that "
+			    "the run tests little but retries", p->p_where, v,
+			    FAIL_ALLOC_MAX / 10);
+		cfg->fail_alloc_given = true;
+		break;
+	case GO_THREADS:
+		if (parse_count(v, 1, THREADS_MAX, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%d",
+			    p->p_where, v, THREADS_MAX);
+		cfg->threads = (int)n;
 		break;
 	case GO_BUFCACHE:
 		if (parse_size(v, &u) != 0 || (u & PAGE_MASK) != 0)
@@ -842,6 +878,11 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 		error = apply_pair(cfg, &ps.v[i]);
 	if (error == 0 && cfg->ops != 0 && !cfg->timeout_given)
 		cfg->timeout_s = 0;	/* --ops alone: run until done */
+	/* the scenario's defaults for what was not given */
+	if (cfg->threads == 0)
+		cfg->threads = MAX(1, cfg->sc->sc_threads);
+	if (!cfg->fail_alloc_given)
+		cfg->fail_alloc = cfg->sc->sc_fail_alloc;
 out:
 	for (i = 0; i < ps.n; i++) {
 		free(ps.v[i].p_name);
@@ -858,6 +899,10 @@ options_free(struct stress_config *cfg)
 	free(cfg->job_path);
 	free(cfg->swap_file);
 	cfg->json_path = cfg->job_path = cfg->swap_file = NULL;
+	for (int i = 0; i < SOPT_MAX; i++) {
+		free(cfg->sstr[i]);
+		cfg->sstr[i] = NULL;
+	}
 }
 
 /*
@@ -995,6 +1040,9 @@ options_check(struct stress_config *cfg)
 		cfg->swap = want;
 	}
 	swap_pages = cfg->swap / PAGE_SIZE;
+	/* the scenario's default I/O errors, where there is swap to fail */
+	if (!cfg->fail_io_given && swap_pages != 0)
+		cfg->fail_io = cfg->sc->sc_fail_io;
 	if (swap_pages == 0 && (cfg->fail_io != 0 || cfg->swap_file != NULL ||
 	    cfg->keep_swap))
 		return usage_error("--fail-io, --swap-file and --keep-swap need "
@@ -1221,6 +1269,13 @@ options_list(FILE *f)
 	}
 }
 
+const char *
+options_sstr(const struct stress_config *cfg, int i)
+{
+	return cfg->sstr[i] != NULL ? cfg->sstr[i] :
+	    cfg->sc->sc_opts[i].so_str_def;
+}
+
 void
 size_str(char *buf, size_t len, uint64_t bytes)
 {
@@ -1251,6 +1306,9 @@ options_sval_str(const struct stress_config *cfg, int i, char *buf,
 		break;
 	case SOPT_FLAG:
 		snprintf(buf, len, "%s", cfg->sval[i] ? "true" : "false");
+		break;
+	case SOPT_STRING:
+		snprintf(buf, len, "%s", options_sstr(cfg, i));
 		break;
 	default:
 		snprintf(buf, len, "%lld", (long long)cfg->sval[i]);
@@ -1402,6 +1460,8 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_string(j, "swap_io", cfg->swap_buffered ? "buffered" : "direct");
 	json_bool(j, "keep_swap", cfg->keep_swap);
 	json_u64(j, "fail_io_permille", cfg->fail_io);
+	json_u64(j, "fail_alloc_permille", cfg->fail_alloc);
+	json_i64(j, "threads", cfg->threads);
 	json_u64(j, "bufcache", cfg->bufcache);
 	json_bool(j, "oom_is_failure", cfg->oom_is_failure);
 	json_bool(j, "reclaim", cfg->reclaim);
@@ -1417,6 +1477,9 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 		case SOPT_ENUM:
 			options_sval_str(cfg, i, buf, sizeof(buf));
 			json_string(j, so->so_name, buf);
+			break;
+		case SOPT_STRING:
+			json_string(j, so->so_name, options_sstr(cfg, i));
 			break;
 		default:
 			json_i64(j, so->so_name, cfg->sval[i]);

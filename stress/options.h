@@ -46,6 +46,10 @@
  * 1.5e11 loses its page, which no run reaches; at 50%, one in 65536.
  */
 #define FAIL_IO_MAX		200
+/* --fail-alloc: at most 20% (permille), as --fail-io. */
+#define FAIL_ALLOC_MAX		200
+/* --threads: LWPs per process. */
+#define THREADS_MAX		64
 #define WATCHDOG_DEFAULT	30
 
 /*
@@ -65,7 +69,10 @@ struct stress_config {
 	bool			sc_given;	/* named explicitly */
 	int64_t			sval[SOPT_MAX];	/* scenario options, by index */
 	bool			sset[SOPT_MAX];	/* given explicitly */
-	int			lwps;		/* --lwps */
+	char			*sstr[SOPT_MAX]; /* SOPT_STRING values given
+						   (options_sstr reads them) */
+	int			lwps;		/* --lwps: all of them */
+	int			threads;	/* --threads: LWPs per process */
 	int			ncpu;		/* --ncpu */
 	uint64_t		ram;		/* --ram, bytes */
 	long			map_budget;	/* --map-budget (0 default, -1 max) */
@@ -93,6 +100,9 @@ struct stress_config {
 	bool			swap_buffered;	/* --swap-io buffered */
 	bool			keep_swap;	/* --keep-swap */
 	unsigned int		fail_io;	/* --fail-io, permille */
+	bool			fail_io_given;
+	unsigned int		fail_alloc;	/* --fail-alloc, permille */
+	bool			fail_alloc_given;
 	uint64_t		bufcache;	/* --bufcache bytes (0: none) */
 	bool			oom_is_failure;	/* --oom-is-failure */
 	bool			reclaim;	/* [checked] start the pagedaemon */
@@ -141,6 +151,8 @@ void options_json(struct json *j, const char *key,
     const struct stress_config *cfg);
 /* size_str: bytes for people: "256 KiB", "64 MiB", "1.5 GiB". */
 void size_str(char *buf, size_t len, uint64_t bytes);
+/* A SOPT_STRING option's value: as given, or its so_str_def. */
+const char *options_sstr(const struct stress_config *cfg, int i);
 /* A scenario option's value as text ("random", "64", "true"). */
 void options_sval_str(const struct stress_config *cfg, int i, char *buf,
     size_t len);

@@ -83,6 +83,7 @@ static void fatal_json(int status, const char *kind, const char *msg,
 static void witness_handler(const char *report);
 static void on_hang(void);
 static void worker_trampoline(void *arg);
+static void proc_vmspace_free(struct stress_proc *sp);
 static void harness_loop(struct stress_run *r);
 static void run_audit(struct stress_run *r, int flags, const char *when);
 static void run_inject(struct stress_run *r, struct host_rng *rng,
@@ -368,6 +369,10 @@ worker_trampoline(void *arg)
 	timing_worker_begin();
 	r->r_worker_fn(w);
 	stress_timed_end(w);
+	/* exit: the last LWP out of a killed process frees its vmspace */
+	if (__atomic_sub_fetch(&w->w_sp->sp_live, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    stress_killed(w))
+		proc_vmspace_free(w->w_sp);
 	STRESS_ST(&w->w_done, 1);
 	__atomic_fetch_add(&r->r_ndone, 1, __ATOMIC_ACQ_REL);
 	host_progress();
@@ -388,7 +393,8 @@ stress_barrier(struct stress_worker *w)
 bool
 stress_running(const struct stress_worker *w)
 {
-	return !__atomic_load_n(&w->w_run->r_stop, __ATOMIC_ACQUIRE);
+	return !__atomic_load_n(&w->w_run->r_stop, __ATOMIC_ACQUIRE) &&
+	    !stress_killed(w);
 }
 
 /*
@@ -402,7 +408,8 @@ stress_continue(struct stress_worker *w)
 {
 	struct stress_run *r = w->w_run;
 
-	if (__atomic_load_n(&r->r_stop, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&r->r_stop, __ATOMIC_ACQUIRE) ||
+	    stress_killed(w)) {
 		stress_timed_end(w);
 		return false;
 	}
@@ -494,16 +501,45 @@ stress_checks_continue(struct stress_worker *w)
 bool
 stress_killed(const struct stress_worker *w)
 {
-	return __atomic_load_n(&w->w_killed, __ATOMIC_ACQUIRE) != 0;
+	return __atomic_load_n(&w->w_sp->sp_killed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * proc_vmspace_free: the address space of a process goes (exit, or the
+ * harness's teardown).  => no LWP of sp runs in it any more
+ */
+static void
+proc_vmspace_free(struct stress_proc *sp)
+{
+	struct vmspace *vm = sp->sp_vm;
+
+	if (vm == NULL)
+		return;
+	audit_unregister_map(sp->sp_map);
+	mutex_enter(&sp->sp_proc->p_lock);
+	sp->sp_proc->p_vmspace = NULL;
+	mutex_exit(&sp->sp_proc->p_lock);
+	sp->sp_vm = NULL;
+	uvmspace_free(vm);
 }
 
 void
 stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf)
 {
 	struct stress_run *r = w->w_run;
-	struct vmspace *vm = w->w_vm;
+	struct stress_proc *sp = w->w_sp;
 	/* (w_lwp is the harness's: lwp_create sets it after we started) */
 	int pid = w->w_proc->p_pid, lid = curlwp->l_lid;
+	bool first;
+
+	stress_timed_end(w);
+	/* the injector must not reach into the address space any more */
+	mutex_enter(&r->r_kill_lock);
+	first = __atomic_load_n(&sp->sp_killed, __ATOMIC_RELAXED) == 0;
+	__atomic_store_n(&sp->sp_killed, 1, __ATOMIC_RELEASE);
+	mutex_exit(&r->r_kill_lock);
+	if (!first)
+		return;		/* a sibling LWP's fault killed it already */
 
 	/* UVM: "pid %d (%s), uid %d killed: out of swap" */
 	if (!r->r_cfg->quiet) {
@@ -516,20 +552,7 @@ stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf)
 		fflush(r->r_out);
 	}
 	__atomic_fetch_add(&r->r_kills, 1, __ATOMIC_RELAXED);
-	stress_timed_end(w);
-
-	/* the injector must not reach into the address space any more */
-	mutex_enter(&r->r_kill_lock);
-	__atomic_store_n(&w->w_killed, 1, __ATOMIC_RELEASE);
-	mutex_exit(&r->r_kill_lock);
-
-	/* exit: the address space goes (the process is reaped at the end) */
-	audit_unregister_map(w->w_map);
-	mutex_enter(&w->w_proc->p_lock);
-	w->w_proc->p_vmspace = NULL;
-	mutex_exit(&w->w_proc->p_lock);
-	uvmspace_free(vm);
-	w->w_vm = NULL;
+	/* exit: the address space goes when the last LWP has left */
 	if (r->r_cfg->oom_is_failure)
 		stress_fail(FK_OOM, NULL, "pid %d (lwp %d, asid %u) killed: out "
 		    "of swap (a fault at va %#lx refused with ENOMEM) and "
@@ -968,33 +991,57 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 	    "stress_kill");
 	cv_init(&r->r_cv, "stressgo");
 
-	/* A process and an address space per worker. */
+	/* The processes, each with its address space. */
+	r->r_nprocs = (r->r_nworkers + cfg->threads - 1) / cfg->threads;
+	r->r_procs = calloc((size_t)r->r_nprocs, sizeof(*r->r_procs));
+	if (r->r_procs == NULL) {
+		fprintf(stderr, "uvmstress: out of memory for %d processes\n",
+		    r->r_nprocs);
+		return EXIT_NO_RESOURCE;
+	}
+	for (i = 0; i < r->r_nprocs; i++) {
+		struct stress_proc *sp = &r->r_procs[i];
+
+		sp->sp_index = i;
+		sp->sp_asid = (uint32_t)i + 1;
+		sp->sp_first = i * cfg->threads;
+		sp->sp_nlwps = MIN(cfg->threads, r->r_nworkers - sp->sp_first);
+		sp->sp_live = sp->sp_nlwps;
+		if ((error = proc_create("uvmstress", &sp->sp_proc)) != 0) {
+			fprintf(stderr, "uvmstress: proc_create: %s\n",
+			    strerror(error));
+			return EXIT_NO_RESOURCE;
+		}
+		sp->sp_vm = uvmspace_alloc(PAGE_SIZE, VM_MAXUSER_ADDRESS, true);
+		if (sp->sp_vm == NULL) {
+			fprintf(stderr, "uvmstress: uvmspace_alloc failed for "
+			    "process %d\n", i);
+			return EXIT_NO_RESOURCE;
+		}
+		sp->sp_map = &sp->sp_vm->vm_map;
+		sp->sp_pmap = vm_map_pmap(sp->sp_map);
+		sp->sp_proc->p_vmspace = sp->sp_vm;
+		sp->sp_proc->p_vmdata = sp;
+		audit_register_map(sp->sp_map);
+	}
+	/* Its LWPs: worker i is LWP i % threads of process i / threads. */
 	for (i = 0; i < r->r_nworkers; i++) {
 		struct stress_worker *w = &r->r_workers[i];
+		struct stress_proc *sp = &r->r_procs[i / cfg->threads];
 
 		w->w_index = i;
-		w->w_asid = (uint32_t)i + 1;
+		w->w_sp = sp;
+		w->w_tid = i - sp->sp_first;
+		w->w_asid = sp->sp_asid;
 		w->w_run = r;
 		w->w_ctx = (char *)ctxs + (size_t)i * ctxsize;
 		w->w_quota = cfg->ops / (uint64_t)r->r_nworkers +
 		    ((uint64_t)i < cfg->ops % (uint64_t)r->r_nworkers);
 		host_rng_init(&w->w_rng, cfg->seed, STREAM_WORKER + (unsigned)i);
-		if ((error = proc_create("uvmstress", &w->w_proc)) != 0) {
-			fprintf(stderr, "uvmstress: proc_create: %s\n",
-			    strerror(error));
-			return EXIT_NO_RESOURCE;
-		}
-		w->w_vm = uvmspace_alloc(PAGE_SIZE, VM_MAXUSER_ADDRESS, true);
-		if (w->w_vm == NULL) {
-			fprintf(stderr, "uvmstress: uvmspace_alloc failed for "
-			    "worker %d\n", i);
-			return EXIT_NO_RESOURCE;
-		}
-		w->w_map = &w->w_vm->vm_map;
-		w->w_pmap = vm_map_pmap(w->w_map);
-		w->w_proc->p_vmspace = w->w_vm;
-		w->w_proc->p_vmdata = w;
-		audit_register_map(w->w_map);
+		w->w_proc = sp->sp_proc;
+		w->w_vm = sp->sp_vm;
+		w->w_map = sp->sp_map;
+		w->w_pmap = sp->sp_pmap;
 	}
 	for (i = 0; i < r->r_nworkers; i++) {
 		struct stress_worker *w = &r->r_workers[i];
@@ -1006,6 +1053,9 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 			/* the ones already running must be let go and joined */
 			stress_fail(FK_VM, NULL, "lwp_create: %s",
 			    strerror(error));
+			for (int k = i; k < r->r_nworkers; k++)
+				__atomic_sub_fetch(&r->r_workers[k].w_sp->
+				    sp_live, 1, __ATOMIC_ACQ_REL);
 			r->r_nworkers = i;
 			break;
 		}
@@ -1079,19 +1129,14 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		    (unsigned long)r->r_inj[r->r_ninj - 1].inj_va,
 		    (unsigned long long)r->r_inj[r->r_ninj - 1].inj_pa);
 	run_audit(r, AUDIT_QUIESCENT, "end of run");
-	for (i = 0; i < cfg->lwps; i++) {
-		struct stress_worker *w = &r->r_workers[i];
+	for (i = 0; i < r->r_nprocs; i++) {
+		struct stress_proc *sp = &r->r_procs[i];
 
-		if (w->w_proc == NULL)
+		if (sp->sp_proc == NULL)
 			continue;
-		if (w->w_vm != NULL) {	/* (a killed one's is gone) */
-			audit_unregister_map(w->w_map);
-			w->w_proc->p_vmspace = NULL;
-			uvmspace_free(w->w_vm);
-			w->w_vm = NULL;
-		}
-		proc_free(w->w_proc);
-		w->w_proc = NULL;
+		proc_vmspace_free(sp);	/* (a killed one's is gone) */
+		proc_free(sp->sp_proc);
+		sp->sp_proc = NULL;
 	}
 	run_audit(r, AUDIT_QUIESCENT, "after teardown");
 	leak_check(r);

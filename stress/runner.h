@@ -3,8 +3,10 @@
  *
  * runner_main() boots the machine and the VM, hands the scenario its run,
  * and reports.  The scenario entry calls stress_run_workers(), which makes
- * one process per worker, each with its own vmspace over [PAGE_SIZE,
- * VM_MAXUSER_ADDRESS) and one LWP running the scenario's worker; the
+ * the processes, each with its own vmspace over [PAGE_SIZE,
+ * VM_MAXUSER_ADDRESS), and --lwps worker LWPs, --threads of them to a
+ * process (sharing its map; the last process may have fewer), each
+ * running the scenario's worker; the
  * calling thread (main, not an LWP) is the harness thread: it releases
  * the start barrier, stops the run (timeout, --ops, first failure), runs
  * the auditor every second, draws the live status, injects faults, and
@@ -71,16 +73,39 @@ struct stress_failure {
 	int		f_ready;	/* [a] filled in */
 };
 
+/*
+ * A process of the run: one vmspace, sp_nlwps worker LWPs.  An
+ * out-of-swap kill marks the whole process killed; its LWPs leave at
+ * their next stress_continue/stress_running, and the last one out frees
+ * the vmspace (as exit does once the last LWP is gone).
+ */
+struct stress_proc {
+	int			sp_index;	/* [I] 0..nprocs-1 */
+	uint32_t		sp_asid;	/* [I] address space id (index+1) */
+	struct proc		*sp_proc;	/* [I] */
+	struct vmspace		*sp_vm;		/* [I] NULL once freed */
+	struct vm_map		*sp_map;	/* [I] &sp_vm->vm_map */
+	pmap_t			sp_pmap;	/* [I] */
+	int			sp_first;	/* [I] its first worker's index */
+	int			sp_nlwps;	/* [I] */
+	int			sp_live;	/* [a] LWPs not yet out */
+	int			sp_killed;	/* [a] out of swap: killed
+						   (written under r_kill_lock) */
+};
+
 struct stress_worker {
 	int			w_index;	/* [I] 0..nworkers-1 */
-	uint32_t		w_asid;		/* [I] address space id (index+1) */
+	int			w_tid;		/* [I] 0..sp_nlwps-1 in its proc */
+	struct stress_proc	*w_sp;		/* [I] its process */
+	uint32_t		w_asid;		/* [I] its process's asid */
 	struct stress_run	*w_run;		/* [I] */
 	void			*w_ctx;		/* [I] the scenario's context */
 	struct proc		*w_proc;	/* [I] */
 	struct lwp		*w_lwp;		/* [harness] set after the LWP
 						   started: the worker uses
 						   curlwp */
-	struct vmspace		*w_vm;		/* [I] */
+	struct vmspace		*w_vm;		/* [I] its process's (shared
+						   with its siblings) */
 	struct vm_map		*w_map;		/* [I] &w_vm->vm_map */
 	pmap_t			w_pmap;		/* [I] w_map->pmap */
 	struct host_rng		w_rng;		/* [o] stream w_index */
@@ -93,9 +118,6 @@ struct stress_worker {
 	int			w_done;		/* [a] the LWP has finished */
 	uint64_t		w_tend_ns;	/* [a] left the timed loop (0: not) */
 	bool			w_checks_cut;	/* [o] its final checks were cut */
-	int			w_killed;	/* [a] out of swap: its process was
-						   killed, its vmspace freed
-						   (written under r_kill_lock) */
 };
 
 struct stress_metric {
@@ -134,6 +156,8 @@ struct stress_run {
 	FILE			*r_out;		/* [I] human output */
 	int			r_nworkers;	/* [I] */
 	struct stress_worker	*r_workers;	/* [I] */
+	int			r_nprocs;	/* [I] */
+	struct stress_proc	*r_procs;	/* [I] */
 	void			(*r_worker_fn)(struct stress_worker *);
 
 	/*
@@ -199,7 +223,7 @@ struct stress_run {
 	bool			r_swap;		/* a swap device is attached */
 	char			r_swap_path[512];
 	bool			r_daemons;	/* the pagedaemon was started */
-	kmutex_t		r_kill_lock;	/* w_killed vs the injector */
+	kmutex_t		r_kill_lock;	/* sp_killed vs the injector */
 	uint64_t		r_kills;	/* [a] out-of-swap kills */
 	int			r_swap_inuse_end; /* slots in use after teardown */
 	int			r_swap_bad_end;	/* of which bad */
@@ -257,13 +281,15 @@ bool stress_refused(struct stress_worker *w, const struct host_user_fault *uf,
     const struct integ_ledger *lg);
 /*
  * stress_oom_kill: kill the worker's process as UVM does when a fault
- * finds no swap ("out of swap: killing pid N (lwp M)"): its address
- * space is freed now (the rest of the run gets the memory and swap
- * back); the worker then returns from its LWP function.  Counted in
- * metrics.oom_kills; a failure with --oom-is-failure.
- * => kernel mode, on the worker's own LWP; may sleep
+ * finds no swap ("out of swap: killing pid N (lwp M)"): its LWPs stop
+ * (stress_killed is true for each), and when the last of them has
+ * returned from its worker function the address space is freed (the rest
+ * of the run gets the memory and swap back).  Counted in
+ * metrics.oom_kills (once per process); a failure with --oom-is-failure.
+ * => kernel mode, on the worker's own LWP
  */
 void stress_oom_kill(struct stress_worker *w, const struct host_user_fault *uf);
+/* stress_killed: the worker's process was killed: leave it alone. */
 bool stress_killed(const struct stress_worker *w);
 /* stress_touched: count a page touch and hash it into the sequence. */
 void stress_touched(struct stress_worker *w, uint64_t what);

@@ -22,6 +22,8 @@ enum sopt_type {
 	SOPT_FLAG,		/* no value: 1 when given */
 	SOPT_ENUM,		/* one of so_choices: the value is its index */
 	SOPT_SIZE,		/* bytes ("64M"), in [min, max] */
+	SOPT_STRING,		/* text the scenario's sc_check parses
+				   (options_sstr; default so_str_def) */
 };
 
 struct sopt {
@@ -35,6 +37,7 @@ struct sopt {
 	const char		*so_help;	/* one line */
 	const char		*so_defstr;	/* the default, in words, if
 						   so_def does not say it */
+	const char		*so_str_def;	/* SOPT_STRING: the default */
 };
 #define SOPT_MAX	16
 
@@ -57,6 +60,10 @@ struct scenario {
 	 * pagedaemon even when its working set fits in RAM.
 	 */
 	bool			sc_reclaim;
+	/* Defaults: LWPs per process (0: 1), --fail-io, --fail-alloc. */
+	int			sc_threads;
+	unsigned int		sc_fail_io;	/* permille, where swap is */
+	unsigned int		sc_fail_alloc;	/* permille */
 	/*
 	 * Checks of the scenario's options against the rest (options_check
 	 * calls it first): NULL, or a one-line reason the run is refused
@@ -85,5 +92,6 @@ int scenario_opt_index(const struct scenario *sc, const char *name);
 extern const struct scenario scenario_touch;
 extern const struct scenario scenario_segv;
 extern const struct scenario scenario_pressure;
+extern const struct scenario scenario_mix;
 
 #endif /* STRESS_SCENARIO_H */

@@ -9,6 +9,7 @@
 #include "scenario.h"
 
 const struct scenario *const stress_scenarios[] = {
+	&scenario_mix,		/* the default: the first */
 	&scenario_touch,
 	&scenario_segv,
 	&scenario_pressure,

@@ -44,7 +44,7 @@ Test(uvmstress, default_run_passes)
 	double v, seed;
 	size_t i;
 
-	RUN(&r, "-t", "1", "--ram", "32M", "--pages", "64", "--json", "-");
+	RUN(&r, "--scenario", "touch", "-t", "1", "--ram", "32M", "--pages", "64", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -165,7 +165,18 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--swap", "0", "--fail-io", "1%" },
 		{ "--scenario", "pressure", "--pattern", "zigzag" },
 		{ "--scenario", "pressure", "--wired", "-1" },
-		{ "--ws", "64M" },
+		{ "--scenario", "touch", "--ws", "64M" },
+		{ "--mix", "touch=x" },
+		{ "--mix", "touch=4,fork=1" },
+		{ "--mix", "touch=0,map=0" },
+		{ "--mix", "touch=1001" },
+		{ "--mix", "touch=4," },
+		{ "--mix", "touch" },
+		{ "--mix", "" },
+		{ "--threads", "0" },
+		{ "--threads", "65" },
+		{ "--fail-alloc", "21%" },
+		{ "--fail-alloc", "x" },
 	};
 	size_t i;
 
@@ -203,7 +214,7 @@ Test(uvmstress, working_set_beyond_ram_without_swap_is_exit_1)
 {
 	struct result r;
 
-	RUN(&r, "--ram", "32M", "--lwps", "4", "--pages", "4096", "-t", "1",
+	RUN(&r, "--scenario", "touch", "--ram", "32M", "--lwps", "4", "--pages", "4096", "-t", "1",
 	    "--swap", "0");
 	cr_assert_eq(r.status, 1, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
@@ -218,7 +229,7 @@ Test(uvmstress, inject_corrupt_fails_naming_the_page)
 	char va[64], msg[1024], kind[64], seed[64], want[128];
 	double s;
 
-	RUN(&r, "--inject", "corrupt", "-t", "3", "--ram", "32M", "--pages",
+	RUN(&r, "--scenario", "touch", "--inject", "corrupt", "-t", "3", "--ram", "32M", "--pages",
 	    "64", "--json", "-");
 	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
@@ -308,7 +319,7 @@ Test(uvmstress, ops_stops_after_n_ops)
 	struct result r;
 	double v;
 
-	RUN(&r, "--ops", "5000", "--lwps", "3", "--ram", "32M", "--pages", "64",
+	RUN(&r, "--scenario", "touch", "--ops", "5000", "--lwps", "3", "--ram", "32M", "--pages", "64",
 	    "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_num(r.out, "metrics.ops", &v));
@@ -326,7 +337,7 @@ Test(uvmstress, same_seed_same_access_sequence)
 
 	for (i = 0; i < 2; i++) {
 		for (k = 0; k < 3; k++) {
-			RUN(&r, "--seed", k < 2 ? "7" : "8", "--lwps", lwps[i],
+			RUN(&r, "--scenario", "touch", "--seed", k < 2 ? "7" : "8", "--lwps", lwps[i],
 			    "--ops", "20000", "--ram", "32M", "--pages", "64",
 			    "--json", "-");
 			cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s",
@@ -347,7 +358,7 @@ Test(uvmstress, remap_measures_zero_fill_faults)
 	struct result r;
 	double v, przero;
 
-	RUN(&r, "--remap", "-t", "1", "--lwps", "2", "--ram", "32M", "--pages",
+	RUN(&r, "--scenario", "touch", "--remap", "-t", "1", "--lwps", "2", "--ram", "32M", "--pages",
 	    "64", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_num(r.out, "metrics.faults_per_s", &v) && v > 0);
@@ -362,7 +373,7 @@ Test(uvmstress, panic_is_exit_2_with_the_replay_line)
 	struct result r;
 	char buf[128];
 
-	RUN(&r, "--inject", "panic", "-t", "5", "--ram", "32M", "--pages", "64",
+	RUN(&r, "--scenario", "touch", "--inject", "panic", "-t", "5", "--ram", "32M", "--pages", "64",
 	    "--json", "-");
 	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
@@ -380,7 +391,7 @@ Test(uvmstress, hang_is_exit_2)
 	struct result r;
 	char buf[128];
 
-	RUN(&r, "--inject", "hang", "--watchdog", "1", "-t", "20", "--lwps",
+	RUN(&r, "--scenario", "touch", "--inject", "hang", "--watchdog", "1", "-t", "20", "--lwps",
 	    "2", "--ram", "32M", "--pages", "64", "--json", "-");
 	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);
@@ -581,7 +592,7 @@ Test(uvmstress, touch_beyond_ram_gets_swap)
 	struct result r;
 	double v;
 
-	RUN(&r, "--ram", "16M", "--lwps", "3", "--pages", "2048", "-t", "2",
+	RUN(&r, "--scenario", "touch", "--ram", "16M", "--lwps", "3", "--pages", "2048", "-t", "2",
 	    "--watchdog", "20", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_num(r.out, "config.swap", &v) && v > 0);

@@ -35,7 +35,8 @@ TestSuite(uvmstress_files, .timeout = 120);
 			"20M", "--swap", "64M", "--ops", "2000", "--lwps", "1"
 #define SWAP_FILE_SIZE	((64 << 20) + 4096)
 /* A short run for the JSON tests. */
-#define SHORT_RUN	"--ram", "32M", "--pages", "64", "--ops", "2000"
+#define SHORT_RUN	"--scenario", "touch", "--ram", "32M", "--pages", "64", \
+	"--ops", "2000"
 
 /* The file's text (never through a symlink), or NULL. */
 static char *

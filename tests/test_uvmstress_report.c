@@ -201,7 +201,7 @@ Test(uvmstress_report, vmstat_at_the_end_of_the_timed_phase)
 	size_t i;
 	double v;
 
-	RUN(&r, "-t", "1", "--ram", "16M", "--pages", "256", "--lwps", "2",
+	RUN(&r, "--scenario", "touch", "-t", "1", "--ram", "16M", "--pages", "256", "--lwps", "2",
 	    "--ncpu", "1", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_valid(r.out), "not valid JSON:\n%s", r.out);

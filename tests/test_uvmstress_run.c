@@ -286,7 +286,7 @@ Test(uvmstress_run, ram_is_said_in_its_own_unit)
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "--ram 1.5 MiB"), "%s", r.err);
 	result_free(&r);
-	RUN(&r, "--ram", "256K", "--lwps", "1", "--pages", "1");
+	RUN(&r, "--scenario", "touch", "--ram", "256K", "--lwps", "1", "--pages", "1");
 	cr_assert_not_null(strstr(r.err, "256 KiB"), "%s", r.err);
 	result_free(&r);
 }
@@ -300,7 +300,7 @@ Test(uvmstress_run, the_largest_seed_survives_json)
 	struct result r;
 	const char *p;
 
-	RUN(&r, "--seed", "9007199254740991", "--lwps", "1", "--pages", "16",
+	RUN(&r, "--scenario", "touch", "--seed", "9007199254740991", "--lwps", "1", "--pages", "16",
 	    "--ram", "32M", "--ops", "100", "--json", "-");
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	p = json_at(r.out, "seed");
@@ -413,7 +413,7 @@ Test(uvmstress_run, options_that_would_be_ignored_are_refused)
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "--ws '0'"), "%s", r.err);
 	result_free(&r);
-	RUN(&r, "--remap", "--regions", "2");
+	RUN(&r, "--scenario", "touch", "--remap", "--regions", "2");
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "--regions and --remap"), "%s",
 	    r.err);
@@ -433,7 +433,7 @@ Test(uvmstress_run, a_lock_order_inversion_is_reported_once)
 	double v;
 	int n = 0;
 
-	RUN(&r, "--inject", "lock-order", "--witness", "on", "--lwps", "2",
+	RUN(&r, "--scenario", "touch", "--inject", "lock-order", "--witness", "on", "--lwps", "2",
 	    "--ram", "32M", "--pages", "64", "-t", "4", "--json", "-");
 	cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(json_str(r.out, "failures.0.kind", buf, sizeof(buf)));

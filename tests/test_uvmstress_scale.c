@@ -95,7 +95,8 @@ Test(uvmstress_scale, lwps_1024_pass_and_end_near_their_time,
 
 	t0 = now_s();
 	/* (-t 6: the set-up of 1024 workers takes ~3 s under ASan) */
-	RUN(&r, "--lwps", "1024", "--ram", "256M", "-t", "6", "--json", "-");
+	RUN(&r, "--scenario", "touch", "--lwps", "1024", "--ram", "256M", "-t",
+	    "6", "--json", "-");
 	wall = now_s() - t0;
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%.3000s", r.status,
 	    r.err);

@@ -1,0 +1,1312 @@
+/*
+ * stress/scenario_mix.c: the whole VM at once, by weighted operations.
+ *
+ * Processes of --threads LWPs share one map.  Each process has three
+ * shared regions its LWPs all touch (a private anonymous one, whose amap
+ * they share; a shared anonymous one, an aobj; a private mapping of an
+ * aobj, whose first writes promote object pages to anons), and each LWP
+ * has up to MIX_REGIONS regions of its own in the same map, which it
+ * maps, unmaps, protects, wires and touches while its siblings fault
+ * next to it.  Every LWP draws its operations from the seeded --mix
+ * weights:
+ *
+ *	touch	check a page against the oracle and write its next state
+ *	map	map a region of its own (private or shared anonymous memory,
+ *		or a private mapping of a new aobj)
+ *	munmap	unmap one of its regions, whole or its tail
+ *	mprotect make a region read-only, check a read goes through and a
+ *		write is refused (EACCES), make it writable again
+ *	madvise	set the paging advice of a range (its own or shared)
+ *	mlock	wire one of its regions (checked resident and unmoved until
+ *		unwired) or a range of a shared one, or unwire it again
+ *	kmem	allocate kernel memory (pageable uvm_km_valloc, wired
+ *		uvm_km_alloc1, uvm_km_kmemalloc NOWAIT), sign it, and check
+ *		and free an older allocation
+ *	pool	get (PR_NOWAIT) or put an item of a pool whose pages come from
+ *		uvm_km_alloc_poolpage1
+ *
+ * The integrity oracle: a page of an LWP's own region carries the
+ * signature of its last generation (stress/integrity.h).  A page of a
+ * shared region is slotted: word MIX_SLOT0 + k belongs to LWP k of the
+ * process, which alone writes it (a counter of its writes) and checks it
+ * (a write lost between siblings, e.g. to a page replaced under a racing
+ * promotion, shows as a count that went back); words below MIX_SLOT0 and
+ * the last word must stay zero.  Kernel memory carries signatures
+ * checked before it is freed.
+ *
+ * The working set (--ws, default 2 x --ram) is split: half for the
+ * shared regions (per process), half for the LWPs' own regions; so the
+ * pagedaemon and the aiodone daemon run throughout, and --fail-io and
+ * --fail-alloc default to 0.5%, so the error paths run too.  Not yet:
+ * fork, exec and exit (the processes issue), files (the vnode pager
+ * issue), msync (no uvm_map_clean yet).
+ *
+ * An op is one operation of the mix.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/hook.h"
+#include "host/machine.h"
+#include "host/pool.h"
+#include "host/trap.h"
+#include "integrity.h"
+#include "runner.h"
+#include "scenario.h"
+#include "vm/uvm.h"
+#include "vm/uvm_aobj.h"
+#include "vm/uvm_km.h"
+#include "vm/uvm_mmap.h"
+
+#define MIX_BATCH	64		/* ops per trip to user mode */
+#define MIX_REGIONS	8		/* own region slots per LWP */
+#define MIX_NSHARED	3		/* shared regions per process */
+#define MIX_SLOT0	8		/* the first slot word of a page */
+#define MIX_KMEM	4		/* kernel allocations per LWP */
+#define MIX_KMEM_PAGES	8		/* pages per allocation, at most */
+#define MIX_POOLITEMS	16		/* pool items per LWP */
+#define MIX_POOLSIZE	256		/* bytes per pool item */
+#define MIX_HINT	((vaddr_t)0x10000000)
+#define MIX_WS_MAX	(1ll << 40)
+#define MIX_PROC_MAX	(3ull << 30)	/* per process: user VA is 4 GiB */
+#define KASID_BIT	0x80000000u	/* kernel memory: asid | LWP index */
+#define PAGE_WORDS	(PAGE_SIZE / sizeof(uint64_t))
+
+/* Help text. */
+static const char mix_help[] =
+"  Processes of --threads LWPs share a map: three shared regions every\n"
+"  LWP of the process touches (private anonymous, shared anonymous, a\n"
+"  private mapping of an aobj) and regions of each LWP's own.  Each LWP\n"
+"  draws seeded operations by the --mix weights: touch, map, munmap,\n"
+"  mprotect, madvise, mlock (and munlock), kmem (uvm_km_* allocations)\n"
+"  and pool (pool_get/pool_put).  The working set is beyond RAM and I/O\n"
+"  errors and allocation failures are injected at 0.5% by default, so\n"
+"  the daemons and the error paths run throughout.  Every touch is\n"
+"  checked (own pages by signature, shared pages by each LWP's own word\n"
+"  of them).  --mix names each operation's weight (0..1000); operations\n"
+"  not named get 0.  An op is one operation.\n";
+
+/* The operations. */
+enum mix_op { OP_TOUCH, OP_MAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE,
+    OP_MLOCK, OP_KMEM, OP_POOL, OP_N };
+static const char *const mix_opnames[OP_N] = { "touch", "map", "munmap",
+    "mprotect", "madvise", "mlock", "kmem", "pool" };
+static const char *const mix_metric_names[OP_N] = { "op_touch", "op_map",
+    "op_munmap", "op_mprotect", "op_madvise", "op_mlock", "op_kmem",
+    "op_pool" };
+#define MIX_DEFAULT	"touch=60,map=3,munmap=2,mprotect=2,madvise=1," \
+			"mlock=1,kmem=2,pool=2"
+#define MIX_WEIGHT_MAX	1000
+
+/* Options table. */
+enum { MO_MIX, MO_WS };
+static const struct sopt mix_opts[] = {
+	[MO_MIX] = { "mix", SOPT_STRING, 0, 0, 0, NULL, "OP=W,...",
+	    "operation weights: touch, map, munmap, mprotect, madvise, "
+	    "mlock, kmem, pool", "touch=60, map=3, munmap=2, mprotect=2, "
+	    "madvise=1, mlock=1, kmem=2, pool=2", MIX_DEFAULT },
+	/* (the default 0 stands for 2 x --ram; --ws 0 itself is refused) */
+	[MO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, MIX_WS_MAX, 0, NULL, "SIZE",
+	    "working set of all processes together: 256M, 1G", "2 x --ram",
+	    NULL },
+};
+
+/* Region kinds. */
+enum mix_kind { RK_ANON, RK_SHANON, RK_AOBJ, RK_N };
+static const char *const mix_kindnames[RK_N] = { "private anon",
+    "shared anon", "private aobj" };
+
+/* A region: shared ones are slotted, own ones signed. */
+struct mix_region {
+	vaddr_t			mr_va;		/* 0: not mapped */
+	volatile uint64_t	*mr_host;
+	int			mr_npages;
+	int			mr_kind;
+	bool			mr_wired;	/* own: mlocked by us */
+};
+
+/* A process's shared regions (set by its LWP 0 before the barrier). */
+struct mix_proc {
+	struct mix_region	mp_reg[MIX_NSHARED];	/* [I after ready] */
+	int			mp_ready;		/* [a] */
+};
+
+/* A kernel allocation. */
+struct mix_kmem {
+	vaddr_t			mk_va;		/* 0: none */
+	int			mk_npages;
+	int			mk_how;		/* 0 valloc, 1 alloc1,
+						   2 kmemalloc */
+	uint32_t		mk_gen;
+};
+
+/* Context: one per LWP. */
+struct mix_ctx {
+	struct stress_worker	*mc_w;
+	struct mix_proc		*mc_proc;
+	unsigned int		mc_weight[OP_N];
+	unsigned int		mc_wsum;
+	int			mc_maxpages;	/* own region: pages at most */
+	struct mix_region	mc_reg[MIX_REGIONS];
+	struct integ_ledger	mc_lg;		/* own pages: region x page */
+	uint32_t		*mc_slot[MIX_NSHARED];	/* my word's count */
+	paddr_t			*mc_wpa;	/* the wired region's frames */
+	int			mc_wiredreg;	/* -1: none */
+	struct mix_kmem		mc_km[MIX_KMEM];
+	void			*mc_item[MIX_POOLITEMS];
+	/* user mode */
+	int			mc_pending;	/* an op for kernel mode, or -1 */
+	bool			mc_failed;
+	bool			mc_stop;
+	bool			mc_shared_bad;	/* mc_bad is a slot mismatch */
+	struct integ_bad	mc_bad;
+	int			mc_badreg;
+	uint64_t		mc_badword;
+	int			mc_next;	/* sweep cursor */
+	volatile uint64_t	*mc_probe;	/* mprotect: the page tried */
+	/* counts */
+	uint64_t		mc_ops[OP_N];
+	uint64_t		mc_refused[OP_N];	/* ENOMEM, EAGAIN... */
+	uint64_t		mc_shared_touches;
+	uint64_t		mc_own_touches;
+	uint64_t		mc_swept;
+};
+
+/* The run's shared state. */
+static struct mix_proc *mix_procs;
+static struct pool mix_pool;
+
+/* local prototypes */
+static uint64_t ws_bytes(const struct stress_config *cfg);
+static int nprocs(const struct stress_config *cfg);
+static int shared_pages(const struct stress_config *cfg);
+static int own_pages(const struct stress_config *cfg);
+static int mix_parse(const char *spec, unsigned int weight[OP_N], char *buf,
+    size_t len);
+static int mix_draw(struct mix_ctx *c);
+static volatile uint64_t *reg_page(const struct mix_region *mr, int i);
+static int lg_index(const struct mix_ctx *c, int reg, int i);
+static bool touch_own(struct mix_ctx *c, int reg, int i, const char *when);
+static bool touch_shared(struct mix_ctx *c, int reg, int i, bool write,
+    const char *when);
+static bool mix_touch(struct mix_ctx *c);
+static void mix_user(void *arg);
+static void mix_sweep(void *arg);
+static void mix_probe_read(void *arg);
+static void mix_probe_write(void *arg);
+static bool mix_user_call(struct mix_ctx *c, void (*fn)(void *));
+static int region_map(struct stress_worker *w, struct mix_region *mr,
+    int kind, int npages);
+static bool own_map(struct mix_ctx *c, int reg);
+static bool op_map(struct mix_ctx *c);
+static bool op_munmap(struct mix_ctx *c);
+static bool op_mprotect(struct mix_ctx *c);
+static bool op_madvise(struct mix_ctx *c);
+static bool op_mlock(struct mix_ctx *c);
+static int own_pick(struct mix_ctx *c);
+static int shared_mapped(const struct mix_ctx *c);
+static int sweep_end(const struct mix_ctx *c);
+static uint32_t kasid(const struct mix_ctx *c);
+static void kmem_user(void *arg);
+static bool kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write);
+static bool wired_check(struct mix_ctx *c);
+static bool op_kmem(struct mix_ctx *c);
+static bool kmem_check(struct mix_ctx *c, struct mix_kmem *mk);
+static bool op_pool(struct mix_ctx *c);
+static bool mix_vm_error(struct mix_ctx *c, const char *call, int error);
+static bool mix_setup(struct mix_ctx *c);
+static void mix_teardown(struct mix_ctx *c);
+static void mix_worker(struct stress_worker *w);
+static uint64_t mix_pages_per_lwp(const struct stress_config *cfg);
+static const char *mix_check(const struct stress_config *cfg, char *buf,
+    size_t len);
+static int mix_run(struct stress_run *r);
+
+/* --ws, or 2 x --ram within what the processes can map. */
+static uint64_t
+ws_bytes(const struct stress_config *cfg)
+{
+	uint64_t ws = (uint64_t)cfg->sval[MO_WS];
+
+	if (ws != 0)
+		return ws;
+	return MIN(2 * cfg->ram, (uint64_t)nprocs(cfg) * MIX_PROC_MAX);
+}
+
+static int
+nprocs(const struct stress_config *cfg)
+{
+	return (cfg->lwps + cfg->threads - 1) / cfg->threads;
+}
+
+/* Pages of each shared region: half the working set, per process. */
+static int
+shared_pages(const struct stress_config *cfg)
+{
+	uint64_t n = ws_bytes(cfg) / 2 / PAGE_SIZE / (uint64_t)nprocs(cfg) /
+	    MIX_NSHARED;
+
+	return (int)MAX(1, n);
+}
+
+/* Pages of an own region at most: the other half, per LWP. */
+static int
+own_pages(const struct stress_config *cfg)
+{
+	uint64_t n = ws_bytes(cfg) / 2 / PAGE_SIZE / (uint64_t)cfg->lwps /
+	    MIX_REGIONS;
+
+	return (int)MAX(1, n);
+}
+
+/*
+ * mix_parse: "touch=60,map=3" into weights (unnamed: 0).  => 0, or -1
+ * with a one-line reason in buf.
+ */
+static int
+mix_parse(const char *spec, unsigned int weight[OP_N], char *buf, size_t len)
+{
+	const char *p = spec, *eq, *end;
+	unsigned int sum = 0;
+	int k;
+
+	memset(weight, 0, sizeof(unsigned int) * OP_N);
+	while (*p != '\0') {
+		char *num_end;
+		unsigned long v;
+		size_t nlen;
+
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL) {
+			snprintf(buf, len, "--mix '%s': '%.*s' is not OP=WEIGHT",
+			    spec, (int)(end - p), p);
+			return -1;
+		}
+		nlen = (size_t)(eq - p);
+		for (k = 0; k < OP_N; k++)
+			if (strlen(mix_opnames[k]) == nlen &&
+			    strncmp(mix_opnames[k], p, nlen) == 0)
+				break;
+		if (k == OP_N) {
+			snprintf(buf, len, "--mix '%s': unknown operation "
+			    "'%.*s' (touch, map, munmap, mprotect, madvise, "
+			    "mlock, kmem, pool)", spec, (int)nlen, p);
+			return -1;
+		}
+		v = eq + 1 < end && eq[1] >= '0' && eq[1] <= '9' ?
+		    strtoul(eq + 1, &num_end, 10) : MIX_WEIGHT_MAX + 1ul;
+		if (v > MIX_WEIGHT_MAX || (eq + 1 < end && num_end != end) ||
+		    eq + 1 == end) {
+			snprintf(buf, len, "--mix '%s': the weight of %s, "
+			    "'%.*s', is not a count in 0..%d", spec,
+			    mix_opnames[k], (int)(end - eq - 1), eq + 1,
+			    MIX_WEIGHT_MAX);
+			return -1;
+		}
+		weight[k] = (unsigned int)v;
+		p = *end == ',' ? end + 1 : end;
+		if (*end == ',' && *p == '\0') {
+			snprintf(buf, len, "--mix '%s': ends with a comma",
+			    spec);
+			return -1;
+		}
+	}
+	for (k = 0; k < OP_N; k++)
+		sum += weight[k];
+	if (sum == 0) {
+		snprintf(buf, len, "--mix '%s': the weights sum to zero: give "
+		    "some operation a weight above 0", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* mix_draw: the next operation, by weight. */
+static int
+mix_draw(struct mix_ctx *c)
+{
+	uint64_t x = host_rng_below(&c->mc_w->w_rng, c->mc_wsum);
+	int k;
+
+	for (k = 0; k < OP_N - 1; k++) {
+		if (x < c->mc_weight[k])
+			return k;
+		x -= c->mc_weight[k];
+	}
+	return OP_N - 1;
+}
+
+static volatile uint64_t *
+reg_page(const struct mix_region *mr, int i)
+{
+	return mr->mr_host + (size_t)i * PAGE_WORDS;
+}
+
+static int
+lg_index(const struct mix_ctx *c, int reg, int i)
+{
+	return reg * c->mc_maxpages + i;
+}
+
+/*
+ * touch_own: check page i of own region reg and write its next
+ * generation.  => user mode; false with mc_bad filled on a mismatch
+ */
+static bool
+touch_own(struct mix_ctx *c, int reg, int i, const char *when)
+{
+	struct stress_worker *w = c->mc_w;
+	struct mix_region *mr = &c->mc_reg[reg];
+	int k = lg_index(c, reg, i);
+	uint32_t gen = c->mc_lg.il_pages[k].ip_gen;
+	volatile uint64_t *p = reg_page(mr, i);
+	vaddr_t va = mr->mr_va + ptoa(i);
+
+	c->mc_bad.ib_page = k;
+	c->mc_bad.ib_when = when;
+	if (!integ_check(p, w->w_asid, va, gen, &c->mc_bad))
+		return false;
+	integ_write(p, w->w_asid, va, gen + 1);
+	integ_wrote(&c->mc_lg, k, gen + 1, STRESS_LD(&w->w_ops));
+	c->mc_own_touches++;
+	return true;
+}
+
+/*
+ * touch_shared: check my word of page i of shared region reg (and the
+ * words nobody writes), and with write count one more write in it.
+ * => user mode; false with mc_bad filled on a mismatch
+ */
+static bool
+touch_shared(struct mix_ctx *c, int reg, int i, bool write, const char *when)
+{
+	struct stress_worker *w = c->mc_w;
+	const struct mix_region *mr = &c->mc_proc->mp_reg[reg];
+	volatile uint64_t *p = reg_page(mr, i);
+	uint64_t *mine = (uint64_t *)(uintptr_t)&p[MIX_SLOT0 + w->w_tid];
+	uint32_t want = c->mc_slot[reg][i];
+	uint64_t got;
+	int k;
+
+	/* siblings write their own words of the page meanwhile: atomics */
+	got = __atomic_load_n(mine, __ATOMIC_RELAXED);
+	for (k = 0; k < MIX_SLOT0 && got == want; k++)
+		if (__atomic_load_n((uint64_t *)(uintptr_t)&p[k],
+		    __ATOMIC_RELAXED) != 0)
+			break;
+	if (got != want || k < MIX_SLOT0 || __atomic_load_n((uint64_t *)
+	    (uintptr_t)&p[PAGE_WORDS - 1], __ATOMIC_RELAXED) != 0) {
+		c->mc_shared_bad = true;
+		c->mc_badreg = reg;
+		c->mc_badword = got;
+		c->mc_bad.ib_page = i;
+		c->mc_bad.ib_va = mr->mr_va + ptoa(i);
+		c->mc_bad.ib_want = want;
+		c->mc_bad.ib_when = when;
+		for (k = 0; k < SIG_WORDS; k++)
+			c->mc_bad.ib_words[k] = __atomic_load_n((uint64_t *)
+			    (uintptr_t)&p[k], __ATOMIC_RELAXED);
+		c->mc_bad.ib_tail = __atomic_load_n((uint64_t *)(uintptr_t)
+		    &p[PAGE_WORDS - 1], __ATOMIC_RELAXED);
+		return false;
+	}
+	if (write) {
+		__atomic_store_n(mine, (uint64_t)want + 1, __ATOMIC_RELAXED);
+		c->mc_slot[reg][i] = want + 1;
+	}
+	c->mc_shared_touches++;
+	return true;
+}
+
+/* mix_touch: one touch of a random page, shared or own.  => user mode */
+static bool
+mix_touch(struct mix_ctx *c)
+{
+	struct host_rng *rng = &c->mc_w->w_rng;
+	struct mix_proc *mp = c->mc_proc;
+	int reg, tries;
+
+	if (host_rng_below(rng, 2) == 0 &&
+	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE)) {
+		reg = (int)host_rng_below(rng, MIX_NSHARED);
+		return touch_shared(c, reg, (int)host_rng_below(rng,
+		    (uint64_t)mp->mp_reg[reg].mr_npages),
+		    host_rng_below(rng, 4) != 0, "touch");
+	}
+	for (tries = 0; tries < MIX_REGIONS; tries++) {
+		reg = (int)host_rng_below(rng, MIX_REGIONS);
+		if (c->mc_reg[reg].mr_va != 0)
+			return touch_own(c, reg, (int)host_rng_below(rng,
+			    (uint64_t)c->mc_reg[reg].mr_npages), "touch");
+	}
+	return true;	/* nothing of mine is mapped */
+}
+
+/* mix_user: a batch of ops; the first that is not a touch goes back. */
+static void
+mix_user(void *arg)
+{
+	struct mix_ctx *c = arg;
+	struct stress_worker *w = c->mc_w;
+	int n, op;
+
+	for (n = 0; n < MIX_BATCH; n++) {
+		if (!stress_continue(w)) {
+			c->mc_stop = true;
+			return;
+		}
+		op = mix_draw(c);
+		c->mc_ops[op]++;
+		if (op != OP_TOUCH) {
+			c->mc_pending = op;	/* kernel mode does it */
+			return;
+		}
+		if (!mix_touch(c)) {
+			c->mc_failed = true;
+			return;
+		}
+		stress_touched(w, (uint64_t)n);
+		stress_op_done(w);
+	}
+}
+
+/* Shared pages of each region of my process (0: none mapped). */
+static int
+shared_mapped(const struct mix_ctx *c)
+{
+	return __atomic_load_n(&c->mc_proc->mp_ready, __ATOMIC_ACQUIRE) ?
+	    c->mc_proc->mp_reg[0].mr_npages : 0;
+}
+
+/* The final sweep's length: own slots, then my words of shared pages. */
+static int
+sweep_end(const struct mix_ctx *c)
+{
+	return MIX_REGIONS * c->mc_maxpages + MIX_NSHARED * shared_mapped(c);
+}
+
+/* mix_sweep: a batch of the final check of every page of mine. */
+static void
+mix_sweep(void *arg)
+{
+	struct mix_ctx *c = arg;
+	int n, reg, i, total = MIX_REGIONS * c->mc_maxpages;
+	int nsh = shared_mapped(c);
+
+	for (n = 0; n < 256 && c->mc_next < sweep_end(c);
+	    n++, c->mc_next++) {
+		if (c->mc_next < total) {
+			reg = c->mc_next / c->mc_maxpages;
+			i = c->mc_next % c->mc_maxpages;
+			if (c->mc_reg[reg].mr_va == 0 ||
+			    i >= c->mc_reg[reg].mr_npages)
+				continue;
+			c->mc_bad.ib_page = lg_index(c, reg, i);
+			c->mc_bad.ib_when = "final sweep";
+			if (!integ_check(reg_page(&c->mc_reg[reg], i),
+			    c->mc_w->w_asid, c->mc_reg[reg].mr_va + ptoa(i),
+			    c->mc_lg.il_pages[lg_index(c, reg, i)].ip_gen,
+			    &c->mc_bad)) {
+				c->mc_failed = true;
+				return;
+			}
+		} else {
+			reg = (c->mc_next - total) / nsh;
+			i = (c->mc_next - total) % nsh;
+			if (!touch_shared(c, reg, i, false, "final sweep")) {
+				c->mc_failed = true;
+				return;
+			}
+		}
+		c->mc_swept++;
+	}
+}
+
+/* The mprotect probes: a read must go through, a write must not. */
+static void
+mix_probe_read(void *arg)
+{
+	struct mix_ctx *c = arg;
+
+	(void)__atomic_load_n((uint64_t *)(uintptr_t)c->mc_probe,
+	    __ATOMIC_RELAXED);
+}
+
+static void
+mix_probe_write(void *arg)
+{
+	struct mix_ctx *c = arg;
+	uint64_t *p = (uint64_t *)(uintptr_t)c->mc_probe;
+
+	/* (the page's own word 0: the same value, were it allowed) */
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED),
+	    __ATOMIC_RELAXED);
+}
+
+/*
+ * mix_user_call: fn in user mode.  => false if the worker must stop (a
+ * failure is recorded, or its process was killed)
+ */
+static bool
+mix_user_call(struct mix_ctx *c, void (*fn)(void *))
+{
+	struct stress_worker *w = c->mc_w;
+	struct host_user_fault uf;
+
+	if (host_user_call(fn, c, &uf) != 0) {
+		(void)stress_refused(w, &uf, &c->mc_lg);
+		return false;
+	}
+	if (!c->mc_failed)
+		return true;
+	if (!c->mc_shared_bad) {
+		integ_report(w, &c->mc_lg, &c->mc_bad);
+		return false;
+	}
+	stress_fail(FK_INTEGRITY, NULL, "asid %u va %#lx (%s, shared region "
+	    "%d page %d, %s): LWP %d's word of the page reads %llu, it wrote "
+	    "%u there (a write of this LWP was lost, or the page is another; "
+	    "words 0-3 %#llx %#llx %#llx %#llx, last %#llx)", w->w_asid,
+	    (unsigned long)c->mc_bad.ib_va, mix_kindnames[c->mc_badreg],
+	    c->mc_badreg, c->mc_bad.ib_page, c->mc_bad.ib_when, w->w_tid,
+	    (unsigned long long)c->mc_badword, c->mc_bad.ib_want,
+	    (unsigned long long)c->mc_bad.ib_words[0],
+	    (unsigned long long)c->mc_bad.ib_words[1],
+	    (unsigned long long)c->mc_bad.ib_words[2],
+	    (unsigned long long)c->mc_bad.ib_words[3],
+	    (unsigned long long)c->mc_bad.ib_tail);
+	return false;
+}
+
+/*
+ * region_map: map npages of kind into w's map.  => 0 or the error
+ * => kernel mode
+ */
+static int
+region_map(struct stress_worker *w, struct mix_region *mr, int kind,
+    int npages)
+{
+	vaddr_t va = MIX_HINT;
+	struct uvm_object *uobj;
+	int error;
+
+	switch (kind) {
+	case RK_ANON:
+		error = uvm_mmap_anon(w->w_map, &va, ptoa(npages),
+		    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_PRIVATE);
+		break;
+	case RK_SHANON:
+		error = uvm_mmap_anon(w->w_map, &va, ptoa(npages),
+		    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_SHARED);
+		break;
+	default:
+		/* a private (copy-on-write) mapping of a new object */
+		uobj = uao_create(ptoa(npages), 0);
+		error = uvm_map(w->w_map, &va, ptoa(npages), uobj, 0, 0,
+		    UVM_MAPFLAG(VM_PROT_READ | VM_PROT_WRITE, VM_PROT_ALL,
+		    UVM_INH_COPY, UVM_ADV_NORMAL, UVM_FLAG_COPYONW));
+		if (error != 0)
+			uao_detach(uobj);
+		break;
+	}
+	if (error != 0)
+		return error;
+	mr->mr_va = va;
+	mr->mr_host = pmap_hostaddr(w->w_pmap, va);
+	mr->mr_npages = npages;
+	mr->mr_kind = kind;
+	mr->mr_wired = false;
+	return 0;
+}
+
+/*
+ * mix_vm_error: a VM call failed.  Resource shortages (ENOMEM, EAGAIN)
+ * are the VM's answer to a loaded machine: counted.  Anything else is
+ * a failure.  => true: go on
+ */
+static bool
+mix_vm_error(struct mix_ctx *c, const char *call, int error)
+{
+	if (error == ENOMEM || error == EAGAIN)
+		return true;
+	stress_fail(FK_VM, NULL, "asid %u (LWP %d): %s: error %d (%s)",
+	    c->mc_w->w_asid, c->mc_w->w_tid, call, error, strerror(error));
+	return false;
+}
+
+/* own_map: map own region slot reg, of a random kind and size. */
+static bool
+own_map(struct mix_ctx *c, int reg)
+{
+	struct stress_worker *w = c->mc_w;
+	int kind = (int)host_rng_below(&w->w_rng, RK_N), i, error;
+	int npages = 1 + (int)host_rng_below(&w->w_rng,
+	    (uint64_t)c->mc_maxpages);
+
+	error = region_map(w, &c->mc_reg[reg], kind, npages);
+	if (error != 0) {
+		c->mc_refused[OP_MAP]++;
+		return mix_vm_error(c, "uvm_map of an own region", error);
+	}
+	for (i = 0; i < npages; i++)
+		integ_set_va(&c->mc_lg, lg_index(c, reg, i),
+		    c->mc_reg[reg].mr_va + ptoa(i));
+	return true;
+}
+
+/* op_map: map a free slot (if there is one). */
+static bool
+op_map(struct mix_ctx *c)
+{
+	int reg;
+
+	for (reg = 0; reg < MIX_REGIONS; reg++)
+		if (c->mc_reg[reg].mr_va == 0)
+			return own_map(c, reg);
+	return true;
+}
+
+/* An own region to work on, or -1. */
+static int
+own_pick(struct mix_ctx *c)
+{
+	int reg, tries;
+
+	for (tries = 0; tries < MIX_REGIONS; tries++) {
+		reg = (int)host_rng_below(&c->mc_w->w_rng, MIX_REGIONS);
+		if (c->mc_reg[reg].mr_va != 0)
+			return reg;
+	}
+	return -1;
+}
+
+/* op_munmap: unmap an own region, whole or its tail. */
+static bool
+op_munmap(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct mix_region *mr;
+	int reg = own_pick(c), keep, i, error;
+
+	if (reg < 0)
+		return true;
+	mr = &c->mc_reg[reg];
+	if (reg == c->mc_wiredreg) {	/* checked and unwired first */
+		if (!wired_check(c))
+			return false;
+		if ((error = uvm_munlock(w->w_map, mr->mr_va,
+		    ptoa(mr->mr_npages))) != 0)
+			return mix_vm_error(c, "uvm_munlock", error);
+		mr->mr_wired = false;
+		c->mc_wiredreg = -1;
+	}
+	keep = host_rng_below(&w->w_rng, 2) == 0 ? 0 :
+	    (int)host_rng_below(&w->w_rng, (uint64_t)mr->mr_npages);
+	error = uvm_munmap(w->w_map, mr->mr_va + ptoa(keep),
+	    ptoa(mr->mr_npages - keep));
+	if (error != 0)
+		return mix_vm_error(c, "uvm_munmap", error);
+	for (i = keep; i < mr->mr_npages; i++)
+		integ_set_va(&c->mc_lg, lg_index(c, reg, i), 0);
+	mr->mr_npages = keep;
+	if (keep == 0)
+		mr->mr_va = 0;
+	return true;
+}
+
+/*
+ * op_mprotect: make an own region read-only; a read of a page must go
+ * through, a write must be refused with EACCES at that very address;
+ * then writable again.
+ */
+static bool
+op_mprotect(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct host_user_fault uf;
+	struct mix_region *mr;
+	int reg = own_pick(c), i, error, rc;
+	vaddr_t va;
+
+	if (reg < 0)
+		return true;
+	mr = &c->mc_reg[reg];
+	i = (int)host_rng_below(&w->w_rng, (uint64_t)mr->mr_npages);
+	va = mr->mr_va + ptoa(i);
+	error = uvm_mprotect(w->w_map, mr->mr_va, ptoa(mr->mr_npages),
+	    VM_PROT_READ);
+	if (error != 0)
+		return mix_vm_error(c, "uvm_mprotect read-only", error);
+	c->mc_probe = reg_page(mr, i);
+	if ((rc = host_user_call(mix_probe_read, c, &uf)) != 0) {
+		(void)stress_refused(w, &uf, &c->mc_lg);
+		return false;
+	}
+	rc = host_user_call(mix_probe_write, c, &uf);
+	STRESS_INC(&w->w_segv);
+	if (rc == 0 || uf.uf_error != EACCES || uf.uf_addr != va ||
+	    uf.uf_access != VM_PROT_WRITE) {
+		if (rc != 0 && (uf.uf_error == ENOMEM || uf.uf_error == EIO)) {
+			(void)stress_refused(w, &uf, &c->mc_lg);
+			return false;
+		}
+		stress_fail(rc == 0 ? FK_NOSEGV : FK_WRONGSEGV, NULL, "asid %u "
+		    "va %#lx: a write to a page made read-only by uvm_mprotect "
+		    "%s (expected SIGSEGV, EACCES, at that va)", w->w_asid,
+		    (unsigned long)va, rc == 0 ? "went through" :
+		    "faulted otherwise");
+		return false;
+	}
+	error = uvm_mprotect(w->w_map, mr->mr_va, ptoa(mr->mr_npages),
+	    VM_PROT_READ | VM_PROT_WRITE);
+	if (error != 0)
+		return mix_vm_error(c, "uvm_mprotect read-write", error);
+	return true;
+}
+
+/* op_madvise: the advice of an own region or a shared one. */
+static bool
+op_madvise(struct mix_ctx *c)
+{
+	static const int advice[] = { UVM_ADV_NORMAL, UVM_ADV_RANDOM,
+	    UVM_ADV_SEQUENTIAL };
+	struct stress_worker *w = c->mc_w;
+	struct mix_proc *mp = c->mc_proc;
+	const struct mix_region *mr;
+	int reg, a = advice[host_rng_below(&w->w_rng, 3)], error;
+
+	if (host_rng_below(&w->w_rng, 2) == 0 &&
+	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE))
+		mr = &mp->mp_reg[host_rng_below(&w->w_rng, MIX_NSHARED)];
+	else if ((reg = own_pick(c)) >= 0)
+		mr = &c->mc_reg[reg];
+	else
+		return true;
+	error = uvm_map_advice(w->w_map, mr->mr_va, mr->mr_va +
+	    ptoa(mr->mr_npages), a);
+	if (error != 0)
+		return mix_vm_error(c, "uvm_map_advice", error);
+	return true;
+}
+
+/*
+ * op_mlock: unwire my wired region, or wire an own region (recording
+ * its frames: it must stay resident and unmoved until unwired), or wire
+ * and unwire a range of a shared region (siblings may unwire it: no
+ * residency check there).
+ */
+static bool
+op_mlock(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct mix_proc *mp = c->mc_proc;
+	struct mix_region *mr;
+	int reg, i, error, n, first;
+
+	if (c->mc_wiredreg >= 0) {
+		mr = &c->mc_reg[c->mc_wiredreg];
+		if (!wired_check(c))
+			return false;
+		error = uvm_munlock(w->w_map, mr->mr_va, ptoa(mr->mr_npages));
+		if (error != 0)
+			return mix_vm_error(c, "uvm_munlock", error);
+		mr->mr_wired = false;
+		c->mc_wiredreg = -1;
+		return true;
+	}
+	if (host_rng_below(&w->w_rng, 2) == 0 &&
+	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE)) {
+		mr = &mp->mp_reg[host_rng_below(&w->w_rng, MIX_NSHARED)];
+		n = 1 + (int)host_rng_below(&w->w_rng,
+		    (uint64_t)MIN(mr->mr_npages, 16));
+		first = (int)host_rng_below(&w->w_rng,
+		    (uint64_t)(mr->mr_npages - n + 1));
+		error = uvm_mlock(w->w_map, mr->mr_va + ptoa(first), ptoa(n));
+		if (error != 0) {
+			c->mc_refused[OP_MLOCK]++;
+			return mix_vm_error(c, "uvm_mlock (shared)", error);
+		}
+		error = uvm_munlock(w->w_map, mr->mr_va + ptoa(first),
+		    ptoa(n));
+		if (error != 0)
+			return mix_vm_error(c, "uvm_munlock (shared)", error);
+		return true;
+	}
+	if ((reg = own_pick(c)) < 0)
+		return true;
+	mr = &c->mc_reg[reg];
+	error = uvm_mlock(w->w_map, mr->mr_va, ptoa(mr->mr_npages));
+	if (error != 0) {
+		/* the BSDs: mlock(2) fails with ENOMEM/EAGAIN, nobody dies */
+		c->mc_refused[OP_MLOCK]++;
+		return mix_vm_error(c, "uvm_mlock", error);
+	}
+	for (i = 0; i < mr->mr_npages; i++) {
+		paddr_t pa;
+
+		if (!pmap_extract(w->w_pmap, mr->mr_va + ptoa(i), &pa)) {
+			stress_fail(FK_VM, NULL, "asid %u va %#lx: wired by "
+			    "uvm_mlock but not mapped", w->w_asid,
+			    (unsigned long)(mr->mr_va + ptoa(i)));
+			return false;
+		}
+		c->mc_wpa[i] = trunc_page(pa);
+	}
+	mr->mr_wired = true;
+	c->mc_wiredreg = reg;
+	return true;
+}
+
+/* wired_check: my wired region sits in the frames it was wired in. */
+static bool
+wired_check(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	const struct mix_region *mr = &c->mc_reg[c->mc_wiredreg];
+	paddr_t pa;
+	int i;
+
+	for (i = 0; i < mr->mr_npages; i++) {
+		vaddr_t va = mr->mr_va + ptoa(i);
+
+		if (pmap_extract(w->w_pmap, va, &pa) &&
+		    trunc_page(pa) == c->mc_wpa[i])
+			continue;
+		stress_fail(FK_INVARIANT, NULL, "asid %u va %#lx: a page "
+		    "wired by uvm_mlock (%s region) %s (it was wired at pa "
+		    "%#llx)", w->w_asid, (unsigned long)va,
+		    mix_kindnames[mr->mr_kind], pmap_extract(w->w_pmap, va,
+		    &pa) ? "moved" : "is no longer mapped",
+		    (unsigned long long)c->mc_wpa[i]);
+		return false;
+	}
+	return true;
+}
+
+/* The words of kernel page i of mk: a signature as user pages carry. */
+static uint32_t
+kasid(const struct mix_ctx *c)
+{
+	return KASID_BIT | (uint32_t)c->mc_w->w_index;
+}
+
+/*
+ * kmem_check: every page of mk still holds its signature.  Pageable
+ * memory (valloc) may be in swap: the check faults it back.  A refused
+ * fault there is a panic in a BSD kernel; here the trap delivers it to
+ * the innermost host_user_call, so the check runs as one.
+ */
+struct kmem_probe {
+	struct mix_ctx		*kp_c;
+	struct mix_kmem		*kp_mk;
+	int			kp_bad;		/* page, or -1 */
+	bool			kp_write;
+};
+
+static void
+kmem_user(void *arg)
+{
+	struct kmem_probe *kp = arg;
+	struct mix_kmem *mk = kp->kp_mk;
+	struct integ_bad bad;
+	int i;
+
+	for (i = 0; i < mk->mk_npages; i++) {
+		volatile uint64_t *p = (volatile uint64_t *)(mk->mk_va +
+		    ptoa(i));
+
+		if (kp->kp_write) {
+			integ_write(p, kasid(kp->kp_c), mk->mk_va + ptoa(i),
+			    mk->mk_gen);
+		} else if (!integ_check(p, kasid(kp->kp_c), mk->mk_va +
+		    ptoa(i), mk->mk_gen, &bad)) {
+			kp->kp_bad = i;
+			return;
+		}
+	}
+}
+
+static bool
+kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
+{
+	struct kmem_probe kp = { c, mk, -1, write };
+	struct host_user_fault uf;
+
+	if (host_user_call(kmem_user, &kp, &uf) != 0) {
+		stress_fail(FK_VM, NULL, "kernel va %#lx (%s of %d pages, "
+		    "LWP %d): a fault on kernel memory was refused with "
+		    "error %d (%s)", (unsigned long)uf.uf_addr,
+		    mk->mk_how == 0 ? "uvm_km_valloc" : mk->mk_how == 1 ?
+		    "uvm_km_alloc1" : "uvm_km_kmemalloc", mk->mk_npages,
+		    c->mc_w->w_index, uf.uf_error, strerror(uf.uf_error));
+		return false;
+	}
+	if (kp.kp_bad >= 0) {
+		stress_fail(FK_INTEGRITY, NULL, "kernel va %#lx (page %d of a "
+		    "%s of %d pages, LWP %d): it does not hold the signature "
+		    "written there (gen %u)", (unsigned long)(mk->mk_va +
+		    ptoa(kp.kp_bad)), kp.kp_bad, mk->mk_how == 0 ?
+		    "uvm_km_valloc" : mk->mk_how == 1 ? "uvm_km_alloc1" :
+		    "uvm_km_kmemalloc", mk->mk_npages, c->mc_w->w_index,
+		    mk->mk_gen);
+		return false;
+	}
+	return true;
+}
+
+static bool
+kmem_check(struct mix_ctx *c, struct mix_kmem *mk)
+{
+	return kmem_touch(c, mk, false);
+}
+
+/*
+ * op_kmem: free one of my kernel allocations (checked first), or make
+ * one: pageable (uvm_km_valloc: demand zero from the kernel object,
+ * which the pagedaemon pages out), wired (uvm_km_alloc1, zeroed), or
+ * wired NOWAIT from kmem_map (uvm_km_kmemalloc: may fail, counted).
+ */
+static bool
+op_kmem(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct mix_kmem *mk = &c->mc_km[host_rng_below(&w->w_rng, MIX_KMEM)];
+	vsize_t size;
+
+	if (mk->mk_va != 0) {
+		if (!kmem_check(c, mk))
+			return false;
+		uvm_km_free(mk->mk_how == 2 ? kmem_map : kernel_map, mk->mk_va,
+		    ptoa(mk->mk_npages), 0);
+		mk->mk_va = 0;
+		return true;
+	}
+	mk->mk_npages = 1 + (int)host_rng_below(&w->w_rng, MIX_KMEM_PAGES);
+	mk->mk_how = (int)host_rng_below(&w->w_rng, 3);
+	size = ptoa(mk->mk_npages);
+	switch (mk->mk_how) {
+	case 0:
+		mk->mk_va = uvm_km_valloc(kernel_map, size);
+		break;
+	case 1:
+		mk->mk_va = uvm_km_alloc1(kernel_map, size, true);
+		break;
+	default:
+		mk->mk_va = uvm_km_kmemalloc(kmem_map, kmem_object, size,
+		    UVM_KMF_NOWAIT);
+		break;
+	}
+	if (mk->mk_va == 0) {
+		c->mc_refused[OP_KMEM]++;	/* out of VA or memory */
+		return true;
+	}
+	/* fresh memory reads zero (valloc, alloc1 zeroit) */
+	mk->mk_gen = 0;
+	if (mk->mk_how != 2 && !kmem_check(c, mk))
+		return false;
+	mk->mk_gen = (uint32_t)host_rng_below(&w->w_rng, 1u << 30) + 1;
+	return kmem_touch(c, mk, true);
+}
+
+/* op_pool: put one of my items back (checked), or get one (NOWAIT). */
+static bool
+op_pool(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	int k = (int)host_rng_below(&w->w_rng, MIX_POOLITEMS);
+	uint64_t *item = c->mc_item[k], tag = (uint64_t)w->w_index << 32 |
+	    (uint64_t)k;
+	size_t i;
+
+	if (item != NULL) {
+		for (i = 0; i < MIX_POOLSIZE / sizeof(uint64_t); i++)
+			if (item[i] != (tag ^ i)) {
+				stress_fail(FK_INTEGRITY, NULL, "pool item %p "
+				    "(LWP %d, slot %d): word %zu is %#llx, "
+				    "%#llx was written", (void *)item,
+				    w->w_index, k, i,
+				    (unsigned long long)item[i],
+				    (unsigned long long)(tag ^ i));
+				return false;
+			}
+		pool_put(&mix_pool, item);
+		c->mc_item[k] = NULL;
+		return true;
+	}
+	if ((item = pool_get(&mix_pool, PR_NOWAIT)) == NULL) {
+		c->mc_refused[OP_POOL]++;
+		return true;
+	}
+	for (i = 0; i < MIX_POOLSIZE / sizeof(uint64_t); i++)
+		item[i] = tag ^ i;
+	c->mc_item[k] = item;
+	return true;
+}
+
+/* mix_setup: the ledger; LWP 0 maps the shared regions; half my own. */
+static bool
+mix_setup(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	const struct stress_config *cfg = w->w_run->r_cfg;
+	struct mix_proc *mp = c->mc_proc;
+	int reg, error, nsh = shared_pages(cfg);
+
+	if (integ_ledger_init(&c->mc_lg, w->w_asid, w->w_pmap,
+	    MIX_REGIONS * c->mc_maxpages) != 0 ||
+	    (c->mc_wpa = calloc((size_t)c->mc_maxpages, sizeof(paddr_t))) ==
+	    NULL) {
+		stress_fail(FK_VM, NULL, "asid %u: no memory for the ledger",
+		    w->w_asid);
+		return false;
+	}
+	for (reg = 0; reg < MIX_NSHARED; reg++)
+		if ((c->mc_slot[reg] = calloc((size_t)nsh, sizeof(uint32_t))) ==
+		    NULL) {
+			stress_fail(FK_VM, NULL, "asid %u: no memory for the "
+			    "ledger", w->w_asid);
+			return false;
+		}
+	if (w->w_tid == 0) {
+		for (reg = 0; reg < MIX_NSHARED; reg++) {
+			error = region_map(w, &mp->mp_reg[reg], reg, nsh);
+			if (error != 0) {
+				stress_fail(FK_VM, NULL, "asid %u: mapping the "
+				    "%s shared region of %d pages: error %d "
+				    "(%s)", w->w_asid, mix_kindnames[reg], nsh,
+				    error, strerror(error));
+				return false;
+			}
+		}
+		__atomic_store_n(&mp->mp_ready, 1, __ATOMIC_RELEASE);
+	}
+	for (reg = 0; reg < MIX_REGIONS / 2; reg++)
+		if (!own_map(c, reg))
+			return false;
+	return true;
+}
+
+/* mix_teardown: unwire, free kernel memory and pool items (checked). */
+static void
+mix_teardown(struct mix_ctx *c)
+{
+	int k;
+
+	for (k = 0; k < MIX_KMEM; k++)
+		if (c->mc_km[k].mk_va != 0) {
+			if (stress_nfailures() == 0)
+				(void)kmem_check(c, &c->mc_km[k]);
+			uvm_km_free(c->mc_km[k].mk_how == 2 ? kmem_map :
+			    kernel_map, c->mc_km[k].mk_va,
+			    ptoa(c->mc_km[k].mk_npages), 0);
+			c->mc_km[k].mk_va = 0;
+		}
+	for (k = 0; k < MIX_POOLITEMS; k++)
+		if (c->mc_item[k] != NULL) {
+			pool_put(&mix_pool, c->mc_item[k]);
+			c->mc_item[k] = NULL;
+		}
+}
+
+/* The LWP worker. */
+static void
+mix_worker(struct stress_worker *w)
+{
+	struct mix_ctx *c = w->w_ctx;
+	bool ok;
+
+	c->mc_w = w;
+	c->mc_proc = &mix_procs[w->w_sp->sp_index];
+	c->mc_wiredreg = -1;
+	c->mc_pending = -1;
+	ok = mix_setup(c);
+	if (ok)
+		w->w_ledger = &c->mc_lg;
+	if (!ok)
+		stress_timed_end(w);
+	stress_barrier(w);
+
+	while (ok && stress_running(w)) {
+		ok = mix_user_call(c, mix_user);
+		if (ok && c->mc_pending >= 0) {
+			switch (c->mc_pending) {
+			case OP_MAP:
+				ok = op_map(c);
+				break;
+			case OP_MUNMAP:
+				ok = op_munmap(c);
+				break;
+			case OP_MPROTECT:
+				ok = op_mprotect(c);
+				break;
+			case OP_MADVISE:
+				ok = op_madvise(c);
+				break;
+			case OP_MLOCK:
+				ok = op_mlock(c);
+				break;
+			case OP_KMEM:
+				ok = op_kmem(c);
+				break;
+			default:
+				ok = op_pool(c);
+				break;
+			}
+			c->mc_pending = -1;
+			stress_op_done(w);
+		}
+		if (ok && c->mc_wiredreg >= 0 &&
+		    host_rng_below(&w->w_rng, 16) == 0)
+			ok = wired_check(c);
+		if (c->mc_stop)
+			break;
+		lwp_userret();
+	}
+	stress_timed_end(w);
+
+	/* The final sweep (cut at the run's time), then kernel memory. */
+	for (c->mc_next = 0; ok && !stress_killed(w) &&
+	    stress_checks_continue(w) && c->mc_next < sweep_end(c);) {
+		ok = mix_user_call(c, mix_sweep);
+		host_progress();
+		lwp_userret();
+	}
+	if (ok && !stress_killed(w) && c->mc_wiredreg >= 0)
+		(void)wired_check(c);
+	/* (kernel memory is not the process's: a killed one's too) */
+	mix_teardown(c);
+	/*
+	 * No munmap: the address space goes as a process's does at exit,
+	 * when the harness frees it after the quiescent audit.
+	 */
+}
+
+static uint64_t
+mix_pages_per_lwp(const struct stress_config *cfg)
+{
+	/* the shared regions are counted against the process's LWPs */
+	return (uint64_t)MIX_REGIONS * (uint64_t)own_pages(cfg) +
+	    ((uint64_t)MIX_NSHARED * (uint64_t)shared_pages(cfg) *
+	    (uint64_t)nprocs(cfg) + (uint64_t)cfg->lwps - 1) /
+	    (uint64_t)cfg->lwps + MIX_KMEM * MIX_KMEM_PAGES;
+}
+
+static const char *
+mix_check(const struct stress_config *cfg, char *buf, size_t len)
+{
+	unsigned int weight[OP_N];
+	uint64_t ws = ws_bytes(cfg), per;
+
+	if (mix_parse(options_sstr(cfg, MO_MIX), weight, buf, len) != 0)
+		return buf;
+	if (ws / PAGE_SIZE < (uint64_t)(2 * MIX_REGIONS) *
+	    (uint64_t)cfg->lwps + 2 * MIX_NSHARED * (uint64_t)nprocs(cfg)) {
+		snprintf(buf, len, "--ws %llu bytes: too small for %d LWPs "
+		    "(each needs %d pages at least)", (unsigned long long)ws,
+		    cfg->lwps, 2 * MIX_REGIONS + 2 * MIX_NSHARED);
+		return buf;
+	}
+	per = ws / (uint64_t)nprocs(cfg);
+	if (per > MIX_PROC_MAX) {
+		snprintf(buf, len, "--ws %llu MiB over %d processes is %llu "
+		    "MiB each, more than a process's %llu MiB of user space "
+		    "can map: raise --lwps or lower --ws or --threads",
+		    (unsigned long long)(ws >> 20), nprocs(cfg),
+		    (unsigned long long)(per >> 20),
+		    (unsigned long long)(MIX_PROC_MAX >> 20));
+		return buf;
+	}
+	return NULL;
+}
+
+/* The scenario entry. */
+static int
+mix_run(struct stress_run *r)
+{
+	const struct stress_config *cfg = r->r_cfg;
+	struct mix_ctx *ctxs;
+	uint64_t ops[OP_N] = { 0 }, refused[OP_N] = { 0 }, sh = 0, own = 0,
+	    swept = 0;
+	char buf[160];
+	unsigned int weight[OP_N], wsum = 0;
+	int i, k, error;
+
+	if (mix_parse(options_sstr(cfg, MO_MIX), weight, buf,
+	    sizeof(buf)) != 0) {
+		fprintf(stderr, "uvmstress: %s\n", buf);
+		return EXIT_USAGE;
+	}
+	for (k = 0; k < OP_N; k++)
+		wsum += weight[k];
+	ctxs = calloc((size_t)cfg->lwps, sizeof(*ctxs));
+	mix_procs = calloc((size_t)nprocs(cfg), sizeof(*mix_procs));
+	if (ctxs == NULL || mix_procs == NULL) {
+		free(ctxs);
+		free(mix_procs);
+		return EXIT_NO_RESOURCE;
+	}
+	for (i = 0; i < cfg->lwps; i++) {
+		memcpy(ctxs[i].mc_weight, weight, sizeof(weight));
+		ctxs[i].mc_wsum = wsum;
+		ctxs[i].mc_maxpages = own_pages(cfg);
+	}
+	pool_init(&mix_pool, MIX_POOLSIZE, 0, 0, 0, "mixpl",
+	    &uvm_km_pool_allocator, IPL_NONE);
+
+	error = stress_run_workers(r, mix_worker, ctxs, sizeof(*ctxs));
+
+	for (i = 0; i < cfg->lwps; i++) {
+		for (k = 0; k < OP_N; k++) {
+			ops[k] += ctxs[i].mc_ops[k];
+			refused[k] += ctxs[i].mc_refused[k];
+		}
+		sh += ctxs[i].mc_shared_touches;
+		own += ctxs[i].mc_own_touches;
+		swept += ctxs[i].mc_swept;
+	}
+	stress_metric_u64(r, "processes", (uint64_t)nprocs(cfg));
+	stress_metric_u64(r, "threads", (uint64_t)cfg->threads);
+	stress_metric_u64(r, "ws_pages", ws_bytes(cfg) / PAGE_SIZE);
+	for (k = 0; k < OP_N; k++)
+		stress_metric_u64(r, mix_metric_names[k], ops[k]);
+	stress_metric_u64(r, "shared_touches", sh);
+	stress_metric_u64(r, "own_touches", own);
+	stress_metric_u64(r, "refused_map", refused[OP_MAP]);
+	stress_metric_u64(r, "refused_mlock", refused[OP_MLOCK]);
+	stress_metric_u64(r, "refused_kmem", refused[OP_KMEM]);
+	stress_metric_u64(r, "refused_pool", refused[OP_POOL]);
+	stress_metric_u64(r, "final_sweep_pages", swept);
+	/* the workers are joined: nobody reads the ledgers any more */
+	for (i = 0; i < cfg->lwps; i++) {
+		integ_ledger_fini(&ctxs[i].mc_lg);
+		free(ctxs[i].mc_wpa);
+		for (k = 0; k < MIX_NSHARED; k++)
+			free(ctxs[i].mc_slot[k]);
+	}
+	pool_destroy(&mix_pool);
+	free(ctxs);
+	free(mix_procs);
+	mix_procs = NULL;
+	return error;
+}
+
+/* The descriptor. */
+const struct scenario scenario_mix = {
+	.sc_name = "mix",
+	.sc_summary = "the whole VM: processes of several LWPs doing seeded "
+	    "weighted operations beyond RAM, errors injected",
+	.sc_help = mix_help,
+	.sc_opts = mix_opts,
+	.sc_nopts = (int)nitems(mix_opts),
+	.sc_pages_per_lwp = mix_pages_per_lwp,
+	.sc_reclaim = true,
+	.sc_threads = 2,
+	.sc_fail_io = 5,
+	.sc_fail_alloc = 5,
+	.sc_check = mix_check,
+	.sc_skip = NULL,
+	.sc_run = mix_run,
+};
