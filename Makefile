@@ -4,6 +4,10 @@
 #   make debug       build/debug     gcc   -O0 -g -DDIAGNOSTIC
 #   make asan        build/asan      clang ASan + UBSan, DIAGNOSTIC
 #   make tsan        build/tsan      clang ThreadSanitizer, DIAGNOSTIC
+#   make coverage    build/coverage  gcc -O0 -g --coverage, DIAGNOSTIC: runs
+#                    uvmstress (default scenario, COVERAGE_SECONDS=60,
+#                    COVERAGE_ARGS=...) and reports vm/'s line, function and
+#                    branch coverage with lcov (docs/coverage.md)
 #   make test        the whole suite (unit tests in release and asan, the
 #                    machine smoke under tsan); installs missing packages
 #   make run         a default uvmstress job (10 s)
@@ -12,7 +16,7 @@
 #
 # Warnings are errors (WERROR=0 to relax locally).
 
-FLAVOURS := release debug asan tsan
+FLAVOURS := release debug asan tsan coverage
 WERROR ?= 1
 BUILD ?= build
 
@@ -38,6 +42,13 @@ asan_CFLAGS := -O1 -g -DDIAGNOSTIC -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=undefined
 tsan_CC := clang
 tsan_CFLAGS := -O1 -g -DDIAGNOSTIC -fsanitize=thread -fno-omit-frame-pointer
+# --coverage reaches the link too (the link lines pass $(1)_CFLAGS).
+# `make coverage` is the report (below); `make coverage-build` only builds.
+coverage_CC := gcc
+coverage_CFLAGS := -O0 -g -DDIAGNOSTIC --coverage
+coverage_GOAL := coverage-build
+COVERAGE_SECONDS ?= 60
+COVERAGE_ARGS ?=
 
 HOST_SRCS := $(sort $(wildcard host/*.c))
 VM_SRCS := $(sort $(wildcard vm/*.c))
@@ -45,7 +56,8 @@ STRESS_SRCS := $(sort $(filter-out stress/main.c,$(wildcard stress/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/test_*.c))
 SMOKE_SRCS := $(sort $(wildcard tests/smoke_*.c))
 
-.PHONY: all release debug asan tsan test run deps clean bench
+.PHONY: all release debug asan tsan coverage coverage-build test run deps \
+	clean bench
 all: release
 
 # $(call flavour_rules,name)
@@ -82,7 +94,7 @@ $(BUILD)/$(1)/uvmstress: $$($(1)_OBJDIR)/stress/main.o $$($(1)_LIB)
 
 build-$(1): $$($(1)_LIB) $$($(1)_SMOKES) $$($(1)_UVMSTRESS)
 build-$(1)-unit: $$($(1)_UNIT) $$($(1)_UVMSTRESS)
-$(1): deps-ok
+$$(or $$($(1)_GOAL),$(1)): deps-ok
 	@$$(MAKE) --no-print-directory build-$(1)
 -include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
 endef
@@ -101,7 +113,7 @@ test: deps-ok
 
 run: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
-	$(BUILD)/release/uvmstress --scenario touch --lwps 4 --ncpu 2 --ram 64M -t 10
+	$(BUILD)/release/uvmstress --lwps 4 --ncpu 2 --ram 64M -t 10
 
 bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
@@ -109,6 +121,10 @@ bench: deps-ok
 	@sh perf/bench_reclaim.sh $(BUILD) 10 3
 	@sh perf/bench_hostmmu.sh $(BUILD)
 	@sh perf/bench_lwps.sh $(BUILD) 5
+
+coverage: deps-ok
+	@$(MAKE) --no-print-directory -j2 build-coverage
+	@bash mk/coverage.sh $(BUILD) $(COVERAGE_SECONDS) $(COVERAGE_ARGS)
 
 clean:
 	rm -rf $(BUILD)
