@@ -11,6 +11,9 @@
  * weights:
  *
  *	touch	check a page against the oracle and write its next state
+ *	peek	read a random address of the process's regions: a sibling's
+ *		page being faulted, paged out, unmapped or protected meanwhile
+ *		(a hole there is a SIGSEGV with EFAULT: expected)
  *	map	map a region of its own (private or shared anonymous memory,
  *		or a private mapping of a new aobj)
  *	munmap	unmap one of its regions, whole or its tail
@@ -77,9 +80,9 @@ static const char mix_help[] =
 "  Processes of --threads LWPs share a map: three shared regions every\n"
 "  LWP of the process touches (private anonymous, shared anonymous, a\n"
 "  private mapping of an aobj) and regions of each LWP's own.  Each LWP\n"
-"  draws seeded operations by the --mix weights: touch, map, munmap,\n"
-"  mprotect, madvise, mlock (and munlock), kmem (uvm_km_* allocations)\n"
-"  and pool (pool_get/pool_put).  The working set is beyond RAM and I/O\n"
+"  draws seeded operations by the --mix weights: touch, peek (read a\n"
+"  sibling's pages), map, munmap, mprotect, madvise, mlock (and munlock),\n"
+"  kmem (uvm_km_* allocations) and pool (pool_get/pool_put).  The working set is beyond RAM and I/O\n"
 "  errors and allocation failures are injected at 0.5% by default, so\n"
 "  the daemons and the error paths run throughout.  Every touch is\n"
 "  checked (own pages by signature, shared pages by each LWP's own word\n"
@@ -87,15 +90,15 @@ static const char mix_help[] =
 "  not named get 0.  An op is one operation.\n";
 
 /* The operations. */
-enum mix_op { OP_TOUCH, OP_MAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE,
-    OP_MLOCK, OP_KMEM, OP_POOL, OP_N };
-static const char *const mix_opnames[OP_N] = { "touch", "map", "munmap",
-    "mprotect", "madvise", "mlock", "kmem", "pool" };
-static const char *const mix_metric_names[OP_N] = { "op_touch", "op_map",
-    "op_munmap", "op_mprotect", "op_madvise", "op_mlock", "op_kmem",
-    "op_pool" };
-#define MIX_DEFAULT	"touch=60,map=3,munmap=2,mprotect=2,madvise=1," \
-			"mlock=1,kmem=2,pool=2"
+enum mix_op { OP_TOUCH, OP_PEEK, OP_MAP, OP_MUNMAP, OP_MPROTECT,
+    OP_MADVISE, OP_MLOCK, OP_KMEM, OP_POOL, OP_N };
+static const char *const mix_opnames[OP_N] = { "touch", "peek", "map",
+    "munmap", "mprotect", "madvise", "mlock", "kmem", "pool" };
+static const char *const mix_metric_names[OP_N] = { "op_touch", "op_peek",
+    "op_map", "op_munmap", "op_mprotect", "op_madvise", "op_mlock",
+    "op_kmem", "op_pool" };
+#define MIX_DEFAULT	"touch=60,peek=4,map=3,munmap=2,mprotect=2," \
+			"madvise=1,mlock=1,kmem=2,pool=2"
 #define MIX_WEIGHT_MAX	1000
 
 /* Options table. */
@@ -103,8 +106,8 @@ enum { MO_MIX, MO_WS };
 static const struct sopt mix_opts[] = {
 	[MO_MIX] = { "mix", SOPT_STRING, 0, 0, 0, NULL, "OP=W,...",
 	    "operation weights: touch, map, munmap, mprotect, madvise, "
-	    "mlock, kmem, pool", "touch=60, map=3, munmap=2, mprotect=2, "
-	    "madvise=1, mlock=1, kmem=2, pool=2", MIX_DEFAULT },
+	    "mlock, kmem, pool", "touch=60, peek=4, map=3, munmap=2, "
+	    "mprotect=2, madvise=1, mlock=1, kmem=2, pool=2", MIX_DEFAULT },
 	/* (the default 0 stands for 2 x --ram; --ws 0 itself is refused) */
 	[MO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, MIX_WS_MAX, 0, NULL, "SIZE",
 	    "working set of all processes together: 256M, 1G", "2 x --ram",
@@ -167,6 +170,8 @@ struct mix_ctx {
 	/* counts */
 	uint64_t		mc_ops[OP_N];
 	uint64_t		mc_refused[OP_N];	/* ENOMEM, EAGAIN... */
+	uint64_t		mc_peek_holes;	/* peeks that found no map */
+	vaddr_t			mc_span;	/* peeks: [MIX_HINT, +span) */
 	uint64_t		mc_shared_touches;
 	uint64_t		mc_own_touches;
 	uint64_t		mc_swept;
@@ -202,6 +207,8 @@ static bool op_map(struct mix_ctx *c);
 static bool op_munmap(struct mix_ctx *c);
 static bool op_mprotect(struct mix_ctx *c);
 static bool op_madvise(struct mix_ctx *c);
+static void mix_peek_user(void *arg);
+static bool op_peek(struct mix_ctx *c);
 static bool op_mlock(struct mix_ctx *c);
 static int own_pick(struct mix_ctx *c);
 static int shared_mapped(const struct mix_ctx *c);
@@ -292,8 +299,8 @@ mix_parse(const char *spec, unsigned int weight[OP_N], char *buf, size_t len)
 				break;
 		if (k == OP_N) {
 			snprintf(buf, len, "--mix '%s': unknown operation "
-			    "'%.*s' (touch, map, munmap, mprotect, madvise, "
-			    "mlock, kmem, pool)", spec, (int)nlen, p);
+			    "'%.*s' (touch, peek, map, munmap, mprotect, "
+			    "madvise, mlock, kmem, pool)", spec, (int)nlen, p);
 			return -1;
 		}
 		v = eq + 1 < end && eq[1] >= '0' && eq[1] <= '9' ?
@@ -767,6 +774,42 @@ op_mprotect(struct mix_ctx *c)
 	return true;
 }
 
+/* The peek: one load, nothing checked (the page may be anybody's). */
+static void
+mix_peek_user(void *arg)
+{
+	struct mix_ctx *c = arg;
+
+	(void)__atomic_load_n((uint64_t *)(uintptr_t)c->mc_probe,
+	    __ATOMIC_RELAXED);
+}
+
+/*
+ * op_peek: read a random address where the process maps its regions:
+ * a page a sibling faults, pages out, unmaps, protects or wires
+ * meanwhile.  Its content is not checked (it may be anybody's, or just
+ * unmapped); the fault must either resolve or find no mapping (EFAULT).
+ */
+static bool
+op_peek(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct host_user_fault uf;
+	vaddr_t va = MIX_HINT + ptoa(host_rng_below(&w->w_rng,
+	    atop(c->mc_span)));
+
+	c->mc_probe = pmap_hostaddr(w->w_pmap, va);
+	if (host_user_call(mix_peek_user, c, &uf) == 0)
+		return true;
+	if (uf.uf_error == EFAULT && uf.uf_va == va) {
+		STRESS_INC(&w->w_segv);
+		c->mc_peek_holes++;
+		return true;
+	}
+	(void)stress_refused(w, &uf, NULL);	/* ENOMEM: killed; EIO */
+	return false;
+}
+
 /* op_madvise: the advice of an own region or a shared one. */
 static bool
 op_madvise(struct mix_ctx *c)
@@ -1133,6 +1176,9 @@ mix_worker(struct stress_worker *w)
 		ok = mix_user_call(c, mix_user);
 		if (ok && c->mc_pending >= 0) {
 			switch (c->mc_pending) {
+			case OP_PEEK:
+				ok = op_peek(c);
+				break;
 			case OP_MAP:
 				ok = op_map(c);
 				break;
@@ -1229,7 +1275,7 @@ mix_run(struct stress_run *r)
 	const struct stress_config *cfg = r->r_cfg;
 	struct mix_ctx *ctxs;
 	uint64_t ops[OP_N] = { 0 }, refused[OP_N] = { 0 }, sh = 0, own = 0,
-	    swept = 0;
+	    swept = 0, holes = 0;
 	char buf[160];
 	unsigned int weight[OP_N], wsum = 0;
 	int i, k, error;
@@ -1252,6 +1298,9 @@ mix_run(struct stress_run *r)
 		memcpy(ctxs[i].mc_weight, weight, sizeof(weight));
 		ctxs[i].mc_wsum = wsum;
 		ctxs[i].mc_maxpages = own_pages(cfg);
+		/* where a process's regions go: its share of --ws and more */
+		ctxs[i].mc_span = round_page(MIN(MIX_PROC_MAX, ws_bytes(cfg) /
+		    (uint64_t)nprocs(cfg) * 5 / 4));
 	}
 	pool_init(&mix_pool, MIX_POOLSIZE, 0, 0, 0, "mixpl",
 	    &uvm_km_pool_allocator, IPL_NONE);
@@ -1266,6 +1315,7 @@ mix_run(struct stress_run *r)
 		sh += ctxs[i].mc_shared_touches;
 		own += ctxs[i].mc_own_touches;
 		swept += ctxs[i].mc_swept;
+		holes += ctxs[i].mc_peek_holes;
 	}
 	stress_metric_u64(r, "processes", (uint64_t)nprocs(cfg));
 	stress_metric_u64(r, "threads", (uint64_t)cfg->threads);
@@ -1274,6 +1324,7 @@ mix_run(struct stress_run *r)
 		stress_metric_u64(r, mix_metric_names[k], ops[k]);
 	stress_metric_u64(r, "shared_touches", sh);
 	stress_metric_u64(r, "own_touches", own);
+	stress_metric_u64(r, "peek_holes", holes);
 	stress_metric_u64(r, "refused_map", refused[OP_MAP]);
 	stress_metric_u64(r, "refused_mlock", refused[OP_MLOCK]);
 	stress_metric_u64(r, "refused_kmem", refused[OP_KMEM]);
