@@ -69,13 +69,14 @@ static const struct sopt pressure_opts[] = {
 	/* (the default 0 stands for 2 x --ram; --ws 0 itself is refused) */
 	[PO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, PRESSURE_WS_MAX, 0, NULL,
 	    "SIZE",
-	    "working set of all LWPs together: 256M, 1G", "2 x --ram" },
+	    "working set of all LWPs together: 256M, 1G", "2 x --ram", NULL },
 	[PO_PATTERN] = { "pattern", SOPT_ENUM, 0, 2, PATTERN_RANDOM,
 	    pressure_patterns, "seq|random|hotcold",
 	    "access pattern (hotcold: 90% of touches on 10% of the pages)",
-	    NULL },
+	    NULL, NULL },
 	[PO_WIRED] = { "wired", SOPT_INT, 0, 4096, 8, NULL, "N",
-	    "pages per LWP wired (mlock) next to the working set", NULL },
+	    "pages per LWP wired (mlock) next to the working set", NULL,
+	    NULL },
 };
 
 /* Context: one per LWP. */

@@ -51,7 +51,7 @@ static const char segv_help[] =
 enum { SO_PAGES };
 static const struct sopt segv_opts[] = {
 	[SO_PAGES] = { "pages", SOPT_INT, 1, 1 << 16, 16, NULL, "N",
-	    "data pages per LWP (between the guards)", NULL },
+	    "data pages per LWP (between the guards)", NULL, NULL },
 };
 
 /* The probes, with their weights (out of 100). */

@@ -46,13 +46,14 @@ static const char *const touch_patterns[] = { "seq", "random", NULL };
 #define PATTERN_RANDOM	1
 static const struct sopt touch_opts[] = {
 	[TO_PAGES] = { "pages", SOPT_INT, 1, 1 << 20, 256, NULL, "N",
-	    "pages per LWP", NULL },
+	    "pages per LWP", NULL, NULL },
 	[TO_PATTERN] = { "pattern", SOPT_ENUM, 0, 1, PATTERN_RANDOM,
-	    touch_patterns, "seq|random", "access pattern", NULL },
+	    touch_patterns, "seq|random", "access pattern", NULL, NULL },
 	[TO_REMAP] = { "remap", SOPT_FLAG, 0, 1, 0, NULL, NULL,
-	    "map, touch every page once, unmap, repeat", NULL },
+	    "map, touch every page once, unmap, repeat", NULL, NULL },
 	[TO_REGIONS] = { "regions", SOPT_INT, 1, TOUCH_MAXREGIONS, 4, NULL,
-	    "N", "regions the pages are mapped in (without --remap)", NULL },
+	    "N", "regions the pages are mapped in (without --remap)", NULL,
+	    NULL },
 };
 
 /* Context: one per LWP. */
