@@ -201,20 +201,47 @@ audit_pages(struct audit_result *ar, int flags)
 
 /*
  * The quiescent swap walk: every amap reachable from the audited maps,
- * once, and every anon in it, once (amaps and anons may be shared).
+ * once, and every anon in it, once (amaps and anons may be shared); then
+ * every aobj's slots (uao_foreach_swslot).  Each slot an anon or an aobj
+ * names is claimed in a table of one owner per swap slot, and then every
+ * slot of the swap map is checked against the table: a named slot must be
+ * allocated and not bad, a slot must not have two owners, and an
+ * allocated slot that is not bad must have one.
+ *
+ * In flight: a slot can be allocated with no owner naming it only while
+ * the pagedaemon builds a swap cluster (uvmpd_scan_inactive allocates the
+ * cluster's slots, gives them to its pages one by one, and frees the
+ * unused tail before the write); the pages of a pageout under I/O are
+ * already named by their owners (an_swslot, uao_set_swslot) when the
+ * write starts, and lose them only when it completes.  The table is built
+ * only on a quiescent machine (daemons stopped, uvmexp.paging 0, checked
+ * by audit_pages), where nothing is in flight: every allocated slot that
+ * is not bad has exactly one owner.
  */
+enum { SO_NONE = 0, SO_ANON, SO_AOBJ };
+
+struct swap_owner {
+	const void	*so_owner;	/* the anon, or the aobj */
+	const void	*so_amap;	/* SO_ANON: the amap we found it in */
+	int		so_idx;		/* amap slot, or aobj page index */
+	int		so_kind;	/* SO_* */
+};
+
 struct swap_walk {
 	struct audit_result	*sw_ar;
 	const void		**sw_amaps;	/* open-addressing sets */
 	size_t			sw_namaps;	/* capacity (power of 2) */
 	const void		**sw_anons;
 	size_t			sw_nanons;
-	uint64_t		*sw_slots;	/* bitmap of referenced slots */
+	struct swap_owner	*sw_owners;	/* [swpages]: slot s at s - 1 */
 	int			sw_swpages;
 	int			sw_anoncount;	/* distinct anons */
 	int			sw_slotrefs;	/* slots they reference */
 	int			sw_onlyswap;	/* anons in swap, not in RAM */
 	int			sw_lost;	/* anons with neither */
+	int			sw_aoentries;	/* aobj slot entries, bad too */
+	int			sw_aobad;	/* of which UAO_SWSLOT_BAD */
+	int			sw_aoonlyswap;	/* of pages not resident */
 	bool			sw_full;	/* a set overflowed */
 };
 
@@ -246,13 +273,54 @@ pow2_at_least(size_t n)
 	return c;
 }
 
+/* swap_owner_name: "anon %p (amap %p slot %d)" or "aobj %p page %d". */
+static const char *
+swap_owner_name(const struct swap_owner *so, char *buf, size_t len)
+{
+	if (so->so_kind == SO_ANON)
+		snprintf(buf, len, "anon %p (amap %p slot %d)", so->so_owner,
+		    so->so_amap, so->so_idx);
+	else
+		snprintf(buf, len, "aobj %p page %d", so->so_owner, so->so_idx);
+	return buf;
+}
+
+/*
+ * swap_claim: so names swap slot s: record it as the slot's owner, or
+ * report the slot's second owner (the first stays recorded).
+ * => may run under VM locks (the aobj iterator's): never sleeps
+ */
+static void
+swap_claim(struct swap_walk *sw, int s, const struct swap_owner *so)
+{
+	struct audit_result *ar = sw->sw_ar;
+	struct swap_owner *first;
+	char b1[96], b2[96];
+
+	ar->nchecks++;
+	if (s < 1 || s > sw->sw_swpages) {
+		violation(ar, "%s has swap slot %d outside 1..%d",
+		    swap_owner_name(so, b1, sizeof(b1)), s, sw->sw_swpages);
+		return;
+	}
+	first = &sw->sw_owners[s - 1];
+	ar->nchecks++;
+	if (first->so_kind != SO_NONE) {
+		violation(ar, "swap slot %d has two owners: %s and %s", s,
+		    swap_owner_name(first, b1, sizeof(b1)),
+		    swap_owner_name(so, b2, sizeof(b2)));
+		return;
+	}
+	*first = *so;
+}
+
 /* One amap's anons.  => map read-locked; takes the amap lock */
 static void
 swap_walk_amap(struct swap_walk *sw, struct vm_amap *amap)
 {
-	struct audit_result *ar = sw->sw_ar;
 	struct vm_aref aref = { 0, amap };
 	struct vm_anon *anon, *buf[64];
+	struct swap_owner so;
 	int slot, i, n, s;
 
 	if (!ptrset_add(sw->sw_amaps, sw->sw_namaps, amap, &sw->sw_full))
@@ -276,19 +344,13 @@ swap_walk_amap(struct swap_walk *sw, struct vm_amap *amap)
 			}
 			if (s == 0)
 				continue;
-			ar->nchecks++;
-			if (s < 1 || s > sw->sw_swpages) {
-				violation(ar, "anon %p (amap %p slot %d) has swap "
-				    "slot %d outside 1..%d", (void *)anon,
-				    (void *)amap, slot + i, s, sw->sw_swpages);
-				continue;
-			}
-			sw->sw_slotrefs++;
-			if (sw->sw_slots[(s - 1) / 64] & (1ull << ((s - 1) % 64)))
-				violation(ar, "swap slot %d is referenced twice "
-				    "(again by anon %p, amap %p slot %d)", s,
-				    (void *)anon, (void *)amap, slot + i);
-			sw->sw_slots[(s - 1) / 64] |= 1ull << ((s - 1) % 64);
+			if (s >= 1 && s <= sw->sw_swpages)
+				sw->sw_slotrefs++;
+			so.so_kind = SO_ANON;
+			so.so_owner = anon;
+			so.so_amap = amap;
+			so.so_idx = slot + i;
+			swap_claim(sw, s, &so);
 		}
 	}
 	rw_exit(amap->am_lock);
@@ -306,11 +368,89 @@ swap_walk_map(struct swap_walk *sw, struct vm_map *map)
 	vm_map_unlock_read(map);
 }
 
+/*
+ * One aobj slot entry (uao_foreach_swslot's callback).  A bad entry
+ * (UAO_SWSLOT_BAD) names no slot: its slot was marked bad in the swap
+ * map and forgotten, and it stands for a lost page, counted in swpgonly
+ * until the entry goes (uao_dropswap, uao_swslots_free).
+ * => uao_list_lock and the object's lock (read) held: never sleeps
+ */
+static void
+swap_walk_aobj_slot(void *arg, struct uvm_object *uobj, int pageidx,
+    int slot)
+{
+	struct swap_walk *sw = arg;
+	struct swap_owner so;
+
+	sw->sw_aoentries++;
+	if (slot == UAO_SWSLOT_BAD) {
+		sw->sw_aobad++;
+		sw->sw_aoonlyswap++;
+		return;
+	}
+	if (uvm_pagelookup(uobj, (voff_t)pageidx << PAGE_SHIFT) == NULL)
+		sw->sw_aoonlyswap++;
+	so.so_kind = SO_AOBJ;
+	so.so_owner = uobj;
+	so.so_amap = NULL;
+	so.so_idx = pageidx;
+	swap_claim(sw, slot, &so);
+}
+
+/*
+ * swap_check_slots: every slot of the swap map against the owner table
+ * (see the swap walk's comment above).  unreachable: anons alive that the
+ * maps did not lead to (one of them may own a slot found unowned).
+ * => no VM locks held; the machine quiescent
+ */
+static void
+swap_check_slots(struct swap_walk *sw, int inuse, int bad, int unreachable)
+{
+	struct audit_result *ar = sw->sw_ar;
+	struct swap_owner *so;
+	int s, nalloc = 0, nbad = 0;
+	bool alloc, isbad;
+	char b1[96];
+
+	for (s = 1; s <= sw->sw_swpages; s++) {
+		so = &sw->sw_owners[s - 1];
+		alloc = uvm_swap_slot_allocated(s);
+		isbad = uvm_swap_slot_bad(s);
+		if (alloc)
+			nalloc++;
+		if (isbad) {
+			nbad++;
+			CHECK(ar, alloc, "swap slot %d is marked bad but free "
+			    "in the swap map", s);
+		}
+		if (so->so_kind != SO_NONE) {
+			CHECK(ar, alloc, "swap slot %d is free in the swap map "
+			    "but %s names it", s,
+			    swap_owner_name(so, b1, sizeof(b1)));
+			CHECK(ar, !isbad, "swap slot %d is marked bad but %s "
+			    "names it", s, swap_owner_name(so, b1, sizeof(b1)));
+		} else if (alloc && !isbad) {
+			ar->nchecks++;
+			violation(ar, "swap slot %d allocated but unowned: "
+			    "leaked%s", s, unreachable == 0 ? "" : " (or owned "
+			    "by an anon the maps do not reach: see the anon "
+			    "count)");
+		} else {
+			ar->nchecks++;
+		}
+	}
+	CHECK(ar, nalloc == inuse, "swap: %d slots set in the swap map but %d "
+	    "counted in use", nalloc, inuse);
+	CHECK(ar, nbad == bad, "swap: %d slots marked bad in the swap map but "
+	    "the bad count is %d (a slot marked bad twice?)", nbad, bad);
+}
+
 void
 audit_swap(struct audit_result *ar, int flags)
 {
 	struct swap_walk sw;
 	int inuse, bad, aoslots, swpages, swpginuse, swpgonly, paging, i;
+	int skipped, aogood;
 
 	if (uvm_swap_disk() == NULL)
 		return;
@@ -336,8 +476,9 @@ audit_swap(struct audit_result *ar, int flags)
 	sw.sw_nanons = pow2_at_least((size_t)uvm_anon_count() * 2 + 16);
 	sw.sw_amaps = calloc(sw.sw_namaps, sizeof(void *));
 	sw.sw_anons = calloc(sw.sw_nanons, sizeof(void *));
-	sw.sw_slots = calloc(howmany((size_t)swpages, 64), sizeof(uint64_t));
-	if (sw.sw_amaps == NULL || sw.sw_anons == NULL || sw.sw_slots == NULL) {
+	sw.sw_owners = calloc((size_t)swpages, sizeof(struct swap_owner));
+	if (sw.sw_amaps == NULL || sw.sw_anons == NULL ||
+	    sw.sw_owners == NULL) {
 		violation(ar, "audit: no memory for the swap walk");
 		goto out;
 	}
@@ -354,32 +495,47 @@ audit_swap(struct audit_result *ar, int flags)
 		    amap_count(), uvm_anon_count());
 		goto out;
 	}
+	skipped = uao_foreach_swslot(swap_walk_aobj_slot, &sw);
+	if (skipped != 0) {
+		violation(ar, "quiescent: %d aobjs locked, their swap slots "
+		    "not walked", skipped);
+		goto out;
+	}
 
+	/* Per slot: allocated iff named (or bad), and named once. */
+	swap_check_slots(&sw, inuse, bad, uvm_anon_count() - sw.sw_anoncount);
+
+	/*
+	 * The counts.  A bad aobj entry (UAO_SWSLOT_BAD) is in aoslots but
+	 * names no slot: its slot is one of the bad ones, so counting both
+	 * would count it twice.
+	 */
 	aoslots = uao_swslots_in_use();
+	aogood = aoslots - sw.sw_aobad;
+	CHECK(ar, sw.sw_aoentries == aoslots, "swap: aobjs hold %d slot "
+	    "entries but uao_swslots_in_use() says %d", sw.sw_aoentries,
+	    aoslots);
 	swpginuse = uvmexp_read(swpginuse);
 	CHECK(ar, swpginuse == inuse, "swap: uvmexp.swpginuse %d but the "
 	    "device counts %d slots in use", swpginuse, inuse);
-	CHECK(ar, inuse == sw.sw_slotrefs + aoslots + bad, "swap: %d slots in "
-	    "use, but anons reference %d, aobjs %d and %d are bad (%+d: %s)",
-	    inuse, sw.sw_slotrefs, aoslots, bad,
-	    inuse - (sw.sw_slotrefs + aoslots + bad),
-	    inuse > sw.sw_slotrefs + aoslots + bad ? "leaked slots" :
+	CHECK(ar, inuse == sw.sw_slotrefs + aogood + bad, "swap: %d slots in "
+	    "use, but anons reference %d, aobjs %d (and %d bad entries) and "
+	    "%d are bad (%+d: %s)", inuse, sw.sw_slotrefs, aogood, sw.sw_aobad,
+	    bad, inuse - (sw.sw_slotrefs + aogood + bad),
+	    inuse > sw.sw_slotrefs + aogood + bad ? "leaked slots" :
 	    "slots used but not allocated");
-	if (aoslots == 0)
-		CHECK(ar, swpgonly == sw.sw_onlyswap, "swap: uvmexp.swpgonly %d "
-		    "but %d anons live only in swap (%d more have lost their "
-		    "data)", swpgonly, sw.sw_onlyswap, sw.sw_lost);
-	else
-		CHECK(ar, swpgonly >= sw.sw_onlyswap, "swap: uvmexp.swpgonly %d "
-		    "but %d anons alone live only in swap", swpgonly,
-		    sw.sw_onlyswap);
+	CHECK(ar, swpgonly == sw.sw_onlyswap + sw.sw_aoonlyswap, "swap: "
+	    "uvmexp.swpgonly %d but %d anons and %d aobj pages (%d of them "
+	    "lost to bad slots) live only in swap (%d anons more have lost "
+	    "their data)", swpgonly, sw.sw_onlyswap, sw.sw_aoonlyswap,
+	    sw.sw_aobad, sw.sw_lost);
 	CHECK(ar, sw.sw_anoncount == uvm_anon_count(), "quiescent: %d anons "
 	    "allocated but %d reachable from the maps' amaps",
 	    uvm_anon_count(), sw.sw_anoncount);
 out:
 	free(sw.sw_amaps);
 	free(sw.sw_anons);
-	free(sw.sw_slots);
+	free(sw.sw_owners);
 }
 
 

@@ -6,9 +6,12 @@
  * npages), each page on at most one queue and its PQ_* flags matching,
  * busy pages owned, map entries ordered, non-overlapping and in bounds,
  * reference counts sane; swap: slots in use within the device, and on a
- * quiescent machine exactly the slots anons and aobjs reference plus the
- * bad ones, no slot referenced twice, swpgonly the anons only in swap,
- * uvmexp.paging zero with no page busy, no wired page with a swap slot.
+ * quiescent machine, per slot, every slot an anon or an aobj names
+ * allocated in the swap map and not bad, no slot with two owners, every
+ * allocated slot that is not bad owned (else leaked); and the counts:
+ * slots in use exactly those anons and aobjs reference plus the bad ones,
+ * swpgonly the anons and aobj pages only in swap, uvmexp.paging zero with
+ * no page busy, no wired page with a swap slot.
  * Runs periodically during a run (from a harness thread) and at the end,
  * on a quiescent machine (workers joined, daemons stopped), with the
  * strict checks.
@@ -34,8 +37,11 @@ void audit_pages(struct audit_result *ar, int flags);
 /* audit_map: entries of one map.  => map unlocked; read-locks it */
 void audit_map(struct audit_result *ar, struct vm_map *map);
 /*
- * audit_swap: swap accounting (see above; the exact checks only with
- * AUDIT_QUIESCENT).  => no VM locks held; read-locks maps and amaps
+ * audit_swap: swap accounting (see above; the exact and per-slot checks
+ * only with AUDIT_QUIESCENT: they calloc a table of one owner per swap
+ * slot for the call).  A violation names the slot and its owners.
+ * => no VM locks held; read-locks maps and amaps, and (a try, under the
+ *    aobj list lock) each aobj
  */
 void audit_swap(struct audit_result *ar, int flags);
 /*

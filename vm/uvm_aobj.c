@@ -10,9 +10,10 @@
  * references) has its hash from the start.
  *
  * Locking: the object lock (vmobjlock) covers the pages, the swap slots
- * and uo_refs; uao_list_lock the list of all aobjs (for swapoff, later).
- * The cluster pool is a spin pool (IPL_VM): the pagedaemon sets slots
- * with the page queues held.
+ * and uo_refs; uao_list_lock the list of all aobjs (for swapoff, later,
+ * and the auditor's uao_foreach_swslot), inner to the object lock.  The
+ * cluster pool is a spin pool (IPL_VM): the pagedaemon sets slots with
+ * the page queues held.
  *
  * Swap: the pagedaemon pages aobj pages out (setting their slots with
  * uao_set_swslot) and frees them once clean; uao_get brings a missing
@@ -318,6 +319,53 @@ int
 uao_swslots_in_use(void)
 {
 	return __atomic_load_n(&uao_nswslots, __ATOMIC_RELAXED);
+}
+
+/*
+ * uao_foreach_swslot: auditor accessor: fn(arg, uobj, pageidx, slot) for
+ * each swap slot of each aobj (slot > 0 or UAO_SWSLOT_BAD).  See
+ * uvm_aobj.h.
+ * => no VM locks held; takes uao_list_lock, then tries each aobj's lock
+ *    (read) under it: the order is object lock > uao_list_lock (uao_detach
+ *    takes the list lock with its object locked), so a try is all we may
+ *    do.  An aobj whose lock is held is skipped and counted.
+ * => fn is called with both held: it must not sleep nor take VM locks
+ * => returns the number of aobjs skipped
+ */
+int
+uao_foreach_swslot(uao_swslot_fn fn, void *arg)
+{
+	struct uvm_aobj *aobj;
+	struct uvm_object *uobj;
+	struct uao_swhash_elt *elt;
+	int i, j, base, skipped = 0;
+
+	mutex_enter(&uao_list_lock);
+	LIST_FOREACH(aobj, &uao_list, u_list) {
+		uobj = &aobj->u_obj;
+		if (rw_enter(uobj->vmobjlock, RW_READ | RW_NOSLEEP) != 0) {
+			skipped++;
+			continue;
+		}
+		for (i = 0; aobj->u_swhash != NULL &&
+		    i <= aobj->u_swhashmask; i++) {
+			LIST_FOREACH(elt, &aobj->u_swhash[i], list) {
+				base = elt->tag << UAO_SWHASH_CLUSTER_SHIFT;
+				for (j = 0; j < UAO_SWHASH_CLUSTER_SIZE; j++)
+					if (elt->slots[j] != 0)
+						fn(arg, uobj, base + j,
+						    elt->slots[j]);
+			}
+		}
+		if (aobj->u_swslots != NULL) {
+			for (i = 0; i < aobj->u_pages; i++)
+				if (aobj->u_swslots[i] != 0)
+					fn(arg, uobj, i, aobj->u_swslots[i]);
+		}
+		rw_exit(uobj->vmobjlock);
+	}
+	mutex_exit(&uao_list_lock);
+	return skipped;
 }
 
 /*

@@ -74,6 +74,20 @@ int uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot);
 int uao_dropswap(struct uvm_object *uobj, int pageidx);
 /* Swap slots held by all aobjs (the auditor's count). */
 int uao_swslots_in_use(void);
+/*
+ * uao_foreach_swslot: auditor accessor (stress/audit.c): call
+ * fn(arg, uobj, pageidx, slot) for every swap slot every aobj on the aobj
+ * list holds (the kernel object included): slot > 0, or UAO_SWSLOT_BAD
+ * (a lost page; the slot number itself is forgotten).  Returns how many
+ * aobjs it skipped because their lock was held (0 on a quiescent
+ * machine): it takes uao_list_lock and may only try each object's lock
+ * under it (object > uao_list_lock).
+ * => no VM locks held; fn runs with uao_list_lock and the object's lock
+ *    (read) held, and must not sleep nor take VM locks
+ */
+typedef void (*uao_swslot_fn)(void *arg, struct uvm_object *uobj,
+    int pageidx, int slot);
+int uao_foreach_swslot(uao_swslot_fn fn, void *arg);
 
 #define UVM_OBJ_IS_AOBJ(uobj)	((uobj)->pgops == &aobj_pager)
 

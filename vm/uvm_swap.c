@@ -14,6 +14,9 @@ struct swapdev {
 	struct host_disk	*sd_disk;	/* [I] */
 	int			sd_npages;	/* [I] slots */
 	uint64_t		*sd_bitmap;	/* [s] 1 = in use */
+	uint64_t		*sd_badmap;	/* [s] 1 = marked bad (the
+						   auditor's: a bad slot
+						   also stays in use) */
 	int			sd_npginuse;	/* [s] */
 	int			sd_npgbad;	/* [s] */
 	int			sd_cursor;	/* [s] next-fit start */
@@ -25,9 +28,11 @@ static kmutex_t uvm_swap_data_lock;	/* spin, IPL_VM: "swap data lock" */
 static struct swapdev *swapdev;		/* [I] while attached */
 static char swap_err[1100];
 
-#define BIT_ISSET(sd, i)	(((sd)->sd_bitmap[(i) / 64] >> ((i) % 64)) & 1)
+#define MAP_ISSET(m, i)		(((m)[(i) / 64] >> ((i) % 64)) & 1)
+#define BIT_ISSET(sd, i)	MAP_ISSET((sd)->sd_bitmap, i)
 #define BIT_SET(sd, i)		((sd)->sd_bitmap[(i) / 64] |= 1ull << ((i) % 64))
 #define BIT_CLR(sd, i)		((sd)->sd_bitmap[(i) / 64] &= ~(1ull << ((i) % 64)))
+#define BAD_SET(sd, i)		((sd)->sd_badmap[(i) / 64] |= 1ull << ((i) % 64))
 
 const char *
 uvm_swap_error(void)
@@ -54,7 +59,10 @@ uvm_swap_attach(const char *path, uint64_t npages, int diskflags)
 	if (sd == NULL)
 		return ENOMEM;
 	sd->sd_bitmap = calloc(howmany(npages, 64), sizeof(uint64_t));
-	if (sd->sd_bitmap == NULL) {
+	sd->sd_badmap = calloc(howmany(npages, 64), sizeof(uint64_t));
+	if (sd->sd_bitmap == NULL || sd->sd_badmap == NULL) {
+		free(sd->sd_bitmap);
+		free(sd->sd_badmap);
 		free(sd);
 		return ENOMEM;
 	}
@@ -62,6 +70,7 @@ uvm_swap_attach(const char *path, uint64_t npages, int diskflags)
 	if (error != 0) {
 		snprintf(swap_err, sizeof(swap_err), "%s", host_disk_error());
 		free(sd->sd_bitmap);
+		free(sd->sd_badmap);
 		free(sd);
 		return error;
 	}
@@ -88,6 +97,7 @@ uvm_swap_detach(void)
 	uvmexp.nswapdev = 0;
 	uvmexp.swpages = 0;
 	free(sd->sd_bitmap);
+	free(sd->sd_badmap);
 	free(sd);
 }
 
@@ -188,11 +198,16 @@ void
 uvm_swap_markbad(int startslot, int nslots)
 {
 	struct swapdev *sd = __atomic_load_n(&swapdev, __ATOMIC_ACQUIRE);
+	int i;
 
-	KASSERT(sd != NULL && startslot >= 1 && nslots > 0);
+	KASSERT(sd != NULL && startslot >= 1 && nslots > 0 &&
+	    startslot - 1 + nslots <= sd->sd_npages);
 	mtx_enter(&uvm_swap_data_lock);
 	/* they stay allocated: nobody gets them again */
 	sd->sd_npgbad += nslots;
+	/* which ones, for the auditor (uvm_swap_slot_bad) */
+	for (i = startslot - 1; i < startslot - 1 + nslots; i++)
+		BAD_SET(sd, i);
 	mtx_leave(&uvm_swap_data_lock);
 }
 
@@ -236,6 +251,45 @@ uvm_swap_nbad(void)
 	n = sd->sd_npgbad;
 	mtx_leave(&uvm_swap_data_lock);
 	return n;
+}
+
+/*
+ * swap_slot_state: auditor accessor: is slot in use, is it bad.
+ * => slot 1..swpages, a device attached (else neither); takes the swap
+ *    data lock; never sleeps
+ */
+static void
+swap_slot_state(int slot, bool *inuse, bool *bad)
+{
+	struct swapdev *sd = __atomic_load_n(&swapdev, __ATOMIC_ACQUIRE);
+
+	*inuse = *bad = false;
+	if (sd == NULL || slot < 1 || slot > sd->sd_npages)
+		return;
+	mtx_enter(&uvm_swap_data_lock);
+	*inuse = MAP_ISSET(sd->sd_bitmap, slot - 1);
+	*bad = MAP_ISSET(sd->sd_badmap, slot - 1);
+	mtx_leave(&uvm_swap_data_lock);
+}
+
+/* uvm_swap_slot_allocated: auditor accessor, see uvm_swap.h. */
+bool
+uvm_swap_slot_allocated(int slot)
+{
+	bool inuse, bad;
+
+	swap_slot_state(slot, &inuse, &bad);
+	return inuse;
+}
+
+/* uvm_swap_slot_bad: auditor accessor, see uvm_swap.h. */
+bool
+uvm_swap_slot_bad(int slot)
+{
+	bool inuse, bad;
+
+	swap_slot_state(slot, &inuse, &bad);
+	return bad;
 }
 
 static void

@@ -3,13 +3,13 @@
  * model (host/disk.h), its slot map, and swap I/O.
  *
  * Slots are numbered from 1 (0 means "no slot" in an_swslot and aobj
- * slot tables); slot s is page s - 1 of the device.  The slot map,
- * swpginuse and the bad-slot count are under the swap data lock, a spin
- * mutex, since the pagedaemon allocates and frees slots with the page
- * queues held.  swpages is fixed once the device is attached; swpgonly
- * (pages that live only in swap) is atomic, kept by the callers that make
- * a page swap-only (the pagedaemon freeing a clean swap-backed page) or
- * resident again (swap-in).
+ * slot tables); slot s is page s - 1 of the device.  The slot map (and
+ * which of its slots are bad), swpginuse and the bad-slot count are under
+ * the swap data lock, a spin mutex, since the pagedaemon allocates and
+ * frees slots with the page queues held.  swpages is fixed once the
+ * device is attached; swpgonly (pages that live only in swap) is atomic,
+ * kept by the callers that make a page swap-only (the pagedaemon freeing
+ * a clean swap-backed page) or resident again (swap-in).
  */
 #ifndef VM_UVM_SWAP_H
 #define VM_UVM_SWAP_H
@@ -47,6 +47,16 @@ bool uvm_swapisfull(void);
 /* Slots in use (including bad ones) and bad ones. */
 int uvm_swap_inuse(void);
 int uvm_swap_nbad(void);
+/*
+ * Auditor accessors (stress/audit.c), one slot of the slot map:
+ * uvm_swap_slot_allocated: slot is in use (allocated, bad ones included);
+ * uvm_swap_slot_bad: slot was marked bad (uvm_swap_markbad; it stays in
+ * use for good).  Both false for a slot outside 1..swpages or with no
+ * device.  A snapshot: only a quiescent machine keeps it true.
+ * => take the swap data lock; never sleep
+ */
+bool uvm_swap_slot_allocated(int slot);
+bool uvm_swap_slot_bad(int slot);
 
 /*
  * uvm_swap_put: write npages busy pages to slots from swslot.  Without
