@@ -113,7 +113,7 @@ test: deps-ok
 
 run: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
-	$(BUILD)/release/uvmstress --lwps 4 --ncpu 2 --ram 64M -t 10
+	$(BUILD)/release/uvmstress --ncpu 2 --ram 64M -t 10
 
 bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release

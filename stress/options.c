@@ -58,10 +58,11 @@ static const struct gopt gopts[] = {
 	{ "scenario", 0, true, GO_SCENARIO, "NAME",
 	    "the scenario to run (default: mix; see --list)" },
 	{ "lwps", 0, true, GO_LWPS, "N",
-	    "worker LWPs in all (1..1024, default 4)" },
+	    "worker LWPs in all (1..1024; default: the scenario's, 8 for mix, "
+	    "4 for the others)" },
 	{ "threads", 0, true, GO_THREADS, "N",
 	    "LWPs per process, sharing its map (1..64; default: the "
-	    "scenario's, 2 for mix, 1 for the others; the last process may "
+	    "scenario's, 4 for mix, 1 for the others; the last process may "
 	    "have fewer)" },
 	{ "ncpu", 0, true, GO_NCPU, "N",
 	    "simulated CPUs (1..64, default 2)" },
@@ -600,6 +601,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			return usage_error("%s '%s': not a count in 1..%d",
 			    p->p_where, v, LWPS_MAX);
 		cfg->lwps = (int)n;
+		cfg->lwps_given = true;
 		break;
 	case GO_NCPU:
 		if (parse_count(v, 1, MAXCPUS, &n) != 0)
@@ -879,6 +881,8 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 	if (error == 0 && cfg->ops != 0 && !cfg->timeout_given)
 		cfg->timeout_s = 0;	/* --ops alone: run until done */
 	/* the scenario's defaults for what was not given */
+	if (!cfg->lwps_given && cfg->sc->sc_lwps != 0)
+		cfg->lwps = cfg->sc->sc_lwps;
 	if (cfg->threads == 0)
 		cfg->threads = MAX(1, cfg->sc->sc_threads);
 	if (!cfg->fail_alloc_given)

@@ -72,6 +72,7 @@ struct stress_config {
 	char			*sstr[SOPT_MAX]; /* SOPT_STRING values given
 						   (options_sstr reads them) */
 	int			lwps;		/* --lwps: all of them */
+	bool			lwps_given;
 	int			threads;	/* --threads: LWPs per process */
 	int			ncpu;		/* --ncpu */
 	uint64_t		ram;		/* --ram, bytes */

@@ -60,7 +60,11 @@ struct scenario {
 	 * pagedaemon even when its working set fits in RAM.
 	 */
 	bool			sc_reclaim;
-	/* Defaults: LWPs per process (0: 1), --fail-io, --fail-alloc. */
+	/*
+	 * Defaults: LWPs in all (0: 4), per process (0: 1), --fail-io,
+	 * --fail-alloc.
+	 */
+	int			sc_lwps;
 	int			sc_threads;
 	unsigned int		sc_fail_io;	/* permille, where swap is */
 	unsigned int		sc_fail_alloc;	/* permille */

@@ -73,6 +73,8 @@
 #define MIX_WS_MAX	(1ll << 40)
 #define MIX_PROC_MAX	(3ull << 30)	/* per process: user VA is 4 GiB */
 #define KASID_BIT	0x80000000u	/* kernel memory: asid | LWP index */
+#define KMEM_LOST	UINT32_MAX	/* mk_gen: a fault on it was refused */
+#define MIX_OBJ_MAGIC	0x4f424a46ull	/* "OBJF": the shared aobj's fill */
 #define PAGE_WORDS	(PAGE_SIZE / sizeof(uint64_t))
 
 /* Help text. */
@@ -81,13 +83,14 @@ static const char mix_help[] =
 "  LWP of the process touches (private anonymous, shared anonymous, a\n"
 "  private mapping of an aobj) and regions of each LWP's own.  Each LWP\n"
 "  draws seeded operations by the --mix weights: touch, peek (read a\n"
-"  sibling's pages), map, munmap, mprotect, madvise, mlock (and munlock),\n"
-"  kmem (uvm_km_* allocations) and pool (pool_get/pool_put).  The working set is beyond RAM and I/O\n"
-"  errors and allocation failures are injected at 0.5% by default, so\n"
-"  the daemons and the error paths run throughout.  Every touch is\n"
-"  checked (own pages by signature, shared pages by each LWP's own word\n"
-"  of them).  --mix names each operation's weight (0..1000); operations\n"
-"  not named get 0.  An op is one operation.\n";
+"  sibling's pages), map, munmap, mprotect, madvise, mlock (and\n"
+"  munlock), kmem (uvm_km_* allocations) and pool (pool_get/pool_put).\n"
+"  The working set is beyond RAM and I/O errors and allocation failures\n"
+"  are injected at 0.5% by default, so the daemons and the error paths\n"
+"  run throughout.  Every touch is checked (own pages by signature,\n"
+"  shared pages by each LWP's own word of them).  --mix names each\n"
+"  operation's weight (0..1000); operations not named get 0.  An op is\n"
+"  one operation.\n";
 
 /* The operations. */
 enum mix_op { OP_TOUCH, OP_PEEK, OP_MAP, OP_MUNMAP, OP_MPROTECT,
@@ -132,6 +135,9 @@ struct mix_region {
 struct mix_proc {
 	struct mix_region	mp_reg[MIX_NSHARED];	/* [I after ready] */
 	int			mp_ready;		/* [a] */
+	int			mp_nlwps;		/* [I] */
+	uint64_t		mp_cursor;		/* [a] the aobj region's
+							   next page (x LWPs) */
 };
 
 /* A kernel allocation. */
@@ -189,7 +195,11 @@ static int own_pages(const struct stress_config *cfg);
 static int mix_parse(const char *spec, unsigned int weight[OP_N], char *buf,
     size_t len);
 static int mix_draw(struct mix_ctx *c);
+static uint64_t obj_word(const struct mix_region *mr, int i, int k);
 static volatile uint64_t *reg_page(const struct mix_region *mr, int i);
+static void obj_fill_user(void *arg);
+static int shared_aobj_map(struct mix_ctx *c, struct mix_region *mr,
+    int npages);
 static int lg_index(const struct mix_ctx *c, int reg, int i);
 static bool touch_own(struct mix_ctx *c, int reg, int i, const char *when);
 static bool touch_shared(struct mix_ctx *c, int reg, int i, bool write,
@@ -346,6 +356,18 @@ mix_draw(struct mix_ctx *c)
 	return OP_N - 1;
 }
 
+/*
+ * obj_word: what word k < MIX_SLOT0 of page i of a shared region holds:
+ * the object's fill of the private aobj region (every copy-on-write copy
+ * of the page carries it), zero elsewhere.
+ */
+static uint64_t
+obj_word(const struct mix_region *mr, int i, int k)
+{
+	return mr->mr_kind == RK_AOBJ ? MIX_OBJ_MAGIC << 32 |
+	    (uint64_t)i << 3 | (uint64_t)k : 0;
+}
+
 static volatile uint64_t *
 reg_page(const struct mix_region *mr, int i)
 {
@@ -402,7 +424,7 @@ touch_shared(struct mix_ctx *c, int reg, int i, bool write, const char *when)
 	got = __atomic_load_n(mine, __ATOMIC_RELAXED);
 	for (k = 0; k < MIX_SLOT0 && got == want; k++)
 		if (__atomic_load_n((uint64_t *)(uintptr_t)&p[k],
-		    __ATOMIC_RELAXED) != 0)
+		    __ATOMIC_RELAXED) != obj_word(mr, i, k))
 			break;
 	if (got != want || k < MIX_SLOT0 || __atomic_load_n((uint64_t *)
 	    (uintptr_t)&p[PAGE_WORDS - 1], __ATOMIC_RELAXED) != 0) {
@@ -434,14 +456,20 @@ mix_touch(struct mix_ctx *c)
 {
 	struct host_rng *rng = &c->mc_w->w_rng;
 	struct mix_proc *mp = c->mc_proc;
-	int reg, tries;
+	int reg, tries, i;
 
 	if (host_rng_below(rng, 2) == 0 &&
 	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE)) {
 		reg = (int)host_rng_below(rng, MIX_NSHARED);
-		return touch_shared(c, reg, (int)host_rng_below(rng,
-		    (uint64_t)mp->mp_reg[reg].mr_npages),
-		    host_rng_below(rng, 4) != 0, "touch");
+		if (reg != RK_AOBJ)
+			i = (int)host_rng_below(rng,
+			    (uint64_t)mp->mp_reg[reg].mr_npages);
+		else	/* in step with the siblings: they fault it at once */
+			i = (int)(__atomic_fetch_add(&mp->mp_cursor, 1,
+			    __ATOMIC_RELAXED) / (uint64_t)mp->mp_nlwps %
+			    (uint64_t)mp->mp_reg[reg].mr_npages);
+		return touch_shared(c, reg, i, host_rng_below(rng, 4) != 0,
+		    "touch");
 	}
 	for (tries = 0; tries < MIX_REGIONS; tries++) {
 		reg = (int)host_rng_below(rng, MIX_REGIONS);
@@ -979,6 +1007,15 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
 	struct host_user_fault uf;
 
 	if (host_user_call(kmem_user, &kp, &uf) != 0) {
+		if (uf.uf_error == ENOMEM) {
+			/*
+			 * Out of swap and memory: a kernel would wait (or
+			 * panic); the allocation is given up, counted.
+			 */
+			c->mc_refused[OP_KMEM]++;
+			mk->mk_gen = KMEM_LOST;
+			return true;
+		}
 		stress_fail(FK_VM, NULL, "kernel va %#lx (%s of %d pages, "
 		    "LWP %d): a fault on kernel memory was refused with "
 		    "error %d (%s)", (unsigned long)uf.uf_addr,
@@ -987,7 +1024,7 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
 		    c->mc_w->w_index, uf.uf_error, strerror(uf.uf_error));
 		return false;
 	}
-	if (kp.kp_bad >= 0) {
+	if (kp.kp_bad >= 0 && mk->mk_gen != KMEM_LOST) {
 		stress_fail(FK_INTEGRITY, NULL, "kernel va %#lx (page %d of a "
 		    "%s of %d pages, LWP %d): it does not hold the signature "
 		    "written there (gen %u)", (unsigned long)(mk->mk_va +
@@ -1003,6 +1040,8 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
 static bool
 kmem_check(struct mix_ctx *c, struct mix_kmem *mk)
 {
+	if (mk->mk_gen == KMEM_LOST)
+		return true;	/* its content was never all written */
 	return kmem_touch(c, mk, false);
 }
 
@@ -1050,6 +1089,8 @@ op_kmem(struct mix_ctx *c)
 	mk->mk_gen = 0;
 	if (mk->mk_how != 2 && !kmem_check(c, mk))
 		return false;
+	if (mk->mk_gen == KMEM_LOST)
+		return true;
 	mk->mk_gen = (uint32_t)host_rng_below(&w->w_rng, 1u << 30) + 1;
 	return kmem_touch(c, mk, true);
 }
@@ -1089,6 +1130,66 @@ op_pool(struct mix_ctx *c)
 	return true;
 }
 
+/* obj_fill_user: write the object's fill through its shared mapping. */
+static void
+obj_fill_user(void *arg)
+{
+	struct mix_ctx *c = arg;
+	const struct mix_region *mr = &c->mc_proc->mp_reg[RK_AOBJ];
+	int i, k;
+
+	for (i = 0; i < mr->mr_npages; i++)
+		for (k = 0; k < MIX_SLOT0; k++)
+			reg_page(mr, i)[k] = obj_word(mr, i, k);
+}
+
+/*
+ * shared_aobj_map: the process's private aobj region: a new aobj, filled
+ * through a shared mapping that is then unmapped, mapped copy-on-write.
+ * So every first write of a page of it promotes a page of the object
+ * (which the pagedaemon may have paged out: the unlocked pgo_get that
+ * sibling writes and reads race).  => 0 or an error (EFAULT: the fill
+ * was refused and reported)
+ */
+static int
+shared_aobj_map(struct mix_ctx *c, struct mix_region *mr, int npages)
+{
+	struct stress_worker *w = c->mc_w;
+	struct uvm_object *uobj = uao_create(ptoa(npages), 0);
+	vaddr_t va = MIX_HINT;
+	int error;
+
+	uao_reference(uobj);	/* for the second mapping */
+	error = uvm_map(w->w_map, &va, ptoa(npages), uobj, 0, 0,
+	    UVM_MAPFLAG(VM_PROT_READ | VM_PROT_WRITE, VM_PROT_ALL,
+	    UVM_INH_SHARE, UVM_ADV_NORMAL, 0));
+	if (error != 0) {
+		uao_detach(uobj);
+		uao_detach(uobj);
+		return error;
+	}
+	mr->mr_va = va;
+	mr->mr_host = pmap_hostaddr(w->w_pmap, va);
+	mr->mr_npages = npages;
+	mr->mr_kind = RK_AOBJ;
+	if (!mix_user_call(c, obj_fill_user)) {
+		uao_detach(uobj);
+		return EFAULT;
+	}
+	uvm_unmap(w->w_map, va, va + ptoa(npages));
+	va = MIX_HINT;
+	error = uvm_map(w->w_map, &va, ptoa(npages), uobj, 0, 0,
+	    UVM_MAPFLAG(VM_PROT_READ | VM_PROT_WRITE, VM_PROT_ALL,
+	    UVM_INH_COPY, UVM_ADV_NORMAL, UVM_FLAG_COPYONW));
+	if (error != 0) {
+		uao_detach(uobj);
+		return error;
+	}
+	mr->mr_va = va;
+	mr->mr_host = pmap_hostaddr(w->w_pmap, va);
+	return 0;
+}
+
 /* mix_setup: the ledger; LWP 0 maps the shared regions; half my own. */
 static bool
 mix_setup(struct mix_ctx *c)
@@ -1115,7 +1216,11 @@ mix_setup(struct mix_ctx *c)
 		}
 	if (w->w_tid == 0) {
 		for (reg = 0; reg < MIX_NSHARED; reg++) {
-			error = region_map(w, &mp->mp_reg[reg], reg, nsh);
+			error = reg == RK_AOBJ ? shared_aobj_map(c,
+			    &mp->mp_reg[reg], nsh) : region_map(w,
+			    &mp->mp_reg[reg], reg, nsh);
+			if (error == EFAULT)
+				return false;	/* (reported) */
 			if (error != 0) {
 				stress_fail(FK_VM, NULL, "asid %u: mapping the "
 				    "%s shared region of %d pages: error %d "
@@ -1124,6 +1229,7 @@ mix_setup(struct mix_ctx *c)
 				return false;
 			}
 		}
+		mp->mp_nlwps = w->w_sp->sp_nlwps;
 		__atomic_store_n(&mp->mp_ready, 1, __ATOMIC_RELEASE);
 	}
 	for (reg = 0; reg < MIX_REGIONS / 2; reg++)
@@ -1354,7 +1460,9 @@ const struct scenario scenario_mix = {
 	.sc_nopts = (int)nitems(mix_opts),
 	.sc_pages_per_lwp = mix_pages_per_lwp,
 	.sc_reclaim = true,
-	.sc_threads = 2,
+	/* four LWPs a map: siblings' faults on one page meet often */
+	.sc_lwps = 8,
+	.sc_threads = 4,
 	.sc_fail_io = 5,
 	.sc_fail_alloc = 5,
 	.sc_check = mix_check,

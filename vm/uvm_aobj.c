@@ -603,8 +603,18 @@ uao_get(struct uvm_object *uobj, voff_t offset, struct vm_page **pps,
 				ptmp = uvm_pagealloc(uobj, cur, NULL, 0);
 				if (ptmp != NULL)
 					break;
+				/*
+				 * [deviation: OpenBSD waits here whatever
+				 * the swap.  With swap full of pages that
+				 * live only there, the pagedaemon cannot
+				 * free a page and every waiter sleeps for
+				 * good (seen under mix with a small swap);
+				 * fail as the fault's own allocations do
+				 * (uvmfault_nomem), so the fault kills.]
+				 */
 				if (__atomic_load_n(&uvm.pagedaemon_proc,
-				    __ATOMIC_ACQUIRE) == NULL) {
+				    __ATOMIC_ACQUIRE) == NULL ||
+				    uvm_swapisfull()) {
 					/* nothing can reclaim: give up */
 					result = VM_PAGER_AGAIN;
 					goto fail;

@@ -1105,6 +1105,9 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 			if (__atomic_load_n(&uvm.pagedaemon_proc,
 			    __ATOMIC_ACQUIRE) == NULL)
 				return ENOMEM;
+			/* out of swap: waiting cannot help (uvmfault_nomem) */
+			if (uvm_swapisfull())
+				return ENOMEM;
 			uvm_wait("fltagain");
 			return ERESTART;
 		}
