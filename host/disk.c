@@ -29,6 +29,7 @@
 
 #define DISK_MAXTHREADS	8
 #define SUM_POISON	0xdeadbeefdeadbeefull	/* a write failed: undefined */
+#define SUM_ROTTEN	0xbad5ec70bad5ec70ull	/* a bad sector: reads fail */
 #define SUM_NONE	0ull			/* never written */
 
 /*
@@ -70,11 +71,13 @@ struct host_disk {
 	pthread_t		d_threads[DISK_MAXTHREADS];
 
 	atomic_uint		d_fail_permille;
+	atomic_uint		d_rot_permille;
 	struct host_rng		d_rng;		/* [d_lock] injection stream */
 
 	/* statistics [a] */
 	_Atomic uint64_t	s_reads, s_writes, s_pread, s_pwritten,
-				s_errors, s_injected, s_corrupt, s_busy_ns,
+				s_errors, s_injected, s_corrupt, s_rotten,
+				s_rotten_reads, s_busy_ns,
 				s_qmax, s_polled, s_polled_ns, s_plugged;
 };
 
@@ -124,7 +127,8 @@ host_page_checksum(const void *page)
 	}
 	x ^= x >> 33;
 	/* never the two reserved values */
-	return (x == SUM_NONE || x == SUM_POISON) ? x + 1 : x;
+	return (x == SUM_NONE || x == SUM_POISON || x == SUM_ROTTEN) ? x + 1 :
+	    x;
 }
 
 void
@@ -219,20 +223,32 @@ disk_transfer(struct host_disk *d, struct buf *bp, int npages, void *bucket)
 	return 0;
 }
 
-/* disk_inject: should this transfer fail?  => d_lock held */
-static bool
-disk_inject(struct host_disk *d)
+/*
+ * disk_inject: should this transfer fail (INJ_FAIL), or, a write, leave
+ * its first page on a sector gone bad (INJ_ROT)?  => d_lock held
+ */
+#define INJ_NONE	0
+#define INJ_FAIL	1
+#define INJ_ROT		2
+static int
+disk_inject(struct host_disk *d, const struct buf *bp)
 {
 	unsigned permille = atomic_load(&d->d_fail_permille);
+	unsigned rot = atomic_load(&d->d_rot_permille);
 
-	return permille != 0 && host_rng_below(&d->d_rng, 1000) < permille;
+	if (permille != 0 && host_rng_below(&d->d_rng, 1000) < permille)
+		return INJ_FAIL;
+	if (rot != 0 && (bp->b_flags & B_READ) == 0 &&
+	    host_rng_below(&d->d_rng, 1000) < rot)
+		return INJ_ROT;
+	return INJ_NONE;
 }
 
 static void
-disk_execute(struct host_disk *d, struct buf *bp, bool inject, void *bucket)
+disk_execute(struct host_disk *d, struct buf *bp, int what, void *bucket)
 {
 	uint64_t t0 = host_real_ns(), sum;
-	bool rd = (bp->b_flags & B_READ) != 0;
+	bool rd = (bp->b_flags & B_READ) != 0, inject = what == INJ_FAIL;
 	int error = 0, i, done = bp->b_npages, setflags = 0;
 
 	if (inject) {
@@ -249,14 +265,24 @@ disk_execute(struct host_disk *d, struct buf *bp, bool inject, void *bucket)
 	for (i = 0; i < bp->b_npages; i++) {
 		_Atomic uint64_t *sp = &d->d_sums[bp->b_blkno + (uint64_t)i];
 
-		if (!rd) {
+		if (!rd && error == 0 && what == INJ_ROT && i == 0) {
+			/* written, and then the sector went bad */
+			atomic_store_explicit(sp, SUM_ROTTEN,
+			    memory_order_relaxed);
+			atomic_fetch_add(&d->s_rotten, 1);
+		} else if (!rd) {
 			/* what the disk now holds there is undefined on error */
 			atomic_store_explicit(sp, error != 0 ? SUM_POISON :
 			    host_page_checksum(bp->b_iov[i].iov_base),
 			    memory_order_relaxed);
 		} else if (error == 0 && bp->b_iov[i].iov_base != NULL) {
 			sum = atomic_load_explicit(sp, memory_order_relaxed);
-			if (sum != host_page_checksum(bp->b_iov[i].iov_base)) {
+			if (sum == SUM_ROTTEN) {
+				/* a bad sector: fails every time, no data */
+				error = EIO;
+				atomic_fetch_add(&d->s_rotten_reads, 1);
+			} else if (sum !=
+			    host_page_checksum(bp->b_iov[i].iov_base)) {
 				error = EIO;
 				setflags |= B_CORRUPT;
 				atomic_fetch_add(&d->s_corrupt, 1);
@@ -283,7 +309,7 @@ disk_thread(void *arg)
 {
 	struct host_disk *d = arg;
 	struct buf *bp;
-	bool inject;
+	int inject;
 	void *bucket;
 
 	/* where the holes of reads go: page aligned, for O_DIRECT */
@@ -297,7 +323,7 @@ disk_thread(void *arg)
 			break;		/* stopping, queue drained */
 		TAILQ_REMOVE(&d->d_queue, bp, b_freelist);
 		d->d_qlen--;
-		inject = disk_inject(d);
+		inject = disk_inject(d, bp);
 		pthread_mutex_unlock(&d->d_lock);
 		disk_execute(d, bp, inject, bucket);
 		pthread_mutex_lock(&d->d_lock);
@@ -783,10 +809,11 @@ host_disk_io(struct host_disk *d, struct buf *bp)
 	}
 	t0 = host_real_ns();
 	disk_accept(d, bp);
-	inject = false;
-	if (atomic_load(&d->d_fail_permille) != 0) {
+	inject = INJ_NONE;
+	if (atomic_load(&d->d_fail_permille) != 0 ||
+	    atomic_load(&d->d_rot_permille) != 0) {
 		pthread_mutex_lock(&d->d_lock);
-		inject = disk_inject(d);
+		inject = disk_inject(d, bp);
 		pthread_mutex_unlock(&d->d_lock);
 	}
 	disk_execute(d, bp, inject, bucket);
@@ -799,6 +826,12 @@ void
 host_disk_set_fail_rate(struct host_disk *d, unsigned permille)
 {
 	atomic_store(&d->d_fail_permille, permille > 1000 ? 1000 : permille);
+}
+
+void
+host_disk_set_rot_rate(struct host_disk *d, unsigned permille)
+{
+	atomic_store(&d->d_rot_permille, permille > 1000 ? 1000 : permille);
 }
 
 uint64_t
@@ -823,6 +856,8 @@ host_disk_get_stats(struct host_disk *d, struct host_disk_stats *st)
 	st->errors = atomic_load(&d->s_errors);
 	st->injected = atomic_load(&d->s_injected);
 	st->corrupt = atomic_load(&d->s_corrupt);
+	st->rotten = atomic_load(&d->s_rotten);
+	st->rotten_reads = atomic_load(&d->s_rotten_reads);
 	st->busy_ns = atomic_load(&d->s_busy_ns);
 	st->polled = atomic_load(&d->s_polled);
 	st->polled_ns = atomic_load(&d->s_polled_ns);

@@ -24,7 +24,8 @@
  *
  * Fault injection: with a failure rate, a seeded share of transfers fail
  * with EIO (and transfer nothing, or only part: a write that fails may
- * have been torn).
+ * have been torn); with a rot rate, a seeded share of writes leave their
+ * first page on a bad sector (its reads fail until it is rewritten).
  *
  * Every submission and completion passes the hook point (HE_DISK_SUBMIT,
  * HE_DISK_DONE).
@@ -50,6 +51,8 @@ struct host_disk_stats {
 	uint64_t	errors;			/* failed transfers */
 	uint64_t	injected;		/* of which injected */
 	uint64_t	corrupt;		/* checksum mismatches on read */
+	uint64_t	rotten;			/* sectors gone bad (rot rate) */
+	uint64_t	rotten_reads;		/* reads that met one */
 	uint64_t	busy_ns;		/* time in preadv/pwritev */
 	uint64_t	polled;			/* reads run by their waiter */
 	uint64_t	polled_ns;		/* their time, as it waited */
@@ -102,6 +105,12 @@ bool host_disk_plugged(void);
 
 /* Fail permille/1000 of transfers with EIO, drawn from a seeded stream. */
 void host_disk_set_fail_rate(struct host_disk *d, unsigned permille);
+/*
+ * Bad sectors: of permille/1000 of the writes, the first page is written
+ * and then goes bad: every read of it fails with EIO until it is written
+ * again.  Its data is lost: the VM's retries cannot help.
+ */
+void host_disk_set_rot_rate(struct host_disk *d, unsigned permille);
 uint64_t host_disk_npages(const struct host_disk *d);
 /* The file's path (given a directory: the file made in it). */
 const char *host_disk_path(const struct host_disk *d);

@@ -42,7 +42,7 @@ enum gopt_id {
 	GO_WITNESS, GO_WATCHDOG, GO_CHAOS, GO_BIND, GO_INJECT,
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
 	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
-	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC,
+	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
 };
 
 struct gopt {
@@ -135,6 +135,11 @@ static const struct gopt gopts[] = {
 	    "fail that share of swap transfers with EIO: a percentage like "
 	    "1% or 0.5%, or a fraction like 0.01; at most 20% (nothing may "
 	    "be lost)" },
+	{ "lose-io", 0, true, GO_LOSE_IO, "RATE",
+	    "bad sectors: of that share of swap writes, the first page goes "
+	    "bad (its reads fail for good: the page is lost), as --fail-io "
+	    "takes rates; at most 20%; only for scenarios that expect lost "
+	    "pages (default: the scenario's, 0.2% for mix, 0 for the others)" },
 	{ "fail-alloc", 0, true, GO_FAIL_ALLOC, "RATE",
 	    "fail that share of the allocations the BSDs may fail (PR_NOWAIT "
 	    "pool gets, UVM_KMF_NOWAIT kernel memory), as --fail-io takes "
@@ -792,6 +797,20 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			    FAIL_ALLOC_MAX / 10);
 		cfg->fail_alloc_given = true;
 		break;
+	case GO_LOSE_IO:
+		if (parse_rate(v, &cfg->lose_io) != 0)
+			return usage_error("%s '%s': not a rate: a percentage "
+			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
+			    "100%% in steps of 0.1%%", p->p_where, v);
+		if (cfg->lose_io > FAIL_IO_MAX)
+			return usage_error("%s '%s': at most %u%%", p->p_where,
+			    v, FAIL_IO_MAX / 10);
+		if (cfg->lose_io != 0 && !cfg->sc->sc_expects_loss)
+			return usage_error("%s: scenario %s does not expect "
+			    "lost pages (a lost page is a failure there); mix "
+			    "does", p->p_where, cfg->sc->sc_name);
+		cfg->lose_io_given = true;
+		break;
 	case GO_THREADS:
 		if (parse_count(v, 1, THREADS_MAX, &n) != 0)
 			return usage_error("%s '%s': not a count in 1..%d",
@@ -1047,10 +1066,12 @@ options_check(struct stress_config *cfg)
 	/* the scenario's default I/O errors, where there is swap to fail */
 	if (!cfg->fail_io_given && swap_pages != 0)
 		cfg->fail_io = cfg->sc->sc_fail_io;
-	if (swap_pages == 0 && (cfg->fail_io != 0 || cfg->swap_file != NULL ||
-	    cfg->keep_swap))
-		return usage_error("--fail-io, --swap-file and --keep-swap need "
-		    "swap (not --swap 0)");
+	if (!cfg->lose_io_given && swap_pages != 0)
+		cfg->lose_io = cfg->sc->sc_lose_io;
+	if (swap_pages == 0 && (cfg->fail_io != 0 || cfg->lose_io != 0 ||
+	    cfg->swap_file != NULL || cfg->keep_swap))
+		return usage_error("--fail-io, --lose-io, --swap-file and "
+		    "--keep-swap need swap (not --swap 0)");
 	if (swap_pages == 0 && user + kernel > ram_pages)
 		return usage_error("working set of %llu pages (%d LWPs x %llu "
 		    "pages + ~%llu kernel) exceeds --ram %s (%llu pages) and "
@@ -1465,6 +1486,7 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_bool(j, "keep_swap", cfg->keep_swap);
 	json_u64(j, "fail_io_permille", cfg->fail_io);
 	json_u64(j, "fail_alloc_permille", cfg->fail_alloc);
+	json_u64(j, "lose_io_permille", cfg->lose_io);
 	json_i64(j, "threads", cfg->threads);
 	json_u64(j, "bufcache", cfg->bufcache);
 	json_bool(j, "oom_is_failure", cfg->oom_is_failure);

@@ -102,6 +102,8 @@ struct stress_config {
 	bool			keep_swap;	/* --keep-swap */
 	unsigned int		fail_io;	/* --fail-io, permille */
 	bool			fail_io_given;
+	unsigned int		lose_io;	/* --lose-io, permille */
+	bool			lose_io_given;
 	unsigned int		fail_alloc;	/* --fail-alloc, permille */
 	bool			fail_alloc_given;
 	uint64_t		bufcache;	/* --bufcache bytes (0: none) */

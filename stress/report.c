@@ -493,7 +493,8 @@ report_reclaim(FILE *f, const struct stress_run *r)
 		    "pageout (pgswapout), %d pages swapped in (pgswapin); "
 		    "disk: %llu writes (%llu pages written), %llu reads (%llu "
 		    "pages read), "
-		    "%llu errors (%llu injected, %llu corrupt), busy %.3f s, "
+		    "%llu errors (%llu injected, %llu corrupt, %llu reads of "
+		    "%llu bad sectors), busy %.3f s, "
 		    "deepest queue %llu, %llu held in a plug\n", r->r_swap_path,
 		    ds.direct ? "O_DIRECT" : "buffered", ux->swpages,
 		    ux->pgswapout, ux->pgswapin, (unsigned long long)ds.writes,
@@ -502,7 +503,9 @@ report_reclaim(FILE *f, const struct stress_run *r)
 		    (unsigned long long)ds.pages_read,
 		    (unsigned long long)ds.errors,
 		    (unsigned long long)ds.injected,
-		    (unsigned long long)ds.corrupt, (double)ds.busy_ns / 1e9,
+		    (unsigned long long)ds.corrupt,
+		    (unsigned long long)ds.rotten_reads,
+		    (unsigned long long)ds.rotten, (double)ds.busy_ns / 1e9,
 		    (unsigned long long)ds.queue_max,
 		    (unsigned long long)ds.plugged);
 	}
@@ -600,6 +603,8 @@ json_reclaim(struct json *j, const struct stress_run *r)
 	json_u64(j, "errors", ds.errors);
 	json_u64(j, "injected", ds.injected);
 	json_u64(j, "corrupt", ds.corrupt);
+	json_u64(j, "rotten", ds.rotten);
+	json_u64(j, "rotten_reads", ds.rotten_reads);
 	json_double(j, "busy_s", (double)ds.busy_ns / 1e9);
 	json_u64(j, "polled_reads", ds.polled);
 	json_double(j, "polled_s", (double)ds.polled_ns / 1e9);

@@ -564,6 +564,8 @@ bool
 stress_refused(struct stress_worker *w, const struct host_user_fault *uf,
     const struct integ_ledger *lg)
 {
+	if (stress_killed(w))
+		return true;	/* its memory is gone: just leave */
 	STRESS_INC(&w->w_segv);
 	if (uf->uf_error == ENOMEM) {
 		stress_oom_kill(w, uf);
@@ -1642,6 +1644,8 @@ swap_attach(struct stress_run *r)
 	    host_disk_path(uvm_swap_disk()));
 	if (cfg->fail_io != 0)
 		host_disk_set_fail_rate(uvm_swap_disk(), cfg->fail_io);
+	if (cfg->lose_io != 0)
+		host_disk_set_rot_rate(uvm_swap_disk(), cfg->lose_io);
 	return 0;
 }
 

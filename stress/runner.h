@@ -268,7 +268,8 @@ bool stress_checks_continue(struct stress_worker *w);
 
 /*
  * stress_refused: the worker's user code took a fault the VM refused
- * (host_user_call returned EFAULT with *uf).  ENOMEM is the VM saying
+ * (host_user_call returned EFAULT with *uf).  In a killed process any
+ * refusal just says stop: true.  ENOMEM is the VM saying
  * "out of swap": the worker's process is killed (stress_oom_kill) and
  * true is returned: the worker must stop and leave its address space
  * alone (it is gone).  EIO is a page whose data was lost (its swap slot

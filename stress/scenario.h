@@ -68,6 +68,12 @@ struct scenario {
 	int			sc_threads;
 	unsigned int		sc_fail_io;	/* permille, where swap is */
 	unsigned int		sc_fail_alloc;	/* permille */
+	unsigned int		sc_lose_io;	/* permille, where swap is */
+	/*
+	 * The scenario expects pages lost on bad sectors (--lose-io): a
+	 * fault refused with EIO is counted, not a failure.
+	 */
+	bool			sc_expects_loss;
 	/*
 	 * Checks of the scenario's options against the rest (options_check
 	 * calls it first): NULL, or a one-line reason the run is refused

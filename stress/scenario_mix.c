@@ -65,8 +65,8 @@
 #define MIX_REGIONS	8		/* own region slots per LWP */
 #define MIX_NSHARED	3		/* shared regions per process */
 #define MIX_SLOT0	8		/* the first slot word of a page */
-#define MIX_KMEM	4		/* kernel allocations per LWP */
-#define MIX_KMEM_PAGES	8		/* pages per allocation, at most */
+#define MIX_KMEM	16		/* kernel allocations per LWP */
+#define MIX_KMEM_PAGES	16		/* pages per allocation, at most */
 #define MIX_POOLITEMS	16		/* pool items per LWP */
 #define MIX_POOLSIZE	256		/* bytes per pool item */
 #define MIX_HINT	((vaddr_t)0x10000000)
@@ -74,6 +74,7 @@
 #define MIX_PROC_MAX	(3ull << 30)	/* per process: user VA is 4 GiB */
 #define KASID_BIT	0x80000000u	/* kernel memory: asid | LWP index */
 #define KMEM_LOST	UINT32_MAX	/* mk_gen: a fault on it was refused */
+#define GEN_LOST	UINT32_MAX	/* ip_gen: lost on a bad sector */
 #define MIX_OBJ_MAGIC	0x4f424a46ull	/* "OBJF": the shared aobj's fill */
 #define PAGE_WORDS	(PAGE_SIZE / sizeof(uint64_t))
 
@@ -136,6 +137,8 @@ struct mix_proc {
 	struct mix_region	mp_reg[MIX_NSHARED];	/* [I after ready] */
 	int			mp_ready;		/* [a] */
 	int			mp_nlwps;		/* [I] */
+	uint8_t			*mp_lost[MIX_NSHARED];	/* [a] pages lost on a
+							   bad sector */
 	uint64_t		mp_cursor;		/* [a] the aobj region's
 							   next page (x LWPs) */
 };
@@ -177,6 +180,8 @@ struct mix_ctx {
 	uint64_t		mc_ops[OP_N];
 	uint64_t		mc_refused[OP_N];	/* ENOMEM, EAGAIN... */
 	uint64_t		mc_peek_holes;	/* peeks that found no map */
+	uint64_t		mc_lost;	/* pages found lost (EIO) */
+	int			mc_kmem_pages;	/* pages per allocation at most */
 	vaddr_t			mc_span;	/* peeks: [MIX_HINT, +span) */
 	uint64_t		mc_shared_touches;
 	uint64_t		mc_own_touches;
@@ -209,6 +214,7 @@ static void mix_user(void *arg);
 static void mix_sweep(void *arg);
 static void mix_probe_read(void *arg);
 static void mix_probe_write(void *arg);
+static bool mix_lost(struct mix_ctx *c, const struct host_user_fault *uf);
 static bool mix_user_call(struct mix_ctx *c, void (*fn)(void *));
 static int region_map(struct stress_worker *w, struct mix_region *mr,
     int kind, int npages);
@@ -394,6 +400,8 @@ touch_own(struct mix_ctx *c, int reg, int i, const char *when)
 	volatile uint64_t *p = reg_page(mr, i);
 	vaddr_t va = mr->mr_va + ptoa(i);
 
+	if (gen == GEN_LOST)
+		return true;	/* its data is gone: nothing to expect */
 	c->mc_bad.ib_page = k;
 	c->mc_bad.ib_when = when;
 	if (!integ_check(p, w->w_asid, va, gen, &c->mc_bad))
@@ -420,6 +428,8 @@ touch_shared(struct mix_ctx *c, int reg, int i, bool write, const char *when)
 	uint64_t got;
 	int k;
 
+	if (__atomic_load_n(&c->mc_proc->mp_lost[reg][i], __ATOMIC_ACQUIRE))
+		return true;	/* lost on a bad sector: nothing to expect */
 	/* siblings write their own words of the page meanwhile: atomics */
 	got = __atomic_load_n(mine, __ATOMIC_RELAXED);
 	for (k = 0; k < MIX_SLOT0 && got == want; k++)
@@ -537,7 +547,9 @@ mix_sweep(void *arg)
 			reg = c->mc_next / c->mc_maxpages;
 			i = c->mc_next % c->mc_maxpages;
 			if (c->mc_reg[reg].mr_va == 0 ||
-			    i >= c->mc_reg[reg].mr_npages)
+			    i >= c->mc_reg[reg].mr_npages ||
+			    c->mc_lg.il_pages[lg_index(c, reg, i)].ip_gen ==
+			    GEN_LOST)
 				continue;
 			c->mc_bad.ib_page = lg_index(c, reg, i);
 			c->mc_bad.ib_when = "final sweep";
@@ -582,6 +594,48 @@ mix_probe_write(void *arg)
 }
 
 /*
+ * mix_lost: a fault refused with EIO under --lose-io: the page's data
+ * was on a bad sector (the disk lost it; the VM, after its retries, can
+ * only say so).  The page is marked lost where its expectation is kept:
+ * this LWP's ledger for an own page, the process's lost map for a shared
+ * one (for every sibling); a sibling's own page (a peek) is left to its
+ * owner.  => true: handled (counted), false: not a loss to expect
+ */
+static bool
+mix_lost(struct mix_ctx *c, const struct host_user_fault *uf)
+{
+	struct mix_proc *mp = c->mc_proc;
+	vaddr_t va = uf->uf_va;
+	int reg;
+
+	if (uf->uf_error != EIO || c->mc_w->w_run->r_cfg->lose_io == 0)
+		return false;
+	c->mc_lost++;
+	for (reg = 0; reg < MIX_REGIONS; reg++) {
+		const struct mix_region *mr = &c->mc_reg[reg];
+
+		if (mr->mr_va != 0 && va >= mr->mr_va &&
+		    va < mr->mr_va + ptoa(mr->mr_npages)) {
+			STRESS_ST(&c->mc_lg.il_pages[lg_index(c, reg,
+			    (int)atop(va - mr->mr_va))].ip_gen, GEN_LOST);
+			return true;
+		}
+	}
+	if (!__atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE))
+		return true;
+	for (reg = 0; reg < MIX_NSHARED; reg++) {
+		const struct mix_region *mr = &mp->mp_reg[reg];
+
+		if (va >= mr->mr_va && va < mr->mr_va + ptoa(mr->mr_npages)) {
+			__atomic_store_n(&mp->mp_lost[reg][atop(va -
+			    mr->mr_va)], 1, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	return true;
+}
+
+/*
  * mix_user_call: fn in user mode.  => false if the worker must stop (a
  * failure is recorded, or its process was killed)
  */
@@ -592,11 +646,15 @@ mix_user_call(struct mix_ctx *c, void (*fn)(void *))
 	struct host_user_fault uf;
 
 	if (host_user_call(fn, c, &uf) != 0) {
+		if (mix_lost(c, &uf))
+			return true;	/* (the caller's loop goes on) */
 		(void)stress_refused(w, &uf, &c->mc_lg);
 		return false;
 	}
 	if (!c->mc_failed)
 		return true;
+	if (stress_killed(w))
+		return false;	/* (killed: nothing to report) */
 	if (!c->mc_shared_bad) {
 		integ_report(w, &c->mc_lg, &c->mc_bad);
 		return false;
@@ -667,6 +725,13 @@ mix_vm_error(struct mix_ctx *c, const char *call, int error)
 {
 	if (error == ENOMEM || error == EAGAIN)
 		return true;
+	/* a wiring fault met a page lost on a bad sector (--lose-io) */
+	if (error == EIO && c->mc_w->w_run->r_cfg->lose_io != 0) {
+		c->mc_lost++;
+		return true;
+	}
+	if (stress_killed(c->mc_w))
+		return false;	/* killed: leave */
 	stress_fail(FK_VM, NULL, "asid %u (LWP %d): %s: error %d (%s)",
 	    c->mc_w->w_asid, c->mc_w->w_tid, call, error, strerror(error));
 	return false;
@@ -777,8 +842,11 @@ op_mprotect(struct mix_ctx *c)
 		return mix_vm_error(c, "uvm_mprotect read-only", error);
 	c->mc_probe = reg_page(mr, i);
 	if ((rc = host_user_call(mix_probe_read, c, &uf)) != 0) {
-		(void)stress_refused(w, &uf, &c->mc_lg);
-		return false;
+		if (!mix_lost(c, &uf)) {
+			(void)stress_refused(w, &uf, &c->mc_lg);
+			return false;
+		}
+		rc = 0;	/* lost: the write probe still gets EACCES */
 	}
 	rc = host_user_call(mix_probe_write, c, &uf);
 	STRESS_INC(&w->w_segv);
@@ -788,6 +856,8 @@ op_mprotect(struct mix_ctx *c)
 			(void)stress_refused(w, &uf, &c->mc_lg);
 			return false;
 		}
+		if (stress_killed(w))
+			return false;
 		stress_fail(rc == 0 ? FK_NOSEGV : FK_WRONGSEGV, NULL, "asid %u "
 		    "va %#lx: a write to a page made read-only by uvm_mprotect "
 		    "%s (expected SIGSEGV, EACCES, at that va)", w->w_asid,
@@ -834,6 +904,8 @@ op_peek(struct mix_ctx *c)
 		c->mc_peek_holes++;
 		return true;
 	}
+	if (mix_lost(c, &uf))
+		return true;
 	(void)stress_refused(w, &uf, NULL);	/* ENOMEM: killed; EIO */
 	return false;
 }
@@ -919,6 +991,8 @@ op_mlock(struct mix_ctx *c)
 		paddr_t pa;
 
 		if (!pmap_extract(w->w_pmap, mr->mr_va + ptoa(i), &pa)) {
+			if (stress_killed(w))
+				return false;
 			stress_fail(FK_VM, NULL, "asid %u va %#lx: wired by "
 			    "uvm_mlock but not mapped", w->w_asid,
 			    (unsigned long)(mr->mr_va + ptoa(i)));
@@ -946,6 +1020,8 @@ wired_check(struct mix_ctx *c)
 		if (pmap_extract(w->w_pmap, va, &pa) &&
 		    trunc_page(pa) == c->mc_wpa[i])
 			continue;
+		if (stress_killed(w))
+			return false;	/* killed */
 		stress_fail(FK_INVARIANT, NULL, "asid %u va %#lx: a page "
 		    "wired by uvm_mlock (%s region) %s (it was wired at pa "
 		    "%#llx)", w->w_asid, (unsigned long)va,
@@ -1007,12 +1083,18 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
 	struct host_user_fault uf;
 
 	if (host_user_call(kmem_user, &kp, &uf) != 0) {
-		if (uf.uf_error == ENOMEM) {
+		if (uf.uf_error == ENOMEM || (uf.uf_error == EIO &&
+		    mk->mk_gen != 0 && c->mc_w->w_run->r_cfg->lose_io != 0)) {
 			/*
-			 * Out of swap and memory: a kernel would wait (or
-			 * panic); the allocation is given up, counted.
+			 * Out of swap and memory (a kernel would wait or
+			 * panic), or its data lost on a bad sector: the
+			 * allocation is given up, counted.  (Fresh memory,
+			 * gen 0, has no data to lose: EIO there is a stale
+			 * slot the VM left at that address.)
 			 */
 			c->mc_refused[OP_KMEM]++;
+			if (uf.uf_error == EIO)
+				c->mc_lost++;
 			mk->mk_gen = KMEM_LOST;
 			return true;
 		}
@@ -1046,8 +1128,8 @@ kmem_check(struct mix_ctx *c, struct mix_kmem *mk)
 }
 
 /*
- * op_kmem: free one of my kernel allocations (checked first), or make
- * one: pageable (uvm_km_valloc: demand zero from the kernel object,
+ * op_kmem: check one of my kernel allocations (and one time in four free
+ * it), or make one: pageable (uvm_km_valloc: demand zero from the kernel object,
  * which the pagedaemon pages out), wired (uvm_km_alloc1, zeroed), or
  * wired NOWAIT from kmem_map (uvm_km_kmemalloc: may fail, counted).
  */
@@ -1061,12 +1143,16 @@ op_kmem(struct mix_ctx *c)
 	if (mk->mk_va != 0) {
 		if (!kmem_check(c, mk))
 			return false;
+		/* long-lived, so the pagedaemon pages some out meanwhile */
+		if (host_rng_below(&w->w_rng, 4) != 0)
+			return true;
 		uvm_km_free(mk->mk_how == 2 ? kmem_map : kernel_map, mk->mk_va,
 		    ptoa(mk->mk_npages), 0);
 		mk->mk_va = 0;
 		return true;
 	}
-	mk->mk_npages = 1 + (int)host_rng_below(&w->w_rng, MIX_KMEM_PAGES);
+	mk->mk_npages = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)
+	    c->mc_kmem_pages);
 	mk->mk_how = (int)host_rng_below(&w->w_rng, 3);
 	size = ptoa(mk->mk_npages);
 	switch (mk->mk_how) {
@@ -1215,6 +1301,13 @@ mix_setup(struct mix_ctx *c)
 			return false;
 		}
 	if (w->w_tid == 0) {
+		for (reg = 0; reg < MIX_NSHARED; reg++)
+			if ((mp->mp_lost[reg] = calloc((size_t)nsh, 1)) ==
+			    NULL) {
+				stress_fail(FK_VM, NULL, "asid %u: no memory "
+				    "for the lost map", w->w_asid);
+				return false;
+			}
 		for (reg = 0; reg < MIX_NSHARED; reg++) {
 			error = reg == RK_AOBJ ? shared_aobj_map(c,
 			    &mp->mp_reg[reg], nsh) : region_map(w,
@@ -1246,7 +1339,8 @@ mix_teardown(struct mix_ctx *c)
 
 	for (k = 0; k < MIX_KMEM; k++)
 		if (c->mc_km[k].mk_va != 0) {
-			if (stress_nfailures() == 0)
+			/* (a killed process only exits: nothing faulted in) */
+			if (stress_nfailures() == 0 && !stress_killed(c->mc_w))
 				(void)kmem_check(c, &c->mc_km[k]);
 			uvm_km_free(c->mc_km[k].mk_how == 2 ? kmem_map :
 			    kernel_map, c->mc_km[k].mk_va,
@@ -1381,7 +1475,7 @@ mix_run(struct stress_run *r)
 	const struct stress_config *cfg = r->r_cfg;
 	struct mix_ctx *ctxs;
 	uint64_t ops[OP_N] = { 0 }, refused[OP_N] = { 0 }, sh = 0, own = 0,
-	    swept = 0, holes = 0;
+	    swept = 0, holes = 0, lost = 0;
 	char buf[160];
 	unsigned int weight[OP_N], wsum = 0;
 	int i, k, error;
@@ -1404,6 +1498,9 @@ mix_run(struct stress_run *r)
 		memcpy(ctxs[i].mc_weight, weight, sizeof(weight));
 		ctxs[i].mc_wsum = wsum;
 		ctxs[i].mc_maxpages = own_pages(cfg);
+		/* kernel memory: a 16th of RAM at most in all (a third wired) */
+		ctxs[i].mc_kmem_pages = (int)MAX(1, MIN(MIX_KMEM_PAGES,
+		    cfg->ram / PAGE_SIZE / 16 / (uint64_t)cfg->lwps / MIX_KMEM));
 		/* where a process's regions go: its share of --ws and more */
 		ctxs[i].mc_span = round_page(MIN(MIX_PROC_MAX, ws_bytes(cfg) /
 		    (uint64_t)nprocs(cfg) * 5 / 4));
@@ -1422,6 +1519,7 @@ mix_run(struct stress_run *r)
 		own += ctxs[i].mc_own_touches;
 		swept += ctxs[i].mc_swept;
 		holes += ctxs[i].mc_peek_holes;
+		lost += ctxs[i].mc_lost;
 	}
 	stress_metric_u64(r, "processes", (uint64_t)nprocs(cfg));
 	stress_metric_u64(r, "threads", (uint64_t)cfg->threads);
@@ -1431,6 +1529,7 @@ mix_run(struct stress_run *r)
 	stress_metric_u64(r, "shared_touches", sh);
 	stress_metric_u64(r, "own_touches", own);
 	stress_metric_u64(r, "peek_holes", holes);
+	stress_metric_u64(r, "pages_lost", lost);
 	stress_metric_u64(r, "refused_map", refused[OP_MAP]);
 	stress_metric_u64(r, "refused_mlock", refused[OP_MLOCK]);
 	stress_metric_u64(r, "refused_kmem", refused[OP_KMEM]);
@@ -1443,6 +1542,9 @@ mix_run(struct stress_run *r)
 		for (k = 0; k < MIX_NSHARED; k++)
 			free(ctxs[i].mc_slot[k]);
 	}
+	for (i = 0; i < nprocs(cfg); i++)
+		for (k = 0; k < MIX_NSHARED; k++)
+			free(mix_procs[i].mp_lost[k]);
 	pool_destroy(&mix_pool);
 	free(ctxs);
 	free(mix_procs);
@@ -1465,6 +1567,8 @@ const struct scenario scenario_mix = {
 	.sc_threads = 4,
 	.sc_fail_io = 5,
 	.sc_fail_alloc = 5,
+	.sc_lose_io = 2,
+	.sc_expects_loss = true,
 	.sc_check = mix_check,
 	.sc_skip = NULL,
 	.sc_run = mix_run,

@@ -300,6 +300,8 @@ pressure_wired_check(struct pressure_ctx *c, int k)
 	c->pc_wired_checks++;
 	if (pmap_extract(w->w_pmap, va, &pa) && trunc_page(pa) == c->pc_wpa[k])
 		return true;
+	if (stress_killed(w))
+		return false;	/* killed: leave */
 	stress_fail(FK_INVARIANT, NULL, "asid %u va %#lx: wired page %d %s "
 	    "(it was wired at pa %#llx): a wired page was paged out or moved",
 	    w->w_asid, (unsigned long)va, k, pmap_extract(w->w_pmap, va, &pa) ?

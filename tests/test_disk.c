@@ -403,6 +403,40 @@ Test(disk, injected_failures_fail_and_poison)
 	host_disk_close(d);
 }
 
+/* A bad sector: written fine, then every read fails until rewritten. */
+Test(disk, a_rotten_sector_fails_every_read_until_rewritten)
+{
+	struct host_disk *d;
+	struct host_disk_stats st;
+	struct buf b;
+	char *p[2] = { page_buf(1, '1'), page_buf(1, '2') };
+	int i;
+
+	cr_assert_eq(host_disk_open(NULL, 8, 0, 1, &d), 0);
+	host_disk_set_rot_rate(d, 1000);
+	setup_buf(&b, B_WRITE, 2, p, 2);
+	cr_assert_eq(host_disk_io(d, &b), 0, "the write itself succeeds");
+	host_disk_set_rot_rate(d, 0);
+	for (i = 0; i < 3; i++) {
+		setup_buf(&b, B_READ, 2, p, 1);
+		cr_assert_eq(host_disk_io(d, &b), EIO, "read %d of the bad "
+		    "sector", i);
+		cr_assert_eq(b.b_flags & B_CORRUPT, 0, "no data: not corrupt");
+	}
+	setup_buf(&b, B_READ, 3, &p[1], 1);
+	cr_assert_eq(host_disk_io(d, &b), 0, "only the first page rots");
+	cr_assert_eq(p[1][0], '2');
+	setup_buf(&b, B_WRITE, 2, p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0);
+	setup_buf(&b, B_READ, 2, p, 1);
+	cr_assert_eq(host_disk_io(d, &b), 0, "rewritten: good again");
+	host_disk_get_stats(d, &st);
+	cr_assert_eq(st.rotten, 1);
+	cr_assert_eq(st.rotten_reads, 3);
+	cr_assert_eq(st.injected, 0, "no transfer failed as such");
+	host_disk_close(d);
+}
+
 static atomic_int ndone;
 static pthread_t done_thread;
 

@@ -442,6 +442,26 @@ Test(uvm_fault, private_mapping_copies_on_write)
 	uao_detach(uobj);
 }
 
+/* sys_mlock's cap: past uvmexp.wiredmax, EAGAIN and nothing wired. */
+Test(uvm_fault, mlock_beyond_wiredmax_is_eagain)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x600000;
+	int wired = uvmexp_read(wired), room;
+
+	room = uvmexp_read(wiredmax) - wired;
+	cr_assert_gt(room, 1);
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(room + 1),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	cr_assert_eq(uvm_mlock(&vm->vm_map, va, ptoa(room + 1)), EAGAIN);
+	cr_assert_eq(uvmexp_read(wired), wired, "nothing was wired");
+	cr_assert_eq(pmap_wired_count(vm->vm_map.pmap), 0);
+	cr_assert_eq(uvm_mlock(&vm->vm_map, va, ptoa(1)), 0, "within the cap");
+	cr_assert_eq(uvmexp_read(wired), wired + 1);
+	cr_assert_eq(uvm_munlock(&vm->vm_map, va, ptoa(1)), 0);
+	uvmspace_free(vm);
+}
+
 Test(uvm_fault, wired_ranges_are_resident_and_never_trap)
 {
 	struct vmspace *vm = newvm();

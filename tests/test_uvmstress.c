@@ -177,6 +177,9 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--threads", "65" },
 		{ "--fail-alloc", "21%" },
 		{ "--fail-alloc", "x" },
+		{ "--scenario", "pressure", "--lose-io", "1%" },
+		{ "--lose-io", "21%" },
+		{ "--swap", "0", "--lose-io", "1%" },
 	};
 	size_t i;
 

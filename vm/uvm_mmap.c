@@ -67,6 +67,10 @@ uvm_mlock(struct vm_map *map, vaddr_t addr, vsize_t size)
 {
 	if (!range_ok(map, addr, size))
 		return EINVAL;
+	/* sys_mlock: wired memory is capped (the pagedaemon needs the rest) */
+	if (atop(size) + (vsize_t)uvmexp_read(wired) >
+	    (vsize_t)uvmexp_read(wiredmax))
+		return EAGAIN;
 	return uvm_map_pageable(map, addr, addr + size, false, 0);
 }
 

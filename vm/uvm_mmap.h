@@ -25,7 +25,11 @@ int uvm_munmap(struct vm_map *map, vaddr_t addr, vsize_t size);
 /* uvm_mprotect: => EACCES beyond max protection, ENOMEM on holes */
 int uvm_mprotect(struct vm_map *map, vaddr_t addr, vsize_t size,
     vm_prot_t prot);
-/* uvm_mlock/uvm_munlock: wire or unwire the range (uvm_map_pageable). */
+/*
+ * uvm_mlock/uvm_munlock: wire or unwire the range (uvm_map_pageable).
+ * uvm_mlock: EAGAIN if it would take the wired pages past uvmexp.wiredmax
+ * (sys_mlock's check).
+ */
 int uvm_mlock(struct vm_map *map, vaddr_t addr, vsize_t size);
 int uvm_munlock(struct vm_map *map, vaddr_t addr, vsize_t size);
 
