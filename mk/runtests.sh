@@ -5,7 +5,7 @@
 #  2. command-line checks of the machine smoke driver (bad input gets a
 #     one-line message and the documented exit status);
 #  3. the multi-threaded machine smoke under the tsan build, and short
-#     uvmstress jobs (touch, segv, pressure with swap and the pagedaemon,
+#     uvmstress jobs (mix, touch, segv, pressure with swap and the pagedaemon,
 #     pressure with disk errors): zero ThreadSanitizer reports, zero
 #     lock-order inversions (witness is on in the tsan build).
 # Ends with one line "make test: N passed, N failed"; exits 1 on failure.
@@ -106,6 +106,8 @@ if [ -x "$B/tsan/uvmstress" ]; then
 	tsan_uvmstress segv --scenario segv --lwps 4 --ncpu 2 --ram 32M -t 2
 	tsan_uvmstress pressure --scenario pressure --ram 16M --ws 40M --swap 128M --lwps 2 --ncpu 2 -t 4
 	tsan_uvmstress "pressure --fail-io" --scenario pressure --ram 16M --ws 40M --lwps 2 --ncpu 2 --pattern hotcold --fail-io 1% -t 3
+	tsan_uvmstress mix --ncpu 2 --ram 32M -t 8
+	tsan_uvmstress "mix --threads 2" --threads 2 --lwps 6 --ncpu 2 --ram 32M --lose-io 2% -t 5
 fi
 
 # The TSan oracle reaches the verdict: a planted race (--inject race) is

@@ -631,3 +631,51 @@ audit_all(struct audit_result *ar, int flags)
 	}
 	mutex_exit(&audit_lock);
 }
+
+void
+audit_wired_range(struct audit_result *ar, struct vm_map *map, vaddr_t start,
+    vaddr_t end)
+{
+	struct vm_map_entry *e;
+	struct vm_anon *anon;
+	struct uvm_object *uobj;
+	vaddr_t va, lo, hi;
+	int slot;
+
+	vm_map_lock_read(map);
+	for (e = map->header.next; e != &map->header; e = e->next) {
+		if (e->end <= start || e->start >= end)
+			continue;
+		lo = MAX(e->start, start);
+		hi = MIN(e->end, end);
+		uobj = e->object.uvm_obj;
+		if (e->aref.ar_amap != NULL)
+			rw_enter(e->aref.ar_amap->am_lock, RW_READ);
+		if (uobj != NULL && UVM_OBJ_IS_AOBJ(uobj))
+			rw_enter(uobj->vmobjlock, RW_READ);
+		for (va = lo; va < hi; va += PAGE_SIZE) {
+			anon = e->aref.ar_amap != NULL ?
+			    amap_lookup(&e->aref, va - e->start) : NULL;
+			if (anon != NULL) {
+				CHECK(ar, anon->an_swslot == 0, "va %#lx: a "
+				    "wired anon (%p) keeps swap slot %d (a "
+				    "wiring fault gives it back)",
+				    (unsigned long)va, (void *)anon,
+				    anon->an_swslot);
+			} else if (uobj != NULL && UVM_OBJ_IS_AOBJ(uobj)) {
+				slot = uao_find_swslot(uobj, (int)atop(e->offset +
+				    (va - e->start)));
+				CHECK(ar, slot == 0, "va %#lx: a wired aobj page "
+				    "(aobj %p page %d) keeps swap slot %d (a "
+				    "wiring fault gives it back)",
+				    (unsigned long)va, (void *)uobj,
+				    (int)atop(e->offset + (va - e->start)), slot);
+			}
+		}
+		if (uobj != NULL && UVM_OBJ_IS_AOBJ(uobj))
+			rw_exit(uobj->vmobjlock);
+		if (e->aref.ar_amap != NULL)
+			rw_exit(e->aref.ar_amap->am_lock);
+	}
+	vm_map_unlock_read(map);
+}

@@ -53,6 +53,16 @@ void audit_swap(struct audit_result *ar, int flags);
 #define AUDIT_PERIODIC_MAPS	32
 void audit_all(struct audit_result *ar, int flags);
 
+/*
+ * audit_wired_range: no page of [start, end) of map, which its caller
+ * wired (uvm_mlock) and nobody has unwired since, holds a swap slot: the
+ * wiring fault gave it back (uvm_anon_dropswap, uao_dropswap: a wired
+ * page is never paged out).  A violation names the va and the owner.
+ * => map unlocked; read-locks it, then each entry's amap and aobj
+ */
+void audit_wired_range(struct audit_result *ar, struct vm_map *map,
+    vaddr_t start, vaddr_t end);
+
 /* Maps the auditor visits (the harness registers its processes'). */
 void audit_register_map(struct vm_map *map);
 void audit_unregister_map(struct vm_map *map);

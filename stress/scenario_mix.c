@@ -53,6 +53,7 @@
 #include "host/machine.h"
 #include "host/pool.h"
 #include "host/trap.h"
+#include "audit.h"
 #include "integrity.h"
 #include "runner.h"
 #include "scenario.h"
@@ -233,6 +234,7 @@ static uint32_t kasid(const struct mix_ctx *c);
 static void kmem_user(void *arg);
 static bool kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write);
 static bool wired_check(struct mix_ctx *c);
+static bool wired_slots_check(struct mix_ctx *c);
 static bool op_kmem(struct mix_ctx *c);
 static bool kmem_check(struct mix_ctx *c, struct mix_kmem *mk);
 static bool op_pool(struct mix_ctx *c);
@@ -1002,7 +1004,24 @@ op_mlock(struct mix_ctx *c)
 	}
 	mr->mr_wired = true;
 	c->mc_wiredreg = reg;
-	return true;
+	return wired_slots_check(c);
+}
+
+/* wired_slots_check: no page of my wired region holds a swap slot. */
+static bool
+wired_slots_check(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	const struct mix_region *mr = &c->mc_reg[c->mc_wiredreg];
+	struct audit_result ar = { 0, 0, "" };
+
+	audit_wired_range(&ar, w->w_map, mr->mr_va, mr->mr_va +
+	    ptoa(mr->mr_npages));
+	if (ar.nviolations == 0 || stress_killed(w))
+		return true;
+	stress_fail(FK_INVARIANT, NULL, "asid %u (%s region wired by "
+	    "uvm_mlock): %s", w->w_asid, mix_kindnames[mr->mr_kind], ar.first);
+	return false;
 }
 
 /* wired_check: my wired region sits in the frames it was wired in. */

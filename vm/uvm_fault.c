@@ -1090,15 +1090,23 @@ uvm_fault_lower(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		 * Not resident (or busy): get it with the pager's unlocked
 		 * get, which may sleep, and relock afterwards.
 		 */
+		/*
+		 * [deviation: OpenBSD reads ufi->entry->advice for pgo_get
+		 * after unlocking the maps: a data race with an madvise of
+		 * the entry (ThreadSanitizer, under mix).  Read under the
+		 * lock instead; the entry is revalidated by the relock.]
+		 */
+		int advice = ufi->entry->advice;
+
+		uoff = ufi->entry->offset + (ufi->orig_rvaddr - ufi->entry->start);
 		if (amap != NULL)
 			rw_exit(amap->am_lock);
 		uvmfault_unlockmaps(ufi, false);
 		gotpages = 1;
 		uobjpage = NULL;
-		uoff = ufi->entry->offset + (ufi->orig_rvaddr - ufi->entry->start);
 		uvmexp_inc(fltget);
 		result = uobj->pgops->pgo_get(uobj, uoff, &uobjpage, &gotpages,
-		    0, flt->access_type & VM_PROT_ALL, ufi->entry->advice, 0);
+		    0, flt->access_type & VM_PROT_ALL, advice, 0);
 		/* the object is unlocked now */
 		if (result == VM_PAGER_AGAIN) {
 			/* short of memory: only a pagedaemon can help */

@@ -3,7 +3,7 @@
 #
 # For every mutant (tests/mutants/*.patch, or the ones named), the tree as
 # it is (tracked and untracked files, the build directories left out) is
-# copied, the patch applied, uvmstress built (release), and run with
+# copied, the patch applied, uvmstress built (MUTANT_FLAVOUR), and run with
 # UVMSTRESS_ARGS (default: none, i.e. mix with its defaults) for each
 # seed until one fails.  A mutant is "caught" when a run exits 2 (a
 # failure of any oracle: integrity, auditor, panic...), "missed" when
@@ -12,8 +12,9 @@
 #
 #   tests/mutants/run.sh [-t SECONDS] [-s "SEED ..."] [PATCH ...]
 #
-# Environment: UVMSTRESS_ARGS (extra options), MUTANT_WORK (scratch
-# directory, default a new one under ${TMPDIR:-/tmp}, removed at exit).
+# Environment: UVMSTRESS_ARGS (extra options), MUTANT_FLAVOUR (the build:
+# release, or tsan for a data race), MUTANT_WORK (scratch directory,
+# default a new one under ${TMPDIR:-/tmp}, removed at exit).
 set -euo pipefail
 
 secs=10
@@ -37,6 +38,7 @@ fi
 work=${MUTANT_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/uvmstress-mutants.XXXXXX")}
 [ -n "${MUTANT_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
 read -r -a extra <<< "${UVMSTRESS_ARGS:-}"
+flavour=${MUTANT_FLAVOUR:-release}
 
 caught=0
 missed=0
@@ -51,7 +53,7 @@ for p in "${patches[@]}"; do
 		echo "$name: the patch does not apply (see $work/$name.patch.log)"
 		exit 2
 	fi
-	if ! make -s -C "$src" -j2 BUILD=build build/release/uvmstress \
+	if ! make -s -C "$src" -j2 BUILD=build "build/$flavour/uvmstress" \
 	    > "$work/$name.build.log" 2>&1; then
 		echo "$name: does not build (see $work/$name.build.log)"
 		exit 2
@@ -60,7 +62,7 @@ for p in "${patches[@]}"; do
 	for s in $seeds; do
 		t0=$(date +%s.%N)
 		set +e
-		"$src/build/release/uvmstress" -q -t "$secs" --seed "$s" \
+		"$src/build/$flavour/uvmstress" -q -t "$secs" --seed "$s" \
 		    "${extra[@]}" > "$work/$name.$s.out" 2>&1
 		rc=$?
 		set -e
