@@ -66,7 +66,7 @@
 #define MIX_REGIONS	8		/* own region slots per LWP */
 #define MIX_NSHARED	3		/* shared regions per process */
 #define MIX_SLOT0	8		/* the first slot word of a page */
-#define MIX_KMEM	16		/* kernel allocations per LWP */
+#define MIX_KMEM	32		/* kernel allocations per LWP */
 #define MIX_KMEM_PAGES	16		/* pages per allocation, at most */
 #define MIX_POOLITEMS	16		/* pool items per LWP */
 #define MIX_POOLSIZE	256		/* bytes per pool item */
@@ -227,12 +227,13 @@ static bool op_madvise(struct mix_ctx *c);
 static void mix_peek_user(void *arg);
 static bool op_peek(struct mix_ctx *c);
 static bool op_mlock(struct mix_ctx *c);
-static int own_pick(struct mix_ctx *c);
+static int own_pick(struct mix_ctx *c, bool churn);
 static int shared_mapped(const struct mix_ctx *c);
 static int sweep_end(const struct mix_ctx *c);
 static uint32_t kasid(const struct mix_ctx *c);
 static void kmem_user(void *arg);
-static bool kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write);
+static bool kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write,
+    int only);
 static bool wired_check(struct mix_ctx *c);
 static bool wired_slots_check(struct mix_ctx *c);
 static bool op_kmem(struct mix_ctx *c);
@@ -483,8 +484,15 @@ mix_touch(struct mix_ctx *c)
 		return touch_shared(c, reg, i, host_rng_below(rng, 4) != 0,
 		    "touch");
 	}
+	/*
+	 * Own regions: 49 touches in 50 on the first half of the slots,
+	 * so the others go cold and the pagedaemon pages them out (and then
+	 * an mlock or munmap of one meets pages in swap and in flight).
+	 */
 	for (tries = 0; tries < MIX_REGIONS; tries++) {
-		reg = (int)host_rng_below(rng, MIX_REGIONS);
+		reg = (int)host_rng_below(rng, MIX_REGIONS / 2);
+		if (host_rng_below(rng, 50) == 0)
+			reg += MIX_REGIONS / 2;
 		if (c->mc_reg[reg].mr_va != 0)
 			return touch_own(c, reg, (int)host_rng_below(rng,
 			    (uint64_t)c->mc_reg[reg].mr_npages), "touch");
@@ -771,14 +779,24 @@ op_map(struct mix_ctx *c)
 	return true;
 }
 
-/* An own region to work on, or -1. */
+/*
+ * own_pick: an own region to work on, or -1.  To unmap (churn), one of
+ * the hot half of the slots, a cold one once in 20 times: so the cold
+ * regions live long enough for the pagedaemon to page them out.
+ */
 static int
-own_pick(struct mix_ctx *c)
+own_pick(struct mix_ctx *c, bool churn)
 {
+	struct host_rng *rng = &c->mc_w->w_rng;
 	int reg, tries;
 
 	for (tries = 0; tries < MIX_REGIONS; tries++) {
-		reg = (int)host_rng_below(&c->mc_w->w_rng, MIX_REGIONS);
+		if (!churn)
+			reg = (int)host_rng_below(rng, MIX_REGIONS);
+		else
+			reg = (int)host_rng_below(rng, MIX_REGIONS / 2) +
+			    (host_rng_below(rng, 20) == 0 ? MIX_REGIONS / 2 :
+			    0);
 		if (c->mc_reg[reg].mr_va != 0)
 			return reg;
 	}
@@ -791,7 +809,7 @@ op_munmap(struct mix_ctx *c)
 {
 	struct stress_worker *w = c->mc_w;
 	struct mix_region *mr;
-	int reg = own_pick(c), keep, i, error;
+	int reg = own_pick(c, true), keep, i, error;
 
 	if (reg < 0)
 		return true;
@@ -830,7 +848,7 @@ op_mprotect(struct mix_ctx *c)
 	struct stress_worker *w = c->mc_w;
 	struct host_user_fault uf;
 	struct mix_region *mr;
-	int reg = own_pick(c), i, error, rc;
+	int reg = own_pick(c, false), i, error, rc;
 	vaddr_t va;
 
 	if (reg < 0)
@@ -854,6 +872,13 @@ op_mprotect(struct mix_ctx *c)
 	STRESS_INC(&w->w_segv);
 	if (rc == 0 || uf.uf_error != EACCES || uf.uf_addr != va ||
 	    uf.uf_access != VM_PROT_WRITE) {
+		if (rc != 0 && mix_lost(c, &uf)) {
+			/* (the probe's load met the lost page first) */
+			error = uvm_mprotect(w->w_map, mr->mr_va,
+			    ptoa(mr->mr_npages), VM_PROT_READ | VM_PROT_WRITE);
+			return error == 0 ? true : mix_vm_error(c,
+			    "uvm_mprotect read-write", error);
+		}
 		if (rc != 0 && (uf.uf_error == ENOMEM || uf.uf_error == EIO)) {
 			(void)stress_refused(w, &uf, &c->mc_lg);
 			return false;
@@ -926,7 +951,7 @@ op_madvise(struct mix_ctx *c)
 	if (host_rng_below(&w->w_rng, 2) == 0 &&
 	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE))
 		mr = &mp->mp_reg[host_rng_below(&w->w_rng, MIX_NSHARED)];
-	else if ((reg = own_pick(c)) >= 0)
+	else if ((reg = own_pick(c, false)) >= 0)
 		mr = &c->mc_reg[reg];
 	else
 		return true;
@@ -980,7 +1005,7 @@ op_mlock(struct mix_ctx *c)
 			return mix_vm_error(c, "uvm_munlock (shared)", error);
 		return true;
 	}
-	if ((reg = own_pick(c)) < 0)
+	if ((reg = own_pick(c, false)) < 0)
 		return true;
 	mr = &c->mc_reg[reg];
 	error = uvm_mlock(w->w_map, mr->mr_va, ptoa(mr->mr_npages));
@@ -1070,6 +1095,7 @@ struct kmem_probe {
 	struct mix_kmem		*kp_mk;
 	int			kp_bad;		/* page, or -1 */
 	bool			kp_write;
+	int			kp_only;	/* that page only, or -1: all */
 };
 
 static void
@@ -1084,6 +1110,8 @@ kmem_user(void *arg)
 		volatile uint64_t *p = (volatile uint64_t *)(mk->mk_va +
 		    ptoa(i));
 
+		if (kp->kp_only >= 0 && i != kp->kp_only)
+			continue;
 		if (kp->kp_write) {
 			integ_write(p, kasid(kp->kp_c), mk->mk_va + ptoa(i),
 			    mk->mk_gen);
@@ -1096,9 +1124,9 @@ kmem_user(void *arg)
 }
 
 static bool
-kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write)
+kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write, int only)
 {
-	struct kmem_probe kp = { c, mk, -1, write };
+	struct kmem_probe kp = { c, mk, -1, write, only };
 	struct host_user_fault uf;
 
 	if (host_user_call(kmem_user, &kp, &uf) != 0) {
@@ -1143,13 +1171,14 @@ kmem_check(struct mix_ctx *c, struct mix_kmem *mk)
 {
 	if (mk->mk_gen == KMEM_LOST)
 		return true;	/* its content was never all written */
-	return kmem_touch(c, mk, false);
+	return kmem_touch(c, mk, false, -1);
 }
 
 /*
- * op_kmem: check one of my kernel allocations (and one time in four free
- * it), or make one: pageable (uvm_km_valloc: demand zero from the kernel object,
- * which the pagedaemon pages out), wired (uvm_km_alloc1, zeroed), or
+ * op_kmem: check a page of one of my kernel allocations (one time in 16
+ * all of it, and free it), or make one: pageable (uvm_km_valloc: demand
+ * zero from the kernel object, which the pagedaemon pages out), wired
+ * (uvm_km_alloc1, zeroed), or
  * wired NOWAIT from kmem_map (uvm_km_kmemalloc: may fail, counted).
  */
 static bool
@@ -1160,11 +1189,17 @@ op_kmem(struct mix_ctx *c)
 	vsize_t size;
 
 	if (mk->mk_va != 0) {
+		/*
+		 * Long-lived and seldom touched, so the pagedaemon pages
+		 * kernel memory out meanwhile: one page checked a visit,
+		 * all of them before the free, one visit in 16.
+		 */
+		if (host_rng_below(&w->w_rng, 16) != 0)
+			return mk->mk_gen == KMEM_LOST ? true : kmem_touch(c,
+			    mk, false, (int)host_rng_below(&w->w_rng,
+			    (uint64_t)mk->mk_npages));
 		if (!kmem_check(c, mk))
 			return false;
-		/* long-lived, so the pagedaemon pages some out meanwhile */
-		if (host_rng_below(&w->w_rng, 4) != 0)
-			return true;
 		uvm_km_free(mk->mk_how == 2 ? kmem_map : kernel_map, mk->mk_va,
 		    ptoa(mk->mk_npages), 0);
 		mk->mk_va = 0;
@@ -1197,7 +1232,7 @@ op_kmem(struct mix_ctx *c)
 	if (mk->mk_gen == KMEM_LOST)
 		return true;
 	mk->mk_gen = (uint32_t)host_rng_below(&w->w_rng, 1u << 30) + 1;
-	return kmem_touch(c, mk, true);
+	return kmem_touch(c, mk, true, -1);
 }
 
 /* op_pool: put one of my items back (checked), or get one (NOWAIT). */
