@@ -553,6 +553,9 @@ mix_sweep(void *arg)
 
 	for (n = 0; n < 256 && c->mc_next < sweep_end(c);
 	    n++, c->mc_next++) {
+		/* (each page may fault and wait for a CPU: mind the time) */
+		if ((n & 15) == 15 && !stress_checks_continue(c->mc_w))
+			return;
 		if (c->mc_next < total) {
 			reg = c->mc_next / c->mc_maxpages;
 			i = c->mc_next % c->mc_maxpages;
@@ -1394,7 +1397,8 @@ mix_teardown(struct mix_ctx *c)
 	for (k = 0; k < MIX_KMEM; k++)
 		if (c->mc_km[k].mk_va != 0) {
 			/* (a killed process only exits: nothing faulted in) */
-			if (stress_nfailures() == 0 && !stress_killed(c->mc_w))
+			if (stress_nfailures() == 0 && !stress_killed(c->mc_w) &&
+			    stress_checks_continue(c->mc_w))
 				(void)kmem_check(c, &c->mc_km[k]);
 			uvm_km_free(c->mc_km[k].mk_how == 2 ? kmem_map :
 			    kernel_map, c->mc_km[k].mk_va,
