@@ -9,6 +9,7 @@
  * adaptive mutex and find it contended, so a block nested inside the
  * blocked stretch is a no-op (lwp_blockdepth): there is no CPU to give.
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,7 +258,7 @@ lwp_trampoline(void *arg)
 	struct lwp *l = arg;
 	struct host_thread *ht = host_curthread;
 
-	ht->ht_lwp = l;
+	__atomic_store_n(&ht->ht_lwp, l, __ATOMIC_RELAXED);	/* dumps read it */
 	lwp_lock(l);
 	l->l_ht = ht;
 	lwp_unlock(l);
@@ -281,7 +282,7 @@ lwp_trampoline(void *arg)
 		    __FILE__, __LINE__);
 		cpu_release(ci);
 	}
-	ht->ht_lwp = NULL;
+	__atomic_store_n(&ht->ht_lwp, NULL, __ATOMIC_RELAXED);
 	host_thread_unregister();
 	return NULL;
 }
@@ -401,17 +402,50 @@ lwp_stat_name(int stat)
 	}
 }
 
-#define LD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+/*
+ * lwp_describe: one line of l's state for a dump (the watchdog's, a
+ * panic's), which runs when something may be hung.
+ *
+ * The fields it prints are [l], written under lwp_lock: it reads them
+ * under lwp_lock too, so that the dump is race-free (ThreadSanitizer
+ * agrees), but only tries it, and at the host level: a try of the
+ * kmutex's own pthread mutex, without the hook, the witness or the spl,
+ * so that a dump never blocks, never waits in a scheduler hook and leaves
+ * no trace in the held-lock stacks it is printing.  The lock is held for
+ * the copy alone.  A holder that is not hung lets go within microseconds,
+ * so the try is repeated a few times (LWP_DESCRIBE_TRIES, yielding in
+ * between); if it is still taken (by the LWP itself, hung holding it),
+ * the line says "(busy)" instead of the state.
+ * [I] fields (pid, lid) are printed either way.
+ * => never sleeps, never blocks; l stays alive across the call (the
+ *    caller holds the thread registry lock, which its exit needs)
+ */
+#define LWP_DESCRIBE_TRIES	64
 
-/* Racy by design: TSan is told not to look (the dump of a hung machine). */
-__attribute__((no_sanitize("thread"))) void
+void
 lwp_describe(const struct lwp *l, char *buf, size_t len)
 {
-	const char *wmesg = LD(&l->l_wmesg);
+	pthread_mutex_t *ml = (pthread_mutex_t *)(uintptr_t)&l->l_lock.mtx_lock;
+	const char *wmesg;
+	unsigned int slp, sw;
+	int stat, flag, i;
 
-	/* Racy by design (dumps of a possibly hung machine): relaxed loads. */
+	for (i = 0; pthread_mutex_trylock(ml) != 0; i++) {
+		if (i == LWP_DESCRIBE_TRIES) {
+			snprintf(buf, len, "[pid %d lid %d (busy)]",
+			    l->l_proc->p_pid, l->l_lid);
+			return;
+		}
+		sched_yield();
+	}
+	stat = l->l_stat;
+	flag = l->l_flag;
+	slp = l->l_slptime;
+	sw = l->l_swtime;
+	wmesg = l->l_wmesg;
+	pthread_mutex_unlock(ml);
+
 	snprintf(buf, len, "[pid %d lid %d %s flags %#x slp %u sw %u%s%s]",
-	    l->l_proc->p_pid, l->l_lid, lwp_stat_name(LD(&l->l_stat)),
-	    (unsigned)LD(&l->l_flag), LD(&l->l_slptime), LD(&l->l_swtime),
-	    wmesg != NULL ? " on " : "", wmesg != NULL ? wmesg : "");
+	    l->l_proc->p_pid, l->l_lid, lwp_stat_name(stat), (unsigned)flag,
+	    slp, sw, wmesg != NULL ? " on " : "", wmesg != NULL ? wmesg : "");
 }

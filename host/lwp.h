@@ -197,7 +197,10 @@ void host_set_kick_scheduler(void (*fn)(void));
 /* schedcpu: once a simulated second, age l_slptime and l_swtime. */
 void schedcpu(void);
 
-/* lwp_describe: one line of state for dumps. => never sleeps */
+/*
+ * lwp_describe: one line of state for dumps; the state under a try of
+ * lwp_lock, "(busy)" if it is held.  => never sleeps, never blocks
+ */
 void lwp_describe(const struct lwp *l, char *buf, size_t len);
 
 #endif /* HOST_LWP_H */

@@ -25,6 +25,12 @@
  *    pool_allocator_host never calls malloc, so it is fine on the trap
  *    path; so is everything pool_cache adds (its structure is host pages).
  *
+ *  - Injected failures (host/failpoint.h): pool_inject asks the
+ *    failpoint for PR_NOWAIT gets without PR_NOFAILINJ, of pools without
+ *    it (pool_init sets it for pools on pool_allocator_host); pool_get1
+ *    then fails through the ordinary failure exit, counted in pr_nfail.
+ *    pool_cache_get asks once, before its caches.
+ *
  *  - pool_cache: a per-CPU stack of PCC_DEPTH constructed objects, and a
  *    depot array of PCC_DEPOT_MAX objects under pc_lock.  A CPU cache that
  *    is empty takes PCC_BATCH objects from the depot; one that is full
@@ -48,6 +54,7 @@
 
 #include "clock.h"
 #include "cpu.h"
+#include "failpoint.h"
 #include "kassert.h"
 #include "pool.h"
 
@@ -124,6 +131,8 @@ static void pool_page_free(struct pool *, struct pool_item_header *);
 static void pool_page_insert(struct pool *, struct pool_item_header *);
 static void pool_page_remove(struct pool *, struct pool_item_header *);
 static int pool_grow(struct pool *, int);
+static bool pool_inject(const struct pool *, int);
+static void *pool_get1(struct pool *, int, bool);
 static void *pool_page_take(struct pool *, struct pool_item_header *);
 static int pool_retry_ticks(void);
 #ifdef DIAGNOSTIC
@@ -281,6 +290,9 @@ pool_init(struct pool *pp, size_t size, unsigned int align, unsigned int ioff,
 	pp->pr_alloc = palloc;
 	pp->pr_align = align;
 	pp->pr_size = (size + align - 1) & ~(size_t)(align - 1);
+	/* the machine's own pools never fail by injection (failpoint.c) */
+	if (palloc == &pool_allocator_host)
+		flags |= PR_NOFAILINJ;
 	pp->pr_flags = flags;
 	pp->pr_pagesz = pagesz;
 	pp->pr_itemoffset = (align - ioff % align) % align;
@@ -688,21 +700,44 @@ pool_item_check(const struct pool *pp, const void *item)
 #endif
 
 /*
+ * pool_inject: should this get fail by injection (host/failpoint.h)?
+ * Only PR_NOWAIT gets without PR_NOFAILINJ, of pools without it.
+ * => never sleeps, no lock
+ */
+static bool
+pool_inject(const struct pool *pp, int flags)
+{
+	return (flags & (PR_WAITOK | PR_NOFAILINJ)) == 0 &&
+	    (pp->pr_flags & PR_NOFAILINJ) == 0 &&
+	    host_fail_alloc_at(HOST_FAIL_POOL);
+}
+
+/*
  * pool_get: an item.
  *
  * Partly used pages first, then empty ones, then a new page from the
  * allocator (without pr_lock).  At the hard limit, or when the allocator
  * fails, PR_WAITOK sleeps on pr_cv (a put wakes it; allocator failures
- * also retry after pool_retry_ticks); PR_NOWAIT fails and counts it.
+ * also retry after pool_retry_ticks); PR_NOWAIT fails and counts it, and
+ * so does an injected failure (pool_inject).
  * => PR_WAITOK: may sleep, no spin mutex held; PR_NOWAIT: never sleeps
  */
 void *
 pool_get(struct pool *pp, int flags)
 {
+	return pool_get1(pp, flags, pool_inject(pp, flags));
+}
+
+/* pool_get, failing at once (counted) if `fail`: see pool_get. */
+static void *
+pool_get1(struct pool *pp, int flags, bool fail)
+{
 	struct pool_item_header *ph;
 	void *item;
 
 	mutex_enter(&pp->pr_lock);
+	if (fail)
+		goto fail;
 	for (;;) {
 		if (pp->pr_hardlimit != 0 && pp->pr_nout >= pp->pr_hardlimit) {
 			if ((flags & PR_WAITOK) == 0 ||
@@ -1048,6 +1083,7 @@ pool_cache_destroy(pool_cache_t pc)
 /*
  * pool_cache_get: this CPU's cache, then a batch from the depot, then a
  * new object from the pool, constructed (outside any per-CPU access).
+ * A PR_NOWAIT get asks for an injected failure once, first.
  * => PR_WAITOK: may sleep; see host/pool.h
  */
 void *
@@ -1060,6 +1096,12 @@ pool_cache_get(pool_cache_t pc, int flags)
 	KASSERTMSG((flags & PR_ZERO) == 0 || pc->pc_ctor == NULL,
 	    "pool_cache_get(%s): PR_ZERO with a constructor",
 	    pc->pc_pool.pr_wchan);
+	if (pool_inject(&pc->pc_pool, flags)) {
+		/* as a dry pool fails it: counted by the pool and the cache */
+		(void)pool_get1(&pc->pc_pool, flags, true);
+		ADD(&pc->pc_nfail, 1);
+		return NULL;
+	}
 	for (;;) {
 		if ((cc = pcc_cur(pc)) == NULL ||
 		    (n = pcc_takestale(pc, cc, buf)) == 0)
@@ -1083,7 +1125,8 @@ pool_cache_get(pool_cache_t pc, int flags)
 	}
 
 	ADD(&pc->pc_misses, 1);
-	if ((obj = pool_get(&pc->pc_pool, flags & ~PR_ZERO)) == NULL) {
+	/* (injection was decided above: the pool does not ask again) */
+	if ((obj = pool_get1(&pc->pc_pool, flags & ~PR_ZERO, false)) == NULL) {
 		ADD(&pc->pc_nfail, 1);
 		return NULL;
 	}

@@ -34,6 +34,15 @@
  * each is emptied (destructed) by the next LWP to use the cache on that
  * CPU.
  *
+ * Failure injection (host/failpoint.h): while a rate is set, a PR_NOWAIT
+ * pool_get or pool_cache_get may fail (NULL, counted in pr_nfail) though
+ * items are at hand, as when the pool's allocator runs dry; PR_WAITOK
+ * never does.  Pools on pool_allocator_host (the machine's own: pv
+ * entries, page headers) are exempt, as is any pool initialised with
+ * PR_NOFAILINJ, and a get with PR_NOFAILINJ in its flags (a PR_NOWAIT
+ * get that stands for one the BSDs make with PR_WAITOK); host/failpoint.c
+ * says why.
+ *
  * Locking: each pool has its own mutex (pr_lock, a spin mutex when the
  * pool's ipl is above IPL_NONE, its witness class "pool:<wchan>"); the
  * page allocator, the constructor and the destructor are always called
@@ -57,6 +66,7 @@
 #define PR_LIMITFAIL	0x04	/* with PR_WAITOK: fail at the hard limit */
 #define PR_NOTOUCH	0x10	/* pool_init: do not keep headers in items */
 #define PR_NOALIGN	0x20	/* pool_init: pages need not be pa_pagesz aligned */
+#define PR_NOFAILINJ	0x40	/* pool_init, or a get: no injected failure */
 
 struct pool;
 
@@ -120,8 +130,9 @@ void pool_init(struct pool *pp, size_t size, unsigned int align,
 /* pool_destroy: => every item returned (DIAGNOSTIC panics otherwise) */
 void pool_destroy(struct pool *pp);
 /*
- * pool_get: an item, or NULL (PR_NOWAIT, or PR_WAITOK|PR_LIMITFAIL at the
- * hard limit).  => PR_WAITOK may sleep; PR_NOWAIT never sleeps
+ * pool_get: an item, or NULL (PR_NOWAIT: no memory, the hard limit or an
+ * injected failure; PR_WAITOK|PR_LIMITFAIL at the hard limit).
+ * => PR_WAITOK may sleep; PR_NOWAIT never sleeps
  */
 void *pool_get(struct pool *pp, int flags);
 /* pool_put: => never sleeps; panics on a double put or a foreign item */
@@ -154,8 +165,9 @@ pool_cache_t pool_cache_init(size_t size, unsigned int align,
 /* pool_cache_destroy: => no other thread uses pc; every object returned */
 void pool_cache_destroy(pool_cache_t pc);
 /*
- * pool_cache_get: a constructed object, or NULL (pool failure or the
- * constructor's).  PR_ZERO only for caches without a constructor.
+ * pool_cache_get: a constructed object, or NULL (pool failure, an
+ * injected failure (PR_NOWAIT) or the constructor's).  PR_ZERO only for
+ * caches without a constructor.
  * => PR_WAITOK may sleep (pool and constructor); PR_NOWAIT: the
  *    constructor gets PR_NOWAIT and must not sleep
  */

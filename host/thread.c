@@ -210,9 +210,10 @@ dump_one(struct host_thread *ht, void *arg __unused)
 	char lbuf[160] = "";
 	const void *wchan = LD(&ht->ht_wchan);
 	const char *wmesg = LD(&ht->ht_wmesg);
+	struct lwp *l = LD(&ht->ht_lwp);
 
-	if (ht->ht_lwp != NULL)
-		lwp_describe(ht->ht_lwp, lbuf, sizeof(lbuf));
+	if (l != NULL)
+		lwp_describe(l, lbuf, sizeof(lbuf));
 	host_printf("  thread %d %s%s%s: wchan %p (%s), %d locks held\n",
 	    ht->ht_id, ht->ht_name, lbuf[0] ? " " : "", lbuf, wchan,
 	    wmesg != NULL ? wmesg : "-", LD(&ht->ht_nheld));

@@ -63,7 +63,7 @@ struct host_thread {
 	struct host_thread	*ht_sqnext;
 
 	pthread_cond_t		ht_cpucv;	/* [run queue] CPU hand-off */
-	struct lwp		*ht_lwp;	/* [I] the LWP it runs, or NULL */
+	struct lwp		*ht_lwp;	/* owner writes, relaxed: its LWP */
 	struct cpu_info		*ht_cpu;	/* owner: CPU held, or NULL */
 	int			ht_boundcpu;	/* owner: host binding, -1 none */
 

@@ -19,6 +19,7 @@
 
 #include "host/clock.h"
 #include "host/cpu.h"
+#include "host/failpoint.h"
 #include "host/machine.h"
 #include "host/pmap.h"
 #include "host/topology.h"
@@ -512,6 +513,15 @@ report_reclaim(FILE *f, const struct stress_run *r)
 	if (STRESS_LD(&r->r_kills) != 0)
 		fprintf(f, "out of swap: %llu processes killed\n",
 		    (unsigned long long)STRESS_LD(&r->r_kills));
+	if (r->r_cfg->fail_alloc != 0)
+		fprintf(f, "allocation failures injected (--fail-alloc %u.%u%%): "
+		    "%llu (%llu PR_NOWAIT pool gets, %llu NOWAIT kernel-memory "
+		    "pages); faults that waited for an anon %d, for an amap "
+		    "%d\n", r->r_cfg->fail_alloc / 10, r->r_cfg->fail_alloc % 10,
+		    (unsigned long long)host_fail_alloc_count(),
+		    (unsigned long long)host_fail_alloc_count_at(HOST_FAIL_POOL),
+		    (unsigned long long)host_fail_alloc_count_at(HOST_FAIL_KM),
+		    r->r_vs1.vs_uvmexp.fltnoanon, r->r_vs1.vs_uvmexp.fltnoamap);
 	breakdown(r, &b);
 	if (b.lwp_s <= 0)
 		return;
@@ -1120,6 +1130,11 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_u64(&j, "segv_delivered",
 	    sum_workers(r, offsetof(struct stress_worker, w_segv)));
 	json_u64(&j, "oom_kills", STRESS_LD(&r->r_kills));
+	json_object_begin(&j, "fail_alloc");
+	json_u64(&j, "injected", host_fail_alloc_count());
+	json_u64(&j, "pool", host_fail_alloc_count_at(HOST_FAIL_POOL));
+	json_u64(&j, "km", host_fail_alloc_count_at(HOST_FAIL_KM));
+	json_object_end(&j);
 	snprintf(buf, sizeof(buf), "%016llx",
 	    (unsigned long long)access_hash(r));
 	json_string(&j, "access_hash", buf);

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "host/clock.h"
+#include "host/failpoint.h"
 #include "host/hook.h"
 #include "host/kassert.h"
 #include "host/sleepq.h"
@@ -40,6 +41,7 @@
 #define INJECT_RECHECK_NS	250000000ull
 #define HANG_GRACE_NS		2000000000ull	/* after a hang, before giving up */
 #define STREAM_WORKER		0x10000u	/* rng stream of worker i: + i */
+#define STREAM_FAILALLOC	0x5fa11a11ull	/* --fail-alloc's seed: seed ^ */
 #define STREAM_INJECT		0xfeedu
 
 static struct stress_failure failures[STRESS_MAXFAIL];
@@ -1565,6 +1567,8 @@ runner_main(struct stress_config *cfg)
 		}
 		r->r_daemons = true;
 	}
+	/* --fail-alloc: NOWAIT allocations fail from here on (seeded) */
+	host_fail_alloc_set(cfg->fail_alloc, cfg->seed ^ STREAM_FAILALLOC);
 
 	witness_set_handler(witness_handler);
 	cur_run = r;

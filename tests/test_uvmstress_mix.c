@@ -52,6 +52,10 @@ Test(uvmstress_mix, the_default_runs_every_operation_and_daemon)
 	cr_expect_gt(num(&r, "pagedaemon.pgswapout"), 0);
 	cr_expect_gt(num(&r, "pagedaemon.pgswapin"), 0);
 	cr_expect_gt(num(&r, "swap.disk.injected"), 0, "no I/O error injected");
+	cr_expect_gt(num(&r, "metrics.fail_alloc.injected"), 0, "no allocation "
+	    "failure injected");
+	cr_expect_gt(num(&r, "uvmexp.fltnoanon"), 0, "no fault waited for an "
+	    "anon");
 	/* the fault kinds mix is for */
 	cr_expect_gt(num(&r, "uvmexp.flt_anon"), 0);
 	cr_expect_gt(num(&r, "uvmexp.flt_obj"), 0);

@@ -7,10 +7,18 @@
  * host_progress(), and the watchdog must notice within its bound, print
  * the held lock, and call on_hang.  Its output goes to a memfd standing in
  * for stderr while the watchdog runs.
+ *
+ * The dump tests run LWPs on a machine (CPUs, clock, proc) that sleep,
+ * wake and get preempted all through the dump, without progress, so the
+ * dump reads LWP state while it changes (lwp_describe reads it under a
+ * try of lwp_lock: race-free, never blocking); and one holds an LWP's
+ * lock through the dump, which must print "(busy)" and go on.
  */
 #include "host/hook.h"
 #include "host/kassert.h"
+#include "host/lwp.h"
 #include "host/mutex.h"
+#include "host/sleepq.h"
 #include "host/spl.h"
 #include "host/thread.h"
 #include "host/watchdog.h"
@@ -29,6 +37,9 @@
 #include <criterion/criterion.h>
 
 #define WD_WAIT_S	10		/* generous bound for "it fired" */
+#define WAIT_NS		(5ull * 1000 * 1000 * 1000)	/* hosttest.h */
+#define NCHURN		3		/* LWPs sleeping and waking */
+#include "hosttest.h"
 
 static pthread_mutex_t hang_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hang_cv = PTHREAD_COND_INITIALIZER;
@@ -43,6 +54,19 @@ struct blocker {
 
 static atomic_bool spin_stop;
 
+/* LWPs for the dump tests: churners, a spinner and a long sleeper. */
+struct lwpset {
+	atomic_bool	ls_stop;
+	atomic_long	ls_rounds;	/* churn and spin rounds, all LWPs */
+	kmutex_t	ls_lock;	/* interlock of the long sleep */
+	int		ls_chan;	/* the long sleeper's channel */
+	atomic_bool	ls_asleep;
+	struct proc	*ls_proc;
+	struct lwp	*ls_churn[NCHURN];
+	struct lwp	*ls_spin;
+	struct lwp	*ls_sleeper;
+};
+
 /* local prototypes */
 static uint64_t now_ns(void);
 static void on_hang(void);
@@ -51,6 +75,13 @@ static int stderr_to_memfd(int *saved);
 static char *stderr_restore(int memfd, int saved);
 static void *blocker_main(void *arg);
 static void *progress_main(void *arg);
+static void churn_main(void *arg);
+static void spin_main(void *arg);
+static void sleeper_main(void *arg);
+static void lwpset_start(struct lwpset *ls);
+static void lwpset_stop(struct lwpset *ls);
+static void lwp_line(const struct lwp *l, const char *state, char *buf,
+    size_t len);
 
 static uint64_t
 now_ns(void)
@@ -292,4 +323,151 @@ Test(watchdog, default_exits_with_status_2, .exit_code = 2)
 	cr_assert_eq(host_watchdog_start(1, NULL), 0);
 	sleep(WD_WAIT_S);
 	cr_assert_fail("the default on_hang did not exit");
+}
+
+/* Sleep a tick and wake, over and over: l_stat, l_wmesg, l_slptime move. */
+static void
+churn_main(void *arg)
+{
+	struct lwpset *ls = arg;
+	int chan;
+
+	while (!atomic_load(&ls->ls_stop)) {
+		(void)tsleep(&chan, PVM, "wdchurn", 1);
+		atomic_fetch_add(&ls->ls_rounds, 1);
+	}
+}
+
+/* Run, and be preempted: LSONPROC and LSRUN. */
+static void
+spin_main(void *arg)
+{
+	struct lwpset *ls = arg;
+
+	while (!atomic_load(&ls->ls_stop)) {
+		preempt();
+		atomic_fetch_add(&ls->ls_rounds, 1);
+	}
+}
+
+/* Sleep until the end of the test. */
+static void
+sleeper_main(void *arg)
+{
+	struct lwpset *ls = arg;
+
+	mutex_enter(&ls->ls_lock);
+	while (!atomic_load(&ls->ls_stop)) {
+		atomic_store(&ls->ls_asleep, true);
+		(void)msleep(&ls->ls_chan, &ls->ls_lock, PVM, "wdlong", 0);
+	}
+	mutex_exit(&ls->ls_lock);
+}
+
+/* A machine of 2 CPUs at 100 Hz, and the LWPs of ls, running. */
+static void
+lwpset_start(struct lwpset *ls)
+{
+	int i;
+
+	witness_enable(false);	/* (the busy test holds an LWP's lock) */
+	machine_setup_alarm(100, 1, 2, 60);
+	memset(ls, 0, sizeof(*ls));
+	mutex_init_class(&ls->ls_lock, MUTEX_DEFAULT, IPL_NONE, "wd_ls_lock");
+	cr_assert_eq(proc_create("wdproc", &ls->ls_proc), 0);
+	for (i = 0; i < NCHURN; i++)
+		ls->ls_churn[i] = spawn(ls->ls_proc, "wd_churn", churn_main,
+		    ls);
+	ls->ls_spin = spawn(ls->ls_proc, "wd_spin", spin_main, ls);
+	ls->ls_sleeper = spawn(ls->ls_proc, "wd_sleeper", sleeper_main, ls);
+	wait_until(atomic_load(&ls->ls_asleep) &&
+	    atomic_load(&ls->ls_rounds) > 100);
+}
+
+static void
+lwpset_stop(struct lwpset *ls)
+{
+	int i;
+
+	mutex_enter(&ls->ls_lock);
+	atomic_store(&ls->ls_stop, true);
+	wakeup(&ls->ls_chan);
+	mutex_exit(&ls->ls_lock);
+	for (i = 0; i < NCHURN; i++)
+		lwp_join(ls->ls_churn[i]);
+	lwp_join(ls->ls_spin);
+	lwp_join(ls->ls_sleeper);
+	proc_free(ls->ls_proc);
+}
+
+/* The start of l's line in a dump: "[pid P lid L <state>". */
+static void
+lwp_line(const struct lwp *l, const char *state, char *buf, size_t len)
+{
+	snprintf(buf, len, "[pid %d lid %d %s", l->l_proc->p_pid, l->l_lid,
+	    state);
+}
+
+Test(watchdog, dump_reads_lwps_that_run_and_sleep_meanwhile)
+{
+	struct lwpset ls;
+	char want[NCHURN + 2][64];
+	long rounds;
+	int memfd, saved, i;
+	char *out;
+	bool fired;
+
+	lwpset_start(&ls);
+	/* (lines to look for, made while the LWPs live) */
+	for (i = 0; i < NCHURN; i++)
+		lwp_line(ls.ls_churn[i], "", want[i], sizeof(want[i]));
+	lwp_line(ls.ls_spin, "", want[NCHURN], sizeof(want[NCHURN]));
+	lwp_line(ls.ls_sleeper, "LSSLEEP", want[NCHURN + 1],
+	    sizeof(want[NCHURN + 1]));
+	memfd = stderr_to_memfd(&saved);
+	cr_assert_eq(host_watchdog_start(1, on_hang), 0);
+	fired = wait_hang(WD_WAIT_S);
+	rounds = atomic_load(&ls.ls_rounds);
+	nap_us(300 * 1000);		/* the LWPs go on meanwhile */
+	host_watchdog_stop();
+	out = stderr_restore(memfd, saved);
+	cr_assert(fired, "on_hang not called within %d s", WD_WAIT_S);
+	cr_assert_gt(atomic_load(&ls.ls_rounds), rounds,
+	    "the LWPs stopped: the dump did not run beside them");
+	lwpset_stop(&ls);
+
+	cr_assert(strstr(out, "watchdog: no progress for 1 s") != NULL, "%s",
+	    out);
+	for (i = 0; i < NCHURN + 2; i++)
+		cr_assert(strstr(out, want[i]) != NULL, "no \"%s\" in the "
+		    "dump: %s", want[i], out);
+	cr_assert(strstr(out, "on wdlong]") != NULL, "%s", out);
+	cr_assert(strstr(out, "wd_churn") != NULL, "%s", out);
+	free(out);
+}
+
+Test(watchdog, dump_says_busy_for_an_lwp_whose_lock_is_held)
+{
+	struct lwpset ls;
+	char busy[64], spin[64];
+	int memfd, saved;
+	char *out;
+	bool fired;
+
+	lwpset_start(&ls);
+	lwp_line(ls.ls_sleeper, "(busy)]", busy, sizeof(busy));
+	lwp_line(ls.ls_spin, "", spin, sizeof(spin));
+	lwp_lock(ls.ls_sleeper);	/* as a hung holder would */
+	memfd = stderr_to_memfd(&saved);
+	cr_assert_eq(host_watchdog_start(1, on_hang), 0);
+	fired = wait_hang(WD_WAIT_S);
+	host_watchdog_stop();
+	out = stderr_restore(memfd, saved);
+	lwp_unlock(ls.ls_sleeper);
+	lwpset_stop(&ls);
+
+	cr_assert(fired, "the dump blocked on the held lwp_lock");
+	cr_assert(strstr(out, busy) != NULL, "no \"%s\" in: %s", busy, out);
+	cr_assert(strstr(out, spin) != NULL, "no \"%s\" in: %s", spin, out);
+	free(out);
 }

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "host/clock.h"
+#include "host/failpoint.h"
 #include "host/pool.h"
 #include "host/sleepq.h"
 #include "uvm.h"
@@ -377,7 +378,9 @@ uvm_km_pgremove(struct uvm_object *uobj, vaddr_t start, vaddr_t end)
  * map in obj (the seed's kmemalloc loop, shared with uvm_km_alloc).
  * => map unlocked; [kva, kva + size) freshly mapped to obj by us
  * => UVM_KMF_NOWAIT: on no memory, unmap all of it (freeing what was
- *    taken) and return 0; else wait for memory
+ *    taken) and return 0; else wait for memory.  Each page may also be
+ *    refused by an injected failure (host/failpoint.h), which takes the
+ *    same way out.
  * => returns kva
  */
 static vaddr_t
@@ -398,7 +401,11 @@ uvm_km_fill(struct vm_map *map, struct uvm_object *obj, vaddr_t kva,
 	 */
 	while (left > 0) {
 		rw_enter(obj->vmobjlock, RW_WRITE);
-		pg = uvm_pagealloc(obj, offset, NULL, 0);
+		if ((flags & UVM_KMF_NOWAIT) != 0 &&
+		    host_fail_alloc_at(HOST_FAIL_KM))
+			pg = NULL;	/* injected: as if RAM ran out */
+		else
+			pg = uvm_pagealloc(obj, offset, NULL, 0);
 		if (pg != NULL) {
 			atomic_clearbits_int(&pg->pg_flags, PG_BUSY); /* new */
 			UVM_PAGE_OWN(pg, NULL);
@@ -441,7 +448,8 @@ uvm_km_fill(struct vm_map *map, struct uvm_object *obj, vaddr_t kva,
  *
  * => wired memory of obj mapped in map
  * => may return 0 even when it may sleep: no VA in the map
- * => flags: UVM_KMF_NOWAIT (do not sleep for memory or map entries),
+ * => flags: UVM_KMF_NOWAIT (do not sleep for memory or map entries:
+ *    0 when either is short, or an injected failure says so),
  *    UVM_KMF_VALLOC (just the VA), UVM_KMF_TRYLOCK (fail if the map
  *    cannot be locked at once)
  * => returns the kernel va, or 0

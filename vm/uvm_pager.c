@@ -34,12 +34,26 @@ uvm_pager_init(void)
 	(void)pool_prime(&uvm_aiobuf_pool, AIOBUF_PRIME);
 }
 
+/*
+ * uvm_aiobuf_get: a buf for a swap transfer, or NULL (VM_PAGER_AGAIN).
+ * => never sleeps
+ *
+ * OpenBSD's uvm_swap_io sleeps for its buf (PR_WAITOK) unless the
+ * transfer is asynchronous or the caller is the pagedaemon.  Ours never
+ * sleeps (a real shortage is VM_PAGER_AGAIN for every caller), but an
+ * injected failure (host/failpoint.h) only fails the gets OpenBSD may
+ * fail: the pagedaemon's, which are every pageout's.  A fault's or
+ * uao_get's synchronous read is PR_NOFAILINJ.
+ */
 struct uvm_aiobuf *
 uvm_aiobuf_get(void)
 {
-	struct uvm_aiobuf *ab = pool_get(&uvm_aiobuf_pool, PR_NOWAIT | PR_ZERO);
+	int flags = PR_NOWAIT | PR_ZERO;
 
-	return ab;
+	if (curproc == NULL || curproc !=
+	    __atomic_load_n(&uvm.pagedaemon_proc, __ATOMIC_ACQUIRE))
+		flags |= PR_NOFAILINJ;
+	return pool_get(&uvm_aiobuf_pool, flags);
 }
 
 void
