@@ -48,7 +48,6 @@ struct world {
 /* local prototypes */
 static void as_init(void);
 static void as_fini(void);
-static void disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static void do_fill(void *arg);
 static int user_fill(struct vmspace *vm, vaddr_t va, int npages);
 static struct vm_page *page_at(pmap_t pmap, vaddr_t va);
@@ -77,20 +76,6 @@ as_fini(void)
 	host_set_sched_hook(NULL);
 	uvm_pdaemon_stop();
 	vmtest_shutdown();
-}
-
-/* While disk_gate is set, a finished transfer waits before biodone. */
-static int disk_gate;		/* [a] */
-
-static void
-disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
-{
-	(void)obj;
-	(void)arg;
-	if (ev != HE_DISK_DONE)
-		return;
-	while (__atomic_load_n(&disk_gate, __ATOMIC_ACQUIRE))
-		usleep(100);
 }
 
 struct fill {
@@ -212,10 +197,10 @@ world_make(struct world *w)
 	 * aiodone daemon would otherwise contend for the owners' locks the
 	 * scan only tries.
 	 */
-	__atomic_store_n(&disk_gate, 1, __ATOMIC_RELEASE);
+	disk_gate_set(1);
 	host_set_sched_hook(disk_gate_hook);
 	as_pagedaemon(scan_inactive_fn, NULL);
-	__atomic_store_n(&disk_gate, 0, __ATOMIC_RELEASE);
+	disk_gate_set(0);
 	uvm_pageout_drain();
 	host_set_sched_hook(NULL);
 	cr_assert_eq(uvmexp_read(paging), 0, "pageouts still in flight");

@@ -32,7 +32,6 @@ static void pg_init(void);
 static void pg_fini(void);
 static void up(int swap_pages);
 static void set_targets(void);
-static void disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static struct vm_page *kpage_at(vaddr_t va);
 static void kdeactivate(vaddr_t va, int npages);
 
@@ -74,20 +73,6 @@ set_targets(void)
 	__atomic_store_n(&uvmexp.freetarg, uvmexp.npages, __ATOMIC_RELAXED);
 	__atomic_store_n(&uvmexp.inactarg, uvmexp.npages, __ATOMIC_RELAXED);
 	uvm_unlock_pageq();
-}
-
-/* While disk_gate is set, a finished transfer waits before biodone. */
-static int disk_gate;		/* [a] */
-
-static void
-disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
-{
-	(void)obj;
-	(void)arg;
-	if (ev != HE_DISK_DONE)
-		return;
-	while (__atomic_load_n(&disk_gate, __ATOMIC_ACQUIRE))
-		usleep(100);
 }
 
 static struct vm_page *
@@ -151,7 +136,7 @@ Test(uvm_pager, a_released_aobj_page_gives_back_its_swap_slot)
 	set_targets();
 
 	/* the pageout goes out and stays in flight */
-	__atomic_store_n(&disk_gate, 1, __ATOMIC_RELEASE);
+	disk_gate_set(1);
 	host_set_sched_hook(disk_gate_hook);
 	as_pagedaemon(scan_inactive_fn, NULL);
 	cr_assert_eq(uvmexp_read(paging), n, "one async pageout of %d pages",
@@ -167,7 +152,7 @@ Test(uvm_pager, a_released_aobj_page_gives_back_its_swap_slot)
 		cr_assert(pg_flags_load(pg[i]) & PG_RELEASED);
 
 	/* the write completes: the aiodone daemon frees pages and slots */
-	__atomic_store_n(&disk_gate, 0, __ATOMIC_RELEASE);
+	disk_gate_set(0);
 	uvm_pageout_drain();
 	host_set_sched_hook(NULL);
 	cr_assert_eq(uvmexp_read(paging), 0);

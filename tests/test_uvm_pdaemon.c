@@ -60,7 +60,6 @@ static uint32_t flags_at(struct vmspace *vm, vaddr_t va);
 static int count_flag(struct vmspace *vm, vaddr_t va, int npages,
     uint32_t flag);
 static struct vm_anon *anon_at(struct vmspace *vm, vaddr_t va);
-static void disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg);
 static void scan_inactive_gated(void);
 
 #define VA	((vaddr_t)0x10000000)
@@ -281,21 +280,6 @@ anon_at(struct vmspace *vm, vaddr_t va)
 }
 
 /*
- * A gate on disk completions: while closed, a disk thread that finished
- * a transfer waits before biodone (the I/O stays "in flight").
- */
-static int disk_gate;		/* [a] */
-
-static void
-disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
-{
-	if (ev != HE_DISK_DONE)
-		return;
-	while (__atomic_load_n(&disk_gate, __ATOMIC_ACQUIRE))
-		usleep(100);
-}
-
-/*
  * A pageout scan with the disk's completions held until it is over: the
  * aiodone daemon cannot take a page owner's lock under the scan (its
  * try-lock would fail and skip the page), so what the scan does depends
@@ -304,10 +288,10 @@ disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
 static void
 scan_inactive_gated(void)
 {
-	__atomic_store_n(&disk_gate, 1, __ATOMIC_RELEASE);
+	disk_gate_set(1);
 	host_set_sched_hook(disk_gate_hook);
 	as_pagedaemon(scan_inactive_fn, NULL);
-	__atomic_store_n(&disk_gate, 0, __ATOMIC_RELEASE);
+	disk_gate_set(0);
 	host_set_sched_hook(NULL);
 }
 
@@ -809,7 +793,7 @@ Test(uvm_pdaemon, released_during_async_pageout)
 	anons = uvm_anon_count();
 	set_targets(uvmexp.npages, uvmexp.npages);
 
-	__atomic_store_n(&disk_gate, 1, __ATOMIC_RELEASE);
+	disk_gate_set(1);
 	host_set_sched_hook(disk_gate_hook);
 	pending = uvmexp_read(pdpending);
 	as_pagedaemon(scan_inactive_fn, NULL);
@@ -824,7 +808,7 @@ Test(uvm_pdaemon, released_during_async_pageout)
 		cr_assert(pg_flags_load(pg[i]) & PG_RELEASED);
 	cr_assert_eq(uvm_anon_count(), anons, "the anons wait for their pages");
 
-	__atomic_store_n(&disk_gate, 0, __ATOMIC_RELEASE);
+	disk_gate_set(0);
 	wait_paging_done();
 	for (i = 0; i < n; i++)
 		cr_assert(VM_PAGE_IS_FREE(pg[i]), "released page %d not freed", i);

@@ -8,7 +8,9 @@
 #define TESTS_VMTEST_H
 
 #include <criterion/criterion.h>
+#include <unistd.h>
 
+#include "host/hook.h"
 #include "host/lwp.h"
 #include "host/machine.h"
 #include "vm/uvm.h"
@@ -66,6 +68,36 @@ scan_inactive_fn(void *arg)
 	uvm_lock_pageq();
 	uvmpd_scan_inactive(arg, &uvm.page_inactive);
 	uvm_unlock_pageq();
+}
+
+/*
+ * The disk gate: while it is set, a finished disk transfer waits before
+ * its biodone (install disk_gate_hook with host_set_sched_hook), so an
+ * I/O stays in flight for as long as a test needs.
+ */
+static inline int *
+disk_gate_flag(void)
+{
+	static int gate;	/* [a] */
+
+	return &gate;
+}
+
+static inline void
+disk_gate_set(int on)
+{
+	__atomic_store_n(disk_gate_flag(), on, __ATOMIC_RELEASE);
+}
+
+static inline void
+disk_gate_hook(enum hook_ev ev, const void *obj, uintptr_t arg)
+{
+	(void)obj;
+	(void)arg;
+	if (ev != HE_DISK_DONE)
+		return;
+	while (__atomic_load_n(disk_gate_flag(), __ATOMIC_ACQUIRE))
+		usleep(100);
 }
 
 #endif /* TESTS_VMTEST_H */
