@@ -147,7 +147,8 @@ static const struct gopt gopts[] = {
 	    "the others)" },
 	{ "bufcache", 0, true, GO_BUFCACHE, "SIZE",
 	    "a buffer cache of SIZE (at most half of RAM), filled at boot, "
-	    "that the pagedaemon backs off (default 0: none)" },
+	    "that the pagedaemon backs off (default: the scenario's, a 16th of "
+	    "RAM for mix, 0 (none) for the others)" },
 	{ "oom-is-failure", 0, false, GO_OOM_IS_FAILURE, NULL,
 	    "an out-of-swap kill is a failure (exit 2), not just counted" },
 };
@@ -822,6 +823,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			return usage_error("%s '%s': not a size like 8M (a "
 			    "multiple of %lu bytes)", p->p_where, v, PAGE_SIZE);
 		cfg->bufcache = u;
+		cfg->bufcache_given = true;
 		break;
 	case GO_OOM_IS_FAILURE:
 		cfg->oom_is_failure = b;
@@ -906,6 +908,9 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 		cfg->threads = MAX(1, cfg->sc->sc_threads);
 	if (!cfg->fail_alloc_given)
 		cfg->fail_alloc = cfg->sc->sc_fail_alloc;
+	if (!cfg->bufcache_given && cfg->sc->sc_bufcache_div != 0)
+		cfg->bufcache = cfg->ram / (uint64_t)cfg->sc->sc_bufcache_div &
+		    ~(uint64_t)PAGE_MASK;
 out:
 	for (i = 0; i < ps.n; i++) {
 		free(ps.v[i].p_name);

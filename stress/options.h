@@ -107,6 +107,7 @@ struct stress_config {
 	unsigned int		fail_alloc;	/* --fail-alloc, permille */
 	bool			fail_alloc_given;
 	uint64_t		bufcache;	/* --bufcache bytes (0: none) */
+	bool			bufcache_given;
 	bool			oom_is_failure;	/* --oom-is-failure */
 	bool			reclaim;	/* [checked] start the pagedaemon */
 	bool			overcommit;	/* [checked] ws > RAM + swap */

@@ -69,6 +69,8 @@ struct scenario {
 	unsigned int		sc_fail_io;	/* permille, where swap is */
 	unsigned int		sc_fail_alloc;	/* permille */
 	unsigned int		sc_lose_io;	/* permille, where swap is */
+	int			sc_bufcache_div; /* --bufcache: RAM / this (0:
+						   none) */
 	/*
 	 * The scenario expects pages lost on bad sectors (--lose-io): a
 	 * fault refused with EIO is counted, not a failure.

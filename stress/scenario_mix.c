@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/arena.h"
 #include "host/hook.h"
 #include "host/machine.h"
 #include "host/pool.h"
@@ -144,12 +145,19 @@ struct mix_proc {
 							   next page (x LWPs) */
 };
 
+/* How kernel memory is had. */
+enum { KM_VALLOC, KM_ALLOC1, KM_KMEMALLOC, KM_VALLOC_WAIT, KM_ALLOC, KM_PGLIST,
+    KM_N };
+static const char *const kmem_names[KM_N] = { "uvm_km_valloc",
+    "uvm_km_alloc1", "uvm_km_kmemalloc", "uvm_km_valloc_wait",
+    "uvm_km_alloc", "uvm_pglistalloc" };
+
 /* A kernel allocation. */
 struct mix_kmem {
 	vaddr_t			mk_va;		/* 0: none */
 	int			mk_npages;
-	int			mk_how;		/* 0 valloc, 1 alloc1,
-						   2 kmemalloc */
+	int			mk_how;		/* KM_* */
+	struct pglist		mk_pl;		/* KM_PGLIST: the pages */
 	uint32_t		mk_gen;
 };
 
@@ -238,6 +246,9 @@ static bool wired_check(struct mix_ctx *c);
 static bool wired_slots_check(struct mix_ctx *c);
 static bool op_kmem(struct mix_ctx *c);
 static bool kmem_check(struct mix_ctx *c, struct mix_kmem *mk);
+static volatile uint64_t *kmem_page(const struct mix_kmem *mk, int i,
+    vaddr_t *sigva);
+static void kmem_free(struct mix_kmem *mk);
 static bool op_pool(struct mix_ctx *c);
 static bool mix_vm_error(struct mix_ctx *c, const char *call, int error);
 static bool mix_setup(struct mix_ctx *c);
@@ -940,7 +951,7 @@ op_peek(struct mix_ctx *c)
 	return false;
 }
 
-/* op_madvise: the advice of an own region or a shared one. */
+/* op_madvise: advice (and inheritance) of an own region or a shared one. */
 static bool
 op_madvise(struct mix_ctx *c)
 {
@@ -962,6 +973,17 @@ op_madvise(struct mix_ctx *c)
 	    ptoa(mr->mr_npages), a);
 	if (error != 0)
 		return mix_vm_error(c, "uvm_map_advice", error);
+	/*
+	 * minherit too, one time in four (what fork will do with the range:
+	 * for now it only clips and merges entries under the siblings)
+	 */
+	if (host_rng_below(&w->w_rng, 4) == 0) {
+		error = uvm_map_inherit(w->w_map, mr->mr_va, mr->mr_va +
+		    ptoa(mr->mr_npages), (vm_inherit_t)host_rng_below(
+		    &w->w_rng, 3));
+		if (error != 0)
+			return mix_vm_error(c, "uvm_map_inherit", error);
+	}
 	return true;
 }
 
@@ -1101,6 +1123,48 @@ struct kmem_probe {
 	int			kp_only;	/* that page only, or -1: all */
 };
 
+/*
+ * kmem_page: where page i of mk is, and the address its signature names:
+ * its kernel va, or for physical pages (KM_PGLIST, no va) the direct map
+ * and the frame's address.
+ */
+static volatile uint64_t *
+kmem_page(const struct mix_kmem *mk, int i, vaddr_t *sigva)
+{
+	struct vm_page *pg;
+
+	if (mk->mk_how != KM_PGLIST) {
+		*sigva = mk->mk_va + ptoa(i);
+		return (volatile uint64_t *)*sigva;
+	}
+	pg = TAILQ_FIRST(&mk->mk_pl);
+	while (i-- > 0)
+		pg = TAILQ_NEXT(pg, pageq);
+	*sigva = (vaddr_t)VM_PAGE_TO_PHYS(pg);
+	return host_arena_direct(VM_PAGE_TO_PHYS(pg));
+}
+
+/* kmem_free: give mk back the way it was had. */
+static void
+kmem_free(struct mix_kmem *mk)
+{
+	switch (mk->mk_how) {
+	case KM_KMEMALLOC:
+		uvm_km_free(kmem_map, mk->mk_va, ptoa(mk->mk_npages), 0);
+		break;
+	case KM_VALLOC_WAIT:
+		uvm_km_free_wakeup(kernel_map, mk->mk_va, ptoa(mk->mk_npages));
+		break;
+	case KM_PGLIST:
+		uvm_pglistfree(&mk->mk_pl);
+		break;
+	default:
+		uvm_km_free(kernel_map, mk->mk_va, ptoa(mk->mk_npages), 0);
+		break;
+	}
+	mk->mk_va = 0;
+}
+
 static void
 kmem_user(void *arg)
 {
@@ -1110,16 +1174,16 @@ kmem_user(void *arg)
 	int i;
 
 	for (i = 0; i < mk->mk_npages; i++) {
-		volatile uint64_t *p = (volatile uint64_t *)(mk->mk_va +
-		    ptoa(i));
+		volatile uint64_t *p;
+		vaddr_t sigva;
 
 		if (kp->kp_only >= 0 && i != kp->kp_only)
 			continue;
+		p = kmem_page(mk, i, &sigva);
 		if (kp->kp_write) {
-			integ_write(p, kasid(kp->kp_c), mk->mk_va + ptoa(i),
-			    mk->mk_gen);
-		} else if (!integ_check(p, kasid(kp->kp_c), mk->mk_va +
-		    ptoa(i), mk->mk_gen, &bad)) {
+			integ_write(p, kasid(kp->kp_c), sigva, mk->mk_gen);
+		} else if (!integ_check(p, kasid(kp->kp_c), sigva, mk->mk_gen,
+		    &bad)) {
 			kp->kp_bad = i;
 			return;
 		}
@@ -1151,8 +1215,7 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write, int only)
 		stress_fail(FK_VM, NULL, "kernel va %#lx (%s of %d pages, "
 		    "LWP %d): a fault on kernel memory was refused with "
 		    "error %d (%s)", (unsigned long)uf.uf_addr,
-		    mk->mk_how == 0 ? "uvm_km_valloc" : mk->mk_how == 1 ?
-		    "uvm_km_alloc1" : "uvm_km_kmemalloc", mk->mk_npages,
+		    kmem_names[mk->mk_how], mk->mk_npages,
 		    c->mc_w->w_index, uf.uf_error, strerror(uf.uf_error));
 		return false;
 	}
@@ -1160,9 +1223,8 @@ kmem_touch(struct mix_ctx *c, struct mix_kmem *mk, bool write, int only)
 		stress_fail(FK_INTEGRITY, NULL, "kernel va %#lx (page %d of a "
 		    "%s of %d pages, LWP %d): it does not hold the signature "
 		    "written there (gen %u)", (unsigned long)(mk->mk_va +
-		    ptoa(kp.kp_bad)), kp.kp_bad, mk->mk_how == 0 ?
-		    "uvm_km_valloc" : mk->mk_how == 1 ? "uvm_km_alloc1" :
-		    "uvm_km_kmemalloc", mk->mk_npages, c->mc_w->w_index,
+		    ptoa(kp.kp_bad)), kp.kp_bad, kmem_names[mk->mk_how],
+		    mk->mk_npages, c->mc_w->w_index,
 		    mk->mk_gen);
 		return false;
 	}
@@ -1181,8 +1243,10 @@ kmem_check(struct mix_ctx *c, struct mix_kmem *mk)
  * op_kmem: check a page of one of my kernel allocations (one time in 16
  * all of it, and free it), or make one: pageable (uvm_km_valloc: demand
  * zero from the kernel object, which the pagedaemon pages out), wired
- * (uvm_km_alloc1, zeroed), or
- * wired NOWAIT from kmem_map (uvm_km_kmemalloc: may fail, counted).
+ * (uvm_km_alloc1 and uvm_km_alloc, zeroed), pageable waiting for va
+ * (uvm_km_valloc_wait, freed by uvm_km_free_wakeup), wired NOWAIT from
+ * kmem_map (uvm_km_kmemalloc: may fail, counted), or physical pages in
+ * the low half of RAM (uvm_pglistalloc, WAITOK: a pma request).
  */
 static bool
 op_kmem(struct mix_ctx *c)
@@ -1203,34 +1267,51 @@ op_kmem(struct mix_ctx *c)
 			    (uint64_t)mk->mk_npages));
 		if (!kmem_check(c, mk))
 			return false;
-		uvm_km_free(mk->mk_how == 2 ? kmem_map : kernel_map, mk->mk_va,
-		    ptoa(mk->mk_npages), 0);
-		mk->mk_va = 0;
+		kmem_free(mk);
 		return true;
 	}
 	mk->mk_npages = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)
 	    c->mc_kmem_pages);
-	mk->mk_how = (int)host_rng_below(&w->w_rng, 3);
+	mk->mk_how = (int)host_rng_below(&w->w_rng, KM_N);
 	size = ptoa(mk->mk_npages);
 	switch (mk->mk_how) {
-	case 0:
+	case KM_VALLOC:
 		mk->mk_va = uvm_km_valloc(kernel_map, size);
 		break;
-	case 1:
+	case KM_ALLOC1:
 		mk->mk_va = uvm_km_alloc1(kernel_map, size, true);
 		break;
-	default:
+	case KM_KMEMALLOC:
 		mk->mk_va = uvm_km_kmemalloc(kmem_map, kmem_object, size,
 		    UVM_KMF_NOWAIT);
+		break;
+	case KM_VALLOC_WAIT:
+		mk->mk_va = uvm_km_valloc_wait(kernel_map, size);
+		break;
+	case KM_ALLOC:
+		mk->mk_va = uvm_km_alloc(kernel_map, size, 0, UVM_KMF_WIRED |
+		    UVM_KMF_ZERO);
+		break;
+	default:
+		/*
+		 * Physical pages in the low half of RAM (a DMA-like
+		 * constraint): the pagedaemon serves a pma request when
+		 * the range is short.  No va: the marker is 1.
+		 */
+		mk->mk_npages = MIN(mk->mk_npages, 4);
+		size = ptoa(mk->mk_npages);
+		mk->mk_va = uvm_pglistalloc(size, 0, atop(ptoa((paddr_t)
+		    uvmexp.npages) / 2), 0, 0, &mk->mk_pl, mk->mk_npages,
+		    UVM_PLA_WAITOK | UVM_PLA_ZERO) == 0 ? 1 : 0;
 		break;
 	}
 	if (mk->mk_va == 0) {
 		c->mc_refused[OP_KMEM]++;	/* out of VA or memory */
 		return true;
 	}
-	/* fresh memory reads zero (valloc, alloc1 zeroit) */
+	/* fresh memory reads zero (all but kmemalloc's) */
 	mk->mk_gen = 0;
-	if (mk->mk_how != 2 && !kmem_check(c, mk))
+	if (mk->mk_how != KM_KMEMALLOC && !kmem_check(c, mk))
 		return false;
 	if (mk->mk_gen == KMEM_LOST)
 		return true;
@@ -1400,10 +1481,7 @@ mix_teardown(struct mix_ctx *c)
 			if (stress_nfailures() == 0 && !stress_killed(c->mc_w) &&
 			    stress_checks_continue(c->mc_w))
 				(void)kmem_check(c, &c->mc_km[k]);
-			uvm_km_free(c->mc_km[k].mk_how == 2 ? kmem_map :
-			    kernel_map, c->mc_km[k].mk_va,
-			    ptoa(c->mc_km[k].mk_npages), 0);
-			c->mc_km[k].mk_va = 0;
+			kmem_free(&c->mc_km[k]);
 		}
 	for (k = 0; k < MIX_POOLITEMS; k++)
 		if (c->mc_item[k] != NULL) {
@@ -1626,6 +1704,7 @@ const struct scenario scenario_mix = {
 	.sc_fail_io = 5,
 	.sc_fail_alloc = 5,
 	.sc_lose_io = 2,
+	.sc_bufcache_div = 16,	/* a buffer cache the pagedaemon backs off */
 	.sc_expects_loss = true,
 	.sc_check = mix_check,
 	.sc_skip = NULL,
