@@ -20,6 +20,10 @@
  *	mprotect make a region read-only, check a read goes through and a
  *		write is refused (EACCES), make it writable again
  *	madvise	set the paging advice of a range (its own or shared)
+ *	msync	msync (MS_ASYNC, MS_INVALIDATE) or madvise DONTNEED a range
+ *		(uvm_map_clean: deactivate), or MADV_FREE one of its own
+ *		(its pages are freed: each then reads zero, or its old data
+ *		where the VM skipped it: swapped out, busy or wired)
  *	mlock	wire one of its regions (checked resident and unmoved until
  *		unwired) or a range of a shared one, or unwire it again
  *	kmem	allocate kernel memory (pageable uvm_km_valloc, wired
@@ -86,8 +90,9 @@ static const char mix_help[] =
 "  LWP of the process touches (private anonymous, shared anonymous, a\n"
 "  private mapping of an aobj) and regions of each LWP's own.  Each LWP\n"
 "  draws seeded operations by the --mix weights: touch, peek (read a\n"
-"  sibling's pages), map, munmap, mprotect, madvise, mlock (and\n"
-"  munlock), kmem (uvm_km_* allocations) and pool (pool_get/pool_put).\n"
+"  sibling's pages), map, munmap, mprotect, madvise, msync (and\n"
+"  MADV_FREE), mlock (and munlock), kmem (uvm_km_* allocations) and pool\n"
+"  (pool_get/pool_put).\n"
 "  The working set is beyond RAM and I/O errors and allocation failures\n"
 "  are injected at 0.5% by default, so the daemons and the error paths\n"
 "  run throughout.  Every touch is checked (own pages by signature,\n"
@@ -97,14 +102,14 @@ static const char mix_help[] =
 
 /* The operations. */
 enum mix_op { OP_TOUCH, OP_PEEK, OP_MAP, OP_MUNMAP, OP_MPROTECT,
-    OP_MADVISE, OP_MLOCK, OP_KMEM, OP_POOL, OP_N };
+    OP_MADVISE, OP_MSYNC, OP_MLOCK, OP_KMEM, OP_POOL, OP_N };
 static const char *const mix_opnames[OP_N] = { "touch", "peek", "map",
-    "munmap", "mprotect", "madvise", "mlock", "kmem", "pool" };
+    "munmap", "mprotect", "madvise", "msync", "mlock", "kmem", "pool" };
 static const char *const mix_metric_names[OP_N] = { "op_touch", "op_peek",
-    "op_map", "op_munmap", "op_mprotect", "op_madvise", "op_mlock",
-    "op_kmem", "op_pool" };
+    "op_map", "op_munmap", "op_mprotect", "op_madvise", "op_msync",
+    "op_mlock", "op_kmem", "op_pool" };
 #define MIX_DEFAULT	"touch=60,peek=4,map=3,munmap=2,mprotect=2," \
-			"madvise=1,mlock=1,kmem=2,pool=2"
+			"madvise=1,msync=2,mlock=1,kmem=2,pool=2"
 #define MIX_WEIGHT_MAX	1000
 
 /* Options table. */
@@ -112,8 +117,9 @@ enum { MO_MIX, MO_WS };
 static const struct sopt mix_opts[] = {
 	[MO_MIX] = { "mix", SOPT_STRING, 0, 0, 0, NULL, "OP=W,...",
 	    "operation weights: touch, map, munmap, mprotect, madvise, "
-	    "mlock, kmem, pool", "touch=60, peek=4, map=3, munmap=2, "
-	    "mprotect=2, madvise=1, mlock=1, kmem=2, pool=2", MIX_DEFAULT },
+	    "msync, mlock, kmem, pool", "touch=60, peek=4, map=3, munmap=2, "
+	    "mprotect=2, madvise=1, msync=2, mlock=1, kmem=2, pool=2",
+	    MIX_DEFAULT },
 	/* (the default 0 stands for 2 x --ram; --ws 0 itself is refused) */
 	[MO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, MIX_WS_MAX, 0, NULL, "SIZE",
 	    "working set of all processes together: 256M, 1G", "2 x --ram",
@@ -170,6 +176,8 @@ struct mix_ctx {
 	int			mc_maxpages;	/* own region: pages at most */
 	struct mix_region	mc_reg[MIX_REGIONS];
 	struct integ_ledger	mc_lg;		/* own pages: region x page */
+	uint8_t			*mc_maybe0;	/* own pages MADV_FREEd: old
+						   data or zero, either ok */
 	uint32_t		*mc_slot[MIX_NSHARED];	/* my word's count */
 	paddr_t			*mc_wpa;	/* the wired region's frames */
 	int			mc_wiredreg;	/* -1: none */
@@ -232,6 +240,9 @@ static bool op_map(struct mix_ctx *c);
 static bool op_munmap(struct mix_ctx *c);
 static bool op_mprotect(struct mix_ctx *c);
 static bool op_madvise(struct mix_ctx *c);
+static bool op_msync(struct mix_ctx *c);
+static bool own_check(struct mix_ctx *c, int k, const volatile uint64_t *p,
+    vaddr_t va, uint32_t gen);
 static void mix_peek_user(void *arg);
 static bool op_peek(struct mix_ctx *c);
 static bool op_mlock(struct mix_ctx *c);
@@ -330,7 +341,8 @@ mix_parse(const char *spec, unsigned int weight[OP_N], char *buf, size_t len)
 		if (k == OP_N) {
 			snprintf(buf, len, "--mix '%s': unknown operation "
 			    "'%.*s' (touch, peek, map, munmap, mprotect, "
-			    "madvise, mlock, kmem, pool)", spec, (int)nlen, p);
+			    "madvise, msync, mlock, kmem, pool)", spec,
+			    (int)nlen, p);
 			return -1;
 		}
 		v = eq + 1 < end && eq[1] >= '0' && eq[1] <= '9' ?
@@ -401,6 +413,25 @@ lg_index(const struct mix_ctx *c, int reg, int i)
 }
 
 /*
+ * own_check: own page k (at p, va) holds generation gen, or, if it was
+ * MADV_FREEd since, zeroes (then its ledger says gen 0 from now on).
+ * => user mode; false with mc_bad filled (against gen) on a mismatch
+ */
+static bool
+own_check(struct mix_ctx *c, int k, const volatile uint64_t *p, vaddr_t va,
+    uint32_t gen)
+{
+	struct integ_bad zero;
+
+	if (integ_check(p, c->mc_w->w_asid, va, gen, &c->mc_bad))
+		return true;
+	if (!c->mc_maybe0[k] || !integ_check(p, c->mc_w->w_asid, va, 0, &zero))
+		return false;
+	STRESS_ST(&c->mc_lg.il_pages[k].ip_gen, 0);	/* freed: zero fill */
+	return true;
+}
+
+/*
  * touch_own: check page i of own region reg and write its next
  * generation.  => user mode; false with mc_bad filled on a mismatch
  */
@@ -418,8 +449,12 @@ touch_own(struct mix_ctx *c, int reg, int i, const char *when)
 		return true;	/* its data is gone: nothing to expect */
 	c->mc_bad.ib_page = k;
 	c->mc_bad.ib_when = when;
-	if (!integ_check(p, w->w_asid, va, gen, &c->mc_bad))
+	if (!own_check(c, k, p, va, gen))
 		return false;
+	if (c->mc_maybe0[k]) {	/* settled by what it read */
+		c->mc_maybe0[k] = 0;
+		gen = c->mc_lg.il_pages[k].ip_gen;
+	}
 	integ_write(p, w->w_asid, va, gen + 1);
 	integ_wrote(&c->mc_lg, k, gen + 1, STRESS_LD(&w->w_ops));
 	c->mc_own_touches++;
@@ -577,10 +612,10 @@ mix_sweep(void *arg)
 				continue;
 			c->mc_bad.ib_page = lg_index(c, reg, i);
 			c->mc_bad.ib_when = "final sweep";
-			if (!integ_check(reg_page(&c->mc_reg[reg], i),
-			    c->mc_w->w_asid, c->mc_reg[reg].mr_va + ptoa(i),
-			    c->mc_lg.il_pages[lg_index(c, reg, i)].ip_gen,
-			    &c->mc_bad)) {
+			if (!own_check(c, lg_index(c, reg, i),
+			    reg_page(&c->mc_reg[reg], i),
+			    c->mc_reg[reg].mr_va + ptoa(i),
+			    c->mc_lg.il_pages[lg_index(c, reg, i)].ip_gen)) {
 				c->mc_failed = true;
 				return;
 			}
@@ -775,9 +810,11 @@ own_map(struct mix_ctx *c, int reg)
 		c->mc_refused[OP_MAP]++;
 		return mix_vm_error(c, "uvm_map of an own region", error);
 	}
-	for (i = 0; i < npages; i++)
+	for (i = 0; i < npages; i++) {
 		integ_set_va(&c->mc_lg, lg_index(c, reg, i),
 		    c->mc_reg[reg].mr_va + ptoa(i));
+		c->mc_maybe0[lg_index(c, reg, i)] = 0;
+	}
 	return true;
 }
 
@@ -984,6 +1021,61 @@ op_madvise(struct mix_ctx *c)
 		if (error != 0)
 			return mix_vm_error(c, "uvm_map_inherit", error);
 	}
+	return true;
+}
+
+/*
+ * op_msync: msync(MS_ASYNC or MS_INVALIDATE) or madvise(DONTNEED) a range
+ * of a shared or an own region (uvm_map_clean deactivates: the data
+ * stays), or madvise(MADV_FREE) a range of an own region: its pages are
+ * freed, and each then reads zero, or its old data where the VM skipped
+ * it (a page only in swap, busy or wired): the next check accepts both.
+ * (Not MADV_FREE of a shared region: the siblings' words are in it.)
+ */
+static bool
+op_msync(struct mix_ctx *c)
+{
+	struct stress_worker *w = c->mc_w;
+	struct mix_proc *mp = c->mc_proc;
+	const struct mix_region *mr;
+	int reg = -1, how, n, first, error, i;
+	vaddr_t va;
+
+	how = (int)host_rng_below(&w->w_rng, 4);
+	if (host_rng_below(&w->w_rng, 2) == 0 &&
+	    __atomic_load_n(&mp->mp_ready, __ATOMIC_ACQUIRE)) {
+		mr = &mp->mp_reg[host_rng_below(&w->w_rng, MIX_NSHARED)];
+		if (how == 3)
+			how = 2;
+	} else if ((reg = own_pick(c, false)) >= 0)
+		mr = &c->mc_reg[reg];
+	else
+		return true;
+	n = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)MIN(mr->mr_npages,
+	    64));
+	first = (int)host_rng_below(&w->w_rng, (uint64_t)(mr->mr_npages - n +
+	    1));
+	va = mr->mr_va + ptoa(first);
+	switch (how) {
+	case 0:
+		error = uvm_msync(w->w_map, va, ptoa(n), UVM_MS_ASYNC);
+		break;
+	case 1:
+		error = uvm_msync(w->w_map, va, ptoa(n), UVM_MS_INVALIDATE);
+		break;
+	case 2:
+		error = uvm_madvise(w->w_map, va, ptoa(n), UVM_MADV_DONTNEED);
+		break;
+	default:
+		/* the pages may read zero from now on */
+		for (i = first; i < first + n; i++)
+			c->mc_maybe0[lg_index(c, reg, i)] = 1;
+		error = uvm_madvise(w->w_map, va, ptoa(n), UVM_MADV_FREE);
+		break;
+	}
+	if (error != 0)
+		return mix_vm_error(c, how < 2 ? "uvm_msync" : "uvm_madvise",
+		    error);
 	return true;
 }
 
@@ -1425,6 +1517,8 @@ mix_setup(struct mix_ctx *c)
 
 	if (integ_ledger_init(&c->mc_lg, w->w_asid, w->w_pmap,
 	    MIX_REGIONS * c->mc_maxpages) != 0 ||
+	    (c->mc_maybe0 = calloc((size_t)(MIX_REGIONS * c->mc_maxpages),
+	    1)) == NULL ||
 	    (c->mc_wpa = calloc((size_t)c->mc_maxpages, sizeof(paddr_t))) ==
 	    NULL) {
 		stress_fail(FK_VM, NULL, "asid %u: no memory for the ledger",
@@ -1526,6 +1620,9 @@ mix_worker(struct stress_worker *w)
 				break;
 			case OP_MADVISE:
 				ok = op_madvise(c);
+				break;
+			case OP_MSYNC:
+				ok = op_msync(c);
 				break;
 			case OP_MLOCK:
 				ok = op_mlock(c);
@@ -1674,6 +1771,7 @@ mix_run(struct stress_run *r)
 	/* the workers are joined: nobody reads the ledgers any more */
 	for (i = 0; i < cfg->lwps; i++) {
 		integ_ledger_fini(&ctxs[i].mc_lg);
+		free(ctxs[i].mc_maybe0);
 		free(ctxs[i].mc_wpa);
 		for (k = 0; k < MIX_NSHARED; k++)
 			free(ctxs[i].mc_slot[k]);

@@ -1018,3 +1018,111 @@ Test(uvm_fault, a_read_racing_a_write_does_not_map_the_object_over_the_anon)
 	uvmspace_free(b);
 	uao_detach(uobj);
 }
+
+/*
+ * uvm_map_clean through madvise and msync (OpenBSD's uvm_map_clean and
+ * uao_flush).
+ */
+
+/* Write value v into page i of [va, ...) of vm. */
+static void
+put(struct vmspace *vm, vaddr_t va, int i, uint64_t v)
+{
+	cr_assert_eq(user_access(vm, va + ptoa(i), true, &v), 0);
+}
+
+static uint64_t
+get(struct vmspace *vm, vaddr_t va, int i)
+{
+	uint64_t v = 0;
+
+	cr_assert_eq(user_access(vm, va + ptoa(i), false, &v), 0);
+	return v;
+}
+
+/* MADV_FREE: private anonymous pages are freed and read zero after. */
+Test(uvm_fault, madvise_free_frees_anon_pages)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x700000;
+	int i, anons;
+
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(4),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	for (i = 0; i < 4; i++)
+		put(vm, va, i, 100 + (uint64_t)i);
+	anons = uvmexp_read(anonpages);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va + ptoa(1), ptoa(2),
+	    UVM_MADV_FREE), 0);
+	cr_assert_eq(uvmexp_read(anonpages), anons - 2, "two pages freed");
+	cr_assert_null(page_at(vm, va + ptoa(1)), "unmapped");
+	cr_assert_eq(get(vm, va, 0), 100, "outside the range: kept");
+	cr_assert_eq(get(vm, va, 1), 0, "freed: zero fill again");
+	cr_assert_eq(get(vm, va, 2), 0);
+	cr_assert_eq(get(vm, va, 3), 103);
+	uvmspace_free(vm);
+}
+
+/* MADV_DONTNEED and msync(MS_INVALIDATE): deactivated, data kept. */
+Test(uvm_fault, dontneed_and_invalidate_deactivate_and_keep_data)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x700000;
+	struct vm_page *pg;
+	int i;
+
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(2),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	put(vm, va, 0, 7);
+	put(vm, va, 1, 8);
+	pg = page_at(vm, va);
+	cr_assert_not_null(pg);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va, ptoa(1), UVM_MADV_DONTNEED),
+	    0);
+	cr_assert(pg_flags_load(pg) & PQ_INACTIVE, "deactivated");
+	cr_assert_null(page_at(vm, va), "its mappings zapped");
+	pg = page_at(vm, va + ptoa(1));
+	cr_assert_eq(uvm_msync(&vm->vm_map, va + ptoa(1), ptoa(1),
+	    UVM_MS_INVALIDATE), 0);
+	cr_assert(pg_flags_load(pg) & PQ_INACTIVE, "anons: only deactivated");
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(get(vm, va, i), 7 + (uint64_t)i, "page %d kept", i);
+	uvmspace_free(vm);
+}
+
+/* MADV_FREE of shared anonymous memory (an aobj with one reference). */
+Test(uvm_fault, madvise_free_frees_aobj_pages)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x700000;
+
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(2),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED | UVM_MMAP_SHARED), 0);
+	put(vm, va, 0, 5);
+	put(vm, va, 1, 6);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va, ptoa(1), UVM_MADV_FREE), 0);
+	cr_assert_eq(get(vm, va, 0), 0, "the object's page was freed");
+	cr_assert_eq(get(vm, va, 1), 6);
+	uvmspace_free(vm);
+}
+
+/* Wired pages are skipped by MADV_FREE; holes and bad flags refused. */
+Test(uvm_fault, madvise_free_skips_wired_pages_and_refuses_holes)
+{
+	struct vmspace *vm = newvm();
+	vaddr_t va = 0x700000;
+
+	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(2),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED), 0);
+	put(vm, va, 0, 9);
+	cr_assert_eq(uvm_mlock(&vm->vm_map, va, ptoa(1)), 0);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va, ptoa(2), UVM_MADV_FREE), 0);
+	cr_assert_eq(get(vm, va, 0), 9, "a wired page keeps its data");
+	cr_assert_eq(uvm_munlock(&vm->vm_map, va, ptoa(1)), 0);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va, ptoa(3), UVM_MADV_FREE),
+	    EFAULT, "a hole after the mapping");
+	cr_assert_eq(uvm_msync(&vm->vm_map, va, ptoa(1), UVM_MS_ASYNC |
+	    UVM_MS_SYNC), EINVAL);
+	cr_assert_eq(uvm_madvise(&vm->vm_map, va, ptoa(1), 99), EINVAL);
+	uvmspace_free(vm);
+}

@@ -26,7 +26,7 @@ num(const struct result *r, const char *path)
 Test(uvmstress_mix, the_default_runs_every_operation_and_daemon)
 {
 	static const char *const ops[] = { "touch", "peek", "map", "munmap",
-	    "mprotect", "madvise", "mlock", "kmem", "pool" };
+	    "mprotect", "madvise", "msync", "mlock", "kmem", "pool" };
 	struct result r;
 	char path[96], buf[32];
 	size_t i;

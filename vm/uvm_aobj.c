@@ -87,6 +87,7 @@ const struct uvm_pagerops aobj_pager = {
 	.pgo_reference = uao_reference,
 	.pgo_detach = uao_detach,
 	.pgo_get = uao_get,
+	.pgo_flush = uao_flush,
 };
 
 /*
@@ -482,6 +483,93 @@ uao_detach(struct uvm_object *uobj)
 	}
 	rw_exit(uobj->vmobjlock);
 	uao_free(aobj);
+}
+
+/*
+ * uao_flush: the aobj's pgo_flush (OpenBSD's): deactivate or free the
+ * resident pages of [start, stop).  An aobj has no backing store to clean
+ * to: PGO_CLEANIT alone does nothing, and with PGO_FREE or PGO_DEACTIVATE
+ * it only deactivates.  PGO_FREE frees a page and its swap slot when the
+ * object has one reference (else it deactivates: another mapping may
+ * still want the data); wired pages are skipped; a busy page is waited
+ * for.
+ * => object write-locked; the lock is dropped and retaken while waiting
+ *    for a busy page
+ * => returns true (the range is clipped to the object)
+ */
+bool
+uao_flush(struct uvm_object *uobj, voff_t start, voff_t stop, int flags)
+{
+	struct uvm_aobj *aobj = (struct uvm_aobj *)uobj;
+	struct vm_page *pg;
+	voff_t curoff;
+
+	KASSERT(UVM_OBJ_IS_AOBJ(uobj));
+	KASSERT(rw_write_held(uobj->vmobjlock));
+
+	if (flags & PGO_ALLPAGES) {
+		start = 0;
+		stop = (voff_t)aobj->u_pages << PAGE_SHIFT;
+	} else {
+		start = trunc_page(start);
+		stop = round_page(stop);
+		if (stop > ((voff_t)aobj->u_pages << PAGE_SHIFT))
+			stop = (voff_t)aobj->u_pages << PAGE_SHIFT;
+	}
+
+	/* nothing to do unless deactivating or freeing */
+	if ((flags & (PGO_DEACTIVATE | PGO_FREE)) == 0)
+		return true;
+
+	for (curoff = start; curoff < stop;) {
+		pg = uvm_pagelookup(uobj, curoff);
+		curoff += PAGE_SIZE;
+		if (pg == NULL)
+			continue;
+
+		/* make sure the page is unbusy, else wait for it */
+		if (pg_flags_load(pg) & PG_BUSY) {
+			uvm_pagewait(pg, uobj->vmobjlock, "uaoflsh");
+			rw_enter(uobj->vmobjlock, RW_WRITE);
+			curoff -= PAGE_SIZE;
+			continue;
+		}
+
+		switch (flags & (PGO_CLEANIT | PGO_FREE | PGO_DEACTIVATE)) {
+		/*
+		 * (OpenBSD: "in these first 3 cases, we always just
+		 * deactivate the page")
+		 */
+		case PGO_CLEANIT | PGO_FREE:
+		case PGO_CLEANIT | PGO_DEACTIVATE:
+		case PGO_DEACTIVATE:
+deactivate_it:
+			if (pg->wire_count != 0)
+				continue;
+			uvm_lock_pageq();
+			pmap_page_protect(pg, VM_PROT_NONE);
+			uvm_pagedeactivate(pg);
+			uvm_unlock_pageq();
+			continue;
+		case PGO_FREE:
+			/* another reference may want the data: deactivate */
+			if (uobj->uo_refs > 1)
+				goto deactivate_it;
+			/* (OpenBSD: "XXX skip the page if it's wired") */
+			if (pg->wire_count != 0)
+				continue;
+			/* free the swap slot and the page */
+			pmap_page_protect(pg, VM_PROT_NONE);
+			(void)uao_dropswap(uobj, (int)(pg->offset >> PAGE_SHIFT));
+			uvm_lock_pageq();
+			uvm_pagefree(pg);
+			uvm_unlock_pageq();
+			continue;
+		default:
+			panic("uao_flush: weird flags %#x", flags);
+		}
+	}
+	return true;
 }
 
 /*

@@ -72,6 +72,11 @@ int uao_set_swslot(struct uvm_object *uobj, int pageidx, int slot);
  * => object locked (write); never sleeps
  */
 int uao_dropswap(struct uvm_object *uobj, int pageidx);
+/*
+ * uao_flush: the aobj's pgo_flush (deactivate or free pages of a range,
+ * for uvm_map_clean; see uvm_pager.h).  => object write-locked
+ */
+bool uao_flush(struct uvm_object *uobj, voff_t start, voff_t stop, int flags);
 /* Swap slots held by all aobjs (the auditor's count). */
 int uao_swslots_in_use(void);
 /*

@@ -1137,6 +1137,166 @@ uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
 }
 
 /*
+ * uvm_map_clean: clean, deactivate or free the pages of [start, end)
+ * (msync, madvise DONTNEED/FREE; OpenBSD's uvm_map_clean).  flags: PGO_*
+ * (PGO_CLEANIT, PGO_FREE or PGO_DEACTIVATE, not both of the last two).
+ * Anons: PGO_FREE frees those of an amap only this entry uses (else
+ * deactivates), wired pages are skipped; objects: their pgo_flush, PGO_FREE
+ * only for a writable mapping that is not copy-on-write (we cannot know our
+ * rights on the object's pages otherwise).
+ * => map unlocked; write-locks it for the checks, then busies it and
+ *    unlocks it for the work (amap and object locks taken in turn)
+ * => returns 0, EFAULT (a hole, or a pager said the range was bad),
+ *    EINVAL (a submap)
+ */
+int
+uvm_map_clean(struct vm_map *map, vaddr_t start, vaddr_t end, int flags)
+{
+	struct vm_map_entry *first, *entry;
+	struct vm_amap *amap;
+	struct vm_anon *anon;
+	struct vm_page *pg;
+	struct uvm_object *uobj;
+	vaddr_t cp_start, cp_end, expect;
+	int error = 0;
+
+	KASSERT((flags & (PGO_FREE | PGO_DEACTIVATE)) !=
+	    (PGO_FREE | PGO_DEACTIVATE));
+
+	vm_map_lock(map);
+	uvm_map_range_clamp(map, &start, &end);
+	if (!uvm_map_lookup_entry(map, start, &first)) {
+		vm_map_unlock(map);
+		return EFAULT;
+	}
+
+	/* Make a first pass to check for holes. */
+	expect = start;
+	for (entry = first; entry != &map->header && entry->start < end;
+	    entry = entry->next) {
+		if (UVM_ET_ISSUBMAP(entry)) {
+			vm_map_unlock(map);
+			return EINVAL;
+		}
+		if (entry->start > expect) {
+			vm_map_unlock(map);
+			return EFAULT;
+		}
+		expect = entry->end;
+	}
+	if (expect < end) {
+		vm_map_unlock(map);
+		return EFAULT;
+	}
+
+	vm_map_busy(map);
+	vm_map_unlock(map);
+	for (entry = first; entry != &map->header && entry->start < end;
+	    entry = entry->next) {
+		amap = entry->aref.ar_amap;	/* top layer */
+		uobj = UVM_ET_ISOBJ(entry) ? entry->object.uvm_obj : NULL;
+
+		/*
+		 * No amap cleaning necessary if there's no amap or we are
+		 * not deactivating or freeing pages.
+		 */
+		if (amap == NULL || (flags & (PGO_DEACTIVATE | PGO_FREE)) == 0)
+			goto flush_object;
+
+		amap_lock(amap);
+		cp_start = MAX(entry->start, start);
+		cp_end = MIN(entry->end, end);
+		for (; cp_start != cp_end; cp_start += PAGE_SIZE) {
+			anon = amap_lookup(&entry->aref, cp_start -
+			    entry->start);
+			if (anon == NULL)
+				continue;
+			KASSERT(anon->an_lock == amap->am_lock);
+			pg = anon->an_page;
+			if (pg == NULL)
+				continue;
+			KASSERT(pg_flags_load(pg) & PQ_ANON);
+
+			switch (flags & (PGO_CLEANIT | PGO_FREE |
+			    PGO_DEACTIVATE)) {
+			/*
+			 * (OpenBSD: "in these first 3 cases, we always just
+			 * deactivate the page")
+			 */
+			case PGO_CLEANIT | PGO_FREE:
+			case PGO_CLEANIT | PGO_DEACTIVATE:
+			case PGO_DEACTIVATE:
+deactivate_it:
+				/* skip the page if it's wired */
+				if (pg->wire_count != 0)
+					break;
+				/*
+				 * [deviation: a busy page is skipped.  OpenBSD
+				 * keeps a page under pageout on the inactive
+				 * queue, so deactivating it changes nothing;
+				 * here a page in flight is on no queue until
+				 * the aiodone daemon requeues it.]
+				 */
+				if (pg_flags_load(pg) & PG_BUSY)
+					break;
+				uvm_lock_pageq();
+				KASSERT(pg->uanon == anon);
+				/* zap all mappings for the page */
+				pmap_page_protect(pg, VM_PROT_NONE);
+				/* ...and deactivate the page */
+				uvm_pagedeactivate(pg);
+				uvm_unlock_pageq();
+				break;
+			case PGO_FREE:
+				/*
+				 * If there are multiple references to the
+				 * amap, just deactivate the page.
+				 */
+				if (amap_refs(amap) > 1)
+					goto deactivate_it;
+				/* (OpenBSD: "XXX skip the page if it's wired") */
+				if (pg->wire_count != 0)
+					break;
+				amap_unadd(&entry->aref, cp_start - entry->start);
+				/* a busy page is released: its holder frees it */
+				if (--anon->an_ref == 0)
+					uvm_anfree(anon);
+				break;
+			default:
+				panic("uvm_map_clean: weird flags %#x", flags);
+			}
+		}
+		amap_unlock(amap);
+
+flush_object:
+		cp_start = MAX(entry->start, start);
+		cp_end = MIN(entry->end, end);
+
+		/*
+		 * Flush pages if we've got a valid backing object.  Don't
+		 * PGO_FREE if we don't have write permission, and don't flush
+		 * a copy-on-write object: we can't know our permissions on it.
+		 */
+		if (uobj != NULL && uobj->pgops->pgo_flush != NULL &&
+		    ((flags & PGO_FREE) == 0 ||
+		    ((entry->max_protection & VM_PROT_WRITE) != 0 &&
+		    !UVM_ET_ISCOPYONWRITE(entry)))) {
+			rw_enter(uobj->vmobjlock, RW_WRITE);
+			if (!uobj->pgops->pgo_flush(uobj, cp_start -
+			    entry->start + entry->offset, cp_end -
+			    entry->start + entry->offset, flags))
+				error = EFAULT;
+			rw_exit(uobj->vmobjlock);
+		}
+	}
+
+	vm_map_lock(map);		/* we are busy: this does not wait */
+	vm_map_unbusy(map);
+	vm_map_unlock(map);
+	return error;
+}
+
+/*
  * uvm_map_advice: set the paging advice of [start, end).
  * => map unlocked; EINVAL for unknown advice
  */

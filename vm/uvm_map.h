@@ -189,6 +189,12 @@ bool uvm_map_checkprot(struct vm_map *map, vaddr_t start, vaddr_t end,
     vm_prot_t protection);
 int uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
     vm_inherit_t new_inheritance);
+/*
+ * uvm_map_clean: clean/deactivate/free the pages of [start, end) (PGO_*
+ * flags; msync, madvise DONTNEED/FREE).  => map unlocked; 0, EFAULT for a
+ * hole, EINVAL for a submap
+ */
+int uvm_map_clean(struct vm_map *map, vaddr_t start, vaddr_t end, int flags);
 int uvm_map_advice(struct vm_map *map, vaddr_t start, vaddr_t end,
     int new_advice);
 /*

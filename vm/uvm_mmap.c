@@ -4,6 +4,7 @@
 #include "uvm.h"
 #include "uvm_aobj.h"
 #include "uvm_mmap.h"
+#include "uvm_pager.h"
 
 /* A range within the map's bounds, page aligned, not empty. */
 static bool
@@ -80,4 +81,44 @@ uvm_munlock(struct vm_map *map, vaddr_t addr, vsize_t size)
 	if (!range_ok(map, addr, size))
 		return EINVAL;
 	return uvm_map_pageable(map, addr, addr + size, true, 0);
+}
+
+int
+uvm_msync(struct vm_map *map, vaddr_t addr, vsize_t size, int flags)
+{
+	int uvmflags;
+
+	if (!range_ok(map, addr, size) ||
+	    (flags & ~(UVM_MS_ASYNC | UVM_MS_SYNC | UVM_MS_INVALIDATE)) != 0 ||
+	    (flags & (UVM_MS_ASYNC | UVM_MS_SYNC)) ==
+	    (UVM_MS_ASYNC | UVM_MS_SYNC))
+		return EINVAL;
+	/* sys_msync: clean, and with MS_INVALIDATE also free */
+	uvmflags = PGO_CLEANIT;
+	if (flags & UVM_MS_INVALIDATE)
+		uvmflags |= PGO_FREE;
+	if (flags & UVM_MS_SYNC)
+		uvmflags |= PGO_SYNCIO;
+	return uvm_map_clean(map, addr, addr + size, uvmflags);
+}
+
+int
+uvm_madvise(struct vm_map *map, vaddr_t addr, vsize_t size, int behav)
+{
+	if (!range_ok(map, addr, size))
+		return EINVAL;
+	switch (behav) {
+	case UVM_ADV_NORMAL:
+	case UVM_ADV_RANDOM:
+	case UVM_ADV_SEQUENTIAL:
+		return uvm_map_advice(map, addr, addr + size, behav);
+	case UVM_MADV_DONTNEED:
+		/* deactivate the pages: they go to swap sooner */
+		return uvm_map_clean(map, addr, addr + size, PGO_DEACTIVATE);
+	case UVM_MADV_FREE:
+		/* the pages are freed: their data goes */
+		return uvm_map_clean(map, addr, addr + size, PGO_FREE);
+	default:
+		return EINVAL;
+	}
 }

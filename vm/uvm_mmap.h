@@ -33,4 +33,25 @@ int uvm_mprotect(struct vm_map *map, vaddr_t addr, vsize_t size,
 int uvm_mlock(struct vm_map *map, vaddr_t addr, vsize_t size);
 int uvm_munlock(struct vm_map *map, vaddr_t addr, vsize_t size);
 
+/* msync flags (sys_msync) */
+#define UVM_MS_ASYNC		0x1
+#define UVM_MS_SYNC		0x2
+#define UVM_MS_INVALIDATE	0x4
+/*
+ * uvm_msync: sys_msync's work: uvm_map_clean(PGO_CLEANIT, with PGO_FREE
+ * for MS_INVALIDATE, PGO_SYNCIO for MS_SYNC).  => 0, EINVAL (bad range or
+ * flags: MS_ASYNC and MS_SYNC together), EFAULT (a hole)
+ */
+int uvm_msync(struct vm_map *map, vaddr_t addr, vsize_t size, int flags);
+
+/* madvise behaviours beyond the paging advice (sys_madvise) */
+#define UVM_MADV_DONTNEED	4	/* deactivate the pages */
+#define UVM_MADV_FREE		6	/* free them: they read zero after */
+/*
+ * uvm_madvise: sys_madvise: UVM_ADV_NORMAL/RANDOM/SEQUENTIAL set the
+ * advice (uvm_map_advice); UVM_MADV_DONTNEED deactivates the range,
+ * UVM_MADV_FREE frees its pages (uvm_map_clean).  => 0, EINVAL, EFAULT
+ */
+int uvm_madvise(struct vm_map *map, vaddr_t addr, vsize_t size, int behav);
+
 #endif /* VM_UVM_MMAP_H */

@@ -23,6 +23,14 @@ struct uvm_pagerops {
 	/* pgo_put: write a cluster of busy pages out (PGO_* flags). */
 	int	(*pgo_put)(struct uvm_object *, struct vm_page **pps,
 		    int npages, int flags);
+	/*
+	 * pgo_flush: deactivate or free the pages of [start, stop) (PGO_*
+	 * flags: PGO_DEACTIVATE, PGO_FREE, PGO_CLEANIT, PGO_ALLPAGES), for
+	 * uvm_map_clean.  => object write-locked (may be dropped and taken
+	 * again while waiting for a busy page); false: the range was bad
+	 */
+	bool	(*pgo_flush)(struct uvm_object *, voff_t start, voff_t stop,
+		    int flags);
 	/* pgo_flush-style cluster builder (reclaim issue) */
 	struct vm_page **(*pgo_mk_pcluster)(struct uvm_object *,
 		    struct vm_page **, int *, struct vm_page *, int, voff_t,
