@@ -118,7 +118,7 @@ tsan_expect_race() {	# halt_on_error
 	J=${TMPDIR:-/tmp}/uvmstress-race.$$.json
 	rm -f "$J"
 	TSAN_OPTIONS="halt_on_error=$1 history_size=4 exitcode=66" \
-		timeout 300 "$B/tsan/uvmstress" -q --inject race --lwps 3 \
+		timeout 300 "$B/tsan/uvmstress" -q --scenario touch --inject race --lwps 3 \
 		--ram 32M --pages 64 -t 4 --json "$J" >"$LOG" 2>&1
 	rc=$?
 	if [ "$rc" -eq 2 ] && grep -q 'WARNING: ThreadSanitizer' "$LOG" &&
