@@ -118,11 +118,7 @@ Test(uvmstress_mix, out_of_swap_kills_whole_processes)
 	struct result r;
 	double kills, procs;
 
-	/*
-	 * (without mlock and kmem: at 16M of RAM, wired pages and a wiring
-	 * fault asleep for memory with the map busy have hung such runs:
-	 * noted for issue 13)
-	 */
+	/* (without mlock and kmem: see docs/results.md, issue 13) */
 	RUN(&r, "--lwps", "8", "--threads", "2", "--ram", "16M", "--ws",
 	    "96M", "--swap", "8M", "--fail-io", "0", "--mix",
 	    "touch=60,peek=4,map=3,munmap=2,mprotect=2,madvise=1", "-t", "6",
@@ -157,6 +153,27 @@ Test(uvmstress_mix, pages_lost_on_bad_sectors_are_counted_not_failures)
 	cr_assert_gt(num(&r, "swap.disk.rotten"), 0);
 	cr_assert_gt(num(&r, "swap.disk.rotten_reads"), 0);
 	cr_assert_gt(num(&r, "metrics.scenario.pages_lost"), 0);
+	cr_assert_eq(num(&r, "metrics.audit.violations"), 0);
+	result_free(&r);
+}
+
+/*
+ * Swap all but full, the last slots held by resident pages: the pagedaemon
+ * can page nothing out, so a fault short of memory must fail (ENOMEM: its
+ * process is killed) rather than wait.  With OpenBSD's exact "full" this
+ * run hung in 6 runs of 6 (every LWP asleep for memory, the pagedaemon
+ * scanning without end); NetBSD's 99% rule ends it (vm/uvm_swap.c).
+ */
+Test(uvmstress_mix, swap_all_but_full_kills_instead_of_hanging)
+{
+	struct result r;
+
+	RUN(&r, "--lwps", "4", "--threads", "2", "--ram", "16M", "--ws", "64M",
+	    "--swap", "32M", "--fail-io", "0", "--mix",
+	    "touch=60,peek=4,map=3,munmap=2,mprotect=2,madvise=1", "-t", "6",
+	    "--seed", "11", "--json", "-");
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_geq(num(&r, "metrics.oom_kills"), 1);
 	cr_assert_eq(num(&r, "metrics.audit.violations"), 0);
 	result_free(&r);
 }
