@@ -153,10 +153,10 @@ struct mix_proc {
 
 /* How kernel memory is had. */
 enum { KM_VALLOC, KM_ALLOC1, KM_KMEMALLOC, KM_VALLOC_WAIT, KM_ALLOC, KM_PGLIST,
-    KM_N };
+    KM_KMEMVA, KM_N };
 static const char *const kmem_names[KM_N] = { "uvm_km_valloc",
     "uvm_km_alloc1", "uvm_km_kmemalloc", "uvm_km_valloc_wait",
-    "uvm_km_alloc", "uvm_pglistalloc" };
+    "uvm_km_alloc", "uvm_pglistalloc", "uvm_km_kmemalloc(VALLOC)" };
 
 /* A kernel allocation. */
 struct mix_kmem {
@@ -1242,6 +1242,7 @@ kmem_free(struct mix_kmem *mk)
 {
 	switch (mk->mk_how) {
 	case KM_KMEMALLOC:
+	case KM_KMEMVA:
 		uvm_km_free(kmem_map, mk->mk_va, ptoa(mk->mk_npages), 0);
 		break;
 	case KM_VALLOC_WAIT:
@@ -1383,6 +1384,11 @@ op_kmem(struct mix_ctx *c)
 	case KM_ALLOC:
 		mk->mk_va = uvm_km_alloc(kernel_map, size, 0, UVM_KMF_WIRED |
 		    UVM_KMF_ZERO);
+		break;
+	case KM_KMEMVA:
+		/* kmem_map va alone: its faults get pages from uvm_km_get */
+		mk->mk_va = uvm_km_kmemalloc(kmem_map, kmem_object, size,
+		    UVM_KMF_VALLOC);
 		break;
 	default:
 		/*

@@ -34,6 +34,7 @@
 #include "vm/uvm_anon.h"
 #include "vm/uvm_aobj.h"
 #include "vm/uvm_bufcache.h"
+#include "vm/uvm_km.h"
 #include "vm/uvm_map.h"
 #include "vm/uvm_mmap.h"
 #include "vm/uvm_object.h"
@@ -1829,4 +1830,46 @@ Test(uvm_pdaemon, working_set_three_times_ram)
 	memset(&ar, 0, sizeof(ar));
 	audit_pages(&ar, AUDIT_QUIESCENT);
 	cr_assert_eq(ar.nviolations, 0, "%s", ar.first);
+}
+
+/*
+ * A page of a kernel object whose pager has no put (kmem_object's km
+ * pager; a fault on a UVM_KMF_VALLOC range of kmem_map puts one there,
+ * unwired) is kept by the pagedaemon: it can be neither paged out nor
+ * freed (a fresh uvm_km_get would zero it).  Before, uvm_pager_put
+ * asserted pgo_put != NULL (a mix trial with such allocations, 6 s).
+ */
+Test(uvm_pdaemon, a_km_pager_page_is_kept)
+{
+	volatile uint64_t *p;
+	struct vm_page *pg;
+	paddr_t pa;
+	vaddr_t va;
+	int react;
+
+	up(16ull << 20, 256, true);
+	va = uvm_km_kmemalloc(kmem_map, kmem_object, PAGE_SIZE,
+	    UVM_KMF_VALLOC);
+	cr_assert_neq(va, 0);
+	p = (volatile uint64_t *)va;
+	p[0] = 0x1234;			/* a fault: uvm_km_get */
+	cr_assert(pmap_extract(pmap_kernel(), va, &pa));
+	pg = PHYS_TO_VM_PAGE(pa);
+	cr_assert_eq(pg->uobject, kmem_object);
+	cr_assert_eq(pg->wire_count, 0, "unwired: the pagedaemon meets it");
+	rw_enter(kmem_object->vmobjlock, RW_WRITE);
+	uvm_lock_pageq();
+	uvm_pagedeactivate(pg);
+	pmap_clear_reference(pg);
+	uvm_unlock_pageq();
+	rw_exit(kmem_object->vmobjlock);
+	set_targets(uvmexp.npages, uvmexp.npages);
+
+	react = uvmexp_read(pdreact);
+	as_pagedaemon(scan_inactive_fn, NULL);
+	cr_assert_geq(uvmexp_read(pdreact) - react, 1);
+	cr_assert(pg_flags_load(pg) & PQ_ACTIVE, "reactivated");
+	cr_assert_eq(pg->uobject, kmem_object, "still the object's page");
+	cr_assert_eq(p[0], 0x1234, "its data kept");
+	uvm_km_free(kmem_map, va, PAGE_SIZE, 0);
 }

@@ -671,6 +671,23 @@ uvmpd_scan_inactive(struct uvm_pmalloc *pma, struct pglist *pglst)
 			}
 
 			/*
+			 * [deviation: the seed's km pager (NetBSD 1998:
+			 * "we do not support pageout to the swap area") has
+			 * no put, and OpenBSD has no such pager: a page of a
+			 * kernel object it backs (kmem_object: a fault on a
+			 * UVM_KMF_VALLOC range of kmem_map puts one there,
+			 * unwired) can be neither cleaned nor freed (a fresh
+			 * get would zero it).  Keep it: reactivate.]
+			 */
+			if (uobj != NULL && !(pg_flags_load(p) & PQ_SWAPBACKED)
+			    && uobj->pgops->pgo_put == NULL) {
+				uvm_pageactivate(p);
+				rw_exit(slock);
+				uvmexp_inc(pdreact);
+				continue;
+			}
+
+			/*
 			 * we now have the page queues locked.
 			 * the page is not busy.   if the page is clean we
 			 * can free it now and continue.
