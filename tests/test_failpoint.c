@@ -42,8 +42,6 @@ static unsigned int nowait_failures(struct pool *, int, int);
 static void draw(bool *, int);
 static void *drawer_main(void *);
 static int t_ctor(void *, void *, int);
-static void do_access(void *);
-static int user_access(struct vmspace *, vaddr_t, bool, uint64_t *);
 
 static void
 fp_init(void)
@@ -359,37 +357,6 @@ Test(failpoint, kmemalloc_nowait_fails_cleanly)
 	cr_assert_eq(uvm_mapent_count(), mapent0, "map entries leaked");
 }
 
-struct access {
-	struct vmspace	*vm;
-	vaddr_t		va;
-	bool		write;
-	uint64_t	value;
-};
-
-static void
-do_access(void *arg)
-{
-	struct access *a = arg;
-	volatile uint64_t *p = pmap_hostaddr(a->vm->vm_map.pmap, a->va);
-
-	if (a->write)
-		*p = a->value;
-	else
-		a->value = *p;
-}
-
-/* An access in user mode: 0 or the error of the simulated SIGSEGV. */
-static int
-user_access(struct vmspace *vm, vaddr_t va, bool write, uint64_t *value)
-{
-	struct access a = { vm, va, write, *value };
-	struct host_user_fault uf;
-
-	if (host_user_call(do_access, &a, &uf) != 0)
-		return uf.uf_error;
-	*value = a.value;
-	return 0;
-}
 
 Test(failpoint, faults_retry_when_anons_and_amaps_fail)
 {

@@ -53,43 +53,6 @@ newvm(void)
 	return vm;
 }
 
-static volatile uint64_t *
-U(struct vmspace *vm, vaddr_t va)
-{
-	return pmap_hostaddr(vm->vm_map.pmap, va);
-}
-
-struct access {
-	struct vmspace	*vm;
-	vaddr_t		va;
-	bool		write;
-	uint64_t	value;
-};
-
-static void
-do_access(void *arg)
-{
-	struct access *a = arg;
-
-	if (a->write)
-		*U(a->vm, a->va) = a->value;
-	else
-		a->value = *U(a->vm, a->va);
-}
-
-/* An access in user mode: 0 or the error of the simulated SIGSEGV. */
-static int
-user_access(struct vmspace *vm, vaddr_t va, bool write, uint64_t *value)
-{
-	struct access a = { vm, va, write, value != NULL ? *value : 0 };
-	struct host_user_fault uf;
-
-	if (host_user_call(do_access, &a, &uf) != 0)
-		return uf.uf_error;
-	if (value != NULL)
-		*value = a.value;
-	return 0;
-}
 
 static struct vm_page *
 page_at(struct vmspace *vm, vaddr_t va)

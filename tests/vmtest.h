@@ -13,7 +13,9 @@
 #include "host/hook.h"
 #include "host/lwp.h"
 #include "host/machine.h"
+#include "host/trap.h"
 #include "vm/uvm.h"
+#include "vm/uvm_map.h"
 #include "vm/uvm_pdaemon.h"
 #include "vm/uvm_swap.h"
 
@@ -68,6 +70,43 @@ scan_inactive_fn(void *arg)
 	uvm_lock_pageq();
 	uvmpd_scan_inactive(arg, &uvm.page_inactive);
 	uvm_unlock_pageq();
+}
+
+/* One access of a user page in user mode (user_access). */
+struct vmtest_access {
+	struct vmspace	*vm;
+	vaddr_t		va;
+	bool		write;
+	uint64_t	value;
+};
+
+static inline void
+vmtest_do_access(void *arg)
+{
+	struct vmtest_access *a = arg;
+	volatile uint64_t *p = pmap_hostaddr(a->vm->vm_map.pmap, a->va);
+
+	if (a->write)
+		*p = a->value;
+	else
+		a->value = *p;
+}
+
+/*
+ * user_access: read (write: write *value) the word at va of vm in user
+ * mode.  => 0, or the error of the simulated SIGSEGV; value may be NULL
+ */
+static inline int
+user_access(struct vmspace *vm, vaddr_t va, bool write, uint64_t *value)
+{
+	struct vmtest_access a = { vm, va, write, value != NULL ? *value : 0 };
+	struct host_user_fault uf;
+
+	if (host_user_call(vmtest_do_access, &a, &uf) != 0)
+		return uf.uf_error;
+	if (value != NULL)
+		*value = a.value;
+	return 0;
 }
 
 /*
