@@ -514,6 +514,24 @@ parse_rate(const char *s, unsigned int *permille)
 	return 0;
 }
 
+/*
+ * apply_rate: a --fail-io-like rate (permille) into *out, at most max;
+ * why says what a higher one would do.  => 0 or EXIT_USAGE
+ */
+static int
+apply_rate(const struct pair *p, unsigned int max, const char *why,
+    unsigned int *out)
+{
+	if (parse_rate(p->p_value, out) != 0)
+		return usage_error("%s '%s': not a rate: a percentage like 1%% "
+		    "or 0.5%%, or a fraction like 0.01, below 100%% in steps "
+		    "of 0.1%%", p->p_where, p->p_value);
+	if (*out > max)
+		return usage_error("%s '%s': at most %u%%%s", p->p_where,
+		    p->p_value, max / 10, why);
+	return 0;
+}
+
 static int
 apply_sopt(struct stress_config *cfg, int i, const struct pair *p)
 {
@@ -581,7 +599,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 	uint64_t u;
 	int64_t n;
 	bool b = true;
-	int i;
+	int i, error;
 
 	if (g == NULL) {
 		if ((i = scenario_opt_index(cfg->sc, p->p_name)) >= 0)
@@ -776,36 +794,17 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		break;
 	case GO_FAIL_IO:
 		cfg->fail_io_given = true;
-		if (parse_rate(v, &cfg->fail_io) != 0)
-			return usage_error("%s '%s': not a rate: a percentage "
-			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
-			    "100%% in steps of 0.1%%", p->p_where, v);
-		if (cfg->fail_io > FAIL_IO_MAX)
-			return usage_error("%s '%s': at most %u%%: a swap "
-			    "read is tried 16 times, and above that rate the "
-			    "disk itself loses pages (an integrity failure "
-			    "that is no bug) and the run tests little but "
-			    "retries", p->p_where, v, FAIL_IO_MAX / 10);
-		break;
+		return apply_rate(p, FAIL_IO_MAX, ": a swap read is tried 16 "
+		    "times, and above that rate the disk itself loses pages "
+		    "(an integrity failure that is no bug) and the run tests "
+		    "little but retries", &cfg->fail_io);
 	case GO_FAIL_ALLOC:
-		if (parse_rate(v, &cfg->fail_alloc) != 0)
-			return usage_error("%s '%s': not a rate: a percentage "
-			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
-			    "100%% in steps of 0.1%%", p->p_where, v);
-		if (cfg->fail_alloc > FAIL_ALLOC_MAX)
-			return usage_error("%s '%s': at most %u%%: above that "
-			    "the run tests little but retries", p->p_where, v,
-			    FAIL_ALLOC_MAX / 10);
 		cfg->fail_alloc_given = true;
-		break;
+		return apply_rate(p, FAIL_ALLOC_MAX, ": above that the run "
+		    "tests little but retries", &cfg->fail_alloc);
 	case GO_LOSE_IO:
-		if (parse_rate(v, &cfg->lose_io) != 0)
-			return usage_error("%s '%s': not a rate: a percentage "
-			    "like 1%% or 0.5%%, or a fraction like 0.01, below "
-			    "100%% in steps of 0.1%%", p->p_where, v);
-		if (cfg->lose_io > FAIL_IO_MAX)
-			return usage_error("%s '%s': at most %u%%", p->p_where,
-			    v, FAIL_IO_MAX / 10);
+		if ((error = apply_rate(p, FAIL_IO_MAX, "", &cfg->lose_io)) != 0)
+			return error;
 		if (cfg->lose_io != 0 && !cfg->sc->sc_expects_loss)
 			return usage_error("%s: scenario %s does not expect "
 			    "lost pages (a lost page is a failure there); mix "

@@ -1590,6 +1590,14 @@ mix_teardown(struct mix_ctx *c)
 		}
 }
 
+/* The operations done in kernel mode (touch is done in user mode). */
+static bool (*const mix_opfn[OP_N])(struct mix_ctx *) = {
+	[OP_PEEK] = op_peek, [OP_MAP] = op_map, [OP_MUNMAP] = op_munmap,
+	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
+	[OP_MSYNC] = op_msync, [OP_MLOCK] = op_mlock, [OP_KMEM] = op_kmem,
+	[OP_POOL] = op_pool,
+};
+
 /* The LWP worker. */
 static void
 mix_worker(struct stress_worker *w)
@@ -1611,35 +1619,7 @@ mix_worker(struct stress_worker *w)
 	while (ok && stress_running(w)) {
 		ok = mix_user_call(c, mix_user);
 		if (ok && c->mc_pending >= 0) {
-			switch (c->mc_pending) {
-			case OP_PEEK:
-				ok = op_peek(c);
-				break;
-			case OP_MAP:
-				ok = op_map(c);
-				break;
-			case OP_MUNMAP:
-				ok = op_munmap(c);
-				break;
-			case OP_MPROTECT:
-				ok = op_mprotect(c);
-				break;
-			case OP_MADVISE:
-				ok = op_madvise(c);
-				break;
-			case OP_MSYNC:
-				ok = op_msync(c);
-				break;
-			case OP_MLOCK:
-				ok = op_mlock(c);
-				break;
-			case OP_KMEM:
-				ok = op_kmem(c);
-				break;
-			default:
-				ok = op_pool(c);
-				break;
-			}
+			ok = mix_opfn[c->mc_pending](c);
 			c->mc_pending = -1;
 			stress_op_done(w);
 		}
