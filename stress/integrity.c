@@ -86,11 +86,16 @@ integ_write(volatile uint64_t *p, uint32_t asid, vaddr_t va, uint32_t gen)
 	uint64_t w0 = (uint64_t)SIG_MAGIC << 32 | asid, chk;
 
 	chk = sig_mix(w0, va, gen);
-	p[0] = w0;
-	p[1] = va;
-	p[2] = gen;
-	p[3] = chk;
-	p[PAGE_WORDS - 1] = ~chk;
+	/*
+	 * Relaxed atomic stores: other LWPs of the process may read the page
+	 * meanwhile (mix's peek), which is no data race of ours to report.
+	 */
+	__atomic_store_n((uint64_t *)(uintptr_t)&p[0], w0, __ATOMIC_RELAXED);
+	__atomic_store_n((uint64_t *)(uintptr_t)&p[1], va, __ATOMIC_RELAXED);
+	__atomic_store_n((uint64_t *)(uintptr_t)&p[2], gen, __ATOMIC_RELAXED);
+	__atomic_store_n((uint64_t *)(uintptr_t)&p[3], chk, __ATOMIC_RELAXED);
+	__atomic_store_n((uint64_t *)(uintptr_t)&p[PAGE_WORDS - 1], ~chk,
+	    __ATOMIC_RELAXED);
 }
 
 bool
