@@ -531,6 +531,89 @@ amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
 	entry->etype &= ~UVM_ET_NEEDSCOPY;
 }
 
+/*
+ * amap_cow_now: resolve every copy-on-write of entry's amap at once
+ * (NetBSD amap_cow_now): each anon it shares with another amap (an_ref > 1)
+ * is replaced by a private copy.  Fork uses it for a wired parent entry,
+ * which must never fault, so it cannot be write-protected for a lazy copy.
+ * No loaned pages here (we have no loans), so every shared anon is copied.
+ * => map (the child's) write-locked; entry has its own amap (amap_copy
+ *    done) and is not being wired
+ * => the parent's entry is wired: each shared anon's page is resident
+ * => may sleep (busy pages, memory); restarts from the top after a sleep
+ */
+void
+amap_cow_now(struct vm_map *map, struct vm_map_entry *entry)
+{
+	struct vm_amap *amap = entry->aref.ar_amap;
+	struct vm_amap_slot *s;
+	struct vm_anon *anon, *nanon;
+	struct vm_page *pg, *npg;
+	int lcv, slot;
+
+	KASSERT(vm_map_locked_p(map));
+	KASSERT(amap != NULL && !UVM_ET_ISNEEDSCOPY(entry));
+restart:
+	amap_lock(amap);
+	for (lcv = 0; lcv < amap->am_nused; lcv++) {
+		slot = amap_slotp(amap, lcv)->as_slot;
+		s = amap_slotp(amap, slot);
+		anon = s->as_anon;
+		KASSERT(anon->an_lock == amap->am_lock);
+
+		/* one reference: copied already (we restarted) */
+		if (anon->an_ref <= 1)
+			continue;
+
+		/* the parent is wired: its page is resident */
+		pg = anon->an_page;
+		KASSERTMSG(pg != NULL, "amap_cow_now: anon %p of a wired "
+		    "entry has no page", (void *)anon);
+		KASSERT(pg->uanon == anon && pg->uobject == NULL);
+
+		if (pg_flags_load(pg) & PG_BUSY) {
+			uvm_pagewait(pg, amap->am_lock, "cownow");
+			goto restart;
+		}
+
+		nanon = uvm_analloc();
+		if (nanon != NULL) {
+			nanon->an_lock = amap->am_lock;
+			npg = uvm_pagealloc(NULL, 0, nanon, 0);
+		} else {
+			npg = NULL;
+		}
+		if (nanon == NULL || npg == NULL) {
+			amap_unlock(amap);
+			if (nanon != NULL) {
+				nanon->an_lock = NULL;
+				nanon->an_ref--;
+				KASSERT(nanon->an_ref == 0);
+				uvm_anfree(nanon);
+			}
+			uvm_wait("cownowpage");
+			goto restart;
+		}
+
+		/* copy, and put the new anon in the slot */
+		uvm_pagecopy(pg, npg);
+		anon->an_ref--;
+		KASSERT(anon->an_ref > 0);
+		s->as_anon = nanon;
+
+		/*
+		 * The owner (the amap) was write-locked all along: nobody
+		 * can have marked the new page released or waited for it.
+		 */
+		uvm_lock_pageq();
+		uvm_pageactivate(npg);
+		uvm_unlock_pageq();
+		atomic_clearbits_int(&npg->pg_flags, PG_BUSY | PG_FAKE);
+		UVM_PAGE_OWN(npg, NULL);
+	}
+	amap_unlock(amap);
+}
+
 /* amap_count: amaps allocated now. */
 int
 amap_count(void)

@@ -135,6 +135,12 @@ void amap_wipeout(struct vm_amap *amap);
  */
 void amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
     bool canchunk, vaddr_t startva, vaddr_t endva);
+/*
+ * amap_cow_now: copy now every anon entry's amap shares with another amap
+ * (fork of a wired entry).
+ * => map write-locked; entry has its own amap; may sleep
+ */
+void amap_cow_now(struct vm_map *map, struct vm_map_entry *entry);
 /* amap_refs: how many entries refer to the amap. */
 static inline int
 amap_refs(const struct vm_amap *amap)

@@ -1128,6 +1128,7 @@ uvm_map_inherit(struct vm_map *map, vaddr_t start, vaddr_t end,
 	case MAP_INHERIT_NONE:
 	case MAP_INHERIT_COPY:
 	case MAP_INHERIT_SHARE:
+	case MAP_INHERIT_ZERO:
 		break;
 	default:
 		return EINVAL;
@@ -1624,4 +1625,259 @@ uvmspace_free(struct vmspace *vm)
 	mutex_destroy(&map->misc_lock);
 	rw_destroy(&map->lock);
 	free(vm);
+}
+
+/*
+ * Fork (NetBSD uvmspace_fork with uvm_mapent_forkshare/forkcopy, and
+ * OpenBSD's uvm_mapent_forkzero for MAP_INHERIT_ZERO).
+ */
+
+/*
+ * uvm_mapent_clone: a copy of old_entry for new_map, linked at its end:
+ * unwired (the new pmap has nothing wired), with its own references to
+ * the amap (amapflags: AMAP_SHARED for a shared one) and the object.
+ * => both maps write-locked; may sleep
+ */
+static struct vm_map_entry *
+uvm_mapent_clone(struct vm_map *new_map, struct vm_map_entry *old_entry,
+    int amapflags)
+{
+	struct vm_map_entry *new_entry;
+
+	new_entry = uvm_mapent_alloc(new_map, 0);
+	uvm_mapent_copy(old_entry, new_entry);
+	new_entry->wired_count = 0;
+	if (new_entry->aref.ar_amap != NULL)
+		amap_ref(new_entry->aref.ar_amap, new_entry->aref.ar_pageoff,
+		    (new_entry->end - new_entry->start) >> PAGE_SHIFT,
+		    amapflags);
+	uvm_map_entry_ref(new_entry);
+	uvm_map_entry_link(new_map, new_map->header.prev, new_entry);
+	new_map->size += new_entry->end - new_entry->start;
+	return new_entry;
+}
+
+/*
+ * uvm_mapent_forkshare: the child shares old_entry's amap and object.
+ * An entry that still needs its copy (from an earlier fork) gets its own
+ * amap first, so that there is something of its own to share.
+ * => both maps write-locked; may sleep
+ */
+static void
+uvm_mapent_forkshare(struct vm_map *new_map, struct vm_map *old_map,
+    struct vm_map_entry *old_entry)
+{
+	if (UVM_ET_ISNEEDSCOPY(old_entry))
+		amap_copy(old_map, old_entry, AMAP_COPY_NOCHUNK, false, 0, 0);
+	(void)uvm_mapent_clone(new_map, old_entry, AMAP_SHARED);
+}
+
+/*
+ * uvm_mapent_forkcopy: the child gets a copy-on-write copy of old_entry
+ * (MAP_PRIVATE semantics).  The copy is deferred (needs-copy in both
+ * entries, the parent write-protected) unless the parent's amap is shared
+ * (with a sharing process: the parent may not take a private copy of its
+ * own at its next write) or the parent's entry is wired (it must never
+ * fault): then the child copies the amap now, and for a wired parent also
+ * every page (amap_cow_now).
+ * => both maps write-locked; may sleep
+ */
+static void
+uvm_mapent_forkcopy(struct vm_map *new_map, struct vm_map *old_map,
+    struct vm_map_entry *old_entry)
+{
+	struct vm_map_entry *new_entry;
+
+	new_entry = uvm_mapent_clone(new_map, old_entry, 0);
+	new_entry->etype |= UVM_ET_COPYONWRITE | UVM_ET_NEEDSCOPY;
+
+	if (old_entry->aref.ar_amap == NULL) {
+		/*
+		 * Nothing anonymous yet: the child's first fault makes its
+		 * amap.  (NetBSD copies the parent's mappings with pmap_copy
+		 * here and write-protects the child's; ours is a no-op, the
+		 * child faults its mappings in.)
+		 */
+		return;
+	}
+	if ((amap_flags(old_entry->aref.ar_amap) & AMAP_SHARED) != 0 ||
+	    VM_MAPENT_ISWIRED(old_entry))
+		amap_copy(new_map, new_entry, AMAP_COPY_NOCHUNK, false, 0, 0);
+
+	if (VM_MAPENT_ISWIRED(old_entry)) {
+		amap_cow_now(new_map, new_entry);
+		return;
+	}
+	/*
+	 * Write-protect the parent, unless an earlier fork did (it is
+	 * needs-copy already): its next write copies.
+	 */
+	if (!UVM_ET_ISNEEDSCOPY(old_entry)) {
+		if (old_entry->max_protection & VM_PROT_WRITE) {
+			pmap_protect(old_map->pmap, old_entry->start,
+			    old_entry->end,
+			    old_entry->protection & ~VM_PROT_WRITE);
+			pmap_update(old_map->pmap);
+		}
+		old_entry->etype |= UVM_ET_NEEDSCOPY;
+	}
+}
+
+/*
+ * uvm_mapent_forkzero: the child gets fresh zero-fill memory where the
+ * parent has old_entry (OpenBSD MAP_INHERIT_ZERO): no amap, no object.
+ * => both maps write-locked; may sleep
+ */
+static void
+uvm_mapent_forkzero(struct vm_map *new_map, struct vm_map_entry *old_entry)
+{
+	struct vm_map_entry *new_entry;
+
+	new_entry = uvm_mapent_alloc(new_map, 0);
+	uvm_mapent_copy(old_entry, new_entry);
+	new_entry->wired_count = 0;
+	new_entry->aref.ar_amap = NULL;
+	new_entry->aref.ar_pageoff = 0;
+	new_entry->object.uvm_obj = NULL;
+	new_entry->offset = 0;
+	new_entry->etype = (new_entry->etype & ~UVM_ET_OBJ) |
+	    UVM_ET_COPYONWRITE | UVM_ET_NEEDSCOPY;
+	uvm_map_entry_link(new_map, new_map->header.prev, new_entry);
+	new_map->size += new_entry->end - new_entry->start;
+}
+
+/*
+ * uvmspace_fork: see uvm_map.h.
+ * => vm1's map unlocked; write-locked for the whole walk, so that no LWP
+ *    of the parent changes it meanwhile (their faults wait)
+ */
+struct vmspace *
+uvmspace_fork(struct vmspace *vm1)
+{
+	struct vmspace *vm2;
+	struct vm_map *old_map = &vm1->vm_map, *new_map;
+	struct vm_map_entry *old_entry;
+
+	vm2 = uvmspace_alloc(vm_map_min(old_map), vm_map_max(old_map),
+	    (vm_map_flags(old_map) & VM_MAP_PAGEABLE) != 0);
+	if (vm2 == NULL)
+		return NULL;
+	new_map = &vm2->vm_map;
+
+	vm_map_lock(old_map);
+	/*
+	 * The new map is nobody else's yet; it is locked only for the
+	 * contracts of amap_copy and amap_cow_now (same lock class as the
+	 * parent's: not an order).
+	 */
+	vm_map_lock(new_map);
+	vm2->vm_dused = vm1->vm_dused;
+	for (old_entry = old_map->header.next; old_entry != &old_map->header;
+	    old_entry = old_entry->next) {
+		KASSERTMSG(!UVM_ET_ISSUBMAP(old_entry),
+		    "uvmspace_fork: a submap in a user map");
+		switch (old_entry->inheritance) {
+		case MAP_INHERIT_NONE:
+			/* the child has nothing here */
+			break;
+		case MAP_INHERIT_SHARE:
+			uvm_mapent_forkshare(new_map, old_map, old_entry);
+			break;
+		case MAP_INHERIT_COPY:
+			uvm_mapent_forkcopy(new_map, old_map, old_entry);
+			break;
+		case MAP_INHERIT_ZERO:
+			uvm_mapent_forkzero(new_map, old_entry);
+			break;
+		default:
+			panic("uvmspace_fork: inheritance %d",
+			    old_entry->inheritance);
+		}
+	}
+	vm_map_unlock(new_map);
+	vm_map_unlock(old_map);
+	return vm2;
+}
+
+/* uvmspace_share: see uvm_map.h. */
+void
+uvmspace_share(struct proc *p1, struct proc *p2)
+{
+	uvmspace_addref(p1->p_vmspace);
+	mutex_enter(&p2->p_lock);
+	p2->p_vmspace = p1->p_vmspace;
+	mutex_exit(&p2->p_lock);
+}
+
+/*
+ * uvmspace_switch: make nvm p's vmspace; returns the old one (whose
+ * reference the caller drops).  NetBSD deactivates and reactivates the
+ * pmap around the switch; our LWPs find their pmap through the vmspace,
+ * so there is nothing to load.
+ */
+static struct vmspace *
+uvmspace_switch(struct proc *p, struct vmspace *nvm)
+{
+	struct vmspace *ovm;
+
+	mutex_enter(&p->p_lock);
+	ovm = p->p_vmspace;
+	p->p_vmspace = nvm;
+	mutex_exit(&p->p_lock);
+	return ovm;
+}
+
+/* uvmspace_unshare: see uvm_map.h (NetBSD's takes the LWP). */
+int
+uvmspace_unshare(struct proc *p)
+{
+	struct vmspace *nvm, *ovm = p->p_vmspace;
+
+	if (__atomic_load_n(&ovm->vm_refcnt, __ATOMIC_ACQUIRE) == 1)
+		return 0;	/* not shared in the first place */
+	nvm = uvmspace_fork(ovm);
+	if (nvm == NULL)
+		return ENOMEM;
+	uvmspace_free(uvmspace_switch(p, nvm));
+	return 0;
+}
+
+/*
+ * uvmspace_exec: see uvm_map.h (NetBSD's takes the LWP and a topdown
+ * flag; our maps are not topdown).
+ */
+int
+uvmspace_exec(struct proc *p, vaddr_t start, vaddr_t end)
+{
+	struct vmspace *nvm, *ovm = p->p_vmspace;
+	struct vm_map *map = &ovm->vm_map;
+	struct vm_map_entry *dead;
+
+	KASSERT(ovm != NULL);
+	KASSERT(start < end && (start & PAGE_MASK) == 0 &&
+	    (end & PAGE_MASK) == 0);
+	if (__atomic_load_n(&ovm->vm_refcnt, __ATOMIC_ACQUIRE) == 1) {
+		/*
+		 * p alone uses it: recycle it.  "Lock future mappings" is
+		 * revoked by exec (POSIX 1003.1b).
+		 */
+		vm_map_modflags(map, VM_MAP_DYING, VM_MAP_WIREFUTURE);
+		vm_map_lock(map);
+		uvm_unmap_remove(map, vm_map_min(map), vm_map_max(map), &dead);
+		KASSERT(map->header.prev == &map->header);
+		KASSERT(map->nentries == 0);
+		map->header.start = start;	/* vm_map_setmin */
+		map->header.end = end;		/* vm_map_setmax */
+		vm_map_unlock(map);
+		vm_map_modflags(map, 0, VM_MAP_DYING);
+		if (dead != NULL)
+			uvm_unmap_detach(dead, 0);
+		return 0;
+	}
+	/* shared: a new vmspace for p, and our reference to the old goes */
+	nvm = uvmspace_alloc(start, end, true);
+	if (nvm == NULL)
+		return ENOMEM;
+	uvmspace_free(uvmspace_switch(p, nvm));
+	return 0;
 }

@@ -28,6 +28,7 @@
 #include "uvm_object.h"
 
 struct lwp;
+struct proc;
 struct host_thread;
 
 struct vm_map_entry {
@@ -119,10 +120,11 @@ struct vmspace {
 #define UVM_INH_SHARE		0x00
 #define UVM_INH_COPY		0x10
 #define UVM_INH_NONE		0x20
-#define UVM_INH_DONATE		0x30
+#define UVM_INH_ZERO		0x30	/* OpenBSD: a fresh zero-fill copy */
 #define MAP_INHERIT_SHARE	0
 #define MAP_INHERIT_COPY	1
 #define MAP_INHERIT_NONE	2
+#define MAP_INHERIT_ZERO	3	/* OpenBSD's value (NetBSD: DONATE_COPY) */
 #define UVM_ADV_NORMAL		0x0
 #define UVM_ADV_RANDOM		0x1
 #define UVM_ADV_SEQUENTIAL	0x2
@@ -232,6 +234,34 @@ void uvmspace_init(struct vmspace *vm, struct pmap *pmap, vaddr_t min,
     vaddr_t max, bool pageable);
 void uvmspace_addref(struct vmspace *vm);
 void uvmspace_free(struct vmspace *vm);
+/*
+ * uvmspace_fork: the child's address space, by the parent's entries'
+ * inheritance: NONE entries are left out, SHARE entries share the amap
+ * (and object) with the child, COPY entries become copy-on-write in both
+ * (needs-copy; the parent's writable pages write-protected), except wired
+ * ones and those whose amap is already shared, which the child copies at
+ * once (amap_copy, and amap_cow_now for wired ones), ZERO entries start
+ * again as zero-fill memory in the child.  The child's entries are never
+ * wired.
+ * => parent's map unlocked (write-locked inside); may sleep
+ * => returns NULL when the host or the kernel ran out of memory for the
+ *    new vmspace (deviation: NetBSD's cannot fail; ENOMEM to the forker)
+ */
+struct vmspace *uvmspace_fork(struct vmspace *vm1);
+/* uvmspace_share: p2 uses p1's vmspace (vfork, RFMEM).  => never sleeps */
+void uvmspace_share(struct proc *p1, struct proc *p2);
+/*
+ * uvmspace_unshare: give p a private copy of a vmspace it shares
+ * (uvmspace_fork of it), dropping its reference to the shared one.
+ * => may sleep; 0, or ENOMEM (p keeps the shared one)
+ */
+int uvmspace_unshare(struct proc *p);
+/*
+ * uvmspace_exec: empty p's address space for a new image: unmap
+ * everything if p alone holds its vmspace, else give p a fresh one.
+ * => may sleep; 0, or ENOMEM (p keeps its old vmspace)
+ */
+int uvmspace_exec(struct proc *p, vaddr_t start, vaddr_t end);
 
 /* Map entries allocated now (the auditor's count). */
 int uvm_mapent_count(void);
