@@ -19,6 +19,7 @@ static _Atomic uint64_t ticks;
 static _Atomic uint64_t nschedcpu;
 static atomic_bool clock_running;
 static pthread_t clock_thread;
+static _Atomic(void (*)(void)) clock_intr_hook;	/* vm/vm_glue.c */
 
 uint64_t
 host_real_ns(void)
@@ -88,6 +89,12 @@ host_clock_nschedcpu(void)
 	return atomic_load(&nschedcpu);
 }
 
+void
+host_set_clock_intr_hook(void (*fn)(void))
+{
+	atomic_store(&clock_intr_hook, fn);
+}
+
 /*
  * hardclock: tick at hz simulated (hz * scale real) per second, ask for
  * reschedules, run schedcpu once a simulated second.  Absolute
@@ -98,6 +105,7 @@ hardclock_thread(void *arg __unused)
 {
 	uint64_t period = host_ticks_to_real_ns(1), next = host_real_ns();
 	struct timespec ts;
+	void (*intr)(void);
 	uint64_t t;
 
 	while (atomic_load(&clock_running)) {
@@ -109,6 +117,8 @@ hardclock_thread(void *arg __unused)
 			continue;
 		t = atomic_fetch_add(&ticks, 1) + 1;
 		cpu_need_resched_all();
+		if ((intr = atomic_load(&clock_intr_hook)) != NULL)
+			intr();		/* the VM's clock work */
 		if (t % (uint64_t)hz == 0) {
 			schedcpu();
 			atomic_fetch_add(&nschedcpu, 1);

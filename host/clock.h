@@ -37,5 +37,13 @@ uint64_t host_sim_to_real_ns(uint64_t ns);
 uint64_t host_real_ns(void);
 /* Number of schedcpu() runs (tests). */
 uint64_t host_clock_nschedcpu(void);
+/*
+ * host_set_clock_intr_hook: fn() runs on the hardclock thread at every
+ * tick, after the tick is counted: the VM's part of the clock interrupt
+ * (vm/vm_glue.c: the kernel-stack profile, intr_prof_stack_use).  The
+ * host does not call vm/ itself.  NULL (the default): nothing.
+ * => fn must not sleep for long (it delays the clock)
+ */
+void host_set_clock_intr_hook(void (*fn)(void));
 
 #endif /* HOST_CLOCK_H */

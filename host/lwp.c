@@ -8,6 +8,14 @@
  * calls the VM's swapper kick while it holds no CPU; the kick may take an
  * adaptive mutex and find it contended, so a block nested inside the
  * blocked stretch is a no-op (lwp_blockdepth): there is no CPU to give.
+ *
+ * Creation is two-phase as in NetBSD (lwp_alloc, then the MD
+ * cpu_lwp_fork that starts the thread), so that the VM can give the LWP
+ * its u-area in between (uvm_lwp_fork); lwp_create does both at once for
+ * LWPs without one.  Two hooks let the VM watch u-areas without host
+ * calling vm/: the run hook, on the LWP's thread whenever it gets a CPU
+ * (lwp_wait_cpu, the one place that happens), and the free hook when
+ * an LWP with a u-area is freed (lwp_join, lwp_discard).
  */
 #include <sched.h>
 #include <stdatomic.h>
@@ -36,6 +44,8 @@ struct proc proc0;
 static int nextpid = 1;			/* [p] */
 static int nextlid = 1;			/* [p] */
 static _Atomic(void (*)(void)) kick_scheduler;
+static _Atomic(void (*)(struct lwp *)) lwp_run_hook;
+static _Atomic(void (*)(struct lwp *)) lwp_free_hook;
 
 /*
  * [o] > 0 from lwp_block() to the end of the matching lwp_unblock(): the
@@ -68,6 +78,18 @@ host_set_kick_scheduler(void (*fn)(void))
 	atomic_store(&kick_scheduler, fn);
 }
 
+void
+host_set_lwp_run_hook(void (*fn)(struct lwp *))
+{
+	atomic_store(&lwp_run_hook, fn);
+}
+
+void
+host_set_lwp_free_hook(void (*fn)(struct lwp *))
+{
+	atomic_store(&lwp_free_hook, fn);
+}
+
 int
 proc_create(const char *name, struct proc **pp)
 {
@@ -82,6 +104,10 @@ proc_create(const char *name, struct proc **pp)
 	p->p_nice = NZERO;
 	mutex_init_class(&p->p_lock, MUTEX_DEFAULT, IPL_NONE, "p_lock");
 	LIST_INIT(&p->p_lwps);
+	/* limits are inherited from proc0 (uvm_init_limits), as by fork */
+	mutex_enter(&proc0.p_lock);
+	memcpy(p->p_rlimit, proc0.p_rlimit, sizeof(p->p_rlimit));
+	mutex_exit(&proc0.p_lock);
 	mutex_enter(proc_lock);
 	p->p_pid = nextpid++;
 	LIST_INSERT_HEAD(&allproc, p, p_list);
@@ -106,13 +132,15 @@ proc_free(struct proc *p)
 /*
  * lwp_wait_cpu: wait until the run queue hands us a CPU while we are in
  * memory.  A CPU that arrives while we are swapped out goes straight on;
- * the swapper queues us again when it brings us in.
+ * the swapper queues us again when it brings us in.  Every LWP gets its
+ * CPU here, so the run hook (the VM's u-area check) is called here.
  */
 static void
 lwp_wait_cpu(struct lwp *l)
 {
 	struct host_thread *ht = l->l_ht;
 	struct cpu_info *ci;
+	void (*hook)(struct lwp *);
 
 	for (;;) {
 		ci = cpu_wait_for_cpu(l);
@@ -126,6 +154,10 @@ lwp_wait_cpu(struct lwp *l)
 			cpu_bind_current(ci);
 			host_hook(HE_CPU_ACQUIRE, ci, (uintptr_t)ci->ci_index,
 			    __FILE__, __LINE__);
+			hook = atomic_load_explicit(&lwp_run_hook,
+			    memory_order_relaxed);
+			if (hook != NULL)
+				(*hook)(l);
 			return;
 		}
 		lwp_unlock(l);
@@ -288,12 +320,11 @@ lwp_trampoline(void *arg)
 }
 
 int
-lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
-    void *arg, struct lwp **lp)
+lwp_alloc(struct proc *p, const char *name, int flags, struct lwp **lp)
 {
 	struct lwp *l;
-	int error;
 
+	KASSERT((flags & ~(LW_SYSTEM | LW_INMEM)) == 0);
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return ENOMEM;
@@ -302,11 +333,9 @@ lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
 	mutex_init_class(&l->l_swaplock, MUTEX_DEFAULT, IPL_NONE, "l_swaplock");
 	l->l_proc = p;
 	l->l_stat = LSIDL;
-	l->l_flag = LW_INMEM | (flags & LW_SYSTEM);
+	l->l_flag = flags;
 	l->l_class = SCHED_OTHER;
 	l->l_syncobj = &sched_syncobj;
-	l->l_func = fn;
-	l->l_arg = arg;
 
 	mutex_enter(proc_lock);
 	l->l_lid = nextlid++;
@@ -316,19 +345,88 @@ lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
 	mutex_enter(&p->p_lock);
 	p->p_nlwps++;
 	mutex_exit(&p->p_lock);
+	*lp = l;
+	return 0;
+}
 
-	error = host_thread_create(&l->l_thread, l->l_name, lwp_trampoline, l);
+/*
+ * lwp_free: l is off every list and has no thread running: let the VM
+ * take back what it carries (the free hook: its u-area or kernel stack)
+ * and free it.
+ */
+static void
+lwp_free(struct lwp *l)
+{
+	void (*hook)(struct lwp *);
+
+	hook = atomic_load(&lwp_free_hook);
+	if (hook != NULL)
+		(*hook)(l);
+	mutex_destroy(&l->l_lock);
+	mutex_destroy(&l->l_swaplock);
+	free(l);
+}
+
+/* lwp_unlink: take l off its process and alllwp. */
+static void
+lwp_unlink(struct lwp *l)
+{
+	struct proc *p = l->l_proc;
+
+	mutex_enter(proc_lock);
+	LIST_REMOVE(l, l_sibling);
+	LIST_REMOVE(l, l_list);
+	mutex_exit(proc_lock);
+	mutex_enter(&p->p_lock);
+	p->p_nlwps--;
+	mutex_exit(&p->p_lock);
+}
+
+int
+cpu_lwp_fork(struct lwp *l1, struct lwp *l2, void *stack, size_t stacksize,
+    void (*func)(void *), void *arg)
+{
+	(void)l1;		/* no PCB to copy */
+	(void)stack;		/* no trapframe: the host thread's stack */
+	(void)stacksize;
+	KASSERTMSG(l2->l_stat == LSIDL && l2->l_ht == NULL,
+	    "cpu_lwp_fork: LWP %s already started", l2->l_name);
+	l2->l_func = func;	/* [I] from here: the thread reads them */
+	l2->l_arg = arg;
+	return host_thread_create(&l2->l_thread, l2->l_name, lwp_trampoline,
+	    l2);
+}
+
+void
+lwp_discard(struct lwp *l)
+{
+	KASSERTMSG(l->l_stat == LSIDL && l->l_ht == NULL,
+	    "lwp_discard: LWP %s was started", l->l_name);
+	lwp_unlink(l);
+	lwp_free(l);
+}
+
+void
+cpu_proc_fork(struct proc *p1, struct proc *p2)
+{
+	/* NetBSD's MD hook (e.g. FPU state); our machine has none */
+	(void)p1;
+	(void)p2;
+}
+
+int
+lwp_create(struct proc *p, const char *name, int flags, void (*fn)(void *),
+    void *arg, struct lwp **lp)
+{
+	struct lwp *l;
+	int error;
+
+	error = lwp_alloc(p, name, LW_INMEM | (flags & LW_SYSTEM), &l);
+	if (error != 0)
+		return error;
+	error = cpu_lwp_fork(curlwp, l, NULL, 0, fn, arg);
 	if (error != 0) {
-		mutex_enter(proc_lock);
-		LIST_REMOVE(l, l_sibling);
-		LIST_REMOVE(l, l_list);
-		mutex_exit(proc_lock);
-		mutex_enter(&p->p_lock);
-		p->p_nlwps--;
-		mutex_exit(&p->p_lock);
-		mutex_destroy(&l->l_lock);
-		mutex_destroy(&l->l_swaplock);
-		free(l);
+		lwp_discard(l);
 		return error;
 	}
 	*lp = l;
@@ -345,22 +443,12 @@ kthread_create(void (*fn)(void *), void *arg, struct lwp **lp,
 void
 lwp_join(struct lwp *l)
 {
-	struct proc *p = l->l_proc;
-
 	KASSERT(l != curlwp);
 	lwp_block(l, "lwpjoin", &sleep_syncobj);
 	pthread_join(l->l_thread, NULL);
 	lwp_unblock();
-	mutex_enter(proc_lock);
-	LIST_REMOVE(l, l_sibling);
-	LIST_REMOVE(l, l_list);
-	mutex_exit(proc_lock);
-	mutex_enter(&p->p_lock);
-	p->p_nlwps--;
-	mutex_exit(&p->p_lock);
-	mutex_destroy(&l->l_lock);
-	mutex_destroy(&l->l_swaplock);
-	free(l);
+	lwp_unlink(l);
+	lwp_free(l);		/* off its CPU and every list: NetBSD's lwp_free */
 }
 
 void

@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <sys/queue.h>
+#include <sys/resource.h>	/* struct rlimit, RLIMIT_*: NetBSD's values */
 
 #include "mutex.h"
 #include "thread.h"
@@ -96,6 +97,14 @@ struct proc {
 	int			p_slptime;	/* [p] FreeBSD: sleep time */
 	LIST_HEAD(, lwp)	p_lwps;		/* [p] */
 	LIST_ENTRY(proc)	p_list;		/* [p] allproc */
+	/*
+	 * [P] resource limits (NetBSD's p_limit->pl_rlimit, not shared
+	 * copy-on-write here): set for proc0 by uvm_init_limits, copied
+	 * from proc0 by proc_create as fork inherits them.  Linux's
+	 * <sys/resource.h> numbers RLIMIT_DATA (2), RLIMIT_STACK (3) and
+	 * RLIMIT_RSS (5) as NetBSD does; nothing enforces them yet.
+	 */
+	struct rlimit		p_rlimit[RLIM_NLIMITS];
 };
 
 struct lwp {
@@ -119,6 +128,17 @@ struct lwp {
 	void			*l_addr;	/* [s] u-area (vm/) */
 	struct rusage_lite	l_ru;		/* [l] */
 	struct host_thread	*l_ht;		/* [I] once running */
+
+	/*
+	 * Kernel stack, FreeBSD's td_kstack* (vm/vm_glue.c; opaque here).
+	 * [a]: set by vm_thread_new/dispose while the LWP does not use it;
+	 * l_kstack_sp (0: in user mode) moved by the LWP itself, read by
+	 * the clock's stack profile.
+	 */
+	vaddr_t			l_kstack;	/* [a] stack bottom, 0: none */
+	int			l_kstack_pages;	/* [a] */
+	void			*l_kstack_obj;	/* [a] its uvm_object */
+	vaddr_t			l_kstack_sp;	/* [a] simulated stack pointer */
 
 	/* run queue (host/cpu.c), under the run-queue lock */
 	TAILQ_ENTRY(lwp)	l_runq;
@@ -160,14 +180,65 @@ void proc_free(struct proc *p);
  * lwp_create: make an LWP of p that runs fn(arg) on a CPU, in memory.
  * flags: LW_SYSTEM for kernel threads.  The LWP starts LSRUN and runs
  * as soon as it gets a CPU.  When fn returns the LWP exits (LSZOMB).
+ * It has no u-area (l_addr NULL): lwp_alloc + cpu_lwp_fork at once.
+ * (vm/uvm_glue.h's uvm_lwp_create makes an LWP with a u-area.)
  * => may sleep; returns 0 or an errno value
  */
 int lwp_create(struct proc *p, const char *name, int flags,
     void (*fn)(void *), void *arg, struct lwp **lp);
+
+/*
+ * Two-phase creation, NetBSD's order (kern_lwp.c lwp_create): lwp_alloc
+ * makes the LWP (LSIDL, on p_lwps and alllwp, no thread yet); the caller
+ * gives it a u-area (l_addr, under l_swaplock) and LW_INMEM once that is
+ * wired (uvm_lwp_fork); cpu_lwp_fork (machine-dependent) then makes it
+ * ready to run: its thread starts, queues for a CPU (LSIDL -> LSRUN ->
+ * LSONPROC: it runs only once LW_INMEM is set) and calls func(arg).
+ * flags: LW_SYSTEM, LW_INMEM.  An LWP never started is undone with
+ * lwp_discard; a started one is reaped with lwp_join.
+ * => may sleep; 0 or an errno value (ENOMEM)
+ */
+int lwp_alloc(struct proc *p, const char *name, int flags, struct lwp **lp);
+/*
+ * cpu_lwp_fork: start l2 (from lwp_alloc, LSIDL) running func(arg).
+ * l1 is the creating LWP (NULL: none) and stack/stacksize the child's
+ * user stack; NetBSD's copies l1's PCB and points the child's trapframe
+ * at the stack.  Our LWPs run on their host thread's stack and have no
+ * PCB or trapframe to copy, so those are unused here.
+ * Deviation: returns the host's error (EAGAIN: no thread) where NetBSD's
+ * cannot fail; l2 is then still LSIDL (lwp_discard it).
+ * => may sleep; 0 or an errno value
+ */
+int cpu_lwp_fork(struct lwp *l1, struct lwp *l2, void *stack,
+    size_t stacksize, void (*func)(void *), void *arg);
+/* lwp_discard: undo lwp_alloc of an LWP never started (free hook too). */
+void lwp_discard(struct lwp *l);
+/* cpu_proc_fork: the MD fork hook of a process: nothing to do here. */
+void cpu_proc_fork(struct proc *p1, struct proc *p2);
+
+/*
+ * The VM's LWP hooks (host never calls vm/ directly), called for every
+ * LWP (the VM tells those with a u-area by l_addr):
+ * - the run hook is called on an LWP's own thread each time it gets a
+ *   CPU (first run, after a sleep or lock wait, after a preemption),
+ *   with the CPU held and possibly kernel locks held (a lock waiter
+ *   takes its lock before its CPU): it must not sleep, take locks or
+ *   fault (uvm_glue.c checks the u-area's canary);
+ * - the free hook is called when an LWP is freed (lwp_join reaping it,
+ *   after its thread has exited and it is off every list, or
+ *   lwp_discard): NetBSD's lwp_free calling uvm_lwp_exit, FreeBSD's
+ *   thread_free calling vm_thread_dispose.  => may sleep
+ * NULL: none.
+ */
+void host_set_lwp_run_hook(void (*fn)(struct lwp *));
+void host_set_lwp_free_hook(void (*fn)(struct lwp *));
 /* kthread_create: an LW_SYSTEM LWP of proc0. */
 int kthread_create(void (*fn)(void *), void *arg, struct lwp **lp,
     const char *name);
-/* lwp_join: wait for l to exit and free it. => not from l itself */
+/*
+ * lwp_join: wait for l to exit and free it (NetBSD's lwp_free: its u-area
+ * through the free hook).  => not from l itself; may sleep
+ */
 void lwp_join(struct lwp *l);
 
 /*

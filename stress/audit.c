@@ -540,6 +540,39 @@ out:
 
 
 /* The amap slots an entry covers are inside the amap. */
+/*
+ * audit_amap_anons: each anon of amap is referenced (an_ref >= 1: the amap's
+ * own reference at least) and shares the amap's lock (an_lock == am_lock:
+ * the anon's state is covered by the lock the amap's holders take).
+ * => am_lock held
+ */
+static void
+audit_amap_anons(struct audit_result *ar, struct vm_amap *amap)
+{
+	struct vm_aref aref = { 0, amap };
+	struct vm_anon *buf[64], *anon;
+	int slot, i, n, used = 0;
+
+	for (slot = 0; slot < amap->am_nslot; slot += n) {
+		n = MIN(amap->am_nslot - slot, (int)nitems(buf));
+		amap_lookups(&aref, ptoa(slot), buf, n);
+		for (i = 0; i < n; i++) {
+			if ((anon = buf[i]) == NULL)
+				continue;
+			used++;
+			CHECK(ar, anon->an_ref >= 1, "amap %p slot %d: anon %p "
+			    "has %d references", (void *)amap, slot + i,
+			    (void *)anon, anon->an_ref);
+			CHECK(ar, anon->an_lock == amap->am_lock, "amap %p slot "
+			    "%d: anon %p has lock %p, the amap %p",
+			    (void *)amap, slot + i, (void *)anon,
+			    (void *)anon->an_lock, (void *)amap->am_lock);
+		}
+	}
+	CHECK(ar, used == amap->am_nused, "amap %p: %d slots hold anons, "
+	    "am_nused %d", (void *)amap, used, amap->am_nused);
+}
+
 static void
 audit_entry_amap(struct audit_result *ar, struct vm_map_entry *e)
 {
@@ -557,6 +590,7 @@ audit_entry_amap(struct audit_result *ar, struct vm_map_entry *e)
 	CHECK(ar, amap->am_nused >= 0 && amap->am_nused <= amap->am_nslot,
 	    "amap %p uses %d of %d slots", (void *)amap, amap->am_nused,
 	    amap->am_nslot);
+	audit_amap_anons(ar, amap);
 	rw_exit(amap->am_lock);
 }
 
@@ -609,6 +643,144 @@ audit_map(struct audit_result *ar, struct vm_map *map)
 	vm_map_unlock_read(map);
 }
 
+/*
+ * The exact reference counts, on a quiescent machine: every amap's am_ref
+ * is the number of map entries (of the kernel's and the registered maps:
+ * every process's) that refer to it, every anon's an_ref the number of
+ * amap slots that hold it; and every amap and anon alive is reached so.
+ * A count too high is a leak that outlives its holders (an exit that
+ * forgot a reference); too low, a use after free waiting to happen (a
+ * fork that shared without counting).
+ */
+struct refset {
+	const void	**rs_ptr;
+	int		*rs_n;
+	size_t		rs_cap;
+	int		rs_distinct;
+	bool		rs_full;
+};
+
+/* refset_add: count one more reference to p; true if p is new. */
+static bool
+refset_add(struct refset *rs, const void *p)
+{
+	size_t h = ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull, i, n;
+
+	for (n = 0, i = h & (rs->rs_cap - 1); n < rs->rs_cap;
+	    n++, i = (i + 1) & (rs->rs_cap - 1)) {
+		if (rs->rs_ptr[i] == p) {
+			rs->rs_n[i]++;
+			return false;
+		}
+		if (rs->rs_ptr[i] == NULL) {
+			rs->rs_ptr[i] = p;
+			rs->rs_n[i] = 1;
+			rs->rs_distinct++;
+			return true;
+		}
+	}
+	rs->rs_full = true;
+	return false;
+}
+
+static bool
+refset_init(struct refset *rs, size_t want)
+{
+	rs->rs_cap = pow2_at_least(want * 2 + 16);
+	rs->rs_ptr = calloc(rs->rs_cap, sizeof(*rs->rs_ptr));
+	rs->rs_n = calloc(rs->rs_cap, sizeof(*rs->rs_n));
+	rs->rs_distinct = 0;
+	rs->rs_full = false;
+	return rs->rs_ptr != NULL && rs->rs_n != NULL;
+}
+
+static void
+refset_fini(struct refset *rs)
+{
+	free(rs->rs_ptr);
+	free(rs->rs_n);
+}
+
+static void
+refs_walk_map(struct refset *amaps, struct refset *anons, struct vm_map *map)
+{
+	struct vm_map_entry *e;
+	struct vm_amap *amap;
+	struct vm_anon *buf[64];
+	struct vm_aref aref;
+	int slot, i, n;
+
+	vm_map_lock_read(map);
+	for (e = map->header.next; e != &map->header; e = e->next) {
+		if ((amap = e->aref.ar_amap) == NULL ||
+		    !refset_add(amaps, amap))
+			continue;
+		aref = (struct vm_aref){ 0, amap };
+		rw_enter(amap->am_lock, RW_READ);
+		for (slot = 0; slot < amap->am_nslot; slot += n) {
+			n = MIN(amap->am_nslot - slot, (int)nitems(buf));
+			amap_lookups(&aref, ptoa(slot), buf, n);
+			for (i = 0; i < n; i++)
+				if (buf[i] != NULL)
+					(void)refset_add(anons, buf[i]);
+		}
+		rw_exit(amap->am_lock);
+	}
+	vm_map_unlock_read(map);
+}
+
+void
+audit_refs(struct audit_result *ar)
+{
+	struct refset amaps, anons;
+	const struct vm_amap *amap;
+	const struct vm_anon *anon;
+	size_t i;
+	int k;
+
+	if (!refset_init(&amaps, (size_t)amap_count()) ||
+	    !refset_init(&anons, (size_t)uvm_anon_count())) {
+		violation(ar, "audit: no memory for the reference walk");
+		goto out;
+	}
+	if (kernel_map != NULL)
+		refs_walk_map(&amaps, &anons, kernel_map);
+	audit_init_lock();
+	mutex_enter(&audit_lock);
+	for (k = 0; k < audit_nmaps; k++)
+		refs_walk_map(&amaps, &anons, audit_maps[k]);
+	mutex_exit(&audit_lock);
+	if (amaps.rs_full || anons.rs_full) {
+		violation(ar, "audit: more amaps or anons reachable than "
+		    "amap_count() %d / uvm_anon_count() %d say exist",
+		    amap_count(), uvm_anon_count());
+		goto out;
+	}
+	for (i = 0; i < amaps.rs_cap; i++) {
+		if ((amap = amaps.rs_ptr[i]) == NULL)
+			continue;
+		CHECK(ar, amap->am_ref == amaps.rs_n[i], "amap %p: am_ref %d "
+		    "but %d map entries refer to it", (const void *)amap,
+		    amap->am_ref, amaps.rs_n[i]);
+	}
+	for (i = 0; i < anons.rs_cap; i++) {
+		if ((anon = anons.rs_ptr[i]) == NULL)
+			continue;
+		CHECK(ar, anon->an_ref == anons.rs_n[i], "anon %p: an_ref %d "
+		    "but %d amap slots hold it", (const void *)anon,
+		    anon->an_ref, anons.rs_n[i]);
+	}
+	CHECK(ar, amaps.rs_distinct == amap_count(), "%d amaps reachable "
+	    "from the maps, %d allocated (leaked: no entry refers to them)",
+	    amaps.rs_distinct, amap_count());
+	CHECK(ar, anons.rs_distinct == uvm_anon_count(), "%d anons reachable "
+	    "from the maps, %d allocated (leaked: no amap holds them)",
+	    anons.rs_distinct, uvm_anon_count());
+out:
+	refset_fini(&amaps);
+	refset_fini(&anons);
+}
+
 void
 audit_all(struct audit_result *ar, int flags)
 {
@@ -616,6 +788,8 @@ audit_all(struct audit_result *ar, int flags)
 
 	audit_pages(ar, flags);
 	audit_swap(ar, flags);
+	if (flags & AUDIT_QUIESCENT)
+		audit_refs(ar);
 	if (kernel_map != NULL)
 		audit_map(ar, kernel_map);
 	audit_init_lock();

@@ -45,7 +45,16 @@ void audit_map(struct audit_result *ar, struct vm_map *map);
  */
 void audit_swap(struct audit_result *ar, int flags);
 /*
- * audit_all: pages, swap, the kernel map and the registered maps: every
+ * audit_refs: on a quiescent machine, every amap's am_ref equals the map
+ * entries (of the kernel's and the registered maps) that refer to it,
+ * every anon's an_ref the amap slots that hold it, and every amap and anon
+ * allocated is reached so.  (During a run audit_map checks, per amap, that
+ * its anons are referenced and share its lock.)
+ * => no VM locks held; read-locks maps and amaps; calloc
+ */
+void audit_refs(struct audit_result *ar);
+/*
+ * audit_all: pages, swap, refs (quiescent), the kernel map and the registered maps: every
  * one when quiescent; during the run AUDIT_PERIODIC_MAPS of them a pass,
  * round robin (each map lock may wait for its holder to get a CPU back:
  * a thousand maps a pass held the harness for seconds, past its -t).

@@ -17,8 +17,6 @@
 /* local prototypes */
 static uint64_t sig_mix(uint64_t a, uint64_t b, uint64_t c);
 static bool sig_valid(const uint64_t w[SIG_WORDS], uint64_t tail);
-static void describe_found(const struct integ_bad *bad, uint32_t asid,
-    char *buf, size_t len);
 
 static uint64_t
 sig_mix(uint64_t a, uint64_t b, uint64_t c)
@@ -129,9 +127,20 @@ integ_check(const volatile uint64_t *p, uint32_t asid, vaddr_t va,
 	return false;
 }
 
-/* What the found words are, in words. */
-static void
-describe_found(const struct integ_bad *bad, uint32_t asid, char *buf,
+/* integ_found_sig: see integrity.h. */
+bool
+integ_found_sig(const struct integ_bad *bad, uint32_t *asid, uint32_t *gen)
+{
+	if (!sig_valid(bad->ib_words, bad->ib_tail))
+		return false;
+	*asid = (uint32_t)bad->ib_words[0];
+	*gen = (uint32_t)bad->ib_words[2];
+	return true;
+}
+
+/* integ_describe: see integrity.h. */
+void
+integ_describe(const struct integ_bad *bad, uint32_t asid, char *buf,
     size_t len)
 {
 	const uint64_t *w = bad->ib_words;
@@ -194,7 +203,7 @@ integ_report(struct stress_worker *w, const struct integ_ledger *lg,
 		    (unsigned long long)trunc_page(pa));
 	else
 		snprintf(pastr, sizeof(pastr), "(not mapped)");
-	describe_found(bad, lg->il_asid, found, sizeof(found));
+	integ_describe(bad, lg->il_asid, found, sizeof(found));
 	if (ip->ip_nwrites == 0)
 		snprintf(detail, sizeof(detail),
 		    "  history: never written since mapped (zero-fill expected); "

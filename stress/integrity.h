@@ -73,6 +73,16 @@ void integ_write(volatile uint64_t *p, uint32_t asid, vaddr_t va,
 bool integ_check(const volatile uint64_t *p, uint32_t asid, vaddr_t va,
     uint32_t gen, struct integ_bad *bad);
 
+/*
+ * integ_describe: what the words a failed check found are, in words
+ * (for a page expected in address space asid).  integ_found_sig: they
+ * are a whole, valid signature: of which space and generation.
+ */
+void integ_describe(const struct integ_bad *bad, uint32_t asid, char *buf,
+    size_t len);
+bool integ_found_sig(const struct integ_bad *bad, uint32_t *asid,
+    uint32_t *gen);
+
 /* Ledger updates by the owner. */
 void integ_set_va(struct integ_ledger *lg, int i, vaddr_t va);
 void integ_wrote(struct integ_ledger *lg, int i, uint32_t gen, uint64_t op);

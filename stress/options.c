@@ -43,6 +43,7 @@ enum gopt_id {
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
 	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
+	GO_GLUE,
 };
 
 struct gopt {
@@ -83,6 +84,10 @@ static const struct gopt gopts[] = {
 	    "which resident neighbours a fault maps with its page: only along "
 	    "a walk up through memory, or also the advice's window at every "
 	    "fault, as OpenBSD does (default walk)" },
+	{ "glue", 0, true, GO_GLUE, "netbsd|freebsd",
+	    "whose process glue the kernel runs: NetBSD's uvm_glue.c (u-areas, "
+	    "uvm_proc_fork) or FreeBSD's vm_glue.c (kernel stacks, "
+	    "vm_forkproc) (default netbsd: UVM's own)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed, 1..2^53-1 (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
@@ -661,6 +666,11 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 	case GO_MMU_CLOSE:
 		if (parse_either(v, "hole", "reserve", &cfg->reserve_closes) != 0)
 			return usage_error("%s '%s': must be hole or reserve",
+			    p->p_where, v);
+		break;
+	case GO_GLUE:
+		if (parse_either(v, "netbsd", "freebsd", &cfg->glue_freebsd) != 0)
+			return usage_error("%s '%s': must be netbsd or freebsd",
 			    p->p_where, v);
 		break;
 	case GO_FAULT_AHEAD:
@@ -1465,6 +1475,7 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_string(j, "mmu_close", cfg->reserve_closes ? "reserve" : "hole");
 	json_string(j, "fault_ahead", cfg->fault_ahead_advice ? "advice" :
 	    "walk");
+	json_string(j, "glue", cfg->glue_freebsd ? "freebsd" : "netbsd");
 	json_u64(j, "seed", cfg->seed);
 	json_bool(j, "seed_given", cfg->seed_given);
 	json_u64(j, "timeout_s", cfg->timeout_s);

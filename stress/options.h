@@ -80,6 +80,7 @@ struct stress_config {
 	bool			mod_trap;	/* --mod-emulation trap */
 	bool			reserve_closes;	/* --mmu-close reserve */
 	bool			fault_ahead_advice; /* --fault-ahead advice */
+	bool			glue_freebsd;	/* --glue freebsd */
 	uint64_t		seed;		/* --seed (drawn if not given) */
 	bool			seed_given;
 	uint64_t		timeout_s;	/* -t; 0: none (with --ops) */

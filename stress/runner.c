@@ -29,6 +29,7 @@
 #include "sanitizer.h"
 #include "timing.h"
 #include "vm/uvm.h"
+#include "vm/kern_proc.h"
 #include "vm/uvm_aobj.h"
 #include "vm/uvm_bufcache.h"
 #include "vm/uvm_fault.h"
@@ -1052,8 +1053,8 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		char name[24];
 
 		snprintf(name, sizeof(name), "%s/%d", r->r_sc->sc_name, i);
-		if ((error = lwp_create(w->w_proc, name, 0, worker_trampoline,
-		    w, &w->w_lwp)) != 0) {
+		if ((error = kern_lwp_create(w->w_proc, name,
+		    worker_trampoline, w, &w->w_lwp)) != 0) {
 			/* the ones already running must be let go and joined */
 			stress_fail(FK_VM, NULL, "lwp_create: %s",
 			    strerror(error));
@@ -1117,7 +1118,7 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 	r->r_t1_ns = host_real_ns();
 	vmstat_snapshot(&r->r_vs1);
 	for (i = 0; i < r->r_nworkers; i++)
-		lwp_join(r->r_workers[i].w_lwp);
+		kern_lwp_join(r->r_workers[i].w_lwp);
 
 	/*
 	 * The workers are gone.  Stop the daemons (their pageouts complete
@@ -1502,6 +1503,7 @@ runner_main(struct stress_config *cfg)
 		return status;
 	}
 	uvm_init();
+	kern_set_glue(cfg->glue_freebsd ? UVM_GLUE_FREEBSD : UVM_GLUE_NETBSD);
 	uvm_fault_set_ahead(cfg->fault_ahead_advice ? UVM_FAULTAHEAD_ADVICE :
 	    UVM_FAULTAHEAD_WALK);
 	if ((status = swap_attach(r)) != 0) {

@@ -105,5 +105,6 @@ extern const struct scenario scenario_touch;
 extern const struct scenario scenario_segv;
 extern const struct scenario scenario_pressure;
 extern const struct scenario scenario_mix;
+extern const struct scenario scenario_fork;
 
 #endif /* STRESS_SCENARIO_H */

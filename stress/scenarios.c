@@ -13,6 +13,7 @@ const struct scenario *const stress_scenarios[] = {
 	&scenario_touch,
 	&scenario_segv,
 	&scenario_pressure,
+	&scenario_fork,
 };
 const int stress_nscenarios =
     (int)(sizeof(stress_scenarios) / sizeof(stress_scenarios[0]));

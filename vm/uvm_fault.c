@@ -30,9 +30,11 @@
 #include "uvm_anon.h"
 #include "uvm_aobj.h"
 #include "uvm_fault.h"
+#include "uvm_km.h"
 #include "uvm_map.h"
 #include "uvm_pager.h"
 #include "uvm_swap.h"
+#include "vm_glue.h"
 
 #define UVM_MAXRANGE	16	/* most pages looked at per fault */
 #define UVM_SWAPIN_CLUSTER 64		/* most slots one swap-in reads */
@@ -1402,10 +1404,15 @@ int
 uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid)
 {
 	struct vm_map *map = pmap_owner(pm);
+	int error;
 
 	uvmexp_inc(traps);
 	if (map == NULL)
 		return EFAULT;
-	return uvm_fault(map, va, valid ? VM_FAULT_PROTECT : VM_FAULT_INVALID,
+	error = uvm_fault(map, va, valid ? VM_FAULT_PROTECT : VM_FAULT_INVALID,
 	    access);
+	/* [extension: vm_glue.c] a kernel stack's guard: panic, naming it */
+	if (error != 0 && map == kernel_map)
+		vm_kstack_guard_check(va, access);
+	return error;
 }

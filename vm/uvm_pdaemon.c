@@ -55,9 +55,14 @@
  *    pagedaemon checks before it sleeps: a wakeup that arrives while it
  *    is not asleep is not lost (see uvm_pageout).
  *  - uvm_wait with no pagedaemon running sleeps 125 ms, not for ever.
+ *
+ * Extension (marked "[extension]"): FreeBSD's vm_lowmem event, which a
+ * pass under a shortage invokes before it scans (uvm_lowmem_register;
+ * vm_glue.c's kstack cache is its first user).
  */
 #include <string.h>
 
+#include "host/clock.h"
 #include "host/disk.h"
 #include "host/lwp.h"
 #include "host/pmap.h"
@@ -97,6 +102,8 @@ static struct {
 	bool		running;	/* started and not stopped */
 	struct proc	*pdproc, *aioproc;
 	struct lwp	*pdlwp, *aiolwp;
+	/* the pagedaemon's own: tick of its last vm_lowmem event + 1 */
+	uint64_t	lowmem_last;	/* 0: none yet */
 } pd;
 static kmutex_t pd_lock;		/* adaptive: start/stop/hibernate */
 static bool pd_lock_inited;
@@ -108,6 +115,7 @@ static bool uvmpd_is_pagedaemon(void);
 static bool uvmpd_pma_freed(struct uvm_pmalloc *pma);
 static void uvmpd_swapout_threads(void);
 static void uvmpd_exit_locked(void);
+static void uvmpd_lowmem(void);
 
 /* Is the caller the pagedaemon's process? */
 static bool
@@ -364,6 +372,9 @@ uvm_pageout(void *arg)
 		uvm_unlock_pageq();
 		(void) bufbackoff(&constraint, size * 2);
 		/* (no drm here: drmbackoff has nothing to give back) */
+		if (pma != NULL || uvmexp_read(free) - BUFPAGES_DEFICIT <
+		    uvmexp_read(freetarg))
+			uvmpd_lowmem();		/* [extension] see there */
 		uvm_lock_pageq();
 
 		/*
@@ -1382,6 +1393,84 @@ uvmpd_hibernate(void)
 /*
  * uvm_pdaemon_init: the control lock.  => boot (uvm_init), single-threaded
  */
+/*
+ * [extension: FreeBSD's vm_lowmem event, not in the seed] Kernel caches
+ * register a handler (EVENTHANDLER_REGISTER(vm_lowmem, ...)) that gives
+ * memory back; the pagedaemon invokes them all when a pass starts under
+ * a free-page shortage (after bufbackoff, before the scan: FreeBSD's
+ * vm_pageout_scan invokes vm_lowmem, then uma_reclaim, before it scans),
+ * at most once every UVM_LOWMEM_PERIOD simulated seconds (FreeBSD's
+ * vm.lowmem_period).  Handlers are never removed; a slot is published
+ * with a release store of its `ready' flag, so invoking takes no lock.
+ */
+#define UVM_LOWMEM_MAX		8
+#define UVM_LOWMEM_PERIOD	10	/* seconds, FreeBSD's default */
+
+static struct {
+	void	(*fn)(void *);		/* [I] once ready */
+	void	*arg;			/* [I] once ready */
+	int	ready;			/* [a] */
+} uvm_lowmem_handlers[UVM_LOWMEM_MAX];
+static int uvm_lowmem_nslots;		/* [a] slots claimed */
+static int uvm_lowmem_nevents;		/* [a] events invoked */
+
+int
+uvm_lowmem_register(void (*fn)(void *), void *arg)
+{
+	int i, n;
+
+	n = __atomic_load_n(&uvm_lowmem_nslots, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n && i < UVM_LOWMEM_MAX; i++)
+		if (__atomic_load_n(&uvm_lowmem_handlers[i].ready,
+		    __ATOMIC_ACQUIRE) && uvm_lowmem_handlers[i].fn == fn &&
+		    uvm_lowmem_handlers[i].arg == arg)
+			return 0;	/* registered already (a reboot) */
+	i = __atomic_fetch_add(&uvm_lowmem_nslots, 1, __ATOMIC_ACQ_REL);
+	if (i >= UVM_LOWMEM_MAX)
+		return ENOSPC;
+	uvm_lowmem_handlers[i].fn = fn;
+	uvm_lowmem_handlers[i].arg = arg;
+	__atomic_store_n(&uvm_lowmem_handlers[i].ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+uvm_lowmem_invoke(void)
+{
+	int i, n;
+
+	KASSERT(witness_nheld() == 0);
+	__atomic_fetch_add(&uvm_lowmem_nevents, 1, __ATOMIC_RELAXED);
+	n = MIN(__atomic_load_n(&uvm_lowmem_nslots, __ATOMIC_ACQUIRE),
+	    UVM_LOWMEM_MAX);
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&uvm_lowmem_handlers[i].ready,
+		    __ATOMIC_ACQUIRE))
+			uvm_lowmem_handlers[i].fn(uvm_lowmem_handlers[i].arg);
+}
+
+int
+uvm_lowmem_count(void)
+{
+	return __atomic_load_n(&uvm_lowmem_nevents, __ATOMIC_RELAXED);
+}
+
+/*
+ * uvmpd_lowmem: the pagedaemon's vm_lowmem event, rate-limited.
+ * => the pagedaemon; no locks held; may sleep (the handlers)
+ */
+static void
+uvmpd_lowmem(void)
+{
+	uint64_t now = getticks();
+
+	if (pd.lowmem_last != 0 &&
+	    (now + 1 - pd.lowmem_last) / (uint64_t)hz < UVM_LOWMEM_PERIOD)
+		return;
+	pd.lowmem_last = now + 1;
+	uvm_lowmem_invoke();
+}
+
 void
 uvm_pdaemon_init(void)
 {

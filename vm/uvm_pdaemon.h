@@ -99,6 +99,22 @@ int uvm_hibernate(void);
 void uvm_pdaemon_set_swapout(void (*fn)(void));
 
 /*
+ * The "vm_lowmem" event [extension: FreeBSD's EVENTHANDLER vm_lowmem,
+ * not in the seed]: when a pagedaemon pass starts under a free-page
+ * shortage it calls every registered handler fn(arg) (at most once every
+ * 10 simulated seconds), so that kernel caches give memory back
+ * (vm_glue.c's kstack cache).
+ * uvm_lowmem_register: add a handler (a second registration of the same
+ *    fn and arg is ignored).  => 0, or ENOSPC (8 handlers at most)
+ * uvm_lowmem_invoke: EVENTHANDLER_INVOKE(vm_lowmem): call them all now.
+ *    => no locks held; may sleep (the handlers may)
+ * uvm_lowmem_count: events invoked so far (tests, reports).
+ */
+int uvm_lowmem_register(void (*fn)(void *), void *arg);
+void uvm_lowmem_invoke(void);
+int uvm_lowmem_count(void);
+
+/*
  * The seed's functions, under their own names.  Those that page out
  * (uvmpd_scan, uvmpd_scan_inactive) must run in the pagedaemon's
  * process (its LWP, or another LWP of uvm.pagedaemon_proc, as tests

@@ -12,6 +12,9 @@
 #
 #   tests/mutants/run.sh [-t SECONDS] [-s "SEED ..."] [PATCH ...]
 #
+# A patch's header may name the scenario that should catch it with a line
+# `Args: --scenario fork` (added to UVMSTRESS_ARGS for that mutant).
+#
 # Environment: UVMSTRESS_ARGS (extra options), MUTANT_FLAVOUR (the build:
 # release, or tsan for a data race), MUTANT_WORK (scratch directory,
 # default a new one under ${TMPDIR:-/tmp}, removed at exit).
@@ -23,7 +26,7 @@ while getopts "t:s:h" o; do
 	case $o in
 	t) secs=$OPTARG ;;
 	s) seeds=$OPTARG ;;
-	*) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -58,12 +61,13 @@ for p in "${patches[@]}"; do
 		echo "$name: does not build (see $work/$name.build.log)"
 		exit 2
 	fi
+	read -r -a margs <<< "$(sed -n 's/^Args: //p' "$p" | head -1)"
 	verdict="missed"
 	for s in $seeds; do
 		t0=$(date +%s.%N)
 		set +e
 		"$src/build/$flavour/uvmstress" -q -t "$secs" --seed "$s" \
-		    "${extra[@]}" > "$work/$name.$s.out" 2>&1
+		    "${extra[@]}" "${margs[@]}" > "$work/$name.$s.out" 2>&1
 		rc=$?
 		set -e
 		t1=$(date +%s.%N)

@@ -1,0 +1,1271 @@
+/*
+ * stress/scenario_fork.c: processes that fork, vfork, exec and exit.
+ *
+ * Root processes of --threads LWPs each (the runner's) map one private
+ * region per LWP and one region shared with every descendant (inherit
+ * share).  Each LWP draws seeded operations:
+ *
+ *	touch	write new generations of some of its pages, check others
+ *	fork	fork a child (copy-on-write), or vfork one (the address space
+ *		shared, the parent waiting); the child checks what it
+ *		inherited, writes its own pages, may fork a grandchild (up to
+ *		--depth), may exec a fresh image, and exits; the parent
+ *		writes its pages meanwhile (copy-on-write against a child that
+ *		reads them), reaps the child and checks what the child left in
+ *		the shared region
+ *	vslock	wire a range for I/O (uvm_vslock / vslock), check it resident
+ *		and wired, unwire it; and the refusals: a hole, a range that
+ *		wraps, too many pages (vslock's EFAULT, EINVAL, ENOMEM), and
+ *		useracc/kernacc on good and bad ranges
+ *	mlock	wire or unwire the first pages of its region: a fork while
+ *		they are wired copies them at once (amap_cow_now) and the
+ *		parent's frames must not move
+ *
+ * The integrity oracle learns processes.  A page's expected content is a
+ * (writer's address space, generation) pair, kept per process: a child
+ * starts with a copy of its parent's ledger taken across the fork, and
+ * each side then writes its own generations, so a copy-on-write leak is
+ * a page carrying the other process's signature, and the failure names
+ * both processes, the address and the generations.  A sibling LWP of the
+ * forker may be writing a page while the fork runs: its content in the
+ * child is then whatever the fork caught (UVM allows a torn page there,
+ * as a real fork of a threaded process does); such a page is marked
+ * unknown in the child's ledger (each page records a write in progress)
+ * and rewritten before it is checked.  The shared region is slotted:
+ * word FORK_SLOT0 + d of page k belongs to the depth-d member of LWP
+ * k's line of descent, a counter only it writes: the parent checks,
+ * after reaping, that it sees the child's last count there.
+ *
+ * The working set (--ws, default 3/2 x --ram) is the roots' regions: the
+ * pagedaemon runs throughout, so forks meet anons being paged out and
+ * swapped in.  Children and their address spaces are registered with the
+ * auditor while they live.  An op is one operation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/hook.h"
+#include "host/machine.h"
+#include "host/pmap.h"
+#include "host/trap.h"
+#include "audit.h"
+#include "integrity.h"
+#include "runner.h"
+#include "scenario.h"
+#include "vm/kern_proc.h"
+#include "vm/uvm.h"
+#include "vm/uvm_km.h"
+#include "vm/uvm_mmap.h"
+
+#define FORK_BASE	((vaddr_t)0x10000000)	/* LWP k's region ... */
+#define FORK_SPAN	((vaddr_t)1 << 28)	/* ... at BASE + k * SPAN */
+#define FORK_SHARED	((vaddr_t)0x08000000)	/* the shared region */
+#define FORK_HOLE	((vaddr_t)0x04000000)	/* never mapped */
+#define FORK_FRESH	((vaddr_t)0x06000000)	/* a forker's fresh page */
+#define FORK_MAXLWPS	8			/* regions of a process */
+#define FORK_MAXPAGES	((int)(FORK_SPAN / PAGE_SIZE))
+#define FORK_MAXDEPTH	4
+#define FORK_SLOT0	8			/* first slot word */
+#define FORK_SAMPLE	64			/* pages a child checks a region */
+#define FORK_WRITES	16			/* pages a side writes a fork */
+#define FORK_WIRED	8			/* pages of an mlock */
+#define FORK_ASIDS	4096			/* asid -> pid, for messages */
+#define FORK_ASID0	0x10000			/* children's asids from here */
+#define FORK_EXEC_PAGES	8
+#define FORK_WS_MAX	(1ll << 40)
+#define PAGE_WORDS	(PAGE_SIZE / sizeof(uint64_t))
+/* A root LWP and its descendants count in the same context. */
+#define FC_INC(p)	__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+
+/* Help text. */
+static const char fork_help[] =
+"  Root processes of --threads LWPs fork children (copy-on-write) and\n"
+"  vfork them (address space shared, parent waiting); children check\n"
+"  what they inherited, write their own pages, fork grandchildren (up to\n"
+"  --depth), may exec a fresh image, and exit while their parents write\n"
+"  the same pages.  LWPs also vslock/useracc/kernacc good and bad ranges\n"
+"  and mlock pages across forks.  A page carries (address space,\n"
+"  generation): a copy-on-write leak names both processes.  The working\n"
+"  set (--ws) exceeds the RAM, so forks meet pages in flight to swap.\n"
+"  An op is one operation.\n";
+
+/* Options table. */
+enum { FO_WS, FO_DEPTH, FO_FORK, FO_VFORK, FO_EXEC, FO_VSLOCK, FO_MLOCK,
+    FO_VSLOCK_PAGES };
+static const struct sopt fork_opts[] = {
+	[FO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, FORK_WS_MAX, 0, NULL, "SIZE",
+	    "working set of the root processes together", "3/2 x --ram",
+	    NULL },
+	[FO_DEPTH] = { "depth", SOPT_INT, 1, FORK_MAXDEPTH, 2, NULL, "N",
+	    "generations below a root (1: children only)", NULL, NULL },
+	[FO_FORK] = { "fork-pct", SOPT_INT, 0, 100, 10, NULL, "PCT",
+	    "operations that fork", NULL, NULL },
+	[FO_VFORK] = { "vfork-pct", SOPT_INT, 0, 100, 25, NULL, "PCT",
+	    "forks that are vforks (address space shared)", NULL, NULL },
+	[FO_EXEC] = { "exec-pct", SOPT_INT, 0, 100, 20, NULL, "PCT",
+	    "children that exec a fresh image before they exit", NULL,
+	    NULL },
+	[FO_VSLOCK] = { "vslock-pct", SOPT_INT, 0, 100, 5, NULL, "PCT",
+	    "operations that vslock/useracc/kernacc", NULL, NULL },
+	[FO_MLOCK] = { "mlock-pct", SOPT_INT, 0, 100, 3, NULL, "PCT",
+	    "operations that mlock or munlock", NULL, NULL },
+	[FO_VSLOCK_PAGES] = { "vslock-pages", SOPT_INT, 1, 1024, 4, NULL, "N",
+	    "pages per vslock (at most the pages of a region)", NULL, NULL },
+};
+
+/*
+ * A page of a ledger: the last completed write (writer's asid and
+ * generation; 0: never written, reads zero) and the generation of a write
+ * in progress (equal when none is).  Written by the page's writer with
+ * atomics (a forker reads its siblings' pages across its fork).
+ */
+struct fpage {
+	uint64_t	fp_state;	/* [a] asid << 32 | gen */
+	uint32_t	fp_pending;	/* [a] */
+	uint8_t		fp_unknown;	/* [o] torn by a fork: rewrite first */
+};
+
+/* What one process's private regions must hold. */
+struct fview {
+	int		fv_nregions;
+	int		fv_npages;	/* per region */
+	struct fpage	*fv_pages;	/* region r page i: [r * npages + i] */
+};
+
+struct fork_ctx;
+struct slot_op;
+struct fresh_op;
+
+/* A process's LWP that forks: a root LWP, or a child's only LWP. */
+struct forker {
+	struct fork_ctx		*f_fc;		/* the root LWP's context */
+	struct proc		*f_p;
+	struct vmspace		*f_vm;
+	uint32_t		f_asid;
+	int			f_depth;	/* 0: a root */
+	struct fview		*f_view;
+	int			f_own_lo;	/* regions it writes */
+	int			f_own_hi;
+	bool			f_shared;	/* the shared region is mapped */
+	bool			f_vfork;	/* a vfork child */
+	bool			f_exec;		/* it will exec */
+	bool			f_killed;	/* out of swap: stop */
+	bool			f_failed;	/* a failure was recorded */
+	uint64_t		f_slot;		/* its last shared count */
+	vaddr_t			f_fresh;	/* a share page never touched
+						   before the fork, or 0 */
+	uint64_t		f_fresh_val;	/* what the child wrote there */
+	uint64_t		f_parent_slot;	/* the parent's, at the fork */
+	struct host_rng		f_rng;
+	/* a child waits until its parent has written its ledger */
+	kmutex_t		f_lock;
+	kcondvar_t		f_cv;
+	bool			f_go;		/* [f_lock] */
+	/* the user-mode call's arguments and findings */
+	int			f_region, f_page;
+	struct integ_bad	f_bad;
+	bool			f_bad_found;
+	const char		*f_what;
+};
+
+/* Context: one per root LWP. */
+struct fork_ctx {
+	struct stress_worker	*fc_w;
+	struct forker		fc_root;
+	struct fork_shared	*fc_sh;
+	bool			fc_wired;
+	paddr_t			fc_wpa[FORK_WIRED];
+	/* counters [a]: summed into metrics */
+	uint64_t		fc_forks, fc_vforks, fc_enomem, fc_execs;
+	uint64_t		fc_children, fc_checked, fc_unknown;
+	uint64_t		fc_cow_writes, fc_vslocks, fc_refusals;
+	uint64_t		fc_mlocks, fc_child_kills, fc_maxdepth;
+};
+
+/* Per root process. */
+struct fork_shared {
+	struct fview		fs_view;
+	int			fs_nlwps;
+};
+
+static uint32_t fork_next_asid = FORK_ASID0;	/* [a] */
+static pid_t fork_asid_pid[FORK_ASIDS];		/* [a] for messages */
+
+/* local prototypes */
+static struct fpage *fpage(const struct fview *v, int r, int i);
+static vaddr_t fpage_va(int r, int i);
+static volatile uint64_t *fpage_host(const struct forker *f, int r, int i);
+static uint64_t fork_pages_per_lwp(const struct stress_config *cfg);
+static uint64_t ws_bytes(const struct stress_config *cfg);
+static void fork_write_user(void *arg);
+static void fork_check_user(void *arg);
+static bool fork_call(struct forker *f, void (*fn)(void *), void *arg);
+static bool fork_user(struct forker *f, void (*fn)(void *));
+static void fork_report(struct forker *f);
+static bool fork_write(struct forker *f, int r, int i);
+static bool fork_check(struct forker *f, int r, int i, const char *what);
+static bool fork_touch(struct forker *f, int nwrite, int ncheck);
+static uint64_t *slot_word(const struct forker *f, int tid, int depth);
+static void slot_user(void *arg);
+static bool slot_call(struct forker *f, struct slot_op *so);
+static void fresh_user(void *arg);
+static bool fresh_call(struct forker *f, struct fresh_op *fo);
+static bool fork_slot_bump(struct forker *f);
+static int fork_one(struct forker *f, int tid);
+static bool fork_check_inherited(struct forker *c, int nsample,
+    const char *what);
+static void fork_child_main(void *arg);
+static void fork_child_exec(struct forker *c);
+static bool fork_vslock(struct forker *f);
+static bool fork_mlock(struct fork_ctx *fc);
+static bool fork_wired_check(struct fork_ctx *fc, const char *when);
+static const char *fork_check_opts(const struct stress_config *cfg,
+    char *buf, size_t len);
+
+static struct fpage *
+fpage(const struct fview *v, int r, int i)
+{
+	return &v->fv_pages[(size_t)r * (size_t)v->fv_npages + (size_t)i];
+}
+
+static vaddr_t
+fpage_va(int r, int i)
+{
+	return FORK_BASE + (vaddr_t)r * FORK_SPAN + ptoa(i);
+}
+
+static volatile uint64_t *
+fpage_host(const struct forker *f, int r, int i)
+{
+	return pmap_hostaddr(f->f_vm->vm_map.pmap, fpage_va(r, i));
+}
+
+static void
+asid_name(uint32_t asid, pid_t pid)
+{
+	__atomic_store_n(&fork_asid_pid[asid % FORK_ASIDS], pid,
+	    __ATOMIC_RELAXED);
+}
+
+static pid_t
+asid_pid(uint32_t asid)
+{
+	return __atomic_load_n(&fork_asid_pid[asid % FORK_ASIDS],
+	    __ATOMIC_RELAXED);
+}
+
+/*
+ * User mode.
+ */
+
+/* Write the next generation of page (f_region, f_page).  => user mode */
+static void
+fork_write_user(void *arg)
+{
+	struct forker *f = arg;
+	struct fpage *fp = fpage(f->f_view, f->f_region, f->f_page);
+	uint64_t st = __atomic_load_n(&fp->fp_state, __ATOMIC_RELAXED);
+	uint32_t gen = (uint32_t)st + 1;
+
+	__atomic_store_n(&fp->fp_pending, gen, __ATOMIC_RELEASE);
+	integ_write(fpage_host(f, f->f_region, f->f_page), f->f_asid,
+	    fpage_va(f->f_region, f->f_page), gen);
+	__atomic_store_n(&fp->fp_state, (uint64_t)f->f_asid << 32 | gen,
+	    __ATOMIC_RELEASE);
+	fp->fp_unknown = 0;
+}
+
+/* Check page (f_region, f_page) against the ledger.  => user mode */
+static void
+fork_check_user(void *arg)
+{
+	struct forker *f = arg;
+	struct fpage *fp = fpage(f->f_view, f->f_region, f->f_page);
+	uint64_t st = __atomic_load_n(&fp->fp_state, __ATOMIC_ACQUIRE);
+
+	f->f_bad_found = !integ_check(fpage_host(f, f->f_region, f->f_page),
+	    (uint32_t)(st >> 32), fpage_va(f->f_region, f->f_page),
+	    (uint32_t)st, &f->f_bad);
+}
+
+/*
+ * fork_call: run fn(arg) in user mode on f's behalf.  A refused fault:
+ * ENOMEM is out of swap (a root: the runner kills the process; a child:
+ * it just stops, counted), anything else a failure.  => false: stop
+ */
+static bool
+fork_call(struct forker *f, void (*fn)(void *), void *arg)
+{
+	struct host_user_fault uf;
+	struct stress_worker *w = f->f_fc->fc_w;
+
+	if (host_user_call(fn, arg, &uf) == 0)
+		return true;
+	/* a root's process is killed by the runner; a child just stops */
+	if (f->f_depth == 0) {
+		if (!stress_refused(w, &uf, NULL))
+			f->f_failed = true;
+		f->f_killed = true;
+		return false;
+	}
+	if (uf.uf_error == ENOMEM) {
+		f->f_killed = true;
+		FC_INC(&f->f_fc->fc_child_kills);
+		return false;
+	}
+	stress_fail(FK_SEGV, NULL, "fork: pid %d (asid %u, depth %d) va %#lx: "
+	    "unexpected SIGSEGV on %s (fault error %d: %s)", f->f_p->p_pid,
+	    f->f_asid, f->f_depth, (unsigned long)uf.uf_addr,
+	    uf.uf_access == VM_PROT_WRITE ? "write" : "read", uf.uf_error,
+	    strerror(uf.uf_error));
+	f->f_failed = true;
+	return false;
+}
+
+/* fork_user: fn(f) in user mode (fork_call). */
+static bool
+fork_user(struct forker *f, void (*fn)(void *))
+{
+	f->f_bad_found = false;
+	return fork_call(f, fn, f);
+}
+
+/*
+ * fork_report: a check failed: name the page, the process that read it,
+ * the content due (whose generation) and the content found (whose).
+ */
+static void
+fork_report(struct forker *f)
+{
+	const struct integ_bad *bad = &f->f_bad;
+	uint64_t st = __atomic_load_n(&fpage(f->f_view, f->f_region,
+	    f->f_page)->fp_state, __ATOMIC_RELAXED);
+	uint32_t wasid = (uint32_t)(st >> 32), fasid, fgen;
+	char found[200], due[96], who[96];
+
+	integ_describe(bad, wasid, found, sizeof(found));
+	if ((uint32_t)st == 0)
+		snprintf(due, sizeof(due), "zeroes");
+	else
+		snprintf(due, sizeof(due), "asid %u (pid %d) gen %u", wasid,
+		    asid_pid(wasid), (uint32_t)st);
+	who[0] = '\0';
+	if (integ_found_sig(bad, &fasid, &fgen) && fasid != wasid)
+		snprintf(who, sizeof(who), "; the page carries pid %d's "
+		    "(asid %u) gen %u: %s", asid_pid(fasid), fasid, fgen,
+		    fasid == f->f_asid ? "this process's own write" :
+		    "a copy-on-write leak between processes");
+	stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u, depth %d, %s) "
+	    "va %#lx (region %d page %d), %s: due %s, found %s%s",
+	    f->f_p->p_pid, f->f_asid, f->f_depth,
+	    f->f_depth == 0 ? "root" : f->f_vfork ? "vfork child" : "child",
+	    (unsigned long)fpage_va(f->f_region, f->f_page), f->f_region,
+	    f->f_page, f->f_what, due, found, who);
+	f->f_failed = true;
+}
+
+static bool
+fork_write(struct forker *f, int r, int i)
+{
+	f->f_region = r;
+	f->f_page = i;
+	if (!fork_user(f, fork_write_user))
+		return false;
+	if (f->f_depth == 0)	/* the worker's own sequence only */
+		stress_touched(f->f_fc->fc_w, fpage_va(r, i));
+	return true;
+}
+
+static bool
+fork_check(struct forker *f, int r, int i, const char *what)
+{
+	f->f_region = r;
+	f->f_page = i;
+	f->f_what = what;
+	if (!fork_user(f, fork_check_user))
+		return false;
+	FC_INC(&f->f_fc->fc_checked);
+	if (f->f_bad_found) {
+		fork_report(f);
+		return false;
+	}
+	return true;
+}
+
+/* Write nwrite random pages of f's own regions and check ncheck. */
+static bool
+fork_touch(struct forker *f, int nwrite, int ncheck)
+{
+	int n, r, i;
+
+	for (n = 0; n < nwrite + ncheck; n++) {
+		r = f->f_own_lo + (int)host_rng_below(&f->f_rng,
+		    (uint64_t)(f->f_own_hi - f->f_own_lo));
+		i = (int)host_rng_below(&f->f_rng,
+		    (uint64_t)f->f_view->fv_npages);
+		if (n < nwrite) {
+			if (!fork_write(f, r, i) ||
+			    !fork_check(f, r, i, "read-back"))
+				return false;
+		} else if (!fpage(f->f_view, r, i)->fp_unknown &&
+		    !fork_check(f, r, i, "read"))
+			return false;
+	}
+	return true;
+}
+
+/* The shared region: word FORK_SLOT0 + depth of page tid. */
+static uint64_t *
+slot_word(const struct forker *f, int tid, int depth)
+{
+	uint64_t *page = pmap_hostaddr(f->f_vm->vm_map.pmap,
+	    FORK_SHARED + ptoa(tid));
+
+	return &page[FORK_SLOT0 + depth];
+}
+
+struct slot_op {
+	struct forker	*so_f;
+	int		so_tid, so_depth;
+	bool		so_write;
+	uint64_t	so_value;
+};
+
+static void
+slot_user(void *arg)
+{
+	struct slot_op *so = arg;
+	uint64_t *p = slot_word(so->so_f, so->so_tid, so->so_depth);
+
+	if (so->so_write)
+		__atomic_store_n(p, so->so_value, __ATOMIC_RELAXED);
+	else
+		so->so_value = __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static bool
+slot_call(struct forker *f, struct slot_op *so)
+{
+	return fork_call(f, slot_user, so);
+}
+
+/* A word of a fresh page, read or written in user mode. */
+struct fresh_op {
+	struct forker	*fo_f;
+	vaddr_t		fo_va;
+	bool		fo_write;
+	uint64_t	fo_value;
+};
+
+static void
+fresh_user(void *arg)
+{
+	struct fresh_op *fo = arg;
+	uint64_t *p = pmap_hostaddr(fo->fo_f->f_vm->vm_map.pmap, fo->fo_va);
+
+	if (fo->fo_write)
+		__atomic_store_n(p, fo->fo_value, __ATOMIC_RELAXED);
+	else
+		fo->fo_value = __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static bool
+fresh_call(struct forker *f, struct fresh_op *fo)
+{
+	return fork_call(f, fresh_user, fo);
+}
+
+/* Count one more in f's slot of the shared region (checks it first). */
+static bool
+fork_slot_bump(struct forker *f)
+{
+	struct slot_op so = { f, (int)(f->f_fc->fc_w->w_tid), f->f_depth,
+	    false, 0 };
+
+	if (!f->f_shared)
+		return true;
+	if (!slot_call(f, &so))
+		return false;
+	if (so.so_value != f->f_slot) {
+		stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u, depth "
+		    "%d) shared region va %#lx word %d: its own count %lu "
+		    "reads %lu (a write to a shared page lost)", f->f_p->p_pid,
+		    f->f_asid, f->f_depth, (unsigned long)(FORK_SHARED +
+		    ptoa(so.so_tid)), FORK_SLOT0 + f->f_depth,
+		    (unsigned long)f->f_slot, (unsigned long)so.so_value);
+		f->f_failed = true;
+		return false;
+	}
+	so.so_write = true;
+	so.so_value = ++f->f_slot;
+	return slot_call(f, &so);
+}
+
+/*
+ * Fork.
+ */
+
+/*
+ * fork_one: f forks a child (or vforks one), lets it run, writes its own
+ * pages meanwhile (not while vforked: it waits), reaps it and checks what
+ * it left.  => kernel mode, f's LWP; 0, or -1: stop (failure or killed)
+ */
+static int
+fork_one(struct forker *f, int tid)
+{
+	struct fork_ctx *fc = f->f_fc;
+	struct forker *c;
+	struct fview *v = f->f_view, *cv = NULL;
+	struct proc *p2;
+	struct lwp *l2;
+	struct slot_op so;
+	uint64_t *before = NULL;
+	size_t n = (size_t)v->fv_nregions * (size_t)v->fv_npages, k;
+	bool vfork = host_rng_below(&f->f_rng, 100) <
+	    (uint64_t)fc->fc_w->w_run->r_cfg->sval[FO_VFORK];
+	int error, i, flags;
+
+	c = calloc(1, sizeof(*c));
+	if (!vfork) {
+		before = calloc(n, sizeof(*before));
+		cv = calloc(1, sizeof(*cv));
+		if (cv != NULL)
+			cv->fv_pages = calloc(n, sizeof(*cv->fv_pages));
+	}
+	if (c == NULL || (!vfork && (before == NULL || cv == NULL ||
+	    cv->fv_pages == NULL))) {
+		stress_fail(FK_VM, NULL, "fork: no host memory for a ledger");
+		error = -1;
+		goto out;
+	}
+
+	/* Across the fork: every page's last write, then writes begun. */
+	if (!vfork)
+		for (k = 0; k < n; k++)
+			before[k] = __atomic_load_n(&v->fv_pages[k].fp_state,
+			    __ATOMIC_ACQUIRE);
+	*c = (struct forker){
+		.f_fc = fc, .f_depth = f->f_depth + 1, .f_shared = f->f_shared,
+		.f_vfork = vfork, .f_parent_slot = f->f_slot,
+	};
+	/*
+	 * A page shared with the child that nobody touched yet: its entry
+	 * still needs its amap when the fork shares it.
+	 */
+	c->f_fresh = FORK_FRESH + ptoa(tid * (FORK_MAXDEPTH + 1) + f->f_depth);
+	if (uvm_mmap_anon(&f->f_vm->vm_map, &c->f_fresh, PAGE_SIZE,
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED) != 0 ||
+	    uvm_map_inherit(&f->f_vm->vm_map, c->f_fresh, c->f_fresh +
+	    PAGE_SIZE, MAP_INHERIT_SHARE) != 0) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: mapping a page at %#lx "
+		    "failed", f->f_p->p_pid, (unsigned long)c->f_fresh);
+		error = -1;
+		goto out;
+	}
+	mutex_init_class(&c->f_lock, MUTEX_DEFAULT, IPL_NONE, "forkgate");
+	cv_init(&c->f_cv, "forkgate");
+	host_rng_init(&c->f_rng, host_rng_next(&f->f_rng), (uint64_t)tid);
+	c->f_exec = host_rng_below(&f->f_rng, 100) <
+	    (uint64_t)fc->fc_w->w_run->r_cfg->sval[FO_EXEC];
+	flags = vfork ? KFORK_SHAREVM | KFORK_PPWAIT : 0;
+	error = kern_fork(f->f_p, flags, vfork ? "vforked" : "forked",
+	    fork_child_main, c, &p2, &l2);
+	if (error != 0) {
+		/* ENOMEM to the caller, as the BSDs do: counted */
+		FC_INC(&fc->fc_enomem);
+		cv_destroy(&c->f_cv);
+		mutex_destroy(&c->f_lock);
+		error = 0;
+		goto out;
+	}
+	STRESS_INC(vfork ? &fc->fc_vforks : &fc->fc_forks);
+	FC_INC(&fc->fc_children);
+
+	/* The child waits at its gate while its ledger is written. */
+	c->f_p = p2;
+	c->f_vm = p2->p_vmspace;
+	if (vfork) {
+		/* the same space: it writes as its parent, the parent's pages */
+		c->f_asid = f->f_asid;
+		c->f_view = v;
+		c->f_own_lo = f->f_own_lo;
+		c->f_own_hi = f->f_own_hi;
+	} else {
+		c->f_asid = __atomic_fetch_add(&fork_next_asid, 1,
+		    __ATOMIC_RELAXED);
+		cv->fv_nregions = v->fv_nregions;
+		cv->fv_npages = v->fv_npages;
+		for (k = 0; k < n; k++) {
+			uint32_t pend = __atomic_load_n(
+			    &v->fv_pages[k].fp_pending, __ATOMIC_ACQUIRE);
+
+			cv->fv_pages[k].fp_state = before[k];
+			cv->fv_pages[k].fp_pending = (uint32_t)before[k];
+			cv->fv_pages[k].fp_unknown = v->fv_pages[k].fp_unknown ||
+			    pend != (uint32_t)before[k];
+		}
+		c->f_view = cv;
+		c->f_own_lo = 0;
+		c->f_own_hi = cv->fv_nregions;
+		audit_register_map(&c->f_vm->vm_map);
+	}
+	asid_name(c->f_asid, p2->p_pid);
+	mutex_enter(&c->f_lock);
+	c->f_go = true;
+	cv_broadcast(&c->f_cv);
+	mutex_exit(&c->f_lock);
+
+	/*
+	 * The parent writes while the child reads (not a vforking one): some
+	 * pages, and the first ones of its region (wired, if it mlocked
+	 * them: a fork copies those at once), which the child checks.
+	 */
+	if (!vfork && !f->f_failed) {
+		for (i = 0; i < FORK_WIRED && i < v->fv_npages &&
+		    !f->f_failed && !f->f_killed; i++)
+			(void)fork_write(f, f->f_own_lo, i);
+		if (!f->f_failed && !f->f_killed)
+			(void)fork_touch(f, FORK_WRITES, 0);
+	}
+
+	kern_lwp_join(l2);
+	kern_reap(p2);
+	cv_destroy(&c->f_cv);
+	mutex_destroy(&c->f_lock);
+	if (c->f_failed || f->f_failed || f->f_killed) {
+		error = -1;
+		goto out;
+	}
+
+	/* The fresh page: what the child wrote, the parent sees. */
+	if (c->f_fresh_val != 0) {
+		struct fresh_op fo = { f, c->f_fresh, false, 0 };
+
+		if (!fresh_call(f, &fo)) {
+			error = -1;
+			goto out;
+		}
+		if (fo.fo_value != c->f_fresh_val) {
+			stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u) "
+			    "va %#lx, inherited shared by child pid %d before "
+			    "either touched it: the child wrote %#lx, the "
+			    "parent reads %#lx (a shared page not shared)",
+			    f->f_p->p_pid, f->f_asid, (unsigned long)c->f_fresh,
+			    p2->p_pid, (unsigned long)c->f_fresh_val,
+			    (unsigned long)fo.fo_value);
+			error = -1;
+			goto out;
+		}
+	}
+
+	/* What the child left in the shared region, the parent sees. */
+	if (f->f_shared && c->f_slot != 0) {
+		so = (struct slot_op){ f, tid, c->f_depth, false, 0 };
+		if (!slot_call(f, &so)) {
+			error = -1;
+			goto out;
+		}
+		if (so.so_value != c->f_slot) {
+			stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u) "
+			    "shared region va %#lx word %d: the child pid %d "
+			    "left count %lu, the parent reads %lu (a shared "
+			    "page not shared)", f->f_p->p_pid, f->f_asid,
+			    (unsigned long)(FORK_SHARED + ptoa(tid)),
+			    FORK_SLOT0 + c->f_depth, p2->p_pid,
+			    (unsigned long)c->f_slot,
+			    (unsigned long)so.so_value);
+			error = -1;
+			goto out;
+		}
+	}
+	/* The child's writes stayed its own (a vfork child's are ours). */
+	for (i = 0; i < FORK_WRITES && error == 0; i++)
+		if (!fork_touch(f, 0, 1))
+			error = -1;
+out:
+	if (c != NULL && c->f_fresh != 0 && !f->f_killed &&
+	    !stress_killed(fc->fc_w))
+		(void)uvm_munmap(&f->f_vm->vm_map, c->f_fresh, PAGE_SIZE);
+	if (cv != NULL)
+		free(cv->fv_pages);
+	free(cv);
+	free(before);
+	free(c);
+	return error;
+}
+
+/*
+ * fork_check_inherited: check the first FORK_WIRED pages (those a parent
+ * mlocks) and nsample more of each region c inherited (a vfork child:
+ * its parent's), unless a fork caught them half written or c wrote them
+ * since.  => false: stop
+ */
+static bool
+fork_check_inherited(struct forker *c, int nsample, const char *what)
+{
+	struct fpage *fp;
+	int r, i, n, pg;
+
+	for (r = c->f_vfork ? c->f_own_lo : 0; r < c->f_view->fv_nregions &&
+	    (!c->f_vfork || r < c->f_own_hi); r++) {
+		n = MIN(FORK_WIRED + nsample, c->f_view->fv_npages);
+		for (i = 0; i < n; i++) {
+			pg = i < FORK_WIRED ? i : (int)host_rng_below(
+			    &c->f_rng, (uint64_t)c->f_view->fv_npages);
+			fp = fpage(c->f_view, r, pg);
+			if (fp->fp_unknown) {
+				FC_INC(&c->f_fc->fc_unknown);
+				continue;
+			}
+			if ((uint32_t)(fp->fp_state >> 32) == c->f_asid &&
+			    !c->f_vfork)
+				continue;	/* its own write: not inherited */
+			if (!fork_check(c, r, pg, what))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * fork_child_main: the child's only LWP.  Check a sample of every region
+ * it inherited, count in the shared region, write pages of its own, maybe
+ * fork a grandchild, maybe exec, exit.
+ */
+static void
+fork_child_main(void *arg)
+{
+	struct forker *c = arg;
+	struct fork_ctx *fc = c->f_fc;
+	const struct stress_config *cfg = fc->fc_w->w_run->r_cfg;
+	struct slot_op so;
+	int tid = (int)fc->fc_w->w_tid;
+	uint64_t d;
+
+	mutex_enter(&c->f_lock);
+	while (!c->f_go)
+		cv_wait(&c->f_cv, &c->f_lock);
+	mutex_exit(&c->f_lock);
+	d = (uint64_t)c->f_depth;
+	while (STRESS_LD(&fc->fc_maxdepth) < d)
+		STRESS_ST(&fc->fc_maxdepth, d);
+
+	/* What it inherited: a sample of each region (vfork: the parent's). */
+	if (!fork_check_inherited(c, FORK_SAMPLE, "inherited"))
+		goto exit;
+
+	/* The shared region: the parent's count is at least the fork's. */
+	if (c->f_shared) {
+		so = (struct slot_op){ c, tid, c->f_depth - 1, false, 0 };
+		if (!slot_call(c, &so))
+			goto exit;
+		if (so.so_value < c->f_parent_slot) {
+			stress_fail(FK_INTEGRITY, NULL, "fork: child pid %d "
+			    "(asid %u, depth %d) shared region va %#lx: the "
+			    "parent's count reads %lu, it was %lu at the fork "
+			    "(the shared region was copied)", c->f_p->p_pid,
+			    c->f_asid, c->f_depth,
+			    (unsigned long)(FORK_SHARED + ptoa(tid)),
+			    (unsigned long)so.so_value,
+			    (unsigned long)c->f_parent_slot);
+			c->f_failed = true;
+			goto exit;
+		}
+		c->f_slot = 0;
+		so = (struct slot_op){ c, tid, c->f_depth, false, 0 };
+		if (!slot_call(c, &so))
+			goto exit;
+		c->f_slot = so.so_value;	/* an earlier child's count */
+		if (!fork_slot_bump(c) || !fork_slot_bump(c))
+			goto exit;
+	}
+
+	/* The page shared untouched at the fork: a value for the parent. */
+	if (c->f_fresh != 0) {
+		struct fresh_op fo = { c, c->f_fresh, true,
+		    (uint64_t)c->f_asid << 32 | c->f_p->p_pid };
+
+		if (!fresh_call(c, &fo))
+			goto exit;
+		c->f_fresh_val = fo.fo_value;
+	}
+
+	/* Its own writes, then a few reads. */
+	if (!fork_touch(c, FORK_WRITES, FORK_WRITES))
+		goto exit;
+	__atomic_fetch_add(&fc->fc_cow_writes, FORK_WRITES, __ATOMIC_RELAXED);
+	if (host_rng_below(&c->f_rng, 100) < (uint64_t)cfg->sval[FO_VSLOCK] &&
+	    !fork_vslock(c))
+		goto exit;
+
+	/* A grandchild. */
+	if (!c->f_vfork && c->f_depth < (int)cfg->sval[FO_DEPTH] &&
+	    host_rng_below(&c->f_rng, 2) == 0 && fork_one(c, tid) != 0)
+		goto exit;
+
+	/* Its parent wrote meanwhile: what it inherited is still its own. */
+	if (!c->f_vfork &&
+	    !fork_check_inherited(c, FORK_SAMPLE / 4, "inherited, rechecked"))
+		goto exit;
+
+	if (c->f_exec && !c->f_vfork)
+		fork_child_exec(c);
+exit:
+	/* off the auditor's list before its address space goes */
+	if (!c->f_vfork)
+		audit_unregister_map(&c->f_vm->vm_map);
+	kern_exit(c->f_p);
+}
+
+struct exec_user {
+	struct forker	*eu_f;
+	vaddr_t		eu_va;
+	int		eu_bad;		/* page that was not zero, or -1 */
+};
+
+static void
+exec_user(void *arg)
+{
+	struct exec_user *eu = arg;
+	volatile uint64_t *p;
+	int i;
+	size_t k;
+
+	for (i = 0; i < FORK_EXEC_PAGES; i++) {
+		p = pmap_hostaddr(eu->eu_f->f_vm->vm_map.pmap,
+		    eu->eu_va + ptoa(i));
+		for (k = 0; k < PAGE_WORDS; k += 64)
+			if (p[k] != 0 && eu->eu_bad < 0)
+				eu->eu_bad = i;
+		p[0] = eu->eu_va + ptoa(i);
+	}
+}
+
+/*
+ * fork_child_exec: exec a fresh image: its address space (its alone)
+ * is emptied; a new region must read zero.
+ */
+static void
+fork_child_exec(struct forker *c)
+{
+	struct exec_user eu = { c, FORK_BASE, -1 };
+	struct host_user_fault uf;
+	int error;
+
+	audit_unregister_map(&c->f_vm->vm_map);
+	error = uvmspace_exec(c->f_p, PAGE_SIZE, VM_MAXUSER_ADDRESS);
+	c->f_vm = c->f_p->p_vmspace;
+	audit_register_map(&c->f_vm->vm_map);
+	if (error != 0) {
+		FC_INC(&c->f_fc->fc_enomem);
+		return;
+	}
+	FC_INC(&c->f_fc->fc_execs);
+	c->f_shared = false;
+	c->f_slot = 0;		/* nothing for the parent to check */
+	if (c->f_vm->vm_map.nentries != 0) {
+		stress_fail(FK_VM, NULL, "fork: pid %d exec left %d entries",
+		    c->f_p->p_pid, c->f_vm->vm_map.nentries);
+		c->f_failed = true;
+		return;
+	}
+	error = uvm_mmap_anon(&c->f_vm->vm_map, &eu.eu_va,
+	    ptoa(FORK_EXEC_PAGES), VM_PROT_READ | VM_PROT_WRITE,
+	    UVM_MMAP_FIXED);
+	if (error != 0) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: mmap after exec: %d",
+		    c->f_p->p_pid, error);
+		c->f_failed = true;
+		return;
+	}
+	if (host_user_call(exec_user, &eu, &uf) != 0) {
+		if (uf.uf_error == ENOMEM) {
+			FC_INC(&c->f_fc->fc_child_kills);
+			return;
+		}
+		stress_fail(FK_SEGV, NULL, "fork: pid %d after exec: SIGSEGV "
+		    "at %#lx (error %d)", c->f_p->p_pid,
+		    (unsigned long)uf.uf_addr, uf.uf_error);
+		c->f_failed = true;
+		return;
+	}
+	if (eu.eu_bad >= 0) {
+		stress_fail(FK_INTEGRITY, NULL, "fork: pid %d after exec: new "
+		    "page %#lx is not zero (the old image leaked)",
+		    c->f_p->p_pid, (unsigned long)(FORK_BASE +
+		    ptoa(eu.eu_bad)));
+		c->f_failed = true;
+	}
+}
+
+/*
+ * vslock, useracc, kernacc: a good range wires and is resident; each
+ * refusal is the one the seed documents.  => kernel mode, f's LWP
+ */
+static bool
+fork_vslock(struct forker *f)
+{
+	struct fork_ctx *fc = f->f_fc;
+	const struct stress_config *cfg = fc->fc_w->w_run->r_cfg;
+	int np = (int)cfg->sval[FO_VSLOCK_PAGES], r, i, error;
+	vaddr_t va, kva;
+	paddr_t pa;
+
+	r = f->f_own_lo;
+	i = (int)host_rng_below(&f->f_rng,
+	    (uint64_t)(f->f_view->fv_npages - np + 1));
+	va = fpage_va(r, i);
+	FC_INC(&fc->fc_vslocks);
+	if (!kern_useracc(va, ptoa(np), VM_PROT_READ | VM_PROT_WRITE)) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: useracc(%#lx, %d pages) "
+		    "refused a mapped, writable range", f->f_p->p_pid,
+		    (unsigned long)va, np);
+		return false;
+	}
+	error = kern_vslock(va, ptoa(np), VM_PROT_READ | VM_PROT_WRITE);
+	if (error == ENOMEM || error == EAGAIN) {
+		FC_INC(&fc->fc_refusals);	/* the wired limit: allowed */
+	} else if (error != 0) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: vslock(%#lx, %d pages) "
+		    "of a mapped range: error %d", f->f_p->p_pid,
+		    (unsigned long)va, np, error);
+		return false;
+	} else {
+		for (i = 0; i < np; i++)
+			if (!pmap_extract(f->f_vm->vm_map.pmap, va + ptoa(i),
+			    &pa) || !pmap_is_wired(f->f_vm->vm_map.pmap,
+			    va + ptoa(i), pa)) {
+				stress_fail(FK_VM, NULL, "fork: pid %d: page "
+				    "%#lx not wired after vslock",
+				    f->f_p->p_pid,
+				    (unsigned long)(va + ptoa(i)));
+				kern_vsunlock(va, ptoa(np));
+				return false;
+			}
+		kern_vsunlock(va, ptoa(np));
+	}
+
+	/* The refusals. */
+	if (kern_useracc(FORK_HOLE, PAGE_SIZE, VM_PROT_READ) ||
+	    kern_useracc(VM_MAXUSER_ADDRESS - PAGE_SIZE, 2 * PAGE_SIZE,
+	    VM_PROT_READ) || kern_useracc(~(vaddr_t)0 - 16, 64, VM_PROT_READ)) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: useracc allowed a hole, "
+		    "a range past the map or one that wraps", f->f_p->p_pid);
+		return false;
+	}
+	if ((error = kern_vslock(FORK_HOLE, PAGE_SIZE, VM_PROT_READ)) == 0) {
+		kern_vsunlock(FORK_HOLE, PAGE_SIZE);
+		stress_fail(FK_VM, NULL, "fork: pid %d: vslock of a hole "
+		    "succeeded", f->f_p->p_pid);
+		return false;
+	}
+	if (kern_glue() == UVM_GLUE_FREEBSD && error != EFAULT) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: vslock of a hole: "
+		    "error %d, the seed returns EFAULT", f->f_p->p_pid, error);
+		return false;
+	}
+	if (kern_glue() == UVM_GLUE_FREEBSD &&
+	    (error = kern_vslock(~(vaddr_t)0 - 16, 64, VM_PROT_READ)) !=
+	    EINVAL) {
+		stress_fail(FK_VM, NULL, "fork: pid %d: vslock of a range that "
+		    "wraps: error %d, the seed returns EINVAL", f->f_p->p_pid,
+		    error);
+		return false;
+	}
+	__atomic_fetch_add(&fc->fc_refusals, 3, __ATOMIC_RELAXED);
+
+	/* kernacc: the kernel's own memory, and a kernel VA not mapped. */
+	kva = uvm_km_alloc1(kernel_map, PAGE_SIZE, true);
+	if (kva != 0) {
+		bool good = kern_kernacc(kva, PAGE_SIZE, VM_PROT_READ |
+		    VM_PROT_WRITE);
+
+		uvm_km_free(kernel_map, kva, PAGE_SIZE, UVM_KMF_WIRED);
+		if (!good) {
+			stress_fail(FK_VM, NULL, "fork: kernacc refused kernel "
+			    "memory at %#lx", (unsigned long)kva);
+			return false;
+		}
+	}
+	if (kern_kernacc(VM_MAX_KERNEL_ADDRESS - PAGE_SIZE, 2 * PAGE_SIZE,
+	    VM_PROT_READ)) {
+		stress_fail(FK_VM, NULL, "fork: kernacc allowed a range past "
+		    "the kernel map");
+		return false;
+	}
+	return true;
+}
+
+/* mlock or munlock the first FORK_WIRED pages of the LWP's region. */
+static bool
+fork_mlock(struct fork_ctx *fc)
+{
+	struct forker *f = &fc->fc_root;
+	vaddr_t va = fpage_va(f->f_own_lo, 0);
+	int error, i;
+
+	FC_INC(&fc->fc_mlocks);
+	if (fc->fc_wired) {
+		fc->fc_wired = false;
+		if (!fork_wired_check(fc, "before munlock"))
+			return false;
+		error = uvm_munlock(&f->f_vm->vm_map, va, ptoa(FORK_WIRED));
+		if (error != 0) {
+			stress_fail(FK_VM, NULL, "fork: munlock: %d", error);
+			return false;
+		}
+		return true;
+	}
+	error = uvm_mlock(&f->f_vm->vm_map, va, ptoa(FORK_WIRED));
+	if (error == EAGAIN || error == ENOMEM) {
+		FC_INC(&fc->fc_refusals);	/* the wired limit */
+		return true;
+	}
+	if (error != 0) {
+		stress_fail(FK_VM, NULL, "fork: mlock: %d", error);
+		return false;
+	}
+	for (i = 0; i < FORK_WIRED; i++)
+		if (!pmap_extract(f->f_vm->vm_map.pmap, va + ptoa(i),
+		    &fc->fc_wpa[i])) {
+			stress_fail(FK_VM, NULL, "fork: asid %u va %#lx: mlocked "
+			    "but not mapped", f->f_asid,
+			    (unsigned long)(va + ptoa(i)));
+			return false;
+		}
+	fc->fc_wired = true;
+	return true;
+}
+
+/* The wired pages are where they were wired, wired, and keep no slot. */
+static bool
+fork_wired_check(struct fork_ctx *fc, const char *when)
+{
+	struct forker *f = &fc->fc_root;
+	vaddr_t va = fpage_va(f->f_own_lo, 0);
+	struct audit_result ar;
+	paddr_t pa;
+	int i;
+
+	for (i = 0; i < FORK_WIRED; i++)
+		if (!pmap_extract(f->f_vm->vm_map.pmap, va + ptoa(i), &pa) ||
+		    pa != fc->fc_wpa[i] || !pmap_is_wired(f->f_vm->vm_map.pmap,
+		    va + ptoa(i), pa)) {
+			stress_fail(FK_INTEGRITY, NULL, "fork: asid %u va %#lx, "
+			    "mlocked at pa %#lx, %s: not there or not wired (a "
+			    "fork must copy a wired page for the child, not "
+			    "move the parent's)", f->f_asid,
+			    (unsigned long)(va + ptoa(i)),
+			    (unsigned long)fc->fc_wpa[i], when);
+			return false;
+		}
+	memset(&ar, 0, sizeof(ar));
+	audit_wired_range(&ar, &f->f_vm->vm_map, va, va + ptoa(FORK_WIRED));
+	if (ar.nviolations != 0) {
+		stress_fail(FK_INVARIANT, NULL, "fork: asid %u: %s", f->f_asid,
+		    ar.first);
+		return false;
+	}
+	return true;
+}
+
+/* The LWP worker (a root process's LWP). */
+static void
+fork_worker(struct stress_worker *w)
+{
+	struct fork_ctx *c = w->w_ctx;
+	struct forker *f = &c->fc_root;
+	const struct stress_config *cfg = w->w_run->r_cfg;
+	struct fview *v = &c->fc_sh->fs_view;
+	vaddr_t va;
+	uint64_t pick;
+	int error;
+	bool ok = true;
+
+	c->fc_w = w;
+	*f = (struct forker){
+		.f_fc = c, .f_p = w->w_proc, .f_vm = w->w_vm,
+		.f_asid = w->w_asid, .f_depth = 0, .f_view = v,
+		.f_own_lo = w->w_tid, .f_own_hi = w->w_tid + 1,
+		.f_shared = true,
+	};
+	host_rng_init(&f->f_rng, cfg->seed, 0x10000u + (uint64_t)w->w_index);
+	asid_name(w->w_asid, w->w_proc->p_pid);
+
+	/* Its region; the first LWP also maps the shared one. */
+	va = fpage_va(w->w_tid, 0);
+	error = uvm_mmap_anon(w->w_map, &va, ptoa(v->fv_npages),
+	    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED);
+	if (error == 0 && w->w_tid == 0) {
+		va = FORK_SHARED;
+		error = uvm_mmap_anon(w->w_map, &va,
+		    ptoa(c->fc_sh->fs_nlwps), VM_PROT_READ | VM_PROT_WRITE,
+		    UVM_MMAP_FIXED);
+		if (error == 0)
+			error = uvm_map_inherit(w->w_map, FORK_SHARED,
+			    FORK_SHARED + ptoa(c->fc_sh->fs_nlwps),
+			    MAP_INHERIT_SHARE);
+	}
+	if (error != 0) {
+		stress_fail(FK_VM, NULL, "fork: asid %u: mapping its regions: %d",
+		    w->w_asid, error);
+		ok = false;
+	}
+	stress_barrier(w);
+	while (ok && stress_continue(w)) {
+		pick = host_rng_below(&f->f_rng, 100);
+		if (pick < (uint64_t)cfg->sval[FO_FORK])
+			ok = fork_one(f, w->w_tid) == 0;
+		else if ((pick -= (uint64_t)cfg->sval[FO_FORK]) <
+		    (uint64_t)cfg->sval[FO_VSLOCK])
+			ok = fork_vslock(f);
+		else if ((pick -= (uint64_t)cfg->sval[FO_VSLOCK]) <
+		    (uint64_t)cfg->sval[FO_MLOCK])
+			ok = fork_mlock(c);
+		else
+			ok = fork_touch(f, 4, 4) && fork_slot_bump(f);
+		if (ok && c->fc_wired)
+			ok = fork_wired_check(c, "after the operation");
+		stress_op_done(w);
+		lwp_userret();
+	}
+	stress_timed_end(w);
+	if (stress_killed(w) || f->f_killed)
+		return;
+	/* The final checks: every page of its region. */
+	for (int i = 0; ok && i < v->fv_npages; i++) {
+		if (!stress_checks_continue(w))
+			break;
+		if (!fpage(v, f->f_own_lo, i)->fp_unknown)
+			ok = fork_check(f, f->f_own_lo, i, "final sweep");
+	}
+	if (c->fc_wired && ok)
+		(void)uvm_munlock(w->w_map, fpage_va(f->f_own_lo, 0),
+		    ptoa(FORK_WIRED));
+}
+
+/* --ws, or 3/2 x --ram. */
+static uint64_t
+ws_bytes(const struct stress_config *cfg)
+{
+	uint64_t ws = (uint64_t)cfg->sval[FO_WS];
+
+	return ws != 0 ? ws : cfg->ram / 2 * 3;
+}
+
+static uint64_t
+fork_pages_per_lwp(const struct stress_config *cfg)
+{
+	uint64_t per = ws_bytes(cfg) / PAGE_SIZE / (uint64_t)MAX(cfg->lwps, 1);
+
+	return MAX(MIN(per, (uint64_t)FORK_MAXPAGES), (uint64_t)FORK_WIRED);
+}
+
+static const char *
+fork_check_opts(const struct stress_config *cfg, char *buf, size_t len)
+{
+	if (cfg->threads > FORK_MAXLWPS) {
+		snprintf(buf, len, "fork: --threads %d: at most %d LWPs a "
+		    "process (each has a region of its own)", cfg->threads,
+		    FORK_MAXLWPS);
+		return buf;
+	}
+	if (cfg->sval[FO_FORK] + cfg->sval[FO_VSLOCK] + cfg->sval[FO_MLOCK] >
+	    100) {
+		snprintf(buf, len, "fork: --fork-pct, --vslock-pct and "
+		    "--mlock-pct add up to more than 100");
+		return buf;
+	}
+	if ((uint64_t)cfg->sval[FO_VSLOCK_PAGES] > fork_pages_per_lwp(cfg)) {
+		snprintf(buf, len, "fork: --vslock-pages %lld is more than the "
+		    "%llu pages of an LWP's region", (long long)
+		    cfg->sval[FO_VSLOCK_PAGES],
+		    (unsigned long long)fork_pages_per_lwp(cfg));
+		return buf;
+	}
+	return NULL;
+}
+
+/* The scenario entry. */
+static int
+fork_run(struct stress_run *r)
+{
+	const struct stress_config *cfg = r->r_cfg;
+	struct fork_ctx *ctxs;
+	struct fork_shared *sh;
+	uint64_t forks = 0, vforks = 0, enomem = 0, execs = 0, children = 0;
+	uint64_t checked = 0, unknown = 0, cow = 0, vslocks = 0, refusals = 0;
+	uint64_t mlocks = 0, kills = 0, depth = 0;
+	int i, npages = (int)fork_pages_per_lwp(cfg), nprocs, error;
+
+	/* (the runner makes the processes: worker i is of i / threads) */
+	nprocs = howmany(cfg->lwps, cfg->threads);
+	ctxs = calloc((size_t)cfg->lwps, sizeof(*ctxs));
+	sh = calloc((size_t)nprocs, sizeof(*sh));
+	if (ctxs == NULL || sh == NULL)
+		return EXIT_NO_RESOURCE;
+	for (i = 0; i < nprocs; i++) {
+		sh[i].fs_nlwps = MIN(cfg->threads, cfg->lwps - i * cfg->threads);
+		sh[i].fs_view.fv_nregions = sh[i].fs_nlwps;
+		sh[i].fs_view.fv_npages = npages;
+		sh[i].fs_view.fv_pages = calloc((size_t)npages *
+		    (size_t)sh[i].fs_nlwps, sizeof(struct fpage));
+		if (sh[i].fs_view.fv_pages == NULL)
+			return EXIT_NO_RESOURCE;
+	}
+	for (i = 0; i < cfg->lwps; i++)
+		ctxs[i].fc_sh = &sh[i / cfg->threads];
+	error = stress_run_workers(r, fork_worker, ctxs, sizeof(*ctxs));
+	for (i = 0; i < cfg->lwps; i++) {
+		struct fork_ctx *c = &ctxs[i];
+
+		forks += c->fc_forks;
+		vforks += c->fc_vforks;
+		enomem += c->fc_enomem;
+		execs += c->fc_execs;
+		children += c->fc_children;
+		checked += c->fc_checked;
+		unknown += c->fc_unknown;
+		cow += c->fc_cow_writes;
+		vslocks += c->fc_vslocks;
+		refusals += c->fc_refusals;
+		mlocks += c->fc_mlocks;
+		kills += c->fc_child_kills;
+		depth = MAX(depth, c->fc_maxdepth);
+	}
+	stress_metric_u64(r, "forks", forks);
+	stress_metric_u64(r, "vforks", vforks);
+	stress_metric_u64(r, "children_run", children);
+	stress_metric_u64(r, "fork_enomem", enomem);
+	stress_metric_u64(r, "execs", execs);
+	stress_metric_u64(r, "deepest_generation", depth);
+	stress_metric_u64(r, "pages_checked", checked);
+	stress_metric_u64(r, "pages_torn_by_fork", unknown);
+	stress_metric_u64(r, "child_writes", cow);
+	stress_metric_u64(r, "vslock_rounds", vslocks);
+	stress_metric_u64(r, "refusals_checked", refusals);
+	stress_metric_u64(r, "mlock_ops", mlocks);
+	stress_metric_u64(r, "child_oom_kills", kills);
+	stress_metric_str(r, "glue", kern_glue_name(kern_glue()));
+	for (i = 0; i < nprocs; i++)
+		free(sh[i].fs_view.fv_pages);
+	free(sh);
+	free(ctxs);
+	return error;
+}
+
+/* The descriptor. */
+const struct scenario scenario_fork = {
+	.sc_name = "fork",
+	.sc_summary = "processes fork, vfork, exec and exit under paging; "
+	    "copy-on-write checked per process",
+	.sc_help = fork_help,
+	.sc_opts = fork_opts,
+	.sc_nopts = (int)nitems(fork_opts),
+	.sc_pages_per_lwp = fork_pages_per_lwp,
+	.sc_reclaim = true,
+	.sc_lwps = 4,
+	.sc_threads = 2,
+	.sc_check = fork_check_opts,
+	.sc_run = fork_run,
+};

@@ -1,0 +1,248 @@
+/*
+ * vm/kern_proc.c: fork1, LWP creation, exit and reap around the glue
+ * seeds (see kern_proc.h).  Our own code, in the spirit of NetBSD's
+ * kern_fork.c/kern_lwp.c/kern_exit.c and FreeBSD's kern_fork.c/
+ * kern_thread.c/kern_exit.c, reduced to what the VM sees of them.
+ *
+ * The glue is chosen once, at boot, before any LWP of a process exists:
+ * the two kernels differ in what an LWP carries (a u-area or a kernel
+ * stack) and in when an exiting process lets go of its address space.
+ * The default is NetBSD's (--glue netbsd): the rest of the VM is UVM,
+ * whose own glue it is; FreeBSD's is the translation (docs/glue.md).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "host/lwp.h"
+#include "kern_proc.h"
+#include "uvm.h"
+#include "uvm_glue.h"
+#include "uvm_map.h"
+#include "vm_glue.h"
+
+static enum uvm_glue_kind kern_glue_kind = UVM_GLUE_NETBSD;	/* [I] */
+
+/* local prototypes */
+static void kern_lwp_free(struct lwp *l);
+
+void
+kern_set_glue(enum uvm_glue_kind kind)
+{
+	KASSERT(kind == UVM_GLUE_NETBSD || kind == UVM_GLUE_FREEBSD);
+	kern_glue_kind = kind;
+	/*
+	 * Whatever the glue, a reaped LWP gives back what it carries
+	 * (NetBSD's lwp_free: uvm_lwp_exit; FreeBSD's thread_free:
+	 * vm_thread_dispose).
+	 */
+	host_set_lwp_free_hook(kern_lwp_free);
+}
+
+enum uvm_glue_kind
+kern_glue(void)
+{
+	return kern_glue_kind;
+}
+
+const char *
+kern_glue_name(enum uvm_glue_kind kind)
+{
+	return kind == UVM_GLUE_FREEBSD ? "freebsd" : "netbsd";
+}
+
+/*
+ * kern_lwp_free: the host's free hook: l is reaped (its thread gone).
+ * => may sleep
+ */
+static void
+kern_lwp_free(struct lwp *l)
+{
+	if (l->l_addr != NULL)
+		uvm_lwp_exit(l);
+	if (__atomic_load_n(&l->l_kstack, __ATOMIC_RELAXED) != 0)
+		vm_thread_dispose(l);
+}
+
+/*
+ * kern_fork_freebsd: FreeBSD's fork1 around vm_forkproc: the child's
+ * thread (thread_alloc: its kernel stack) and, unless shared, the copy
+ * of the vmspace (vmspace_fork) come first; vm_forkproc installs them.
+ */
+static int
+kern_fork_freebsd(struct proc *p1, struct proc *p2, int flags,
+    struct lwp **l2p)
+{
+	struct vmspace *vm2 = NULL;
+	struct lwp *l2;
+	int error;
+
+	if ((error = lwp_alloc(p2, p2->p_comm, LW_INMEM, &l2)) != 0)
+		return error;
+	if (vm_thread_new(l2, 0) == 0) {
+		lwp_discard(l2);
+		return ENOMEM;
+	}
+	if ((flags & KFORK_SHAREVM) == 0 &&
+	    (vm2 = uvmspace_fork(p1->p_vmspace)) == NULL) {
+		lwp_discard(l2);	/* the free hook disposes the stack */
+		return ENOMEM;
+	}
+	error = vm_forkproc(curlwp, p2, l2, vm2, RFPROC |
+	    ((flags & KFORK_SHAREVM) ? RFMEM : 0) |
+	    ((flags & KFORK_PPWAIT) ? RFPPWAIT : 0));
+	if (error != 0) {
+		if (vm2 != NULL)
+			uvmspace_free(vm2);
+		lwp_discard(l2);
+		return error;
+	}
+	*l2p = l2;
+	return 0;
+}
+
+/* kern_fork: see kern_proc.h. */
+int
+kern_fork(struct proc *p1, int flags, const char *name, void (*fn)(void *),
+    void *arg, struct proc **p2p, struct lwp **l2p)
+{
+	struct lwp *l2 = NULL;
+	struct proc *p2;
+	int error;
+
+	if ((error = proc_create(name, &p2)) != 0)
+		return error;
+	p2->p_nice = p1->p_nice;
+	memcpy(p2->p_rlimit, p1->p_rlimit, sizeof(p2->p_rlimit));
+
+	if (kern_glue_kind == UVM_GLUE_NETBSD) {
+		error = uvm_proc_fork(p1, p2, (flags & KFORK_SHAREVM) != 0);
+		if (error == 0 &&
+		    (error = uvm_lwp_create(p2, name, fn, arg, &l2)) != 0) {
+			uvmspace_free(p2->p_vmspace);
+			p2->p_vmspace = NULL;
+		}
+	} else {
+		error = kern_fork_freebsd(p1, p2, flags, &l2);
+		if (error == 0 &&
+		    (error = cpu_lwp_fork(curlwp, l2, NULL, 0, fn, arg)) != 0) {
+			lwp_discard(l2);
+			vm_waitproc(p2);
+		}
+	}
+	if (error != 0) {
+		proc_free(p2);
+		return error;
+	}
+	/* NetBSD's fork1 counts these */
+	uvmexp_inc(forks);
+	if (flags & KFORK_PPWAIT)
+		uvmexp_inc(forks_ppwait);
+	if (flags & KFORK_SHAREVM)
+		uvmexp_inc(forks_sharevm);
+	*p2p = p2;
+	*l2p = l2;
+	return 0;
+}
+
+/* kern_lwp_create: see kern_proc.h. */
+int
+kern_lwp_create(struct proc *p, const char *name, void (*fn)(void *),
+    void *arg, struct lwp **lp)
+{
+	struct lwp *l;
+	int error;
+
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		return uvm_lwp_create(p, name, fn, arg, lp);
+
+	/* FreeBSD: thread_alloc's vm_thread_new, then the MD start */
+	if ((error = lwp_alloc(p, name, LW_INMEM, &l)) != 0)
+		return error;
+	if (vm_thread_new(l, 0) == 0) {
+		lwp_discard(l);
+		return ENOMEM;
+	}
+	if ((error = cpu_lwp_fork(curlwp, l, NULL, 0, fn, arg)) != 0) {
+		lwp_discard(l);		/* the free hook disposes the stack */
+		return error;
+	}
+	*lp = l;
+	return 0;
+}
+
+void
+kern_lwp_join(struct lwp *l)
+{
+	lwp_join(l);		/* the free hook gives back its u-area/stack */
+}
+
+/* kern_exit: see kern_proc.h. */
+void
+kern_exit(struct proc *p)
+{
+	KASSERT(curlwp != NULL && curlwp->l_proc == p);
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		uvm_proc_exit(p);
+	/* FreeBSD: the reap's vm_waitproc frees it (vmspace_exitfree) */
+}
+
+/* kern_reap: see kern_proc.h. */
+void
+kern_reap(struct proc *p)
+{
+	if (kern_glue_kind == UVM_GLUE_FREEBSD) {
+		if (p->p_vmspace != NULL)
+			vm_waitproc(p);
+	}
+	proc_free(p);
+}
+
+/*
+ * The access checks.  NetBSD's seed has uvm_kernacc and uvm_vslock but no
+ * useracc (removed from uvm_glue.c before 1.133): for the NetBSD glue,
+ * kern_useracc is FreeBSD's check on curproc's map (uvm_map_checkprot),
+ * and its vslock errors are uvm_fault_wire's.
+ */
+int
+kern_vslock(vaddr_t addr, size_t len, vm_prot_t access)
+{
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		return uvm_vslock(curproc->p_vmspace, (void *)addr, len,
+		    access);
+	return vslock((void *)addr, len);
+}
+
+void
+kern_vsunlock(vaddr_t addr, size_t len)
+{
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		uvm_vsunlock(curproc->p_vmspace, (void *)addr, len);
+	else
+		vsunlock((void *)addr, len);
+}
+
+bool
+kern_useracc(vaddr_t addr, size_t len, vm_prot_t access)
+{
+	struct vm_map *map = &curproc->p_vmspace->vm_map;
+	bool rv;
+
+	if (kern_glue_kind == UVM_GLUE_FREEBSD)
+		return useracc((void *)addr, (int)len, (int)access) != 0;
+	if (addr + len > vm_map_max(map) || addr + len < addr)
+		return false;
+	vm_map_lock_read(map);
+	rv = uvm_map_checkprot(map, trunc_page(addr), round_page(addr + len),
+	    access);
+	vm_map_unlock_read(map);
+	return rv;
+}
+
+bool
+kern_kernacc(vaddr_t addr, size_t len, vm_prot_t access)
+{
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		return uvm_kernacc((void *)addr, len, (access & VM_PROT_WRITE) ?
+		    B_WRITE : B_READ);
+	return kernacc((void *)addr, (int)len, (int)access) != 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * vm/kern_proc.h: the process system calls around the glue seeds.
+ *
+ * What NetBSD's kern_fork.c, kern_lwp.c and kern_exit.c (FreeBSD's
+ * kern_fork.c, kern_thread.c, kern_exit.c) do around the VM's glue, kept
+ * to the VM's part: fork1 (a new process whose address space is a copy or
+ * a share of the parent's), LWP creation with a u-area (NetBSD) or a
+ * kernel stack (FreeBSD), exit and the parent's reap.  Which glue runs is
+ * chosen once at boot (--glue): the two seeds are two kernels' answers to
+ * the same calls, and a run uses one kernel.
+ *
+ *	NetBSD (000 uvm_glue.c)	FreeBSD (001 vm_glue.c)
+ * fork	uvm_proc_fork		uvmspace_fork (fork1's vmspace_fork) then
+ *				vm_forkproc(RFPROC [| RFMEM])
+ * lwp	uvm_lwp_create		lwp_alloc, vm_thread_new, cpu_lwp_fork
+ *	(u-area, uvm_lwp_fork)
+ * join	uvm_lwp_exit		vm_thread_dispose
+ *	(the host's free hook)
+ * exit	uvm_proc_exit		(the vmspace stays until the reap)
+ * reap	proc_free		vm_waitproc, proc_free
+ *
+ * The uvmexp counters forks, forks_ppwait and forks_sharevm are counted
+ * here, where NetBSD's fork1 counts them.
+ */
+#ifndef VM_KERN_PROC_H
+#define VM_KERN_PROC_H
+
+#include <stdbool.h>
+
+#include "host/lwp.h"
+
+enum uvm_glue_kind {
+	UVM_GLUE_NETBSD = 0,
+	UVM_GLUE_FREEBSD = 1,
+};
+
+/* kern_set_glue: the glue of this run.  => at boot, before any LWP */
+void kern_set_glue(enum uvm_glue_kind kind);
+enum uvm_glue_kind kern_glue(void);
+const char *kern_glue_name(enum uvm_glue_kind kind);
+
+/* fork1 flags (NetBSD's FORK_* meanings) */
+#define KFORK_SHAREVM	0x1	/* share the address space (vfork, RFMEM) */
+#define KFORK_PPWAIT	0x2	/* the parent waits for the child (vfork) */
+
+/*
+ * kern_fork: a new process p2 of p1, named name, with p1's address space
+ * copied by its inheritance values or (KFORK_SHAREVM) shared, and its
+ * first LWP running fn(arg) (*l2p; reap it with kern_lwp_join, then the
+ * process with kern_reap).  KFORK_PPWAIT is only counted: the caller
+ * does the waiting (it knows what it waits for).
+ * => may sleep; 0, or ENOMEM (no process, LWP, u-area, kernel stack or
+ *    address space: nothing is left behind), or the host's thread error
+ */
+int kern_fork(struct proc *p1, int flags, const char *name,
+    void (*fn)(void *), void *arg, struct proc **p2p, struct lwp **l2p);
+
+/*
+ * kern_lwp_create: an LWP of p running fn(arg), with its u-area or kernel
+ * stack, by the glue.  kern_lwp_join waits for it to exit and frees it.
+ * => may sleep; 0, ENOMEM, or the host's thread error
+ */
+int kern_lwp_create(struct proc *p, const char *name, void (*fn)(void *),
+    void *arg, struct lwp **lp);
+void kern_lwp_join(struct lwp *l);
+
+/*
+ * kern_exit: p's last LWP leaves (curlwp is of p): NetBSD frees the
+ * address space now (uvm_proc_exit), FreeBSD at the reap.
+ * => may sleep
+ */
+void kern_exit(struct proc *p);
+/*
+ * kern_reap: the parent reaps p (every LWP joined): FreeBSD's
+ * vm_waitproc, then the process itself.  => may sleep
+ */
+void kern_reap(struct proc *p);
+
+/*
+ * kern_vslock/kern_vsunlock: wire [addr, addr + len) of curproc's space
+ * for I/O by the glue (uvm_vslock / vslock); the error as the seed
+ * returns it.  kern_useracc/kern_kernacc: the access checks (uvm_kernacc;
+ * useracc and kernacc).  => may sleep
+ */
+int kern_vslock(vaddr_t addr, size_t len, vm_prot_t access);
+void kern_vsunlock(vaddr_t addr, size_t len);
+bool kern_useracc(vaddr_t addr, size_t len, vm_prot_t access);
+bool kern_kernacc(vaddr_t addr, size_t len, vm_prot_t access);
+
+#endif /* VM_KERN_PROC_H */
