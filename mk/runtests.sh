@@ -6,7 +6,8 @@
 #     one-line message and the documented exit status);
 #  3. the multi-threaded machine smoke under the tsan build, and short
 #     uvmstress jobs (mix, touch, segv, pressure with swap and the pagedaemon,
-#     pressure with disk errors): zero ThreadSanitizer reports, zero
+#     pressure with disk errors, fork with each glue): zero ThreadSanitizer
+#     reports, zero
 #     lock-order inversions (witness is on in the tsan build).
 # Ends with one line "make test: N passed, N failed"; exits 1 on failure.
 B=${1:-build}
@@ -108,6 +109,8 @@ if [ -x "$B/tsan/uvmstress" ]; then
 	tsan_uvmstress "pressure --fail-io" --scenario pressure --ram 16M --ws 40M --lwps 2 --ncpu 2 --pattern hotcold --fail-io 1% -t 3
 	tsan_uvmstress mix --ncpu 2 --ram 32M -t 8
 	tsan_uvmstress "mix --threads 2" --threads 2 --lwps 6 --ncpu 2 --ram 32M --lose-io 2% -t 5
+	tsan_uvmstress "fork (netbsd glue)" --scenario fork --ncpu 2 --ram 32M --fork-pct 20 -t 6
+	tsan_uvmstress "fork (freebsd glue)" --scenario fork --glue freebsd --ncpu 2 --ram 32M --fork-pct 20 --mlock-pct 10 -t 6
 fi
 
 # The TSan oracle reaches the verdict: a planted race (--inject race) is

@@ -27,6 +27,7 @@
 #include "host/watchdog.h"
 #include "host/witness.h"
 #include "runner.h"
+#include "vm/kern_proc.h"
 #include "sanitizer.h"
 #include "timing.h"
 #include "vm/uvm.h"
@@ -462,6 +463,55 @@ static double
 share(double part, double whole)
 {
 	return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+/* report_processes: processes forked, u-areas, kernel stacks. */
+static void
+report_processes(FILE *f, const struct stress_run *r)
+{
+	struct kern_proc_stats st;
+
+	kern_proc_stats(&st);
+	fprintf(f, "processes: %d root (%s glue), %llu forked, %llu reaped, "
+	    "%d alive at most; u-areas %llu handed out (%llu made, %llu "
+	    "cached); kernel stacks %llu handed out (%llu made, %llu cached, "
+	    "%llu purged on %d low-memory events), deepest %d bytes\n",
+	    r->r_nprocs, kern_glue_name(kern_glue()),
+	    (unsigned long long)st.kp_forked, (unsigned long long)st.kp_reaped,
+	    st.kp_peak, (unsigned long long)st.kp_uareas,
+	    (unsigned long long)st.kp_uareas_made,
+	    (unsigned long long)st.kp_uareas_cached,
+	    (unsigned long long)st.kp_kstacks,
+	    (unsigned long long)st.kp_kstacks_made,
+	    (unsigned long long)st.kp_kstacks_cached,
+	    (unsigned long long)st.kp_kstacks_purged, st.kp_lowmem_events,
+	    st.kp_max_kstack_used);
+}
+
+/* json_processes: the JSON's "processes" section. */
+static void
+json_processes(struct json *j, const struct stress_run *r)
+{
+	struct kern_proc_stats st;
+
+	kern_proc_stats(&st);
+	json_object_begin(j, "processes");
+	json_string(j, "glue", kern_glue_name(kern_glue()));
+	json_i64(j, "roots", r->r_nprocs);
+	json_u64(j, "forked", st.kp_forked);
+	json_u64(j, "reaped", st.kp_reaped);
+	json_i64(j, "alive", st.kp_live);
+	json_i64(j, "alive_peak", st.kp_peak);
+	json_u64(j, "uareas_allocated", st.kp_uareas);
+	json_u64(j, "uareas_constructed", st.kp_uareas_made);
+	json_u64(j, "uareas_cached", st.kp_uareas_cached);
+	json_u64(j, "kstacks_allocated", st.kp_kstacks);
+	json_u64(j, "kstacks_made", st.kp_kstacks_made);
+	json_u64(j, "kstacks_cached", st.kp_kstacks_cached);
+	json_u64(j, "kstacks_purged", st.kp_kstacks_purged);
+	json_i64(j, "lowmem_events", st.kp_lowmem_events);
+	json_i64(j, "max_kstack_used", st.kp_max_kstack_used);
+	json_object_end(j);
 }
 
 /* report_reclaim: the summary's pagedaemon, swap and time lines. */
@@ -961,6 +1011,7 @@ report_summary(FILE *f, const struct stress_run *r)
 		fprintf(f, ", %d reports", sanitizer_reports());
 	fputc('\n', f);
 	report_reclaim(f, r);
+	report_processes(f, r);
 	fprintf(f, "%12d %-18s %s\n", r->r_free_min, "free_min",
 	    "fewest free pages during the run");
 	fprintf(f, "ops %llu, touches %llu, access hash %016llx\n",
@@ -1107,6 +1158,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	else
 		json_null(&j, "uvmexp_timed");
 	json_reclaim(&j, r);
+	json_processes(&j, r);
 
 	ops = sum_workers(r, offsetof(struct stress_worker, w_ops));
 	touches = sum_workers(r, offsetof(struct stress_worker, w_touches));

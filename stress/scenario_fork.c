@@ -110,7 +110,8 @@ static const struct sopt fork_opts[] = {
 	[FO_MLOCK] = { "mlock-pct", SOPT_INT, 0, 100, 3, NULL, "PCT",
 	    "operations that mlock or munlock", NULL, NULL },
 	[FO_VSLOCK_PAGES] = { "vslock-pages", SOPT_INT, 1, 1024, 4, NULL, "N",
-	    "pages per vslock (at most the pages of a region)", NULL, NULL },
+	    "pages per vslock (at most the pages of a region but 8)", NULL,
+	    NULL },
 };
 
 /*
@@ -122,8 +123,11 @@ static const struct sopt fork_opts[] = {
 struct fpage {
 	uint64_t	fp_state;	/* [a] asid << 32 | gen */
 	uint32_t	fp_pending;	/* [a] */
-	uint8_t		fp_unknown;	/* [o] torn by a fork: rewrite first */
+	uint8_t		fp_unknown;	/* [a] torn by a fork: rewrite first
+					   (a sibling's fork reads it) */
 };
+
+#define UNKNOWN(fp)	__atomic_load_n(&(fp)->fp_unknown, __ATOMIC_RELAXED)
 
 /* What one process's private regions must hold. */
 struct fview {
@@ -272,7 +276,7 @@ fork_write_user(void *arg)
 	    fpage_va(f->f_region, f->f_page), gen);
 	__atomic_store_n(&fp->fp_state, (uint64_t)f->f_asid << 32 | gen,
 	    __ATOMIC_RELEASE);
-	fp->fp_unknown = 0;
+	__atomic_store_n(&fp->fp_unknown, 0, __ATOMIC_RELAXED);
 }
 
 /* Check page (f_region, f_page) against the ledger.  => user mode */
@@ -407,7 +411,7 @@ fork_touch(struct forker *f, int nwrite, int ncheck)
 			if (!fork_write(f, r, i) ||
 			    !fork_check(f, r, i, "read-back"))
 				return false;
-		} else if (!fpage(f->f_view, r, i)->fp_unknown &&
+		} else if (!UNKNOWN(fpage(f->f_view, r, i)) &&
 		    !fork_check(f, r, i, "read"))
 			return false;
 	}
@@ -519,6 +523,7 @@ fork_one(struct forker *f, int tid)
 	struct proc *p2;
 	struct lwp *l2;
 	struct slot_op so;
+	pid_t cpid;
 	uint64_t *before = NULL;
 	size_t n = (size_t)v->fv_nregions * (size_t)v->fv_npages, k;
 	bool vfork = host_rng_below(&f->f_rng, 100) <
@@ -601,7 +606,7 @@ fork_one(struct forker *f, int tid)
 
 			cv->fv_pages[k].fp_state = before[k];
 			cv->fv_pages[k].fp_pending = (uint32_t)before[k];
-			cv->fv_pages[k].fp_unknown = v->fv_pages[k].fp_unknown ||
+			cv->fv_pages[k].fp_unknown = UNKNOWN(&v->fv_pages[k]) ||
 			    pend != (uint32_t)before[k];
 		}
 		c->f_view = cv;
@@ -628,8 +633,9 @@ fork_one(struct forker *f, int tid)
 			(void)fork_touch(f, FORK_WRITES, 0);
 	}
 
+	cpid = p2->p_pid;
 	kern_lwp_join(l2);
-	kern_reap(p2);
+	kern_reap(p2);	/* (p2 is gone) */
 	cv_destroy(&c->f_cv);
 	mutex_destroy(&c->f_lock);
 	if (c->f_failed || f->f_failed || f->f_killed) {
@@ -651,7 +657,7 @@ fork_one(struct forker *f, int tid)
 			    "either touched it: the child wrote %#lx, the "
 			    "parent reads %#lx (a shared page not shared)",
 			    f->f_p->p_pid, f->f_asid, (unsigned long)c->f_fresh,
-			    p2->p_pid, (unsigned long)c->f_fresh_val,
+			    cpid, (unsigned long)c->f_fresh_val,
 			    (unsigned long)fo.fo_value);
 			error = -1;
 			goto out;
@@ -671,7 +677,7 @@ fork_one(struct forker *f, int tid)
 			    "left count %lu, the parent reads %lu (a shared "
 			    "page not shared)", f->f_p->p_pid, f->f_asid,
 			    (unsigned long)(FORK_SHARED + ptoa(tid)),
-			    FORK_SLOT0 + c->f_depth, p2->p_pid,
+			    FORK_SLOT0 + c->f_depth, cpid,
 			    (unsigned long)c->f_slot,
 			    (unsigned long)so.so_value);
 			error = -1;
@@ -713,7 +719,7 @@ fork_check_inherited(struct forker *c, int nsample, const char *what)
 			pg = i < FORK_WIRED ? i : (int)host_rng_below(
 			    &c->f_rng, (uint64_t)c->f_view->fv_npages);
 			fp = fpage(c->f_view, r, pg);
-			if (fp->fp_unknown) {
+			if (UNKNOWN(fp)) {
 				FC_INC(&c->f_fc->fc_unknown);
 				continue;
 			}
@@ -911,9 +917,14 @@ fork_vslock(struct forker *f)
 	vaddr_t va, kva;
 	paddr_t pa;
 
+	/*
+	 * Past the pages an mlock may have wired: uvm_vsunlock unwires the
+	 * pmap's mapping whatever else wired the page (NetBSD's
+	 * uvm_fault_unwire: pmap_unwire, then one uvm_pageunwire).
+	 */
 	r = f->f_own_lo;
-	i = (int)host_rng_below(&f->f_rng,
-	    (uint64_t)(f->f_view->fv_npages - np + 1));
+	i = FORK_WIRED + (int)host_rng_below(&f->f_rng,
+	    (uint64_t)(f->f_view->fv_npages - FORK_WIRED - np + 1));
 	va = fpage_va(r, i);
 	FC_INC(&fc->fc_vslocks);
 	if (!kern_useracc(va, ptoa(np), VM_PROT_READ | VM_PROT_WRITE)) {
@@ -1136,7 +1147,7 @@ fork_worker(struct stress_worker *w)
 	for (int i = 0; ok && i < v->fv_npages; i++) {
 		if (!stress_checks_continue(w))
 			break;
-		if (!fpage(v, f->f_own_lo, i)->fp_unknown)
+		if (!UNKNOWN(fpage(v, f->f_own_lo, i)))
 			ok = fork_check(f, f->f_own_lo, i, "final sweep");
 	}
 	if (c->fc_wired && ok)
@@ -1158,7 +1169,7 @@ fork_pages_per_lwp(const struct stress_config *cfg)
 {
 	uint64_t per = ws_bytes(cfg) / PAGE_SIZE / (uint64_t)MAX(cfg->lwps, 1);
 
-	return MAX(MIN(per, (uint64_t)FORK_MAXPAGES), (uint64_t)FORK_WIRED);
+	return MAX(MIN(per, (uint64_t)FORK_MAXPAGES), (uint64_t)FORK_WIRED + 1);
 }
 
 static const char *
@@ -1176,11 +1187,12 @@ fork_check_opts(const struct stress_config *cfg, char *buf, size_t len)
 		    "--mlock-pct add up to more than 100");
 		return buf;
 	}
-	if ((uint64_t)cfg->sval[FO_VSLOCK_PAGES] > fork_pages_per_lwp(cfg)) {
+	if ((uint64_t)cfg->sval[FO_VSLOCK_PAGES] + FORK_WIRED >
+	    fork_pages_per_lwp(cfg)) {
 		snprintf(buf, len, "fork: --vslock-pages %lld is more than the "
-		    "%llu pages of an LWP's region", (long long)
-		    cfg->sval[FO_VSLOCK_PAGES],
-		    (unsigned long long)fork_pages_per_lwp(cfg));
+		    "%llu pages of an LWP's region past its first %d (which "
+		    "mlock wires)", (long long)cfg->sval[FO_VSLOCK_PAGES],
+		    (unsigned long long)fork_pages_per_lwp(cfg), FORK_WIRED);
 		return buf;
 	}
 	return NULL;

@@ -180,6 +180,11 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--scenario", "pressure", "--lose-io", "1%" },
 		{ "--lose-io", "21%" },
 		{ "--swap", "0", "--lose-io", "1%" },
+		{ "--glue", "linux" },
+		{ "--scenario", "fork", "--depth", "9" },
+		{ "--scenario", "fork", "--threads", "9" },
+		{ "--scenario", "fork", "--fork-pct", "90", "--vslock-pct", "20" },
+		{ "--scenario", "fork", "--vslock-pages", "1000", "--ws", "1M" },
 	};
 	size_t i;
 

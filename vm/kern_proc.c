@@ -18,9 +18,12 @@
 #include "uvm.h"
 #include "uvm_glue.h"
 #include "uvm_map.h"
+#include "uvm_pdaemon.h"
 #include "vm_glue.h"
 
 static enum uvm_glue_kind kern_glue_kind = UVM_GLUE_NETBSD;	/* [I] */
+static uint64_t kern_nforked, kern_nreaped;			/* [a] */
+static int kern_nlive, kern_peak;				/* [a] */
 
 /* local prototypes */
 static void kern_lwp_free(struct lwp *l);
@@ -107,7 +110,7 @@ kern_fork(struct proc *p1, int flags, const char *name, void (*fn)(void *),
 {
 	struct lwp *l2 = NULL;
 	struct proc *p2;
-	int error;
+	int error, live, peak;
 
 	if ((error = proc_create(name, &p2)) != 0)
 		return error;
@@ -134,6 +137,12 @@ kern_fork(struct proc *p1, int flags, const char *name, void (*fn)(void *),
 		return error;
 	}
 	/* NetBSD's fork1 counts these */
+	live = __atomic_add_fetch(&kern_nlive, 1, __ATOMIC_RELAXED);
+	while (live > (peak = __atomic_load_n(&kern_peak, __ATOMIC_RELAXED)) &&
+	    !__atomic_compare_exchange_n(&kern_peak, &peak, live, false,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		continue;
+	__atomic_fetch_add(&kern_nforked, 1, __ATOMIC_RELAXED);
 	uvmexp_inc(forks);
 	if (flags & KFORK_PPWAIT)
 		uvmexp_inc(forks_ppwait);
@@ -195,6 +204,8 @@ kern_reap(struct proc *p)
 			vm_waitproc(p);
 	}
 	proc_free(p);
+	__atomic_fetch_sub(&kern_nlive, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&kern_nreaped, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -245,4 +256,29 @@ kern_kernacc(vaddr_t addr, size_t len, vm_prot_t access)
 		return uvm_kernacc((void *)addr, len, (access & VM_PROT_WRITE) ?
 		    B_WRITE : B_READ);
 	return kernacc((void *)addr, (int)len, (int)access) != 0;
+}
+
+/* kern_proc_stats: see kern_proc.h. */
+void
+kern_proc_stats(struct kern_proc_stats *st)
+{
+	struct pool_cache_stats pcs;
+	struct vm_kstack_stats ks;
+
+	memset(st, 0, sizeof(*st));
+	st->kp_forked = __atomic_load_n(&kern_nforked, __ATOMIC_RELAXED);
+	st->kp_reaped = __atomic_load_n(&kern_nreaped, __ATOMIC_RELAXED);
+	st->kp_live = __atomic_load_n(&kern_nlive, __ATOMIC_RELAXED);
+	st->kp_peak = __atomic_load_n(&kern_peak, __ATOMIC_RELAXED);
+	uvm_uarea_stats(&pcs);
+	st->kp_uareas = pcs.pcs_hits + pcs.pcs_misses;
+	st->kp_uareas_made = pcs.pcs_nctor;
+	st->kp_uareas_cached = pcs.pcs_cached;
+	vm_kstack_stats(&ks);
+	st->kp_kstacks = ks.ks_new + ks.ks_reused;
+	st->kp_kstacks_made = ks.ks_new;
+	st->kp_kstacks_cached = (uint64_t)ks.ks_cached;
+	st->kp_kstacks_purged = ks.ks_purged;
+	st->kp_max_kstack_used = ks.ks_max_used;
+	st->kp_lowmem_events = uvm_lowmem_count();
 }

@@ -27,6 +27,8 @@
 
 #include <stdbool.h>
 
+#include <stdint.h>
+
 #include "host/lwp.h"
 
 enum uvm_glue_kind {
@@ -86,5 +88,23 @@ int kern_vslock(vaddr_t addr, size_t len, vm_prot_t access);
 void kern_vsunlock(vaddr_t addr, size_t len);
 bool kern_useracc(vaddr_t addr, size_t len, vm_prot_t access);
 bool kern_kernacc(vaddr_t addr, size_t len, vm_prot_t access);
+
+/*
+ * Counts for reports: processes forked and reaped here (the harness's
+ * root processes are not), alive now and at most; u-areas handed out
+ * (uvm_uarea_alloc) and constructed (wired anew), cached now; kernel
+ * stacks handed out and made anew, cached now, purged on low memory;
+ * the deepest kernel stack the clock saw (bytes); lowmem events.
+ */
+struct kern_proc_stats {
+	uint64_t	kp_forked, kp_reaped;
+	int		kp_live, kp_peak;
+	uint64_t	kp_uareas, kp_uareas_made, kp_uareas_cached;
+	uint64_t	kp_kstacks, kp_kstacks_made, kp_kstacks_cached;
+	uint64_t	kp_kstacks_purged;
+	int		kp_max_kstack_used;
+	int		kp_lowmem_events;
+};
+void kern_proc_stats(struct kern_proc_stats *st);
 
 #endif /* VM_KERN_PROC_H */

@@ -1283,6 +1283,22 @@ uvmfault_unbusy(struct vm_page *pg)
 	}
 }
 
+/*
+ * uvmfault_kstack_push: push a frame of size bytes on the current LWP's
+ * kernel stack if it has one (FreeBSD's glue: vm_thread_new), so that the
+ * clock's intr_prof_stack_use sees how deep the kernel went; NULL if not.
+ * => never sleeps (the stack is wired)
+ */
+static void *
+uvmfault_kstack_push(size_t size)
+{
+	struct lwp *l = curlwp;
+
+	if (l == NULL || __atomic_load_n(&l->l_kstack, __ATOMIC_RELAXED) == 0)
+		return NULL;
+	return vm_kstack_enter(l, size);
+}
+
 int
 uvm_fault(struct vm_map *orig_map, vaddr_t vaddr, vm_fault_t fault_type,
     vm_prot_t access_type)
@@ -1292,9 +1308,13 @@ uvm_fault(struct vm_map *orig_map, vaddr_t vaddr, vm_fault_t fault_type,
 	struct vm_anon *anons_store[UVM_MAXRANGE], **anons;
 	struct vm_page *pages[UVM_MAXRANGE];
 	uint64_t t0 = host_real_ns();
+	void *frame;
 	int error;
 
 	uvmexp_inc(faults);
+	/* [extension: vm_glue.c] this function's frame on the kernel stack */
+	frame = uvmfault_kstack_push(sizeof(ufi) + sizeof(flt) +
+	    sizeof(anons_store) + sizeof(pages));
 	ufi.orig_map = orig_map;
 	ufi.orig_rvaddr = trunc_page(vaddr);
 	ufi.orig_size = PAGE_SIZE;
@@ -1316,6 +1336,8 @@ uvm_fault(struct vm_map *orig_map, vaddr_t vaddr, vm_fault_t fault_type,
 			error = uvm_fault_lower(&ufi, &flt, anons, pages);
 	} while (error == ERESTART);
 	fault_hist_add(host_real_ns() - t0);
+	if (frame != NULL)
+		vm_kstack_leave(curlwp, frame);
 	return error;
 }
 
@@ -1404,13 +1426,22 @@ int
 uvm_trap_fault(pmap_t pm, vaddr_t va, vm_prot_t access, bool valid)
 {
 	struct vm_map *map = pmap_owner(pm);
+	struct trapframe *tf;
 	int error;
 
 	uvmexp_inc(traps);
 	if (map == NULL)
 		return EFAULT;
+	/* [extension: vm_glue.c] the trap frame on the LWP's kernel stack */
+	tf = uvmfault_kstack_push(sizeof(*tf));
+	if (tf != NULL) {
+		tf->tf_usermode = map != kernel_map;
+		tf->tf_sp = (vaddr_t)tf;
+	}
 	error = uvm_fault(map, va, valid ? VM_FAULT_PROTECT : VM_FAULT_INVALID,
 	    access);
+	if (tf != NULL)
+		vm_kstack_leave(curlwp, tf);
 	/* [extension: vm_glue.c] a kernel stack's guard: panic, naming it */
 	if (error != 0 && map == kernel_map)
 		vm_kstack_guard_check(va, access);

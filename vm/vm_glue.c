@@ -90,6 +90,8 @@ static int kstack_cache_size = 128;		/* [a] vm.kstack_cache_size */
 static int kstacks;				/* [a] vm.kstacks */
 static kmutex_t kstack_cache_mtx;
 static int max_kstack_used;			/* [a] debug.max_kstack_used */
+/* Counts for reports (not in the seed): stacks made, reused, purged. */
+static uint64_t kstack_nnew, kstack_nreused, kstack_npurged;	/* [a] */
 
 /*
  * The kstack guard object: the object of every guard entry (a kernel
@@ -395,6 +397,7 @@ vm_thread_new(struct lwp *td, int pages)
 			ks_ce = kstack_cache;
 			kstack_cache = ks_ce->next_ks_entry;
 			mtx_leave(&kstack_cache_mtx);
+			__atomic_fetch_add(&kstack_nreused, 1, __ATOMIC_RELAXED);
 
 			__atomic_store_n(&td->l_kstack_obj, ks_ce->ksobj,
 			    __ATOMIC_RELAXED);
@@ -427,6 +430,7 @@ vm_thread_new(struct lwp *td, int pages)
 	}
 
 	__atomic_fetch_add(&kstacks, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&kstack_nnew, 1, __ATOMIC_RELAXED);
 	if (KSTACK_GUARD_PAGES != 0) {
 		/*
 		 * pmap_qremove(ks, KSTACK_GUARD_PAGES): nothing to remove,
@@ -558,6 +562,7 @@ vm_thread_stack_lowmem(void *nulll)
 
 		vm_thread_stack_dispose(ks_ce1->ksobj, (vaddr_t)ks_ce1,
 		    KSTACK_PAGES);
+		__atomic_fetch_add(&kstack_npurged, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -884,4 +889,16 @@ int
 vm_max_kstack_used(void)
 {
 	return __atomic_load_n(&max_kstack_used, __ATOMIC_RELAXED);
+}
+
+/* vm_kstack_stats: see vm_glue.h. */
+void
+vm_kstack_stats(struct vm_kstack_stats *st)
+{
+	st->ks_new = __atomic_load_n(&kstack_nnew, __ATOMIC_RELAXED);
+	st->ks_reused = __atomic_load_n(&kstack_nreused, __ATOMIC_RELAXED);
+	st->ks_purged = __atomic_load_n(&kstack_npurged, __ATOMIC_RELAXED);
+	st->ks_live = vm_kstacks();
+	st->ks_cached = vm_kstack_cache_count();
+	st->ks_max_used = vm_max_kstack_used();
 }

@@ -174,4 +174,16 @@ void vm_kstack_cache_size_set(int size);
 int vm_kstack_cache_count(void);
 int vm_max_kstack_used(void);
 
+/* Kernel-stack counts for reports: made, reused from the cache, purged
+ * by the lowmem handler; alive (cached ones too), cached; max used. */
+struct vm_kstack_stats {
+	uint64_t	ks_new;
+	uint64_t	ks_reused;
+	uint64_t	ks_purged;
+	int		ks_live;
+	int		ks_cached;
+	int		ks_max_used;
+};
+void vm_kstack_stats(struct vm_kstack_stats *st);
+
 #endif /* VM_VM_GLUE_H */
