@@ -118,6 +118,7 @@ run: deps-ok
 bench: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-release
 	@sh perf/bench_fault.sh $(BUILD) 5
+	@sh perf/bench_cow.sh $(BUILD) 5
 	@sh perf/bench_reclaim.sh $(BUILD) 10 3
 	@sh perf/bench_hostmmu.sh $(BUILD)
 	@sh perf/bench_lwps.sh $(BUILD) 5

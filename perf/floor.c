@@ -11,8 +11,11 @@
  *          hands out, as the pmap places its windows).
  *  native  the Linux kernel's own anonymous zero-fill fault: first
  *          touches of fresh MAP_ANONYMOUS memory, unmapped and repeated.
+ *  cow     the floor of a copy-on-write fault: as floor, and the handler
+ *          also copies 4 KiB into the new page from a source page (the
+ *          page the child shares with its parent), as a COW fault must.
  *
- * usage: floor floor|native THREADS SECONDS
+ * usage: floor floor|native|cow THREADS SECONDS
  * prints one JSON line: {"anchor":..., "threads":N, "faults":N,
  * "seconds":S, "faults_per_s":F}
  */
@@ -37,6 +40,9 @@
 
 static int memfd;
 static size_t memfd_pages;
+static bool copy_on_fault;		/* cow: copy a page in the handler */
+static char *cow_src;			/* cow: the pages copied from */
+#define COW_SRC_PAGES	64
 static atomic_ulong next_page;
 static atomic_bool stop;
 static double seconds;
@@ -53,6 +59,8 @@ segv(int sig, siginfo_t *si, void *ctx)
 	if (mmap((void *)va, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED |
 	    MAP_FIXED, memfd, (off_t)(pg * PAGE)) == MAP_FAILED)
 		abort();
+	if (copy_on_fault)
+		memcpy((void *)va, cow_src + (pg % COW_SRC_PAGES) * PAGE, PAGE);
 }
 
 /* Is thread id's region free (nothing of the process mapped there)? */
@@ -113,12 +121,21 @@ main(int argc, char **argv)
 	double t0, t1;
 	int n, i, floor;
 
-	if (argc != 4 || (strcmp(argv[1], "floor") && strcmp(argv[1], "native")) ||
-	    (n = atoi(argv[2])) < 1 || n > 64 || (seconds = atof(argv[3])) <= 0) {
-		fprintf(stderr, "usage: floor floor|native THREADS SECONDS\n");
+	if (argc != 4 || (strcmp(argv[1], "floor") && strcmp(argv[1], "native") &&
+	    strcmp(argv[1], "cow")) || (n = atoi(argv[2])) < 1 || n > 64 ||
+	    (seconds = atof(argv[3])) <= 0) {
+		fprintf(stderr, "usage: floor floor|native|cow THREADS SECONDS\n");
 		return 1;
 	}
-	floor = strcmp(argv[1], "floor") == 0;
+	copy_on_fault = strcmp(argv[1], "cow") == 0;
+	floor = strcmp(argv[1], "native") != 0;
+	if (copy_on_fault) {
+		cow_src = mmap(NULL, COW_SRC_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (cow_src == MAP_FAILED)
+			return 3;
+		memset(cow_src, 0x5a, COW_SRC_PAGES * PAGE);
+	}
 	memfd_pages = 16384;
 	memfd = memfd_create("floor", 0);
 	if (memfd < 0 || ftruncate(memfd, (off_t)(memfd_pages * PAGE)) != 0) {

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/clock.h"
 #include "host/hook.h"
 #include "host/machine.h"
 #include "host/pmap.h"
@@ -62,6 +63,7 @@
 #define FORK_SHARED	((vaddr_t)0x08000000)	/* the shared region */
 #define FORK_HOLE	((vaddr_t)0x04000000)	/* never mapped */
 #define FORK_FRESH	((vaddr_t)0x06000000)	/* a forker's fresh page */
+#define FORK_COW	((vaddr_t)0x40000000)	/* the benchmark's region */
 #define FORK_MAXLWPS	8			/* regions of a process */
 #define FORK_MAXPAGES	((int)(FORK_SPAN / PAGE_SIZE))
 #define FORK_MAXDEPTH	4
@@ -91,7 +93,7 @@ static const char fork_help[] =
 
 /* Options table. */
 enum { FO_WS, FO_DEPTH, FO_FORK, FO_VFORK, FO_EXEC, FO_VSLOCK, FO_MLOCK,
-    FO_VSLOCK_PAGES };
+    FO_VSLOCK_PAGES, FO_COW };
 static const struct sopt fork_opts[] = {
 	[FO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, FORK_WS_MAX, 0, NULL, "SIZE",
 	    "working set of the root processes together", "3/2 x --ram",
@@ -112,6 +114,10 @@ static const struct sopt fork_opts[] = {
 	[FO_VSLOCK_PAGES] = { "vslock-pages", SOPT_INT, 1, 1024, 4, NULL, "N",
 	    "pages per vslock (at most the pages of a region but 8)", NULL,
 	    NULL },
+	[FO_COW] = { "cow-bench", SOPT_SIZE, 0, 1ll << 30, 0, NULL, "SIZE",
+	    "the copy-on-write benchmark instead: each LWP touches SIZE of "
+	    "private memory, then forks children that write every page",
+	    "off", NULL },
 };
 
 /*
@@ -184,6 +190,7 @@ struct fork_ctx {
 	uint64_t		fc_children, fc_checked, fc_unknown;
 	uint64_t		fc_cow_writes, fc_vslocks, fc_refusals;
 	uint64_t		fc_mlocks, fc_child_kills, fc_maxdepth;
+	uint64_t		fc_cow_pages, fc_cow_ns;	/* --cow-bench */
 };
 
 /* Per root process. */
@@ -1080,6 +1087,127 @@ fork_wired_check(struct fork_ctx *fc, const char *when)
 	return true;
 }
 
+/*
+ * The copy-on-write benchmark (--cow-bench SIZE): the LWP's process has
+ * SIZE of private memory, every page written; each op forks a child
+ * that writes every page once (one copy-on-write fault each), checks a
+ * page of its parent's is unchanged through a sibling view, and exits.
+ * The rate is the child's pages over the time of its writing loop.
+ */
+struct cow_bench {
+	struct fork_ctx		*cb_fc;
+	struct vmspace		*cb_vm;
+	int			cb_npages;
+	uint64_t		cb_value;	/* what the writes store */
+	uint64_t		cb_ns;		/* the child's loop */
+	int			cb_bad;		/* page that read wrong, or -1 */
+	kmutex_t		cb_lock;
+	kcondvar_t		cb_cv;
+	bool			cb_go;		/* [cb_lock] */
+};
+
+/* Write (or check) the first word of every page.  => user mode */
+static void
+cow_write_user(void *arg)
+{
+	struct cow_bench *cb = arg;
+	volatile uint64_t *p;
+	int i;
+
+	for (i = 0; i < cb->cb_npages; i++) {
+		p = pmap_hostaddr(cb->cb_vm->vm_map.pmap, FORK_COW + ptoa(i));
+		if (*p != cb->cb_value - 1 && cb->cb_bad < 0)
+			cb->cb_bad = i;
+		*p = cb->cb_value;
+	}
+}
+
+static void
+cow_child_main(void *arg)
+{
+	struct cow_bench *cb = arg;
+	struct host_user_fault uf;
+	uint64_t t0;
+
+	mutex_enter(&cb->cb_lock);
+	while (!cb->cb_go)
+		cv_wait(&cb->cb_cv, &cb->cb_lock);
+	mutex_exit(&cb->cb_lock);
+	cb->cb_vm = curproc->p_vmspace;
+	t0 = host_real_ns();
+	if (host_user_call(cow_write_user, cb, &uf) != 0)
+		stress_fail(FK_SEGV, NULL, "fork --cow-bench: child pid %d: "
+		    "SIGSEGV at %#lx (error %d)", curproc->p_pid,
+		    (unsigned long)uf.uf_addr, uf.uf_error);
+	cb->cb_ns = host_real_ns() - t0;
+	kern_exit(curproc);
+}
+
+static bool
+fork_cow_bench(struct fork_ctx *c, bool setup)
+{
+	struct stress_worker *w = c->fc_w;
+	struct cow_bench cb = { .cb_fc = c, .cb_vm = w->w_vm, .cb_bad = -1,
+	    .cb_npages = (int)(w->w_run->r_cfg->sval[FO_COW] / PAGE_SIZE) };
+	struct host_user_fault uf;
+	struct proc *p2;
+	struct lwp *l2;
+	vaddr_t va = FORK_COW;
+	int error;
+
+	if (setup) {	/* map and write it all: the parent's pages */
+		error = uvm_mmap_anon(w->w_map, &va, ptoa(cb.cb_npages),
+		    VM_PROT_READ | VM_PROT_WRITE, UVM_MMAP_FIXED);
+		cb.cb_value = 1;
+		if (error == 0 && host_user_call(cow_write_user, &cb, &uf) != 0)
+			error = uf.uf_error;
+		if (error != 0)
+			stress_fail(FK_VM, NULL, "fork --cow-bench: asid %u: "
+			    "%d pages: error %d", w->w_asid, cb.cb_npages, error);
+		return error == 0;
+	}
+	cb.cb_value = 2;	/* the child finds 1 and writes 2 */
+	mutex_init_class(&cb.cb_lock, MUTEX_DEFAULT, IPL_NONE, "cowbench");
+	cv_init(&cb.cb_cv, "cowbench");
+	error = kern_fork(w->w_proc, 0, "cow", cow_child_main, &cb, &p2, &l2);
+	if (error == 0) {
+		mutex_enter(&cb.cb_lock);
+		cb.cb_go = true;
+		cv_broadcast(&cb.cb_cv);
+		mutex_exit(&cb.cb_lock);
+		kern_lwp_join(l2);
+		kern_reap(p2);
+		c->fc_cow_pages += (uint64_t)cb.cb_npages;
+		c->fc_cow_ns += cb.cb_ns;
+		FC_INC(&c->fc_forks);
+	} else {
+		FC_INC(&c->fc_enomem);
+	}
+	cv_destroy(&cb.cb_cv);
+	mutex_destroy(&cb.cb_lock);
+	if (cb.cb_bad >= 0) {
+		stress_fail(FK_INTEGRITY, NULL, "fork --cow-bench: asid %u va "
+		    "%#lx: the child read something else than its parent "
+		    "wrote", w->w_asid, (unsigned long)(FORK_COW +
+		    ptoa(cb.cb_bad)));
+		return false;
+	}
+	/* the parent's pages are its own still (reads 1 where it wrote 1) */
+	cb.cb_vm = w->w_vm;
+	cb.cb_value = 2;
+	cb.cb_bad = -1;
+	if (host_user_call(cow_write_user, &cb, &uf) != 0 || cb.cb_bad >= 0) {
+		stress_fail(FK_INTEGRITY, NULL, "fork --cow-bench: asid %u: "
+		    "the parent's page %d changed under its child's writes "
+		    "(a copy-on-write leak)", w->w_asid, cb.cb_bad);
+		return false;
+	}
+	/* ... and back to 1 for the next child */
+	cb.cb_value = 1;
+	cb.cb_bad = -1;
+	return host_user_call(cow_write_user, &cb, &uf) == 0;
+}
+
 /* The LWP worker (a root process's LWP). */
 static void
 fork_worker(struct stress_worker *w)
@@ -1094,6 +1222,16 @@ fork_worker(struct stress_worker *w)
 	bool ok = true;
 
 	c->fc_w = w;
+	if (cfg->sval[FO_COW] != 0) {
+		ok = fork_cow_bench(c, true);
+		stress_barrier(w);
+		while (ok && stress_continue(w)) {
+			ok = fork_cow_bench(c, false);
+			stress_op_done(w);
+		}
+		stress_timed_end(w);
+		return;
+	}
 	*f = (struct forker){
 		.f_fc = c, .f_p = w->w_proc, .f_vm = w->w_vm,
 		.f_asid = w->w_asid, .f_depth = 0, .f_view = v,
@@ -1167,7 +1305,11 @@ ws_bytes(const struct stress_config *cfg)
 static uint64_t
 fork_pages_per_lwp(const struct stress_config *cfg)
 {
-	uint64_t per = ws_bytes(cfg) / PAGE_SIZE / (uint64_t)MAX(cfg->lwps, 1);
+	uint64_t per;
+
+	if (cfg->sval[FO_COW] != 0)	/* the parent's and a child's copy */
+		return 2 * (uint64_t)cfg->sval[FO_COW] / PAGE_SIZE;
+	per = ws_bytes(cfg) / PAGE_SIZE / (uint64_t)MAX(cfg->lwps, 1);
 
 	return MAX(MIN(per, (uint64_t)FORK_MAXPAGES), (uint64_t)FORK_WIRED + 1);
 }
@@ -1259,6 +1401,18 @@ fork_run(struct stress_run *r)
 	stress_metric_u64(r, "mlock_ops", mlocks);
 	stress_metric_u64(r, "child_oom_kills", kills);
 	stress_metric_str(r, "glue", kern_glue_name(kern_glue()));
+	if (cfg->sval[FO_COW] != 0) {
+		uint64_t pages = 0, ns = 0;
+
+		for (i = 0; i < cfg->lwps; i++) {
+			pages += ctxs[i].fc_cow_pages;
+			ns += ctxs[i].fc_cow_ns;
+		}
+		stress_metric_u64(r, "cow_pages", pages);
+		/* per second of the children's write loops (an LWP's rate) */
+		stress_metric_double(r, "cow_faults_per_s", ns == 0 ? 0.0 :
+		    (double)pages / ((double)ns / 1e9));
+	}
 	for (i = 0; i < nprocs; i++)
 		free(sh[i].fs_view.fv_pages);
 	free(sh);

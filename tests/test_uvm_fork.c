@@ -155,7 +155,7 @@ newproc(struct vmspace *vm)
 Test(uvm_fork, copy_inheritance_isolates_both_ways)
 {
 	struct vmspace *parent = newvm(8), *child;
-	int anons, acow;
+	int anons, acow, prcopy;
 
 	poke_pages(parent, 8, 0x1000);
 	anons = uvm_anon_count();
@@ -169,8 +169,11 @@ Test(uvm_fork, copy_inheritance_isolates_both_ways)
 	cr_assert_eq(page_at(child, VA), page_at(parent, VA),
 	    "a read shares the page");
 	acow = uvmexp_read(flt_acow);
+	prcopy = uvmexp_read(flt_prcopy);
 	poke_pages(child, 4, 0x2000);			/* pages 0-3 */
 	cr_assert_eq(uvmexp_read(flt_acow), acow + 4, "copied on write");
+	cr_assert_eq(uvmexp_read(flt_prcopy), prcopy,
+	    "an anon's copy is no object promotion (flt_prcopy)");
 	cr_assert_neq(page_at(child, VA), page_at(parent, VA));
 	check_pages(parent, 8, 0x1000);			/* parent untouched */
 

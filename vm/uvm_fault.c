@@ -967,7 +967,7 @@ uvm_fault_upper(struct uvm_faultinfo *ufi, struct uvm_faultctx *flt,
 		    ufi->orig_rvaddr - ufi->entry->start, anon, true);
 		atomic_clearbits_int(&pg->pg_flags, PG_BUSY | PG_FAKE);
 		UVM_PAGE_OWN(pg, NULL);
-		uvmexp_inc(flt_prcopy);
+		/* (flt_acow only: flt_prcopy counts object promotions) */
 	} else {
 		uvmexp_inc(flt_anon);
 		pg = anon->an_page;
