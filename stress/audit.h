@@ -45,14 +45,17 @@ void audit_map(struct audit_result *ar, struct vm_map *map);
  */
 void audit_swap(struct audit_result *ar, int flags);
 /*
- * audit_refs: on a quiescent machine, every amap's am_ref equals the map
- * entries (of the kernel's and the registered maps) that refer to it,
- * every anon's an_ref the amap slots that hold it, and every amap and anon
- * allocated is reached so.  (During a run audit_map checks, per amap, that
- * its anons are referenced and share its lock.)
+ * audit_refs: every amap's am_ref equals the map entries (of the kernel's
+ * and the registered maps) that refer to it, every anon's an_ref the amap
+ * slots that hold it; with AUDIT_QUIESCENT also every amap and anon
+ * allocated is reached so.  Exact only while nothing changes a reference:
+ * a quiescent machine, or every process stopped at a safe point (the
+ * daemons may run: they take no amap or anon references).  (During a run
+ * audit_map checks, per amap, that its anons are referenced and share its
+ * lock.)
  * => no VM locks held; read-locks maps and amaps; calloc
  */
-void audit_refs(struct audit_result *ar);
+void audit_refs(struct audit_result *ar, int flags);
 /*
  * audit_all: pages, swap, refs (quiescent), the kernel map and the registered maps: every
  * one when quiescent; during the run AUDIT_PERIODIC_MAPS of them a pass,

@@ -74,6 +74,7 @@
 #define FORK_ASIDS	4096			/* asid -> pid, for messages */
 #define FORK_ASID0	0x10000			/* children's asids from here */
 #define FORK_EXEC_PAGES	8
+#define FORK_AUDIT_NS	1000000000ull		/* the exact audit's period */
 #define FORK_WS_MAX	(1ll << 40)
 #define PAGE_WORDS	(PAGE_SIZE / sizeof(uint64_t))
 /* A root LWP and its descendants count in the same context. */
@@ -200,6 +201,23 @@ struct fork_shared {
 };
 
 static uint32_t fork_next_asid = FORK_ASID0;	/* [a] */
+
+/*
+ * The audit gate: the exact reference audit (audit_refs) needs every
+ * process stopped where it changes no amap or anon reference.  Each LWP
+ * of the scenario (roots and children) holds the gate while it runs VM
+ * operations and lets go of it at safe points (between operations, while
+ * it waits for a child); the auditor (worker 0, about once a second)
+ * closes the gate, waits until nobody holds it, audits, and opens it.
+ */
+static struct {
+	kmutex_t	fg_lock;
+	kcondvar_t	fg_cv;
+	int		fg_active;	/* [fg_lock] LWPs holding the gate */
+	int		fg_closed;	/* [fg_lock, a] the auditor waits */
+	uint64_t	fg_audits;	/* [fg_lock] audits done */
+	uint64_t	fg_checks;	/* [fg_lock] their checks */
+} fork_gate;
 static pid_t fork_asid_pid[FORK_ASIDS];		/* [a] for messages */
 
 /* local prototypes */
@@ -232,6 +250,73 @@ static bool fork_mlock(struct fork_ctx *fc);
 static bool fork_wired_check(struct fork_ctx *fc, const char *when);
 static const char *fork_check_opts(const struct stress_config *cfg,
     char *buf, size_t len);
+
+/* fork_gate_enter: hold the gate (wait while the auditor has it closed). */
+static void
+fork_gate_enter(void)
+{
+	mutex_enter(&fork_gate.fg_lock);
+	while (fork_gate.fg_closed)
+		cv_wait(&fork_gate.fg_cv, &fork_gate.fg_lock);
+	fork_gate.fg_active++;
+	mutex_exit(&fork_gate.fg_lock);
+}
+
+static void
+fork_gate_leave(void)
+{
+	mutex_enter(&fork_gate.fg_lock);
+	KASSERT(fork_gate.fg_active > 0);
+	if (--fork_gate.fg_active == 0 && fork_gate.fg_closed)
+		cv_broadcast(&fork_gate.fg_cv);
+	mutex_exit(&fork_gate.fg_lock);
+}
+
+/* fork_gate_point: a safe point: let the auditor in if it waits. */
+static void
+fork_gate_point(void)
+{
+	if (__atomic_load_n(&fork_gate.fg_closed, __ATOMIC_RELAXED)) {
+		fork_gate_leave();
+		fork_gate_enter();
+	}
+}
+
+/*
+ * fork_gate_audit: stop every process at a safe point and check the
+ * reference counts exactly.  => the caller holds the gate; false: a
+ * violation (recorded)
+ */
+static bool
+fork_gate_audit(void)
+{
+	struct audit_result ar;
+
+	memset(&ar, 0, sizeof(ar));
+	mutex_enter(&fork_gate.fg_lock);
+	__atomic_store_n(&fork_gate.fg_closed, 1, __ATOMIC_RELAXED);
+	fork_gate.fg_active--;
+	while (fork_gate.fg_active > 0)
+		cv_wait(&fork_gate.fg_cv, &fork_gate.fg_lock);
+	mutex_exit(&fork_gate.fg_lock);
+
+	audit_refs(&ar, 0);
+
+	mutex_enter(&fork_gate.fg_lock);
+	fork_gate.fg_audits++;
+	fork_gate.fg_checks += ar.nchecks;
+	__atomic_store_n(&fork_gate.fg_closed, 0, __ATOMIC_RELAXED);
+	fork_gate.fg_active++;
+	cv_broadcast(&fork_gate.fg_cv);
+	mutex_exit(&fork_gate.fg_lock);
+	if (ar.nviolations != 0) {
+		stress_fail(FK_INVARIANT, NULL, "fork: reference audit with "
+		    "every process stopped: %s (%u violations)", ar.first,
+		    ar.nviolations);
+		return false;
+	}
+	return true;
+}
 
 static struct fpage *
 fpage(const struct fview *v, int r, int i)
@@ -641,7 +726,11 @@ fork_one(struct forker *f, int tid)
 	}
 
 	cpid = p2->p_pid;
+	fork_gate_leave();	/* waiting for the child is a safe point */
 	kern_lwp_join(l2);
+	fork_gate_enter();
+	if (!vfork && kern_glue() == UVM_GLUE_FREEBSD)
+		audit_unregister_map(&c->f_vm->vm_map);
 	kern_reap(p2);	/* (p2 is gone) */
 	cv_destroy(&c->f_cv);
 	mutex_destroy(&c->f_lock);
@@ -759,6 +848,7 @@ fork_child_main(void *arg)
 	while (!c->f_go)
 		cv_wait(&c->f_cv, &c->f_lock);
 	mutex_exit(&c->f_lock);
+	fork_gate_enter();
 	d = (uint64_t)c->f_depth;
 	while (STRESS_LD(&fc->fc_maxdepth) < d)
 		STRESS_ST(&fc->fc_maxdepth, d);
@@ -767,6 +857,7 @@ fork_child_main(void *arg)
 	if (!fork_check_inherited(c, FORK_SAMPLE, "inherited"))
 		goto exit;
 
+	fork_gate_point();
 	/* The shared region: the parent's count is at least the fork's. */
 	if (c->f_shared) {
 		so = (struct slot_op){ c, tid, c->f_depth - 1, false, 0 };
@@ -811,6 +902,7 @@ fork_child_main(void *arg)
 	    !fork_vslock(c))
 		goto exit;
 
+	fork_gate_point();
 	/* A grandchild. */
 	if (!c->f_vfork && c->f_depth < (int)cfg->sval[FO_DEPTH] &&
 	    host_rng_below(&c->f_rng, 2) == 0 && fork_one(c, tid) != 0)
@@ -824,10 +916,14 @@ fork_child_main(void *arg)
 	if (c->f_exec && !c->f_vfork)
 		fork_child_exec(c);
 exit:
-	/* off the auditor's list before its address space goes */
-	if (!c->f_vfork)
+	/*
+	 * Off the auditor's list before its address space goes: at exit with
+	 * NetBSD's glue, at the parent's reap (vm_waitproc) with FreeBSD's.
+	 */
+	if (!c->f_vfork && kern_glue() == UVM_GLUE_NETBSD)
 		audit_unregister_map(&c->f_vm->vm_map);
 	kern_exit(c->f_p);
+	fork_gate_leave();	/* (its address space is gone: NetBSD's glue) */
 }
 
 struct exec_user {
@@ -1217,7 +1313,7 @@ fork_worker(struct stress_worker *w)
 	const struct stress_config *cfg = w->w_run->r_cfg;
 	struct fview *v = &c->fc_sh->fs_view;
 	vaddr_t va;
-	uint64_t pick;
+	uint64_t pick, next_audit;
 	int error;
 	bool ok = true;
 
@@ -1261,7 +1357,15 @@ fork_worker(struct stress_worker *w)
 		ok = false;
 	}
 	stress_barrier(w);
+	fork_gate_enter();
+	next_audit = host_real_ns() + FORK_AUDIT_NS;
 	while (ok && stress_continue(w)) {
+		if (w->w_index == 0 && host_real_ns() >= next_audit) {
+			/* the exact reference audit, every process stopped */
+			if (!(ok = fork_gate_audit()))
+				break;
+			next_audit = host_real_ns() + FORK_AUDIT_NS;
+		}
 		pick = host_rng_below(&f->f_rng, 100);
 		if (pick < (uint64_t)cfg->sval[FO_FORK])
 			ok = fork_one(f, w->w_tid) == 0;
@@ -1276,11 +1380,14 @@ fork_worker(struct stress_worker *w)
 		if (ok && c->fc_wired)
 			ok = fork_wired_check(c, "after the operation");
 		stress_op_done(w);
+		fork_gate_point();
 		lwp_userret();
 	}
 	stress_timed_end(w);
-	if (stress_killed(w) || f->f_killed)
+	if (stress_killed(w) || f->f_killed) {
+		fork_gate_leave();
 		return;
+	}
 	/* The final checks: every page of its region. */
 	for (int i = 0; ok && i < v->fv_npages; i++) {
 		if (!stress_checks_continue(w))
@@ -1291,6 +1398,7 @@ fork_worker(struct stress_worker *w)
 	if (c->fc_wired && ok)
 		(void)uvm_munlock(w->w_map, fpage_va(f->f_own_lo, 0),
 		    ptoa(FORK_WIRED));
+	fork_gate_leave();
 }
 
 /* --ws, or 3/2 x --ram. */
@@ -1352,6 +1460,11 @@ fork_run(struct stress_run *r)
 	uint64_t mlocks = 0, kills = 0, depth = 0;
 	int i, npages = (int)fork_pages_per_lwp(cfg), nprocs, error;
 
+	mutex_init_class(&fork_gate.fg_lock, MUTEX_DEFAULT, IPL_NONE,
+	    "forkgate");
+	cv_init(&fork_gate.fg_cv, "forkaudit");
+	fork_gate.fg_active = fork_gate.fg_closed = 0;
+	fork_gate.fg_audits = fork_gate.fg_checks = 0;
 	/* (the runner makes the processes: worker i is of i / threads) */
 	nprocs = howmany(cfg->lwps, cfg->threads);
 	ctxs = calloc((size_t)cfg->lwps, sizeof(*ctxs));
@@ -1401,6 +1514,8 @@ fork_run(struct stress_run *r)
 	stress_metric_u64(r, "mlock_ops", mlocks);
 	stress_metric_u64(r, "child_oom_kills", kills);
 	stress_metric_str(r, "glue", kern_glue_name(kern_glue()));
+	stress_metric_u64(r, "stopped_audits", fork_gate.fg_audits);
+	stress_metric_u64(r, "stopped_audit_checks", fork_gate.fg_checks);
 	if (cfg->sval[FO_COW] != 0) {
 		uint64_t pages = 0, ns = 0;
 
@@ -1417,6 +1532,8 @@ fork_run(struct stress_run *r)
 		free(sh[i].fs_view.fv_pages);
 	free(sh);
 	free(ctxs);
+	cv_destroy(&fork_gate.fg_cv);
+	mutex_destroy(&fork_gate.fg_lock);
 	return error;
 }
 

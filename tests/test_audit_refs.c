@@ -93,7 +93,7 @@ static void
 audit_q(struct audit_result *ar)
 {
 	memset(ar, 0, sizeof(*ar));
-	audit_refs(ar);
+	audit_refs(ar, AUDIT_QUIESCENT);
 }
 
 Test(audit_refs, a_fork_is_counted_exactly)
