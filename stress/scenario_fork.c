@@ -55,6 +55,7 @@
 #include "scenario.h"
 #include "vm/kern_proc.h"
 #include "vm/uvm.h"
+#include "vm/uvm_glue.h"
 #include "vm/uvm_km.h"
 #include "vm/uvm_mmap.h"
 
@@ -1093,6 +1094,14 @@ fork_vslock(struct forker *f)
 	if (kva != 0) {
 		bool good = kern_kernacc(kva, PAGE_SIZE, VM_PROT_READ |
 		    VM_PROT_WRITE);
+
+		if (kern_glue() == UVM_GLUE_NETBSD) {
+			/* a debugger's breakpoint: read-only, then writable */
+			uvm_chgkprot((void *)kva, PAGE_SIZE, B_READ);
+			uvm_chgkprot((void *)kva, PAGE_SIZE, B_WRITE);
+			*(volatile uint64_t *)kva = 0x6b707274;	/* "kprt" */
+			good = good && *(volatile uint64_t *)kva == 0x6b707274;
+		}
 
 		uvm_km_free(kernel_map, kva, PAGE_SIZE, UVM_KMF_WIRED);
 		if (!good) {

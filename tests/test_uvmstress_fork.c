@@ -53,6 +53,9 @@ check_fork_run(const struct result *r, const char *glue)
 	cr_expect_gt(num(r, "pagedaemon.pgswapout"), 0);
 	cr_expect_gt(num(r, "pagedaemon.pgswapin"), 0);
 	cr_expect_eq(num(r, "metrics.audit.violations"), 0);
+	cr_expect_gt(num(r, "metrics.scenario.stopped_audits"), 0,
+	    "no reference audit with the processes stopped");
+	cr_expect_gt(num(r, "metrics.scenario.stopped_audit_checks"), 0);
 }
 
 Test(uvmstress_fork, netbsd_glue_forks_under_paging)

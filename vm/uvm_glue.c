@@ -48,6 +48,7 @@
 #include "uvm_glue.h"
 #include "uvm_km.h"
 #include "uvm_map.h"
+#include "uvm_pdaemon.h"
 
 /*
  * local prototypes
@@ -61,6 +62,7 @@ static uint64_t uarea_magic(const struct lwp *, const uint64_t *);
 static void uarea_setup_magic(struct lwp *);
 static void uarea_check_magic(const struct lwp *, const char *);
 static void uarea_lwp_free(struct lwp *);
+static void uarea_lowmem(void *);
 
 /* NetBSD's param.c variables; constants here (see the header comment). */
 static const rlim_t maxsmap = MAXSSIZ;
@@ -344,6 +346,22 @@ uvm_uarea_init(void)
 
 	host_set_lwp_run_hook(uvm_uarea_check);
 	host_set_lwp_free_hook(uarea_lwp_free);
+	/*
+	 * [extension] NetBSD's pagedaemon drains the pools' caches when
+	 * memory is short (pool_drain, from uvm_pageout); here the
+	 * pagedaemon's low-memory event (uvm_pdaemon.c) drains the u-area
+	 * cache: its u-areas go back to kernel_map (uarea_poolpage_free).
+	 */
+	if (uvm_lowmem_register(uarea_lowmem, NULL) != 0)
+		panic("%s: no room for a low-memory handler", __func__);
+}
+
+/* uarea_lowmem: the low-memory event's handler.  => may sleep */
+static void
+uarea_lowmem(void *arg)
+{
+	(void)arg;
+	(void)uvm_uarea_drain();
 }
 
 /*
