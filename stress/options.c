@@ -63,8 +63,8 @@ static const struct gopt gopts[] = {
 	    "4 for the others)" },
 	{ "threads", 0, true, GO_THREADS, "N",
 	    "LWPs per process, sharing its map (1..64; default: the "
-	    "scenario's, 4 for mix, 1 for the others; the last process may "
-	    "have fewer)" },
+	    "scenario's, 4 for mix, 2 for fork (at most 8), 1 for the "
+	    "others; the last process may have fewer)" },
 	{ "ncpu", 0, true, GO_NCPU, "N",
 	    "simulated CPUs (1..64, default 2)" },
 	{ "ram", 0, true, GO_RAM, "SIZE",
@@ -546,6 +546,10 @@ apply_sopt(struct stress_config *cfg, int i, const struct pair *p)
 	bool b;
 	int k;
 
+	/* (a job file's line may name an option without its value) */
+	if (so->so_type != SOPT_FLAG && p->p_value == NULL)
+		return usage_error("%s: needs a value (%s)", p->p_where,
+		    so->so_metavar != NULL ? so->so_metavar : "a value");
 	switch (so->so_type) {
 	case SOPT_FLAG:
 		if (p->p_value == NULL)

@@ -473,19 +473,25 @@ report_processes(FILE *f, const struct stress_run *r)
 
 	kern_proc_stats(&st);
 	fprintf(f, "processes: %d root (%s glue), %llu forked, %llu reaped, "
-	    "%d alive at most; u-areas %llu handed out (%llu made, %llu "
-	    "cached); kernel stacks %llu handed out (%llu made, %llu cached, "
-	    "%llu purged on %d low-memory events), deepest %d bytes\n",
-	    r->r_nprocs, kern_glue_name(kern_glue()),
+	    "%d alive at most; ", r->r_nprocs, kern_glue_name(kern_glue()),
 	    (unsigned long long)st.kp_forked, (unsigned long long)st.kp_reaped,
-	    st.kp_peak, (unsigned long long)st.kp_uareas,
-	    (unsigned long long)st.kp_uareas_made,
-	    (unsigned long long)st.kp_uareas_cached,
-	    (unsigned long long)st.kp_kstacks,
-	    (unsigned long long)st.kp_kstacks_made,
-	    (unsigned long long)st.kp_kstacks_cached,
-	    (unsigned long long)st.kp_kstacks_purged, st.kp_lowmem_events,
-	    st.kp_max_kstack_used);
+	    st.kp_peak);
+	/* what the glue's LWPs carry */
+	if (kern_glue() == UVM_GLUE_NETBSD)
+		fprintf(f, "u-areas %llu handed out (%llu made, %llu cached), "
+		    "%d low-memory events\n", (unsigned long long)st.kp_uareas,
+		    (unsigned long long)st.kp_uareas_made,
+		    (unsigned long long)st.kp_uareas_cached,
+		    st.kp_lowmem_events);
+	else
+		fprintf(f, "kernel stacks %llu handed out (%llu made, %llu "
+		    "cached, %llu purged on %d low-memory events), deepest %d "
+		    "bytes seen by the clock\n",
+		    (unsigned long long)st.kp_kstacks,
+		    (unsigned long long)st.kp_kstacks_made,
+		    (unsigned long long)st.kp_kstacks_cached,
+		    (unsigned long long)st.kp_kstacks_purged,
+		    st.kp_lowmem_events, st.kp_max_kstack_used);
 }
 
 /* json_processes: the JSON's "processes" section. */

@@ -91,7 +91,8 @@ static const char fork_help[] =
 "  and mlock pages across forks.  A page carries (address space,\n"
 "  generation): a copy-on-write leak names both processes.  The working\n"
 "  set (--ws) exceeds the RAM, so forks meet pages in flight to swap.\n"
-"  An op is one operation.\n";
+"  Defaults: 4 LWPs in processes of 2 (--threads at most 8: each LWP has\n"
+"  a region of its own).  An op is one operation.\n";
 
 /* Options table. */
 enum { FO_WS, FO_DEPTH, FO_FORK, FO_VFORK, FO_EXEC, FO_VSLOCK, FO_MLOCK,
@@ -161,6 +162,7 @@ struct forker {
 	bool			f_shared;	/* the shared region is mapped */
 	bool			f_vfork;	/* a vfork child */
 	bool			f_exec;		/* it will exec */
+	bool			f_execd;	/* it did: a vmspace of its own */
 	bool			f_killed;	/* out of swap: stop */
 	bool			f_failed;	/* a failure was recorded */
 	uint64_t		f_slot;		/* its last shared count */
@@ -193,6 +195,7 @@ struct fork_ctx {
 	uint64_t		fc_cow_writes, fc_vslocks, fc_refusals;
 	uint64_t		fc_mlocks, fc_child_kills, fc_maxdepth;
 	uint64_t		fc_cow_pages, fc_cow_ns;	/* --cow-bench */
+	uint64_t		fc_vfork_execs;
 };
 
 /* Per root process. */
@@ -242,6 +245,8 @@ static void fresh_user(void *arg);
 static bool fresh_call(struct forker *f, struct fresh_op *fo);
 static bool fork_slot_bump(struct forker *f);
 static int fork_one(struct forker *f, int tid);
+static bool fork_child_owns_vm(const struct forker *c);
+static bool fork_child_stopping(const struct forker *c);
 static bool fork_check_inherited(struct forker *c, int nsample,
     const char *what);
 static void fork_child_main(void *arg);
@@ -730,7 +735,7 @@ fork_one(struct forker *f, int tid)
 	fork_gate_leave();	/* waiting for the child is a safe point */
 	kern_lwp_join(l2);
 	fork_gate_enter();
-	if (!vfork && kern_glue() == UVM_GLUE_FREEBSD)
+	if (fork_child_owns_vm(c) && kern_glue() == UVM_GLUE_FREEBSD)
 		audit_unregister_map(&c->f_vm->vm_map);
 	kern_reap(p2);	/* (p2 is gone) */
 	cv_destroy(&c->f_cv);
@@ -798,6 +803,23 @@ out:
 }
 
 /*
+ * fork_child_stopping: the run is ending (its time is up, a failure, a
+ * signal): a child cuts its work short and exits, so that its parent,
+ * waiting for it, can leave too.
+ */
+static bool
+fork_child_owns_vm(const struct forker *c)
+{
+	return !c->f_vfork || c->f_execd;
+}
+
+static bool
+fork_child_stopping(const struct forker *c)
+{
+	return !stress_running(c->f_fc->fc_w);
+}
+
+/*
  * fork_check_inherited: check the first FORK_WIRED pages (those a parent
  * mlocks) and nsample more of each region c inherited (a vfork child:
  * its parent's), unless a fork caught them half written or c wrote them
@@ -813,6 +835,8 @@ fork_check_inherited(struct forker *c, int nsample, const char *what)
 	    (!c->f_vfork || r < c->f_own_hi); r++) {
 		n = MIN(FORK_WIRED + nsample, c->f_view->fv_npages);
 		for (i = 0; i < n; i++) {
+			if ((i & 15) == 0 && fork_child_stopping(c))
+				return true;	/* the run ends: leave */
 			pg = i < FORK_WIRED ? i : (int)host_rng_below(
 			    &c->f_rng, (uint64_t)c->f_view->fv_npages);
 			fp = fpage(c->f_view, r, pg);
@@ -859,6 +883,8 @@ fork_child_main(void *arg)
 		goto exit;
 
 	fork_gate_point();
+	if (fork_child_stopping(c))
+		goto exit;
 	/* The shared region: the parent's count is at least the fork's. */
 	if (c->f_shared) {
 		so = (struct slot_op){ c, tid, c->f_depth - 1, false, 0 };
@@ -904,6 +930,8 @@ fork_child_main(void *arg)
 		goto exit;
 
 	fork_gate_point();
+	if (fork_child_stopping(c))
+		goto exit;
 	/* A grandchild. */
 	if (!c->f_vfork && c->f_depth < (int)cfg->sval[FO_DEPTH] &&
 	    host_rng_below(&c->f_rng, 2) == 0 && fork_one(c, tid) != 0)
@@ -914,14 +942,15 @@ fork_child_main(void *arg)
 	    !fork_check_inherited(c, FORK_SAMPLE / 4, "inherited, rechecked"))
 		goto exit;
 
-	if (c->f_exec && !c->f_vfork)
+	if (c->f_exec && !fork_child_stopping(c))
 		fork_child_exec(c);
 exit:
 	/*
 	 * Off the auditor's list before its address space goes: at exit with
 	 * NetBSD's glue, at the parent's reap (vm_waitproc) with FreeBSD's.
+	 * (A vfork child's is its parent's, unless it exec'd.)
 	 */
-	if (!c->f_vfork && kern_glue() == UVM_GLUE_NETBSD)
+	if (fork_child_owns_vm(c) && kern_glue() == UVM_GLUE_NETBSD)
 		audit_unregister_map(&c->f_vm->vm_map);
 	kern_exit(c->f_p);
 	fork_gate_leave();	/* (its address space is gone: NetBSD's glue) */
@@ -962,10 +991,20 @@ fork_child_exec(struct forker *c)
 	struct host_user_fault uf;
 	int error;
 
-	audit_unregister_map(&c->f_vm->vm_map);
+	/*
+	 * A child alone in its vmspace has it emptied; a vfork child, which
+	 * shares its parent's, gets a new one (uvmspace_exec's two cases).
+	 */
+	if (fork_child_owns_vm(c))
+		audit_unregister_map(&c->f_vm->vm_map);
 	error = uvmspace_exec(c->f_p, PAGE_SIZE, VM_MAXUSER_ADDRESS);
+	if (error == 0 && c->f_vfork) {
+		c->f_execd = true;
+		FC_INC(&c->f_fc->fc_vfork_execs);
+	}
 	c->f_vm = c->f_p->p_vmspace;
-	audit_register_map(&c->f_vm->vm_map);
+	if (fork_child_owns_vm(c))
+		audit_register_map(&c->f_vm->vm_map);
 	if (error != 0) {
 		FC_INC(&c->f_fc->fc_enomem);
 		return;
@@ -1434,6 +1473,27 @@ fork_pages_per_lwp(const struct stress_config *cfg)
 static const char *
 fork_check_opts(const struct stress_config *cfg, char *buf, size_t len)
 {
+	if (cfg->sval[FO_COW] != 0) {
+		for (int i = 0; i < (int)nitems(fork_opts); i++)
+			if (i != FO_COW && cfg->sset[i]) {
+				snprintf(buf, len, "fork: --%s has no effect with "
+				    "--cow-bench (the benchmark forks children that "
+				    "write every page, nothing else)",
+				    fork_opts[i].so_name);
+				return buf;
+			}
+		if (cfg->threads != 1) {
+			snprintf(buf, len, "fork: --cow-bench needs --threads 1 "
+			    "(each LWP's process holds one region of its own)");
+			return buf;
+		}
+	}
+	if (cfg->inject == INJECT_CORRUPT) {
+		snprintf(buf, len, "fork: --inject corrupt cannot reach its "
+		    "ledgers (a process's, kept across forks): use mix, touch, "
+		    "segv or pressure");
+		return buf;
+	}
 	if (cfg->threads > FORK_MAXLWPS) {
 		snprintf(buf, len, "fork: --threads %d: at most %d LWPs a "
 		    "process (each has a region of its own)", cfg->threads,
@@ -1448,10 +1508,13 @@ fork_check_opts(const struct stress_config *cfg, char *buf, size_t len)
 	}
 	if ((uint64_t)cfg->sval[FO_VSLOCK_PAGES] + FORK_WIRED >
 	    fork_pages_per_lwp(cfg)) {
-		snprintf(buf, len, "fork: --vslock-pages %lld is more than the "
-		    "%llu pages of an LWP's region past its first %d (which "
-		    "mlock wires)", (long long)cfg->sval[FO_VSLOCK_PAGES],
-		    (unsigned long long)fork_pages_per_lwp(cfg), FORK_WIRED);
+		snprintf(buf, len, "fork: an LWP's region of %llu pages (--ws "
+		    "over --lwps) leaves %llu past the %d an mlock wires: too few "
+		    "for a vslock of --vslock-pages %lld (default 4): raise --ws "
+		    "or lower --vslock-pages",
+		    (unsigned long long)fork_pages_per_lwp(cfg),
+		    (unsigned long long)(fork_pages_per_lwp(cfg) - FORK_WIRED),
+		    FORK_WIRED, (long long)cfg->sval[FO_VSLOCK_PAGES]);
 		return buf;
 	}
 	return NULL;
@@ -1466,7 +1529,7 @@ fork_run(struct stress_run *r)
 	struct fork_shared *sh;
 	uint64_t forks = 0, vforks = 0, enomem = 0, execs = 0, children = 0;
 	uint64_t checked = 0, unknown = 0, cow = 0, vslocks = 0, refusals = 0;
-	uint64_t mlocks = 0, kills = 0, depth = 0;
+	uint64_t mlocks = 0, kills = 0, depth = 0, vexecs = 0;
 	int i, npages = (int)fork_pages_per_lwp(cfg), nprocs, error;
 
 	mutex_init_class(&fork_gate.fg_lock, MUTEX_DEFAULT, IPL_NONE,
@@ -1499,6 +1562,7 @@ fork_run(struct stress_run *r)
 		vforks += c->fc_vforks;
 		enomem += c->fc_enomem;
 		execs += c->fc_execs;
+		vexecs += c->fc_vfork_execs;
 		children += c->fc_children;
 		checked += c->fc_checked;
 		unknown += c->fc_unknown;
@@ -1514,6 +1578,7 @@ fork_run(struct stress_run *r)
 	stress_metric_u64(r, "children_run", children);
 	stress_metric_u64(r, "fork_enomem", enomem);
 	stress_metric_u64(r, "execs", execs);
+	stress_metric_u64(r, "vfork_execs", vexecs);
 	stress_metric_u64(r, "deepest_generation", depth);
 	stress_metric_u64(r, "pages_checked", checked);
 	stress_metric_u64(r, "pages_torn_by_fork", unknown);

@@ -185,6 +185,9 @@ Test(uvmstress, bad_input_is_one_line_and_exit_1)
 		{ "--scenario", "fork", "--threads", "9" },
 		{ "--scenario", "fork", "--fork-pct", "90", "--vslock-pct", "20" },
 		{ "--scenario", "fork", "--vslock-pages", "1000", "--ws", "1M" },
+		{ "--scenario", "fork", "--cow-bench", "1M" },
+		{ "--scenario", "fork", "--cow-bench", "1M", "--depth", "2" },
+		{ "--scenario", "fork", "--inject", "corrupt" },
 	};
 	size_t i;
 
@@ -318,6 +321,18 @@ Test(uvmstress, job_file_and_command_line_override)
 	cr_assert_eq(r.status, 1);
 	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
 	cr_assert_not_null(strstr(r.err, ":9:"), "stderr:\n%s", r.err);
+	result_free(&r);
+
+	/* a scenario option with no value: named, not "(null)" */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_eq(write(fd, "scenario touch\npages\n", 21), 21);
+	close(fd);
+	RUN(&r, "--job", path);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_lines(r.err), 1, "stderr:\n%s", r.err);
+	cr_assert_not_null(strstr(r.err, ":2: pages: needs a value"), "stderr:\n%s",
+	    r.err);
+	cr_assert_null(strstr(r.err, "(null)"), "stderr:\n%s", r.err);
 	result_free(&r);
 	unlink(path);
 }

@@ -54,6 +54,9 @@
  *  - KSTACK_USAGE_PROF is always compiled in, and what the probe measures
  *    is a simulated stack pointer (our LWPs run on host stacks): see
  *    intr_prof_stack_use and vm_kstack_enter.
+ *  - vm_forkproc fails with ENOMEM where it would wait for memory with
+ *    swap full (FreeBSD's OOM killer would end that wait; ours is the
+ *    fault that finds no swap).
  *  - vm_forkproc gives td2 its kernel stack first, if the caller did not
  *    (FreeBSD's fork1 did so in thread_alloc before calling it), so that
  *    no kernel VA can fail it (ENOMEM) before anything changed.  cpu_fork
@@ -77,6 +80,7 @@
 #include "uvm_object.h"
 #include "uvm_pager.h"
 #include "uvm_pdaemon.h"
+#include "uvm_swap.h"
 #include "vm_glue.h"
 
 /* FreeBSD's sys/_kstack_cache.h: lives in the cached stack itself. */
@@ -813,6 +817,25 @@ vm_forkproc(struct lwp *td, struct proc *p2, struct lwp *td2,
 	}
 
 	while (vm_page_count_severe()) {
+		/*
+		 * [deviation] FreeBSD waits here as long as it takes: when
+		 * swap is full its pagedaemon kills the largest process
+		 * (vm_pageout_oom).  We have no OOM killer (a process dies of
+		 * a fault that finds no swap), so with swap full the wait
+		 * could never end: the fork fails with ENOMEM instead.
+		 */
+		if (uvm_swapisfull()) {
+			if (flags & RFMEM) {
+				struct vmspace *svm;
+
+				mutex_enter(&p2->p_lock);
+				svm = p2->p_vmspace;
+				p2->p_vmspace = NULL;
+				mutex_exit(&p2->p_lock);
+				uvmspace_free(svm);	/* the share's reference */
+			}
+			return ENOMEM;
+		}
 		uvm_wait("vmforkw");		/* VM_WAIT */
 	}
 
