@@ -96,7 +96,7 @@ static const char fork_help[] =
 
 /* Options table. */
 enum { FO_WS, FO_DEPTH, FO_FORK, FO_VFORK, FO_EXEC, FO_VSLOCK, FO_MLOCK,
-    FO_VSLOCK_PAGES, FO_COW };
+    FO_VSLOCK_PAGES, FO_COW, FO_CHILDREN };
 static const struct sopt fork_opts[] = {
 	[FO_WS] = { "ws", SOPT_SIZE, PAGE_SIZE, FORK_WS_MAX, 0, NULL, "SIZE",
 	    "working set of the root processes together", "3/2 x --ram",
@@ -121,6 +121,10 @@ static const struct sopt fork_opts[] = {
 	    "the copy-on-write benchmark instead: each LWP touches SIZE of "
 	    "private memory, then forks children that write every page",
 	    "off", NULL },
+	[FO_CHILDREN] = { "children", SOPT_INT, 1, 4096, 16, NULL, "N",
+	    "forked processes alive at once, at most (a fork beyond waits "
+	    "for none: it is skipped, counted in fork_deferred)", NULL,
+	    NULL },
 };
 
 /*
@@ -195,7 +199,7 @@ struct fork_ctx {
 	uint64_t		fc_cow_writes, fc_vslocks, fc_refusals;
 	uint64_t		fc_mlocks, fc_child_kills, fc_maxdepth;
 	uint64_t		fc_cow_pages, fc_cow_ns;	/* --cow-bench */
-	uint64_t		fc_vfork_execs;
+	uint64_t		fc_vfork_execs, fc_deferred;
 };
 
 /* Per root process. */
@@ -205,6 +209,7 @@ struct fork_shared {
 };
 
 static uint32_t fork_next_asid = FORK_ASID0;	/* [a] */
+static int fork_live;				/* [a] children alive */
 
 /*
  * The audit gate: the exact reference audit (audit_refs) needs every
@@ -628,6 +633,17 @@ fork_one(struct forker *f, int tid)
 	    (uint64_t)fc->fc_w->w_run->r_cfg->sval[FO_VFORK];
 	int error, i, flags;
 
+	/*
+	 * At most --children forked processes at once: hundreds of LWPs
+	 * forking would otherwise fill the kernel with amaps and the run
+	 * with children its end waits for.
+	 */
+	if (__atomic_add_fetch(&fork_live, 1, __ATOMIC_RELAXED) >
+	    (int)fc->fc_w->w_run->r_cfg->sval[FO_CHILDREN]) {
+		__atomic_sub_fetch(&fork_live, 1, __ATOMIC_RELAXED);
+		FC_INC(&fc->fc_deferred);
+		return 0;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!vfork) {
 		before = calloc(n, sizeof(*before));
@@ -791,6 +807,7 @@ fork_one(struct forker *f, int tid)
 		if (!fork_touch(f, 0, 1))
 			error = -1;
 out:
+	__atomic_sub_fetch(&fork_live, 1, __ATOMIC_RELAXED);
 	if (c != NULL && c->f_fresh != 0 && !f->f_killed &&
 	    !stress_killed(fc->fc_w))
 		(void)uvm_munmap(&f->f_vm->vm_map, c->f_fresh, PAGE_SIZE);
@@ -1529,7 +1546,7 @@ fork_run(struct stress_run *r)
 	struct fork_shared *sh;
 	uint64_t forks = 0, vforks = 0, enomem = 0, execs = 0, children = 0;
 	uint64_t checked = 0, unknown = 0, cow = 0, vslocks = 0, refusals = 0;
-	uint64_t mlocks = 0, kills = 0, depth = 0, vexecs = 0;
+	uint64_t mlocks = 0, kills = 0, depth = 0, vexecs = 0, deferred = 0;
 	int i, npages = (int)fork_pages_per_lwp(cfg), nprocs, error;
 
 	mutex_init_class(&fork_gate.fg_lock, MUTEX_DEFAULT, IPL_NONE,
@@ -1537,6 +1554,7 @@ fork_run(struct stress_run *r)
 	cv_init(&fork_gate.fg_cv, "forkaudit");
 	fork_gate.fg_active = fork_gate.fg_closed = 0;
 	fork_gate.fg_audits = fork_gate.fg_checks = 0;
+	fork_live = 0;
 	/* (the runner makes the processes: worker i is of i / threads) */
 	nprocs = howmany(cfg->lwps, cfg->threads);
 	ctxs = calloc((size_t)cfg->lwps, sizeof(*ctxs));
@@ -1563,6 +1581,7 @@ fork_run(struct stress_run *r)
 		enomem += c->fc_enomem;
 		execs += c->fc_execs;
 		vexecs += c->fc_vfork_execs;
+		deferred += c->fc_deferred;
 		children += c->fc_children;
 		checked += c->fc_checked;
 		unknown += c->fc_unknown;
@@ -1579,6 +1598,7 @@ fork_run(struct stress_run *r)
 	stress_metric_u64(r, "fork_enomem", enomem);
 	stress_metric_u64(r, "execs", execs);
 	stress_metric_u64(r, "vfork_execs", vexecs);
+	stress_metric_u64(r, "fork_deferred", deferred);
 	stress_metric_u64(r, "deepest_generation", depth);
 	stress_metric_u64(r, "pages_checked", checked);
 	stress_metric_u64(r, "pages_torn_by_fork", unknown);
