@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host/disk.h"
+#include "host/failpoint.h"
 #include "host/lwp.h"
 #include "host/pmap.h"
 #include "tests/vmtest.h"
@@ -323,6 +324,42 @@ Test(uvm_fork, wired_entry_is_copied_at_fork)
 	uvmspace_free(c);
 	uvmspace_free(p);
 	cr_assert_eq(uvm_anon_count(), 0);
+}
+
+/*
+ * No memory for a wired entry's copies: the fork fails (NULL: ENOMEM to the
+ * forker; NetBSD would sleep with the maps locked, which uvm_wait may not
+ * do here), leaving nothing behind and the parent as it was.
+ */
+Test(uvm_fork, wired_copy_without_memory_fails_the_fork)
+{
+	struct vmspace *p = newvm(16), *c;
+	int anons, i, failed = 0, made = 0;
+
+	poke_pages(p, 16, 0x900);
+	cr_assert_eq(uvm_mlock(&p->vm_map, VA, ptoa(16)), 0);
+	anons = uvm_anon_count();
+	host_fail_alloc_set(HOST_FAIL_ALLOC_MAX, 7);
+	for (i = 0; i < 20; i++) {
+		if ((c = uvmspace_fork(p)) == NULL) {
+			failed++;
+			continue;
+		}
+		made++;
+		uvmspace_free(c);
+	}
+	host_fail_alloc_set(0, 0);
+	cr_assert_gt(failed, 0, "20 forks at 20%% failed allocations all "
+	    "copied 16 pages");
+	cr_assert_eq(uvm_anon_count(), anons, "a failed fork left anons (%d "
+	    "made, %d failed)", made, failed);
+	cr_assert_eq(amap_count(), 1, "only the parent's amap is left");
+	check_pages(p, 16, 0x900);
+	c = uvmspace_fork(p);
+	cr_assert_not_null(c, "with memory again, the fork works");
+	check_pages(c, 16, 0x900);
+	uvmspace_free(c);
+	uvmspace_free(p);
 }
 
 /*

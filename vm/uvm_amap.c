@@ -8,10 +8,20 @@
  * come from size classes of 64 bytes to a page; the directory of a large
  * amap from the same classes.
  *
+ * Per-slot reference counts (am_ppref, UVM_AMAP_PPREF of NetBSD 1.80+
+ * and OpenBSD): see uvm_amap.h.  They are allocated NOWAIT under am_lock
+ * (amap_pp_establish), from the same pools as the slots; a failure
+ * leaves PPREF_NONE and whole-amap counting, as in the BSDs.
+ * amap_pp_adjref splits runs at both ends of the range it adjusts,
+ * merges the first changed run into an equal run before it, and wipes
+ * the slots whose count reaches 0 (amap_wiperange: the amap's reference
+ * on each anon is dropped, as amap_wipeout does, so an anon whose page is
+ * busy is released to its holder by uvm_anfree).
+ *
  * Locking: am_lock (a reference-counted lock, uvm_rwobj_*) covers the
- * amap's slots, am_nused, am_flags and the anons in it.  am_ref changes
- * under am_lock and is read atomically without it (amap_refs, the first
- * check of amap_copy).  The lock is shared with the anons and with the
+ * amap's slots, am_nused, am_flags, am_ppref and the anons in it.
+ * am_ref changes under am_lock and is read atomically without it
+ * (amap_refs, the first check of amap_copy).  The lock is shared with the anons and with the
  * amaps copied from this one (OpenBSD: "Make the new amap share the
  * source amap's lock"), so that an anon referenced from two amaps after a
  * fork still has exactly one lock.
@@ -49,6 +59,19 @@ static void amap_free1(struct vm_amap *amap);
 static struct vm_amap_slot *amap_slotp(const struct vm_amap *amap, int slot);
 static int amap_aref_slot(const struct vm_aref *aref, vaddr_t offset);
 static void amap_slot_add(struct vm_amap *amap, int slot,
+    struct vm_anon *anon);
+static void amap_slot_remove(struct vm_amap *amap, int slot);
+static int *pp_refp(const struct vm_amap *amap, int slot);
+static void pp_getreflen(const struct vm_amap *amap, int slot, int *refp,
+    int *lenp);
+static void pp_setreflen(struct vm_amap *amap, int slot, int ref, int len);
+static bool amap_pp_active(const struct vm_amap *amap);
+static void amap_pp_establish(struct vm_amap *amap);
+static void amap_pp_free(struct vm_amap *amap);
+static void amap_pp_adjref(struct vm_amap *amap, int curslot, int slotlen,
+    int adjval);
+static void amap_wiperange(struct vm_amap *amap, int slotoff, int slots);
+static void amap_wipeslot(struct vm_amap *amap, int slot,
     struct vm_anon *anon);
 
 /*
@@ -139,6 +162,8 @@ amap_alloc1(int slots, int prflags)
 	amap->am_nused = 0;
 	amap->am_nchunk = (slots + AMAP_CHUNK_SLOTS - 1) / AMAP_CHUNK_SLOTS;
 	amap->am_chunk0 = NULL;
+	amap->am_ppref = NULL;
+	amap->am_ppref0 = NULL;
 	if (amap->am_nchunk == 1) {
 		amap->am_chunks = &amap->am_chunk0;
 	} else {
@@ -164,7 +189,7 @@ amap_alloc1(int slots, int prflags)
 
 /*
  * amap_free1: give back an amap's memory (chunks allocated so far, the
- * directory, the amap); not its lock.
+ * directory, the per-slot counts, the amap); not its lock.
  */
 static void
 amap_free1(struct vm_amap *amap)
@@ -172,6 +197,7 @@ amap_free1(struct vm_amap *amap)
 	int i, n;
 	bool counted = true;
 
+	amap_pp_free(amap);
 	for (i = 0; i < amap->am_nchunk; i++) {
 		if (amap->am_chunks[i] == NULL) {
 			counted = false;	/* amap_alloc1 failed here */
@@ -321,14 +347,27 @@ void
 amap_unadd(struct vm_aref *aref, vaddr_t offset)
 {
 	struct vm_amap *amap = aref->ar_amap;
-	struct vm_amap_slot *s;
-	int slot, ptr, last, lastslot;
+	int slot;
 
 	KASSERT(rw_write_held(amap->am_lock));
 	slot = amap_aref_slot(aref, offset);
-	s = amap_slotp(amap, slot);
-	KASSERTMSG(s->as_anon != NULL, "amap_unadd: slot %d of %p is empty",
-	    slot, (void *)amap);
+	KASSERTMSG(amap_slotp(amap, slot)->as_anon != NULL,
+	    "amap_unadd: slot %d of %p is empty", slot, (void *)amap);
+	amap_slot_remove(amap, slot);
+}
+
+/*
+ * amap_slot_remove: empty the used slot `slot`, taking it off the dense
+ * list (the last entry of the list moves to its place).
+ * => am_lock write-held
+ */
+static void
+amap_slot_remove(struct vm_amap *amap, int slot)
+{
+	struct vm_amap_slot *s = amap_slotp(amap, slot);
+	int ptr, last, lastslot;
+
+	KASSERT(s->as_anon != NULL && amap->am_nused > 0);
 	s->as_anon = NULL;
 	ptr = s->as_bckptr;
 	last = amap->am_nused - 1;
@@ -341,37 +380,347 @@ amap_unadd(struct vm_aref *aref, vaddr_t offset)
 }
 
 /*
- * amap_ref: one more entry refers to the amap.
- * => amap unlocked
+ * Per-slot reference counts (see uvm_amap.h for the encoding).
+ */
+
+/* The int of slot `slot` in the count chunks.  => ppref active */
+static int *
+pp_refp(const struct vm_amap *amap, int slot)
+{
+	KDASSERT(slot >= 0 && slot < amap->am_nslot);
+	return &amap->am_ppref[slot / AMAP_PPREF_CHUNK]
+	    [slot % AMAP_PPREF_CHUNK];
+}
+
+/*
+ * pp_getreflen: the count and length of the run that starts at slot.
+ * => am_lock held; slot starts a run
+ */
+static void
+pp_getreflen(const struct vm_amap *amap, int slot, int *refp, int *lenp)
+{
+	int v = *pp_refp(amap, slot);
+
+	if (v > 0) {			/* a run of one */
+		*refp = v - 1;
+		*lenp = 1;
+	} else {
+		KDASSERT(v < 0 && slot + 1 < amap->am_nslot);
+		*refp = -v - 1;
+		*lenp = *pp_refp(amap, slot + 1);
+	}
+	KDASSERT(*lenp >= 1 && slot + *lenp <= amap->am_nslot);
+}
+
+/*
+ * pp_setreflen: make [slot, slot + len) a run of count ref (len 0: no-op).
+ * => am_lock write-held
+ */
+static void
+pp_setreflen(struct vm_amap *amap, int slot, int ref, int len)
+{
+	KDASSERT(ref >= 0 && len >= 0 && slot + len <= amap->am_nslot);
+	if (len == 0)
+		return;
+	if (len == 1) {
+		*pp_refp(amap, slot) = ref + 1;
+	} else {
+		*pp_refp(amap, slot) = -(ref + 1);
+		*pp_refp(amap, slot + 1) = len;
+	}
+}
+
+/* Are the per-slot counts in use?  => am_lock held */
+static bool
+amap_pp_active(const struct vm_amap *amap)
+{
+	return amap->am_ppref != NULL && amap->am_ppref != PPREF_NONE;
+}
+
+/*
+ * amap_pp_establish: start counting per slot: every existing reference
+ * covers the whole amap (one run of am_ref).  On failure to allocate,
+ * PPREF_NONE for good (NetBSD: "just do not use ppref").
+ * => am_lock write-held; am_ppref NULL; never sleeps (NOWAIT, from the
+ *    amap pools: no malloc)
+ */
+static void
+amap_pp_establish(struct vm_amap *amap)
+{
+	int **dir, i, n, nchunk;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	KASSERT(amap->am_ppref == NULL);
+	nchunk = (amap->am_nslot + AMAP_PPREF_CHUNK - 1) / AMAP_PPREF_CHUNK;
+	if (nchunk == 1) {
+		dir = &amap->am_ppref0;
+	} else {
+		dir = amap_kmem_alloc((size_t)nchunk * sizeof(int *),
+		    PR_NOWAIT);
+		if (dir == NULL)
+			goto fail;
+	}
+	for (i = 0; i < nchunk; i++) {
+		n = MIN(AMAP_PPREF_CHUNK, amap->am_nslot - i * AMAP_PPREF_CHUNK);
+		dir[i] = amap_kmem_alloc((size_t)n * sizeof(int), PR_NOWAIT);
+		if (dir[i] == NULL) {
+			while (--i >= 0) {
+				n = MIN(AMAP_PPREF_CHUNK,
+				    amap->am_nslot - i * AMAP_PPREF_CHUNK);
+				amap_kmem_free(dir[i], (size_t)n * sizeof(int));
+			}
+			if (nchunk > 1)
+				amap_kmem_free(dir,
+				    (size_t)nchunk * sizeof(int *));
+			else
+				amap->am_ppref0 = NULL;
+			goto fail;
+		}
+	}
+	amap->am_ppref = dir;
+	pp_setreflen(amap, 0, amap->am_ref, amap->am_nslot);
+	return;
+fail:
+	amap->am_ppref = PPREF_NONE;
+}
+
+/* amap_pp_free: give back the per-slot counts, if any.  => amap dying */
+static void
+amap_pp_free(struct vm_amap *amap)
+{
+	int i, n, nchunk;
+
+	if (!amap_pp_active(amap)) {
+		amap->am_ppref = NULL;
+		return;
+	}
+	nchunk = (amap->am_nslot + AMAP_PPREF_CHUNK - 1) / AMAP_PPREF_CHUNK;
+	for (i = 0; i < nchunk; i++) {
+		n = MIN(AMAP_PPREF_CHUNK, amap->am_nslot - i * AMAP_PPREF_CHUNK);
+		amap_kmem_free(amap->am_ppref[i], (size_t)n * sizeof(int));
+	}
+	if (nchunk > 1)
+		amap_kmem_free(amap->am_ppref, (size_t)nchunk * sizeof(int *));
+	amap->am_ppref = NULL;
+	amap->am_ppref0 = NULL;
+}
+
+/*
+ * amap_pp_adjref: add adjval to the count of each slot of [curslot,
+ * curslot + slotlen), splitting the runs that straddle either end; the
+ * slots whose count reaches 0 are wiped (amap_wiperange).  The first
+ * changed run merges into the run before it if their counts match.
+ * [deviation: NetBSD merges only that first run; we also merge each
+ * later run of the range into the run just made, so that runs do not
+ * only ever split.]
+ * => am_lock write-held; ppref active; am_ref already adjusted; may free
+ *    anons and pages, never sleeps
+ */
+static void
+amap_pp_adjref(struct vm_amap *amap, int curslot, int slotlen, int adjval)
+{
+	int stopslot, lcv, prevlcv, prevref, prevlen, ref, len;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	KASSERT(amap_pp_active(amap));
+	KASSERTMSG(curslot >= 0 && slotlen > 0 &&
+	    curslot + slotlen <= amap->am_nslot, "amap_pp_adjref: slots "
+	    "[%d, +%d) outside amap %p of %d", curslot, slotlen,
+	    (void *)amap, amap->am_nslot);
+	stopslot = curslot + slotlen;
+
+	/* Walk up to curslot, splitting the run that straddles it. */
+	prevlcv = -1;
+	prevref = -1;
+	prevlen = 0;
+	for (lcv = 0; lcv < curslot; lcv += len) {
+		pp_getreflen(amap, lcv, &ref, &len);
+		if (lcv + len > curslot) {
+			pp_setreflen(amap, lcv, ref, curslot - lcv);
+			pp_setreflen(amap, curslot, ref, len - (curslot - lcv));
+			len = curslot - lcv;
+		}
+		prevlcv = lcv;
+		prevref = ref;
+		prevlen = len;
+	}
+	KASSERT(lcv == curslot);
+
+	/* Adjust the runs of the range, splitting the last at stopslot. */
+	for (; lcv < stopslot; lcv += len) {
+		pp_getreflen(amap, lcv, &ref, &len);
+		if (lcv + len > stopslot) {
+			pp_setreflen(amap, lcv, ref, stopslot - lcv);
+			pp_setreflen(amap, stopslot, ref,
+			    len - (stopslot - lcv));
+			len = stopslot - lcv;
+		}
+		KASSERTMSG(adjval < 0 || ref > 0, "amap_pp_adjref: slots "
+		    "[%d, +%d) of amap %p were wiped and are referenced "
+		    "again", lcv, len, (void *)amap);
+		ref += adjval;
+		KASSERTMSG(ref >= 0 && ref <= amap->am_ref, "amap_pp_adjref: "
+		    "slot %d of amap %p: count %d, %d references", lcv,
+		    (void *)amap, ref, amap->am_ref);
+		if (prevlcv >= 0 && lcv == prevlcv + prevlen &&
+		    ref == prevref) {
+			prevlen += len;
+			pp_setreflen(amap, prevlcv, ref, prevlen);
+		} else {
+			pp_setreflen(amap, lcv, ref, len);
+			prevlcv = lcv;
+			prevref = ref;
+			prevlen = len;
+		}
+		if (ref == 0)
+			amap_wiperange(amap, lcv, len);
+	}
+}
+
+/*
+ * amap_wiperange: drop the amap's reference on the anon of each used
+ * slot of [slotoff, slotoff + slots) (no entry maps them any more),
+ * freeing those that reach 0, with their pages; a busy page is released
+ * to its holder (uvm_anfree), as in amap_wipeout.  Walks the slots or
+ * the dense list, whichever is shorter (NetBSD).
+ * => am_lock write-held; page queues unlocked; never sleeps
+ */
+static void
+amap_wiperange(struct vm_amap *amap, int slotoff, int slots)
+{
+	struct vm_anon *anon;
+	int i, slot, stop = slotoff + slots;
+
+	KASSERT(rw_write_held(amap->am_lock));
+	KASSERT(slotoff >= 0 && stop <= amap->am_nslot);
+
+	if (slots < amap->am_nused) {
+		/* by slot */
+		for (slot = slotoff; slot < stop; slot++) {
+			anon = amap_slotp(amap, slot)->as_anon;
+			if (anon != NULL)
+				amap_wipeslot(amap, slot, anon);
+		}
+		return;
+	}
+	/* by the dense list: a removal moves its last entry to i */
+	for (i = 0; i < amap->am_nused; ) {
+		slot = amap_slotp(amap, i)->as_slot;
+		if (slot < slotoff || slot >= stop) {
+			i++;
+			continue;
+		}
+		amap_wipeslot(amap, slot, amap_slotp(amap, slot)->as_anon);
+	}
+}
+
+/*
+ * amap_wipeslot: empty slot `slot` and drop the amap's reference on its
+ * anon, freeing it at 0 (a busy page is released: uvm_anfree).
+ * => am_lock write-held; page queues unlocked; never sleeps
+ */
+static void
+amap_wipeslot(struct vm_amap *amap, int slot, struct vm_anon *anon)
+{
+	KASSERTMSG(anon != NULL && anon->an_ref > 0,
+	    "amap_wiperange: corrupt amap %p slot %d", (void *)amap, slot);
+	KASSERT(anon->an_lock == amap->am_lock);
+	amap_slot_remove(amap, slot);
+	if (--anon->an_ref == 0)
+		uvm_anfree(anon);
+}
+
+/*
+ * amap_ref: one more entry refers to slots [offset, offset + len) of the
+ * amap (NetBSD amap_ref, with amap_adjref_anons's order: the counts are
+ * established before am_ref changes, so that they match it).
+ * => amap unlocked; never sleeps
  */
 void
 amap_ref(struct vm_amap *amap, vaddr_t offset, vsize_t len, int flags)
 {
 	amap_lock(amap);
 	KASSERT(amap->am_ref > 0);
+	KASSERTMSG((flags & AMAP_REFALL) != 0 ||
+	    offset + len <= (vsize_t)amap->am_nslot, "amap_ref: slots "
+	    "[%lu, +%lu) outside amap %p of %d", (unsigned long)offset,
+	    (unsigned long)len, (void *)amap, amap->am_nslot);
 	if (flags & AMAP_SHARED)
 		amap->am_flags |= AMAP_SHARED;
+	if (amap->am_ppref == NULL && (flags & AMAP_REFALL) == 0 &&
+	    len != (vsize_t)amap->am_nslot)
+		amap_pp_establish(amap);
 	__atomic_store_n(&amap->am_ref, amap->am_ref + 1, __ATOMIC_RELAXED);
+	if (amap_pp_active(amap)) {
+		if (flags & AMAP_REFALL)
+			amap_pp_adjref(amap, 0, amap->am_nslot, 1);
+		else
+			amap_pp_adjref(amap, (int)offset, (int)len, 1);
+	}
 	amap_unlock(amap);
 }
 
 /*
- * amap_unref: an entry lets go of the amap; the last wipes it out.
- * => amap unlocked; never sleeps
+ * amap_unref: an entry lets go of slots [offset, offset + len) of the
+ * amap (all: of the whole amap); the slots nobody maps any more are
+ * wiped, and the last reference wipes the amap out.
+ * => amap unlocked; may free anons and pages, never sleeps
  */
 void
 amap_unref(struct vm_amap *amap, vaddr_t offset, vsize_t len, bool all)
 {
 	amap_lock(amap);
 	KASSERT(amap->am_ref > 0);
+	KASSERTMSG(all || offset + len <= (vsize_t)amap->am_nslot,
+	    "amap_unref: slots [%lu, +%lu) outside amap %p of %d",
+	    (unsigned long)offset, (unsigned long)len, (void *)amap,
+	    amap->am_nslot);
 	if (amap->am_ref == 1) {
 		__atomic_store_n(&amap->am_ref, 0, __ATOMIC_RELAXED);
 		amap_wipeout(amap);	/* unlocks and frees */
 		return;
 	}
+	if (amap->am_ppref == NULL && !all && len != (vsize_t)amap->am_nslot)
+		amap_pp_establish(amap);
 	if (amap->am_ref == 2 && (amap->am_flags & AMAP_SHARED) != 0)
 		amap->am_flags &= ~AMAP_SHARED;
 	__atomic_store_n(&amap->am_ref, amap->am_ref - 1, __ATOMIC_RELAXED);
+	if (amap_pp_active(amap)) {
+		if (all)
+			amap_pp_adjref(amap, 0, amap->am_nslot, -1);
+		else
+			amap_pp_adjref(amap, (int)offset, (int)len, -1);
+	}
+	amap_unlock(amap);
+}
+
+/*
+ * amap_splitref: see uvm_amap.h (NetBSD amap_splitref).
+ * => amap unlocked; never sleeps
+ */
+void
+amap_splitref(struct vm_aref *origref, struct vm_aref *splitref,
+    vaddr_t offset)
+{
+	struct vm_amap *amap = origref->ar_amap;
+	int leftslots;
+
+	KASSERT(splitref->ar_amap == amap && amap != NULL);
+	KASSERT((offset & PAGE_MASK) == 0);
+	leftslots = (int)(offset >> PAGE_SHIFT);
+	KASSERT(leftslots > 0);
+
+	amap_lock(amap);
+	KASSERT(amap->am_ref > 0);
+	KASSERTMSG(amap->am_nslot - origref->ar_pageoff - leftslots > 0,
+	    "amap_splitref: split at %d past amap %p of %d slots",
+	    origref->ar_pageoff + leftslots, (void *)amap, amap->am_nslot);
+	/* establish the counts before the duplicate reference */
+	if (amap->am_ppref == NULL)
+		amap_pp_establish(amap);
+	/* not a share reference; the per-slot counts do not change */
+	__atomic_store_n(&amap->am_ref, amap->am_ref + 1, __ATOMIC_RELAXED);
+	splitref->ar_pageoff = origref->ar_pageoff + leftslots;
 	amap_unlock(amap);
 }
 
@@ -510,6 +859,13 @@ amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
 	KASSERT(srcamap->am_ref > 0);
 	if (srcamap->am_ref == 1 && (srcamap->am_flags & AMAP_SHARED) != 0)
 		srcamap->am_flags &= ~AMAP_SHARED;
+	/*
+	 * NetBSD: and our slots of it, if it counts per slot (it is not
+	 * established here).  Slots nobody else maps are wiped: their
+	 * anons live on in the copy (an_ref was taken above).
+	 */
+	if (amap_pp_active(srcamap))
+		amap_pp_adjref(srcamap, entry->aref.ar_pageoff, slots, -1);
 	amap_unlock(srcamap);
 
 	/*
@@ -540,9 +896,10 @@ amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
  * => map (the child's) write-locked; entry has its own amap (amap_copy
  *    done) and is not being wired
  * => the parent's entry is wired: each shared anon's page is resident
- * => may sleep (busy pages, memory); restarts from the top after a sleep
+ * => may sleep (busy pages: restarts from the top after the wait)
+ * => 0, or ENOMEM when no anon or page could be had (see the deviation)
  */
-void
+int
 amap_cow_now(struct vm_map *map, struct vm_map_entry *entry)
 {
 	struct vm_amap *amap = entry->aref.ar_amap;
@@ -591,8 +948,16 @@ restart:
 				KASSERT(nanon->an_ref == 0);
 				uvm_anfree(nanon);
 			}
-			uvm_wait("cownowpage");
-			goto restart;
+			/*
+			 * [deviation] NetBSD sleeps in uvm_wait here and
+			 * starts over, with the maps of the fork locked; our
+			 * uvm_wait may not be entered with locks held (the
+			 * pagedaemon's callers must not stall it), so the
+			 * fork fails with ENOMEM instead, as fork(2) may.
+			 * The anons copied so far stay the child's: its
+			 * teardown frees them.
+			 */
+			return ENOMEM;
 		}
 
 		/* copy, and put the new anon in the slot */
@@ -612,6 +977,7 @@ restart:
 		UVM_PAGE_OWN(npg, NULL);
 	}
 	amap_unlock(amap);
+	return 0;
 }
 
 /* amap_count: amaps allocated now. */

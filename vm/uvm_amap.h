@@ -20,10 +20,26 @@
  * AMAP_MAXSLOTS slots).  Each record holds a slot's anon, the slot's
  * place in the dense list of used slots (am_bckptr), and the dense
  * list's entry at that index (am_slots), so that amap_add, amap_unadd
- * and the walks over used slots (wipeout, copy) are O(1) per slot.  No
- * per-page reference counts (NetBSD's ppref): anons of a range that one
- * of several entries sharing an amap stops mapping live until the amap
- * dies.
+ * and the walks over used slots (wipeout, copy) are O(1) per slot.
+ *
+ * Per-page reference counts (UVM_AMAP_PPREF, NetBSD/OpenBSD's am_ppref):
+ * am_ref counts the entries that refer to the amap; am_ppref counts, for
+ * each slot, the entries that map it, so that the anons of a range no
+ * entry maps any more are freed at once (amap_pp_adjref ->
+ * amap_wiperange) rather than when the amap dies.  am_ppref is NULL until
+ * a reference covers only part of the amap (amap_ref, amap_unref,
+ * amap_splitref establish it, every existing reference counted over the
+ * whole amap), and PPREF_NONE if that allocation failed (NOWAIT, as in
+ * the BSDs): then references are counted for the whole amap only, as
+ * before.  The counts are run-length encoded as in the BSDs: a run of
+ * one slot holds ref + 1 in its first int; a longer run holds -(ref + 1),
+ * then its length.  [deviation: the BSDs' am_ppref is one int array of
+ * am_maxslot ints from kmem; ours is a directory of page-sized chunks of
+ * AMAP_PPREF_CHUNK ints from the amap size-class pools, like the slots,
+ * since nothing here may malloc and a pool item is at most a page; a run
+ * may straddle two chunks, and pp_getreflen/pp_setreflen take the amap
+ * rather than the array.  A one-chunk amap keeps its directory in
+ * am_ppref0.]
  *
  *	[a] am_lock	[I] immutable	[r] am_lock, read atomically without it
  */
@@ -55,10 +71,17 @@ struct vm_amap {
 	int		am_nchunk;	/* [I] chunks */
 	struct vm_amap_slot **am_chunks; /* [I] chunk directory */
 	struct vm_amap_slot *am_chunk0;	/* [I] the directory of one chunk */
+	int		**am_ppref;	/* [a] per-slot refs: NULL, PPREF_NONE
+					   or a directory of chunks */
+	int		*am_ppref0;	/* [a] the directory of one chunk */
 };
 
+/* am_ppref: the allocation failed, count whole-amap references only */
+#define PPREF_NONE		((int **)-1)
+#define AMAP_PPREF_CHUNK	((int)(PAGE_SIZE / sizeof(int)))
+
 #define AMAP_SHARED	0x1	/* shared by several entries (MAP_SHARED) */
-#define AMAP_REFALL	0x2	/* amap_ref: the whole amap (no ppref: ignored) */
+#define AMAP_REFALL	0x2	/* amap_ref: the whole amap, whatever len is */
 
 /* The amap lock (OpenBSD's names): always taken for writing here. */
 #define amap_lock(am)	rw_enter((am)->am_lock, RW_WRITE)
@@ -110,15 +133,30 @@ int amap_add(struct vm_aref *aref, vaddr_t offset, struct vm_anon *anon,
  * caller's).  => am_lock write-held */
 void amap_unadd(struct vm_aref *aref, vaddr_t offset);
 /*
- * amap_ref/amap_unref: entry references (flags: AMAP_SHARED marks the
- * amap shared, as for MAP_SHARED or an inherit-share fork).  The last
- * amap_unref wipes the amap out (its anons lose a reference each).
- * => amap unlocked (locked inside); amap_unref may free pages, never
- *    sleeps
+ * amap_ref/amap_unref: entry references to slots [offset, offset + len)
+ * of the amap (offset and len in slots, as NetBSD: the entry's
+ * ar_pageoff and its page count).  flags: AMAP_SHARED marks the amap
+ * shared (MAP_SHARED, an inherit-share fork); AMAP_REFALL (amap_ref) and
+ * all (amap_unref) mean the whole amap.  A partial reference establishes
+ * the per-slot counts; with them, amap_unref frees at once the anons of
+ * slots no entry maps any more.  The last amap_unref wipes the amap out
+ * (its anons lose a reference each).
+ * => amap unlocked (locked inside); amap_unref may free pages; neither
+ *    sleeps (the per-slot counts are allocated NOWAIT)
  */
 void amap_ref(struct vm_amap *amap, vaddr_t offset, vsize_t len, int flags);
 void amap_unref(struct vm_amap *amap, vaddr_t offset, vsize_t len,
     bool all);
+/*
+ * amap_splitref: an entry is clipped in two at offset (bytes from its
+ * start): origref keeps the part before, splitref (a copy of origref)
+ * gets the part from offset on (its ar_pageoff moves on by offset
+ * pages).  The amap gets one more reference; the per-slot counts do not
+ * change, so they are established first if they were not (NetBSD).
+ * => amap unlocked (locked inside); never sleeps
+ */
+void amap_splitref(struct vm_aref *origref, struct vm_aref *splitref,
+    vaddr_t offset);
 /* amap_wipeout: drop every anon (last reference).  => am_lock held,
  * released and the amap freed on return */
 void amap_wipeout(struct vm_amap *amap);
@@ -138,9 +176,10 @@ void amap_copy(struct vm_map *map, struct vm_map_entry *entry, int flags,
 /*
  * amap_cow_now: copy now every anon entry's amap shares with another amap
  * (fork of a wired entry).
- * => map write-locked; entry has its own amap; may sleep
+ * => map write-locked; entry has its own amap; may sleep (busy pages)
+ * => 0, or ENOMEM: no memory for a copy (the fork must fail)
  */
-void amap_cow_now(struct vm_map *map, struct vm_map_entry *entry);
+int amap_cow_now(struct vm_map *map, struct vm_map_entry *entry);
 /* amap_refs: how many entries refer to the amap. */
 static inline int
 amap_refs(const struct vm_amap *amap)

@@ -20,8 +20,10 @@
  * an entry for kernel_map never needs kernel_map.
  *
  * References: an entry owns one reference to its object (or submap) and
- * one to its amap.  uvm_map consumes the caller's object reference; the
- * entries that clipping makes take their own.  Kernel objects
+ * one to its amap, covering the entry's slots (the amap counts them per
+ * slot: amap_ref/amap_unref get ar_pageoff and the page count, and
+ * clipping uses amap_splitref).  uvm_map consumes the caller's object
+ * reference; the entries that clipping makes take their own.  Kernel objects
  * (UVM_OBJ_KERN) are never referenced or detached: when kernel memory
  * is unmapped its pages are freed at once (uvm_km_pgremove), as the seed
  * uvm_km.c says.
@@ -807,11 +809,9 @@ uvm_map_clip_start(struct vm_map *map, struct vm_map_entry *entry,
 	entry->start = addr;
 	if (entry->object.uvm_obj != NULL)
 		entry->offset += adj;
-	if (entry->aref.ar_amap != NULL) {
-		entry->aref.ar_pageoff += (int)(adj >> PAGE_SHIFT);
-		amap_ref(new_entry->aref.ar_amap, new_entry->aref.ar_pageoff,
-		    adj >> PAGE_SHIFT, 0);
-	}
+	/* the two halves share the amap: its per-slot counts do not change */
+	if (new_entry->aref.ar_amap != NULL)
+		amap_splitref(&new_entry->aref, &entry->aref, adj);
 	uvm_map_entry_link(map, entry->prev, new_entry);
 	uvm_map_entry_ref(new_entry);
 }
@@ -839,11 +839,8 @@ uvm_map_clip_end(struct vm_map *map, struct vm_map_entry *entry, vaddr_t addr)
 	entry->end = addr;
 	if (new_entry->object.uvm_obj != NULL)
 		new_entry->offset += adj;
-	if (new_entry->aref.ar_amap != NULL) {
-		new_entry->aref.ar_pageoff += (int)(adj >> PAGE_SHIFT);
-		amap_ref(new_entry->aref.ar_amap, new_entry->aref.ar_pageoff,
-		    (new_entry->end - new_entry->start) >> PAGE_SHIFT, 0);
-	}
+	if (entry->aref.ar_amap != NULL)
+		amap_splitref(&entry->aref, &new_entry->aref, adj);
 	uvm_map_entry_link(map, entry, new_entry);
 	uvm_map_entry_ref(new_entry);
 }
@@ -923,7 +920,8 @@ uvm_unmap_remove(struct vm_map *map, vaddr_t start, vaddr_t end,
 
 /*
  * uvm_unmap_detach: drop the amap and object references of dead
- * entries and free them.
+ * entries and free them (an amap reference covers the entry's slots:
+ * those nobody maps any more lose their anons at once).
  * => no map locked; may sleep (the last reference frees pages)
  */
 void
@@ -1680,9 +1678,9 @@ uvm_mapent_forkshare(struct vm_map *new_map, struct vm_map *old_map,
  * own at its next write) or the parent's entry is wired (it must never
  * fault): then the child copies the amap now, and for a wired parent also
  * every page (amap_cow_now).
- * => both maps write-locked; may sleep
+ * => both maps write-locked; may sleep; 0, or ENOMEM (a wired entry's copy)
  */
-static void
+static int
 uvm_mapent_forkcopy(struct vm_map *new_map, struct vm_map *old_map,
     struct vm_map_entry *old_entry)
 {
@@ -1698,15 +1696,17 @@ uvm_mapent_forkcopy(struct vm_map *new_map, struct vm_map *old_map,
 		 * here and write-protects the child's; ours is a no-op, the
 		 * child faults its mappings in.)
 		 */
-		return;
+		return 0;
 	}
 	if ((amap_flags(old_entry->aref.ar_amap) & AMAP_SHARED) != 0 ||
 	    VM_MAPENT_ISWIRED(old_entry))
 		amap_copy(new_map, new_entry, AMAP_COPY_NOCHUNK, false, 0, 0);
 
 	if (VM_MAPENT_ISWIRED(old_entry)) {
-		amap_cow_now(new_map, new_entry);
-		return;
+		/* (amap_copy could not get an amap: no copy to make) */
+		if (UVM_ET_ISNEEDSCOPY(new_entry))
+			return ENOMEM;
+		return amap_cow_now(new_map, new_entry);
 	}
 	/*
 	 * Write-protect the parent, unless an earlier fork did (it is
@@ -1721,6 +1721,7 @@ uvm_mapent_forkcopy(struct vm_map *new_map, struct vm_map *old_map,
 		}
 		old_entry->etype |= UVM_ET_NEEDSCOPY;
 	}
+	return 0;
 }
 
 /*
@@ -1757,6 +1758,7 @@ uvmspace_fork(struct vmspace *vm1)
 	struct vmspace *vm2;
 	struct vm_map *old_map = &vm1->vm_map, *new_map;
 	struct vm_map_entry *old_entry;
+	int error = 0;
 
 	vm2 = uvmspace_alloc(vm_map_min(old_map), vm_map_max(old_map),
 	    (vm_map_flags(old_map) & VM_MAP_PAGEABLE) != 0);
@@ -1772,8 +1774,8 @@ uvmspace_fork(struct vmspace *vm1)
 	 */
 	vm_map_lock(new_map);
 	vm2->vm_dused = vm1->vm_dused;
-	for (old_entry = old_map->header.next; old_entry != &old_map->header;
-	    old_entry = old_entry->next) {
+	for (old_entry = old_map->header.next; old_entry != &old_map->header &&
+	    error == 0; old_entry = old_entry->next) {
 		KASSERTMSG(!UVM_ET_ISSUBMAP(old_entry),
 		    "uvmspace_fork: a submap in a user map");
 		switch (old_entry->inheritance) {
@@ -1784,7 +1786,7 @@ uvmspace_fork(struct vmspace *vm1)
 			uvm_mapent_forkshare(new_map, old_map, old_entry);
 			break;
 		case MAP_INHERIT_COPY:
-			uvm_mapent_forkcopy(new_map, old_map, old_entry);
+			error = uvm_mapent_forkcopy(new_map, old_map, old_entry);
 			break;
 		case MAP_INHERIT_ZERO:
 			uvm_mapent_forkzero(new_map, old_entry);
@@ -1796,6 +1798,11 @@ uvmspace_fork(struct vmspace *vm1)
 	}
 	vm_map_unlock(new_map);
 	vm_map_unlock(old_map);
+	if (error != 0) {
+		/* (amap_cow_now's deviation) the child's half-made space goes */
+		uvmspace_free(vm2);
+		return NULL;
+	}
 	return vm2;
 }
 

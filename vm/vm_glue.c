@@ -119,6 +119,9 @@ static const struct uvm_pagerops kstack_guard_pager = {
 	.pgo_get = kstack_guard_get,
 };
 
+/* vm_forkproc's waits for memory with swap full before it gives up. */
+#define VM_FORK_NWAIT	8
+
 /* A simulated kernel entry's link: the stack pointer before it. */
 struct kstack_link {
 	vaddr_t		kl_prev_sp;
@@ -784,7 +787,7 @@ vm_forkproc(struct lwp *td, struct proc *p2, struct lwp *td2,
     struct vmspace *vm2, int flags)
 {
 	struct proc *p1 = td->l_proc;
-	int error;
+	int error, nwait;
 
 	KASSERT(witness_nheld() == 0);
 	if ((flags & RFPROC) == 0) {
@@ -816,15 +819,16 @@ vm_forkproc(struct lwp *td, struct proc *p2, struct lwp *td2,
 		uvmspace_share(p1, p2);
 	}
 
-	while (vm_page_count_severe()) {
+	for (nwait = 0; vm_page_count_severe(); nwait++) {
 		/*
 		 * [deviation] FreeBSD waits here as long as it takes: when
 		 * swap is full its pagedaemon kills the largest process
 		 * (vm_pageout_oom).  We have no OOM killer (a process dies of
-		 * a fault that finds no swap), so with swap full the wait
-		 * could never end: the fork fails with ENOMEM instead.
+		 * a fault that finds no swap), so with swap full (or none)
+		 * the wait could never end: after VM_FORK_NWAIT waits in vain
+		 * the fork fails with ENOMEM instead.
 		 */
-		if (uvm_swapisfull()) {
+		if (nwait >= VM_FORK_NWAIT && uvm_swapisfull()) {
 			if (flags & RFMEM) {
 				struct vmspace *svm;
 

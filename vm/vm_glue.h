@@ -48,7 +48,7 @@
 #define RFTSIGZMB	(1 << 19)	/* select signal for exit parent notification */
 #define RFTSIGSHIFT	20		/* selected signal number is in bits 20-27 */
 #define RFTSIGMASK	0xFF
-#define RFPPWAIT	(1 << 31)	/* parent sleeps until child exits (vfork) */
+#define RFPPWAIT	((int)(1u << 31)) /* parent sleeps until child exits (vfork) */
 
 /* Kernel stacks (FreeBSD amd64's sizes). */
 #define KSTACK_PAGES		4	/* pages of a default kernel stack */
