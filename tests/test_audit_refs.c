@@ -25,19 +25,37 @@
 
 /* local prototypes */
 static void refs_init(void);
+static void refs_fini(void);
 static struct vm_map_entry *entry_at(struct vmspace *vm);
 static void fork_world(struct vmspace **parent, struct vmspace **child);
 static void audit_q(struct audit_result *ar);
 static struct vm_anon *anon_at(struct vmspace *vm, int page);
 
-TestSuite(audit_refs, .init = refs_init, .fini = vmtest_shutdown,
+TestSuite(audit_refs, .init = refs_init, .fini = refs_fini,
     .timeout = 60);
+
+/* The world of a test, freed before the machine goes (ASan: no leaks). */
+static struct vmspace *world_parent, *world_child;
 
 static void
 refs_init(void)
 {
 	alarm(60);
 	vmtest_boot();
+}
+
+static void
+refs_fini(void)
+{
+	if (world_child != NULL) {
+		audit_unregister_map(&world_child->vm_map);
+		uvmspace_free(world_child);
+	}
+	if (world_parent != NULL) {
+		audit_unregister_map(&world_parent->vm_map);
+		uvmspace_free(world_parent);
+	}
+	vmtest_shutdown();
 }
 
 static struct vm_map_entry *
@@ -74,6 +92,8 @@ fork_world(struct vmspace **parent, struct vmspace **child)
 	cr_assert_eq(user_access(*child, VA, true, &v), 0);
 	audit_register_map(&p->vm_map);
 	audit_register_map(&(*child)->vm_map);
+	world_parent = p;
+	world_child = *child;
 }
 
 static struct vm_anon *
