@@ -254,6 +254,7 @@ static bool fork_child_owns_vm(const struct forker *c);
 static bool fork_child_stopping(const struct forker *c);
 static bool fork_check_inherited(struct forker *c, int nsample,
     const char *what);
+static bool fork_child_unwired(struct forker *c);
 static void fork_child_main(void *arg);
 static void fork_child_exec(struct forker *c);
 static bool fork_vslock(struct forker *f);
@@ -872,6 +873,36 @@ fork_check_inherited(struct forker *c, int nsample, const char *what)
 }
 
 /*
+ * fork_child_unwired: a child wired nothing yet: memory locks are not
+ * inherited by fork (POSIX; NetBSD: "new pmap has nothing wired in it").
+ * => kernel mode, the child's LWP; false: a failure (recorded)
+ */
+static bool
+fork_child_unwired(struct forker *c)
+{
+	struct vm_map *map = &c->f_vm->vm_map;
+	struct vm_map_entry *e;
+	vaddr_t bad = 0;
+	int wired = 0;
+
+	vm_map_lock_read(map);
+	for (e = map->header.next; e != &map->header; e = e->next)
+		if (VM_MAPENT_ISWIRED(e) && bad == 0) {
+			bad = e->start;
+			wired = e->wired_count;
+		}
+	vm_map_unlock_read(map);
+	if (bad == 0)
+		return true;
+	stress_fail(FK_INVARIANT, NULL, "fork: child pid %d (asid %u): its "
+	    "entry at %#lx is wired (wired_count %d) right after the fork: "
+	    "memory locks are not inherited by fork", c->f_p->p_pid, c->f_asid,
+	    (unsigned long)bad, wired);
+	c->f_failed = true;
+	return false;
+}
+
+/*
  * fork_child_main: the child's only LWP.  Check a sample of every region
  * it inherited, count in the shared region, write pages of its own, maybe
  * fork a grandchild, maybe exec, exit.
@@ -891,6 +922,8 @@ fork_child_main(void *arg)
 		cv_wait(&c->f_cv, &c->f_lock);
 	mutex_exit(&c->f_lock);
 	fork_gate_enter();
+	if (!c->f_vfork && !fork_child_unwired(c))
+		goto exit;
 	d = (uint64_t)c->f_depth;
 	while (STRESS_LD(&fc->fc_maxdepth) < d)
 		STRESS_ST(&fc->fc_maxdepth, d);
