@@ -1873,3 +1873,71 @@ Test(uvm_pdaemon, a_km_pager_page_is_kept)
 	cr_assert_eq(p[0], 0x1234, "its data kept");
 	uvm_km_free(kmem_map, va, PAGE_SIZE, 0);
 }
+
+/* A user read of the page at the fill's va, on its own LWP. */
+struct swapin_reader {
+	struct vmspace	*vm;
+	int		error;		/* of the refused fault, or 0 */
+};
+
+static void
+swapin_reader_fn(void *arg)
+{
+	struct swapin_reader *sr = arg;
+	int bad = 0;
+
+	sr->error = user_fill(sr->vm, VA, 1, 1, true, &bad);
+}
+
+/*
+ * A fault reading a page in from swap while its anon is freed (the
+ * region unmapped): the fault finds its page PG_RELEASED when the read
+ * completes, frees it with the anon (uvm_anon_release), counts
+ * fltpgrele, and refaults: nothing is mapped there any more (EFAULT).
+ */
+Test(uvm_pdaemon, swapin_of_an_anon_unmapped_meanwhile_is_released)
+{
+	struct swapin_reader sr;
+	struct vmspace *vm;
+	struct vm_anon *anon;
+	struct lwp *l;
+	int n = 1, anons, rele, waited;
+
+	up(16ull << 20, 256, true);
+	vm = newvm(VA, n);
+	cr_assert_eq(user_fill(vm, VA, n, 1, false, NULL), 0);
+	deactivate(vm, VA, n);
+	set_targets(uvmexp.npages, uvmexp.npages);
+	as_pagedaemon(scan_inactive_fn, NULL);	/* the pageout */
+	wait_paging_done();
+	as_pagedaemon(scan_inactive_fn, NULL);	/* the clean page freed */
+	anon = anon_at(vm, VA);
+	cr_assert_null(anon->an_page, "paged out and freed");
+	cr_assert_neq(anon->an_swslot, 0);
+	anons = uvm_anon_count();
+	rele = uvmexp_read(fltpgrele);
+
+	/* the read waits at the disk until the region is gone */
+	disk_gate_set(1);
+	host_set_sched_hook(disk_gate_hook);
+	sr = (struct swapin_reader){ vm, -1 };
+	cr_assert_eq(lwp_create(__atomic_load_n(&uvm.pagedaemon_proc,
+	    __ATOMIC_ACQUIRE), "reader", 0, swapin_reader_fn, &sr, &l), 0);
+	for (waited = 0; waited < 5000; waited++) {
+		if (__atomic_load_n(&anon->an_page, __ATOMIC_ACQUIRE) != NULL)
+			break;		/* the fault's page, busy, reading */
+		usleep(1000);
+	}
+	cr_assert_lt(waited, 5000, "the fault never started its read");
+	uvm_unmap(&vm->vm_map, VA, VA + ptoa(n));
+	disk_gate_set(0);
+	lwp_join(l);
+	host_set_sched_hook(NULL);
+
+	cr_assert_eq(uvmexp_read(fltpgrele), rele + 1, "fltpgrele not counted");
+	cr_assert_eq(sr.error, EFAULT, "the refault found a mapping (%d)",
+	    sr.error);
+	cr_assert_eq(uvm_anon_count(), anons - 1, "the anon was not freed");
+	cr_assert_eq(uvm_swap_inuse(), 0, "its slot was not freed");
+	uvmspace_free(vm);
+}
