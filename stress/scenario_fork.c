@@ -1625,6 +1625,8 @@ fork_run(struct stress_run *r)
 		kills += c->fc_child_kills;
 		depth = MAX(depth, c->fc_maxdepth);
 	}
+	/* (--ws's default is 0 in the options: this is what the run used) */
+	stress_metric_u64(r, "ws_pages", (uint64_t)npages * (uint64_t)cfg->lwps);
 	stress_metric_u64(r, "forks", forks);
 	stress_metric_u64(r, "vforks", vforks);
 	stress_metric_u64(r, "children_run", children);
