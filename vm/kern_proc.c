@@ -112,6 +112,8 @@ kern_fork(struct proc *p1, int flags, const char *name, void (*fn)(void *),
 	struct proc *p2;
 	int error, live, peak;
 
+	KASSERTMSG(curlwp != NULL && curlwp->l_proc == p1,
+	    "kern_fork: not called by an LWP of the forking process");
 	if ((error = proc_create(name, &p2)) != 0)
 		return error;
 	p2->p_nice = p1->p_nice;

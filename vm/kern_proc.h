@@ -51,6 +51,7 @@ const char *kern_glue_name(enum uvm_glue_kind kind);
  * first LWP running fn(arg) (*l2p; reap it with kern_lwp_join, then the
  * process with kern_reap).  KFORK_PPWAIT is only counted: the caller
  * does the waiting (it knows what it waits for).
+ * => curlwp is an LWP of p1 (fork is a system call of the forker)
  * => may sleep; 0, or ENOMEM (no process, LWP, u-area, kernel stack or
  *    address space: nothing is left behind), or the host's thread error
  */
