@@ -150,8 +150,7 @@ struct fview {
 };
 
 struct fork_ctx;
-struct slot_op;
-struct fresh_op;
+struct word_op;
 
 /* A process's LWP that forks: a root LWP, or a child's only LWP. */
 struct forker {
@@ -243,11 +242,9 @@ static void fork_report(struct forker *f);
 static bool fork_write(struct forker *f, int r, int i);
 static bool fork_check(struct forker *f, int r, int i, const char *what);
 static bool fork_touch(struct forker *f, int nwrite, int ncheck);
-static uint64_t *slot_word(const struct forker *f, int tid, int depth);
-static void slot_user(void *arg);
-static bool slot_call(struct forker *f, struct slot_op *so);
-static void fresh_user(void *arg);
-static bool fresh_call(struct forker *f, struct fresh_op *fo);
+static vaddr_t slot_va(int tid, int depth);
+static void word_user(void *arg);
+static bool word_call(struct forker *f, struct word_op *wo);
 static bool fork_slot_bump(struct forker *f);
 static int fork_one(struct forker *f, int tid);
 static bool fork_child_owns_vm(const struct forker *c);
@@ -523,90 +520,64 @@ fork_touch(struct forker *f, int nwrite, int ncheck)
 }
 
 /* The shared region: word FORK_SLOT0 + depth of page tid. */
-static uint64_t *
-slot_word(const struct forker *f, int tid, int depth)
+static vaddr_t
+slot_va(int tid, int depth)
 {
-	uint64_t *page = pmap_hostaddr(f->f_vm->vm_map.pmap,
-	    FORK_SHARED + ptoa(tid));
-
-	return &page[FORK_SLOT0 + depth];
+	return FORK_SHARED + ptoa(tid) +
+	    (vaddr_t)(FORK_SLOT0 + depth) * sizeof(uint64_t);
 }
 
-struct slot_op {
-	struct forker	*so_f;
-	int		so_tid, so_depth;
-	bool		so_write;
-	uint64_t	so_value;
+/* A word of f's address space (a slot, a fresh page), read or written. */
+struct word_op {
+	struct forker	*wo_f;
+	vaddr_t		wo_va;
+	bool		wo_write;
+	uint64_t	wo_value;
 };
 
+/* => user mode */
 static void
-slot_user(void *arg)
+word_user(void *arg)
 {
-	struct slot_op *so = arg;
-	uint64_t *p = slot_word(so->so_f, so->so_tid, so->so_depth);
+	struct word_op *wo = arg;
+	uint64_t *p = pmap_hostaddr(wo->wo_f->f_vm->vm_map.pmap, wo->wo_va);
 
-	if (so->so_write)
-		__atomic_store_n(p, so->so_value, __ATOMIC_RELAXED);
+	if (wo->wo_write)
+		__atomic_store_n(p, wo->wo_value, __ATOMIC_RELAXED);
 	else
-		so->so_value = __atomic_load_n(p, __ATOMIC_RELAXED);
+		wo->wo_value = __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 static bool
-slot_call(struct forker *f, struct slot_op *so)
+word_call(struct forker *f, struct word_op *wo)
 {
-	return fork_call(f, slot_user, so);
-}
-
-/* A word of a fresh page, read or written in user mode. */
-struct fresh_op {
-	struct forker	*fo_f;
-	vaddr_t		fo_va;
-	bool		fo_write;
-	uint64_t	fo_value;
-};
-
-static void
-fresh_user(void *arg)
-{
-	struct fresh_op *fo = arg;
-	uint64_t *p = pmap_hostaddr(fo->fo_f->f_vm->vm_map.pmap, fo->fo_va);
-
-	if (fo->fo_write)
-		__atomic_store_n(p, fo->fo_value, __ATOMIC_RELAXED);
-	else
-		fo->fo_value = __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static bool
-fresh_call(struct forker *f, struct fresh_op *fo)
-{
-	return fork_call(f, fresh_user, fo);
+	return fork_call(f, word_user, wo);
 }
 
 /* Count one more in f's slot of the shared region (checks it first). */
 static bool
 fork_slot_bump(struct forker *f)
 {
-	struct slot_op so = { f, (int)(f->f_fc->fc_w->w_tid), f->f_depth,
-	    false, 0 };
+	int tid = (int)f->f_fc->fc_w->w_tid;
+	struct word_op so = { f, slot_va(tid, f->f_depth), false, 0 };
 
 	if (!f->f_shared)
 		return true;
-	if (!slot_call(f, &so))
+	if (!word_call(f, &so))
 		return false;
-	if (so.so_value != f->f_slot) {
+	if (so.wo_value != f->f_slot) {
 		stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u, depth "
 		    "%d) shared region va %#lx word %d: its own count %lu "
 		    "reads %lu (a write to a shared page lost)", f->f_p->p_pid,
 		    f->f_asid, f->f_depth, (unsigned long)(FORK_SHARED +
-		    ptoa(so.so_tid)), FORK_SLOT0 + f->f_depth,
-		    (unsigned long)f->f_slot, (unsigned long)so.so_value);
+		    ptoa(tid)), FORK_SLOT0 + f->f_depth,
+		    (unsigned long)f->f_slot, (unsigned long)so.wo_value);
 		f->f_failed = true;
 		return false;
 	}
-	so.so_write = true;
-	so.so_value = ++f->f_slot;
-	return slot_call(f, &so);
+	so.wo_write = true;
+	so.wo_value = ++f->f_slot;
+	return word_call(f, &so);
 }
 
 /*
@@ -626,7 +597,7 @@ fork_one(struct forker *f, int tid)
 	struct fview *v = f->f_view, *cv = NULL;
 	struct proc *p2;
 	struct lwp *l2;
-	struct slot_op so;
+	struct word_op so;
 	pid_t cpid;
 	uint64_t *before = NULL;
 	size_t n = (size_t)v->fv_nregions * (size_t)v->fv_npages, k;
@@ -764,20 +735,20 @@ fork_one(struct forker *f, int tid)
 
 	/* The fresh page: what the child wrote, the parent sees. */
 	if (c->f_fresh_val != 0) {
-		struct fresh_op fo = { f, c->f_fresh, false, 0 };
+		struct word_op fo = { f, c->f_fresh, false, 0 };
 
-		if (!fresh_call(f, &fo)) {
+		if (!word_call(f, &fo)) {
 			error = -1;
 			goto out;
 		}
-		if (fo.fo_value != c->f_fresh_val) {
+		if (fo.wo_value != c->f_fresh_val) {
 			stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u) "
 			    "va %#lx, inherited shared by child pid %d before "
 			    "either touched it: the child wrote %#lx, the "
 			    "parent reads %#lx (a shared page not shared)",
 			    f->f_p->p_pid, f->f_asid, (unsigned long)c->f_fresh,
 			    cpid, (unsigned long)c->f_fresh_val,
-			    (unsigned long)fo.fo_value);
+			    (unsigned long)fo.wo_value);
 			error = -1;
 			goto out;
 		}
@@ -785,12 +756,12 @@ fork_one(struct forker *f, int tid)
 
 	/* What the child left in the shared region, the parent sees. */
 	if (f->f_shared && c->f_slot != 0) {
-		so = (struct slot_op){ f, tid, c->f_depth, false, 0 };
-		if (!slot_call(f, &so)) {
+		so = (struct word_op){ f, slot_va(tid, c->f_depth), false, 0 };
+		if (!word_call(f, &so)) {
 			error = -1;
 			goto out;
 		}
-		if (so.so_value != c->f_slot) {
+		if (so.wo_value != c->f_slot) {
 			stress_fail(FK_INTEGRITY, NULL, "fork: pid %d (asid %u) "
 			    "shared region va %#lx word %d: the child pid %d "
 			    "left count %lu, the parent reads %lu (a shared "
@@ -798,7 +769,7 @@ fork_one(struct forker *f, int tid)
 			    (unsigned long)(FORK_SHARED + ptoa(tid)),
 			    FORK_SLOT0 + c->f_depth, cpid,
 			    (unsigned long)c->f_slot,
-			    (unsigned long)so.so_value);
+			    (unsigned long)so.wo_value);
 			error = -1;
 			goto out;
 		}
@@ -913,7 +884,7 @@ fork_child_main(void *arg)
 	struct forker *c = arg;
 	struct fork_ctx *fc = c->f_fc;
 	const struct stress_config *cfg = fc->fc_w->w_run->r_cfg;
-	struct slot_op so;
+	struct word_op so;
 	int tid = (int)fc->fc_w->w_tid;
 	uint64_t d;
 
@@ -937,38 +908,39 @@ fork_child_main(void *arg)
 		goto exit;
 	/* The shared region: the parent's count is at least the fork's. */
 	if (c->f_shared) {
-		so = (struct slot_op){ c, tid, c->f_depth - 1, false, 0 };
-		if (!slot_call(c, &so))
+		so = (struct word_op){ c, slot_va(tid, c->f_depth - 1), false,
+		    0 };
+		if (!word_call(c, &so))
 			goto exit;
-		if (so.so_value < c->f_parent_slot) {
+		if (so.wo_value < c->f_parent_slot) {
 			stress_fail(FK_INTEGRITY, NULL, "fork: child pid %d "
 			    "(asid %u, depth %d) shared region va %#lx: the "
 			    "parent's count reads %lu, it was %lu at the fork "
 			    "(the shared region was copied)", c->f_p->p_pid,
 			    c->f_asid, c->f_depth,
 			    (unsigned long)(FORK_SHARED + ptoa(tid)),
-			    (unsigned long)so.so_value,
+			    (unsigned long)so.wo_value,
 			    (unsigned long)c->f_parent_slot);
 			c->f_failed = true;
 			goto exit;
 		}
 		c->f_slot = 0;
-		so = (struct slot_op){ c, tid, c->f_depth, false, 0 };
-		if (!slot_call(c, &so))
+		so = (struct word_op){ c, slot_va(tid, c->f_depth), false, 0 };
+		if (!word_call(c, &so))
 			goto exit;
-		c->f_slot = so.so_value;	/* an earlier child's count */
+		c->f_slot = so.wo_value;	/* an earlier child's count */
 		if (!fork_slot_bump(c) || !fork_slot_bump(c))
 			goto exit;
 	}
 
 	/* The page shared untouched at the fork: a value for the parent. */
 	if (c->f_fresh != 0) {
-		struct fresh_op fo = { c, c->f_fresh, true,
+		struct word_op fo = { c, c->f_fresh, true,
 		    (uint64_t)c->f_asid << 32 | c->f_p->p_pid };
 
-		if (!fresh_call(c, &fo))
+		if (!word_call(c, &fo))
 			goto exit;
-		c->f_fresh_val = fo.fo_value;
+		c->f_fresh_val = fo.wo_value;
 	}
 
 	/* Its own writes, then a few reads. */

@@ -30,6 +30,8 @@
 
 #define P(n)		((vsize_t)(n) * PAGE_SIZE)
 #define BASE		((vaddr_t)0x10000000)
+#define peek		vmtest_peek
+#define poke		vmtest_poke
 
 TestSuite(uvm_amap, .init = vmtest_boot, .fini = vmtest_shutdown);
 
@@ -42,8 +44,6 @@ static void pp_counts(struct vm_amap *amap, int *counts);
 static void check_counts(struct vm_amap *amap, const int *want, int n);
 static struct vmspace *anonvm(int npages);
 static struct vm_map_entry *entry_at(struct vmspace *vm, vaddr_t va);
-static uint64_t peek(struct vmspace *vm, vaddr_t va);
-static void poke(struct vmspace *vm, vaddr_t va, uint64_t v);
 
 static int
 pages_free(void)
@@ -159,24 +159,6 @@ entry_at(struct vmspace *vm, vaddr_t va)
 	    "%#lx", (unsigned long)va);
 	vm_map_unlock_read(&vm->vm_map);
 	return e;
-}
-
-/* The word at va, read in user mode (the access must succeed). */
-static uint64_t
-peek(struct vmspace *vm, vaddr_t va)
-{
-	uint64_t v = 0;
-
-	cr_assert_eq(user_access(vm, va, false, &v), 0, "read of %#lx",
-	    (unsigned long)va);
-	return v;
-}
-
-static void
-poke(struct vmspace *vm, vaddr_t va, uint64_t v)
-{
-	cr_assert_eq(user_access(vm, va, true, &v), 0, "write of %#lx",
-	    (unsigned long)va);
 }
 
 Test(uvm_amap, alloc_gives_one_reference_and_a_lock)

@@ -25,15 +25,15 @@
 
 #define VA	((vaddr_t)0x400000)
 #define RW	(VM_PROT_READ | VM_PROT_WRITE)
+#define page_at(vm, va)	vmtest_page_at((vm)->vm_map.pmap, (va))
+#define peek		vmtest_peek
+#define poke		vmtest_poke
 
 /* local prototypes */
 static void fork_init(void);
 static void fork_init_bare(void);
 static void fork_fini(void);
 static struct vmspace *newvm(int npages);
-static struct vm_page *page_at(struct vmspace *vm, vaddr_t va);
-static uint64_t peek(struct vmspace *vm, vaddr_t va);
-static void poke(struct vmspace *vm, vaddr_t va, uint64_t v);
 static void poke_pages(struct vmspace *vm, int npages, uint64_t base);
 static void check_pages(struct vmspace *vm, int npages, uint64_t base);
 static struct vm_map_entry *entry_at(struct vmspace *vm, vaddr_t va);
@@ -79,34 +79,6 @@ newvm(int npages)
 	cr_assert_eq(uvm_mmap_anon(&vm->vm_map, &va, ptoa(npages), RW,
 	    UVM_MMAP_FIXED), 0);
 	return vm;
-}
-
-static struct vm_page *
-page_at(struct vmspace *vm, vaddr_t va)
-{
-	paddr_t pa;
-
-	if (!pmap_extract(vm->vm_map.pmap, va, &pa))
-		return NULL;
-	return PHYS_TO_VM_PAGE(pa);
-}
-
-/* The word at va, read in user mode (the access must succeed). */
-static uint64_t
-peek(struct vmspace *vm, vaddr_t va)
-{
-	uint64_t v = 0;
-
-	cr_assert_eq(user_access(vm, va, false, &v), 0, "read of %#lx",
-	    (unsigned long)va);
-	return v;
-}
-
-static void
-poke(struct vmspace *vm, vaddr_t va, uint64_t v)
-{
-	cr_assert_eq(user_access(vm, va, true, &v), 0, "write of %#lx",
-	    (unsigned long)va);
 }
 
 /* Write base + i into the first word of page i, for npages pages. */

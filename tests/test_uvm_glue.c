@@ -33,6 +33,9 @@
 #include "vm/uvm_mmap.h"
 #include "vm/uvm_pager.h"
 
+#define kpage(va)	vmtest_page_at(pmap_kernel(), (va))
+#define upage(vm, va)	vmtest_page_at((vm)->vm_map.pmap, (va))
+
 #define WAIT_NS		(10 * 1000000000ull)
 #define P(n)		((vsize_t)(n) * PAGE_SIZE)
 #define UVA		((vaddr_t)0x100000)
@@ -60,8 +63,6 @@ TestSuite(uvm_glue, .init = glue_boot, .fini = vmtest_shutdown);
 static vaddr_t kmap_ro(vsize_t);
 static void kwrite_fn(void *);
 static int kwrite(vaddr_t, uint64_t);
-static struct vm_page *kpage(vaddr_t);
-static struct vm_page *upage(struct vmspace *, vaddr_t);
 static bool uarea_wired(vaddr_t);
 static void expect_panic(const char *);
 static void panic_hook(const char *);
@@ -115,26 +116,6 @@ kwrite(vaddr_t va, uint64_t v)
 	if (host_user_call(kwrite_fn, &kw, &uf) != 0)
 		return uf.uf_error;
 	return 0;
-}
-
-static struct vm_page *
-kpage(vaddr_t va)
-{
-	paddr_t pa;
-
-	if (!pmap_extract(pmap_kernel(), va, &pa))
-		return NULL;
-	return PHYS_TO_VM_PAGE(pa);
-}
-
-static struct vm_page *
-upage(struct vmspace *vm, vaddr_t va)
-{
-	paddr_t pa;
-
-	if (!pmap_extract(vm->vm_map.pmap, va, &pa))
-		return NULL;
-	return PHYS_TO_VM_PAGE(pa);
 }
 
 /* Every page of the u-area at ua resident, wired in the pmap and VM. */

@@ -31,6 +31,9 @@
 #include "vm/uvm_pdaemon.h"
 #include "vm/vm_glue.h"
 
+#define kpage(va)	vmtest_page_at(pmap_kernel(), (va))
+#define upage(vm, va)	vmtest_page_at((vm)->vm_map.pmap, (va))
+
 #define P(n)		((vsize_t)(n) * PAGE_SIZE)
 #define WAIT_NS		(10 * 1000000000ull)
 #define GUARD_EXIT	42	/* the panic named a kstack guard */
@@ -51,8 +54,6 @@
 static void glue_boot(void);
 static struct proc *newproc(const char *name);
 static void on_lwp(struct proc *p, void (*fn)(void *), void *arg);
-static struct vm_page *kpage(vaddr_t va);
-static struct vm_page *upage(struct vmspace *vm, vaddr_t va);
 static int pages_free(void);
 static void guard_panic_hook(const char *msg);
 static void stack_overflow_fn(void *arg);
@@ -96,26 +97,6 @@ on_lwp(struct proc *p, void (*fn)(void *), void *arg)
 
 	cr_assert_eq(lwp_create(p, "glue", 0, fn, arg, &l), 0);
 	lwp_join(l);
-}
-
-static struct vm_page *
-kpage(vaddr_t va)
-{
-	paddr_t pa;
-
-	if (!pmap_extract(pmap_kernel(), va, &pa))
-		return NULL;
-	return PHYS_TO_VM_PAGE(pa);
-}
-
-static struct vm_page *
-upage(struct vmspace *vm, vaddr_t va)
-{
-	paddr_t pa;
-
-	if (!pmap_extract(vm->vm_map.pmap, va, &pa))
-		return NULL;
-	return PHYS_TO_VM_PAGE(pa);
 }
 
 /* Free pages, with pool pages (map entries come and go) counted free. */

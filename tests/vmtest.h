@@ -109,6 +109,35 @@ user_access(struct vmspace *vm, vaddr_t va, bool write, uint64_t *value)
 	return 0;
 }
 
+/* vmtest_page_at: the page pm maps at va, or NULL. */
+static inline struct vm_page *
+vmtest_page_at(pmap_t pm, vaddr_t va)
+{
+	paddr_t pa;
+
+	if (!pmap_extract(pm, va, &pa))
+		return NULL;
+	return PHYS_TO_VM_PAGE(pa);
+}
+
+/* vmtest_peek/vmtest_poke: a user access of the word at va that must work. */
+static inline uint64_t
+vmtest_peek(struct vmspace *vm, vaddr_t va)
+{
+	uint64_t v = 0;
+
+	cr_assert_eq(user_access(vm, va, false, &v), 0, "read of %#lx",
+	    (unsigned long)va);
+	return v;
+}
+
+static inline void
+vmtest_poke(struct vmspace *vm, vaddr_t va, uint64_t v)
+{
+	cr_assert_eq(user_access(vm, va, true, &v), 0, "write of %#lx",
+	    (unsigned long)va);
+}
+
 /*
  * The disk gate: while it is set, a finished disk transfer waits before
  * its biodone (install disk_gate_hook with host_set_sched_hook), so an
