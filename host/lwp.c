@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cpu.h"
 #include "disk.h"
 #include "hook.h"
@@ -187,6 +188,7 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	l->l_wmesg = wmesg;
 	l->l_syncobj = so;
 	l->l_slptime = 0;
+	l->l_slptick = getticks();
 	l->l_pflag &= ~LP_RUNNING;
 	l->l_ru.ru_nvcsw++;
 	lwp_unlock(l);
@@ -222,10 +224,12 @@ lwp_unblock(void)
 	l->l_wchan = NULL;
 	l->l_wmesg = NULL;
 	l->l_syncobj = &sched_syncobj;
-	if (l->l_flag & LW_INMEM)
+	if (l->l_flag & LW_INMEM) {
 		sched_enqueue(l, false);
-	else
+	} else {
+		l->l_flag |= LW_SWAPINREQ;	/* FreeBSD's setrunnable */
 		kick = atomic_load(&kick_scheduler);
+	}
 	l->l_lockpri = false;
 	lwp_unlock(l);
 	if (kick != NULL)
@@ -367,15 +371,26 @@ lwp_free(struct lwp *l)
 	free(l);
 }
 
-/* lwp_unlink: take l off its process and alllwp. */
+/*
+ * lwp_unlink: take l off its process and alllwp.
+ *
+ * The swapper finds LWPs on alllwp under proc_lock and works on one with
+ * only its l_swaplock held (uvm_swapout_threads drops proc_lock around
+ * uvm_swapout); taking l_swaplock here, inside proc_lock (the order),
+ * waits for such a swapper to finish with l before l leaves the lists
+ * and is freed.  NetBSD's lwp_free has the swapper's own rechecks
+ * (LW_WEXIT) for the same end.
+ */
 static void
 lwp_unlink(struct lwp *l)
 {
 	struct proc *p = l->l_proc;
 
 	mutex_enter(proc_lock);
+	mutex_enter(&l->l_swaplock);
 	LIST_REMOVE(l, l_sibling);
 	LIST_REMOVE(l, l_list);
+	mutex_exit(&l->l_swaplock);
 	mutex_exit(proc_lock);
 	mutex_enter(&p->p_lock);
 	p->p_nlwps--;
@@ -412,6 +427,30 @@ cpu_proc_fork(struct proc *p1, struct proc *p2)
 	/* NetBSD's MD hook (e.g. FPU state); our machine has none */
 	(void)p1;
 	(void)p2;
+}
+
+void
+cpu_swapin(struct lwp *l)
+{
+	(void)l;
+}
+
+void
+cpu_swapout(struct lwp *l)
+{
+	(void)l;
+}
+
+void
+cpu_thread_swapin(struct lwp *td)
+{
+	(void)td;
+}
+
+void
+cpu_thread_swapout(struct lwp *td)
+{
+	(void)td;
 }
 
 int
@@ -456,7 +495,8 @@ schedcpu(void)
 {
 	struct proc *p;
 	struct lwp *l;
-	bool allasleep;
+	bool allasleep, waiting = false;
+	void (*kick)(void);
 
 	mutex_enter(proc_lock);
 	LIST_FOREACH(p, &allproc, p_list) {
@@ -467,6 +507,8 @@ schedcpu(void)
 				l->l_slptime++;
 			else
 				allasleep = false;
+			if (l->l_stat == LSRUN && (l->l_flag & LW_INMEM) == 0)
+				waiting = true;
 			l->l_swtime++;
 			lwp_unlock(l);
 		}
@@ -474,6 +516,8 @@ schedcpu(void)
 		p->p_slptime = allasleep ? p->p_slptime + 1 : 0;
 	}
 	mutex_exit(proc_lock);
+	if (waiting && (kick = atomic_load(&kick_scheduler)) != NULL)
+		kick();
 }
 
 static const char *

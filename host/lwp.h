@@ -44,6 +44,12 @@
 #define LW_SYSTEM	0x00000200
 #define LW_WEXIT	0x00100000
 #define LW_WSUSPEND	0x00020000
+/*
+ * FreeBSD's TDF_SWAPINREQ: woken while swapped out, a swap-in is asked
+ * for (set by lwp_unblock, cleared by the swapper when it brings the LWP
+ * in; FreeBSD's swapper then ignores p_nice).
+ */
+#define LW_SWAPINREQ	0x00000800
 
 /* l_pflag [o] (read with lwp_lock by swappable()) */
 #define LP_RUNNING	0x20000000	/* on a CPU */
@@ -65,6 +71,9 @@
 #define P_SWAPPINGOUT	0x20000000
 #define P_SWAPPINGIN	0x40000000
 #define P_SYSTEM	0x00000200
+#define P_TRACED	0x00000800	/* never set here: no debugger */
+#define P_WEXIT		0x00002000	/* exiting (kern_exit) */
+#define P_STOPPED_SINGLE 0x00080000	/* never set here: no single-threading */
 
 #define NZERO		20	/* default p_nice */
 #define PRI_VM		(-1)	/* priorities are recorded, not used */
@@ -95,6 +104,13 @@ struct proc {
 	int			p_nlwps;	/* [P] */
 	int			p_swtime;	/* [p] FreeBSD: resident time */
 	int			p_slptime;	/* [p] FreeBSD: sleep time */
+	/*
+	 * FreeBSD's p_lock (a hold count: PHOLD/PRELE; a held process is not
+	 * swapped out) is p_holdcnt here, our p_lock being its p_mtx; and
+	 * p_swtick, the tick of its last swap-in or swap-out.
+	 */
+	int			p_holdcnt;	/* [P] */
+	uint64_t		p_swtick;	/* [P] */
 	LIST_HEAD(, lwp)	p_lwps;		/* [p] */
 	LIST_ENTRY(proc)	p_list;		/* [p] allproc */
 	/*
@@ -121,6 +137,8 @@ struct lwp {
 	unsigned int		l_holdcnt;	/* [a] uvm_lwp_hold */
 	unsigned int		l_slptime;	/* [l] seconds asleep */
 	unsigned int		l_swtime;	/* [l] seconds in/out of memory */
+	uint64_t		l_slptick;	/* [l] tick it last went to sleep
+						   (FreeBSD's td_slptick) */
 	const void		*l_wchan;	/* [l] */
 	const char		*l_wmesg;	/* [l] */
 	const struct syncobj	*l_syncobj;	/* [l] */
@@ -215,6 +233,16 @@ int cpu_lwp_fork(struct lwp *l1, struct lwp *l2, void *stack,
 void lwp_discard(struct lwp *l);
 /* cpu_proc_fork: the MD fork hook of a process: nothing to do here. */
 void cpu_proc_fork(struct proc *p1, struct proc *p2);
+/*
+ * The MD swap hooks: NetBSD's cpu_swapin/cpu_swapout (an LWP's u-area
+ * comes in or goes out: FPU state, mips's u-area TLB entries) and
+ * FreeBSD's cpu_thread_swapin/cpu_thread_swapout (its kernel stack).  Our
+ * machine keeps no state in either: nothing to do.
+ */
+void cpu_swapin(struct lwp *l);
+void cpu_swapout(struct lwp *l);
+void cpu_thread_swapin(struct lwp *td);
+void cpu_thread_swapout(struct lwp *td);
 
 /*
  * The VM's LWP hooks (host never calls vm/ directly), called for every
@@ -260,12 +288,20 @@ void preempt(void);
 /* lwp_setrunnable_inmem: the swapper brought l in: queue it if runnable. */
 void lwp_swapin_done(struct lwp *l);
 /*
- * The VM's swapper kick (uvm_kick_scheduler), called when a swapped-out
- * LWP becomes runnable.  NULL: nothing to kick.
+ * The VM's swapper kick (uvm_kick_scheduler, kick_proc0), called when a
+ * swapped-out LWP becomes runnable (lwp_unblock, which also sets
+ * LW_SWAPINREQ), and by schedcpu while a runnable LWP is out of memory
+ * (uvm_meter's kick of proc0 in NetBSD, the swapper's timed sleep in
+ * FreeBSD: a swapped-out LWP that was runnable, not woken, is not lost).
+ * NULL: nothing to kick.
  */
 void host_set_kick_scheduler(void (*fn)(void));
 
-/* schedcpu: once a simulated second, age l_slptime and l_swtime. */
+/*
+ * schedcpu: once a simulated second, age l_slptime and l_swtime (and the
+ * process's p_swtime, p_slptime), then kick the swapper if a runnable
+ * LWP is out of memory.
+ */
 void schedcpu(void);
 
 /*
