@@ -185,6 +185,17 @@ sched_enqueue(struct lwp *l, bool swtch)
 	pthread_mutex_unlock(&rq_lock);
 }
 
+bool
+sched_onrq(struct lwp *l)
+{
+	bool onrq;
+
+	pthread_mutex_lock(&rq_lock);
+	onrq = l->l_onrq;
+	pthread_mutex_unlock(&rq_lock);
+	return onrq;
+}
+
 void
 sched_dequeue(struct lwp *l)
 {

@@ -55,6 +55,12 @@ struct cpu_info *curcpu(void);
  */
 void sched_enqueue(struct lwp *l, bool swtch);
 void sched_dequeue(struct lwp *l);
+/*
+ * sched_onrq: is l queued for a CPU (the auditor's question; a CPU
+ * handed to an LWP swapped out meanwhile is passed on by the LWP itself,
+ * and is not "queued")?  => any thread; takes the run-queue lock
+ */
+bool sched_onrq(struct lwp *l);
 /* How many LWPs wait on the run queue. */
 int sched_nrunnable(void);
 /*

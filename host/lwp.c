@@ -49,6 +49,15 @@ static _Atomic(void (*)(struct lwp *)) lwp_run_hook;
 static _Atomic(void (*)(struct lwp *)) lwp_free_hook;
 
 /*
+ * The swap-in latency histogram: bucket (e, m) holds latencies in
+ * [2^e * (8 + m) / 8, 2^e * (9 + m) / 8) ns.  [a]
+ */
+#define SWLAT_SUB	8
+#define SWLAT_NBUCKETS	(64 * SWLAT_SUB)
+static _Atomic uint64_t swlat_bucket[SWLAT_NBUCKETS];
+static _Atomic uint64_t swlat_count, swlat_max;
+
+/*
  * [o] > 0 from lwp_block() to the end of the matching lwp_unblock(): the
  * thread's LWP holds no CPU, and nested blocks only count.
  */
@@ -136,6 +145,60 @@ proc_free(struct proc *p)
  * the swapper queues us again when it brings us in.  Every LWP gets its
  * CPU here, so the run hook (the VM's u-area check) is called here.
  */
+/* swlat_record: a swap-in latency of ns nanoseconds. */
+static void
+swlat_record(uint64_t ns)
+{
+	int e, m;
+	uint64_t max;
+
+	if (ns < SWLAT_SUB) {
+		e = 0;
+		m = (int)ns;
+	} else {
+		e = 63 - __builtin_clzll(ns) - 3;	/* ns >> e in [8, 16) */
+		m = (int)(ns >> e) - SWLAT_SUB;
+		e++;
+	}
+	atomic_fetch_add(&swlat_bucket[e * SWLAT_SUB + m], 1);
+	atomic_fetch_add(&swlat_count, 1);
+	max = atomic_load(&swlat_max);
+	while (ns > max && !atomic_compare_exchange_weak(&swlat_max, &max, ns))
+		continue;
+}
+
+/* The lower bound of bucket b, in ns. */
+static uint64_t
+swlat_floor(int b)
+{
+	int e = b / SWLAT_SUB, m = b % SWLAT_SUB;
+
+	return e == 0 ? (uint64_t)m : (uint64_t)(SWLAT_SUB + m) << (e - 1);
+}
+
+void
+lwp_swapin_latency(struct lwp_swapin_latency *sl)
+{
+	uint64_t n, seen = 0, want[3];
+	uint64_t *out[3] = { &sl->sl_p50_ns, &sl->sl_p90_ns, &sl->sl_p99_ns };
+	int b, k = 0;
+
+	memset(sl, 0, sizeof(*sl));
+	n = atomic_load(&swlat_count);
+	sl->sl_count = n;
+	sl->sl_max_ns = atomic_load(&swlat_max);
+	if (n == 0)
+		return;
+	want[0] = (n * 50 + 99) / 100;
+	want[1] = (n * 90 + 99) / 100;
+	want[2] = (n * 99 + 99) / 100;
+	for (b = 0; b < SWLAT_NBUCKETS && k < 3; b++) {
+		seen += atomic_load(&swlat_bucket[b]);
+		while (k < 3 && seen >= want[k])
+			*out[k++] = swlat_floor(b);
+	}
+}
+
 static void
 lwp_wait_cpu(struct lwp *l)
 {
@@ -159,6 +222,10 @@ lwp_wait_cpu(struct lwp *l)
 			    memory_order_relaxed);
 			if (hook != NULL)
 				(*hook)(l);
+			if (l->l_swapwait_ns != 0) {
+				swlat_record(host_real_ns() - l->l_swapwait_ns);
+				l->l_swapwait_ns = 0;
+			}
 			return;
 		}
 		lwp_unlock(l);
@@ -229,6 +296,7 @@ lwp_unblock(void)
 	} else {
 		l->l_flag |= LW_SWAPINREQ;	/* FreeBSD's setrunnable */
 		kick = atomic_load(&kick_scheduler);
+		l->l_swapwait_ns = host_real_ns();
 	}
 	l->l_lockpri = false;
 	lwp_unlock(l);

@@ -139,6 +139,8 @@ struct lwp {
 	unsigned int		l_swtime;	/* [l] seconds in/out of memory */
 	uint64_t		l_slptick;	/* [l] tick it last went to sleep
 						   (FreeBSD's td_slptick) */
+	uint64_t		l_swapwait_ns;	/* [o] woken out of memory at
+						   (real ns), 0: not */
 	const void		*l_wchan;	/* [l] */
 	const char		*l_wmesg;	/* [l] */
 	const struct syncobj	*l_syncobj;	/* [l] */
@@ -296,6 +298,17 @@ void lwp_swapin_done(struct lwp *l);
  * NULL: nothing to kick.
  */
 void host_set_kick_scheduler(void (*fn)(void));
+
+/*
+ * Swap-in latency: from the wakeup of an LWP that is out of memory to the
+ * moment it runs again (its thread, on a CPU), real time, over every such
+ * wakeup since boot.  Percentiles are exact to 1/8 of a power of two.
+ */
+struct lwp_swapin_latency {
+	uint64_t	sl_count;
+	uint64_t	sl_p50_ns, sl_p90_ns, sl_p99_ns, sl_max_ns;
+};
+void lwp_swapin_latency(struct lwp_swapin_latency *sl);
 
 /*
  * schedcpu: once a simulated second, age l_slptime and l_swtime (and the

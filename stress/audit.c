@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "host/cpu.h"
+#include "vm/kern_proc.h"
 #include "vm/uvm.h"
 #include "vm/uvm_amap.h"
 #include "vm/uvm_aobj.h"
@@ -785,10 +787,60 @@ out:
 }
 
 void
+audit_lwps(struct audit_result *ar, int flags)
+{
+	struct proc *p;
+	struct lwp *l;
+	char why[200];
+	bool freebsd = kern_glue() == UVM_GLUE_FREEBSD, locked, inmem;
+	int stat, pflag;
+	bool onrq;
+
+	mutex_enter(proc_lock);
+	LIST_FOREACH(l, &alllwp, l_list) {
+		p = l->l_proc;
+		/*
+		 * In memory with no swap under way: NetBSD swaps an LWP in and
+		 * out under its l_swaplock, FreeBSD marks a process's threads
+		 * under its p_lock before unwiring and after wiring.
+		 */
+		locked = freebsd ? mutex_tryenter(&p->p_lock) :
+		    mutex_tryenter(&l->l_swaplock);
+		lwp_lock(l);
+		inmem = (l->l_flag & LW_INMEM) != 0;
+		stat = l->l_stat;
+		pflag = l->l_pflag;
+		lwp_unlock(l);
+		onrq = sched_onrq(l);
+		if (!inmem && locked && (stat == LSONPROC ||
+		    (pflag & LP_RUNNING) || onrq))
+			violation(ar, "LWP %d.%d (%s) is out of memory but %s",
+			    p->p_pid, l->l_lid, l->l_name, onrq ?
+			    "on the run queue" : "on a CPU");
+		if (locked && inmem && stat != LSZOMB &&
+		    !kern_lwp_resident(l, why, sizeof(why)))
+			violation(ar, "in memory, yet %s", why);
+		if ((flags & AUDIT_QUIESCENT) &&
+		    __atomic_load_n(&l->l_holdcnt, __ATOMIC_RELAXED) != 0)
+			violation(ar, "LWP %d.%d (%s) is still held %u times at "
+			    "the end", p->p_pid, l->l_lid, l->l_name,
+			    __atomic_load_n(&l->l_holdcnt, __ATOMIC_RELAXED));
+		if ((flags & AUDIT_QUIESCENT) && locked && freebsd &&
+		    p->p_holdcnt != 0)
+			violation(ar, "process %d is still held %d times at the "
+			    "end", p->p_pid, p->p_holdcnt);
+		if (locked)
+			mutex_exit(freebsd ? &p->p_lock : &l->l_swaplock);
+	}
+	mutex_exit(proc_lock);
+}
+
+void
 audit_all(struct audit_result *ar, int flags)
 {
 	int i, n;
 
+	audit_lwps(ar, flags);
 	audit_pages(ar, flags);
 	audit_swap(ar, flags);
 	if (flags & AUDIT_QUIESCENT)

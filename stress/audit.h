@@ -57,6 +57,14 @@ void audit_swap(struct audit_result *ar, int flags);
  */
 void audit_refs(struct audit_result *ar, int flags);
 /*
+ * audit_lwps: the swapper's invariants: no LWP out of memory is on a CPU
+ * or a run queue; every LWP in memory (and not being swapped) has its
+ * u-area or kernel stack resident, wired and mapped; with
+ * AUDIT_QUIESCENT no hold is left (uvm_lwp_hold, PHOLD).
+ * => takes proc_lock; l_swaplock or p_lock with a try
+ */
+void audit_lwps(struct audit_result *ar, int flags);
+/*
  * audit_all: pages, swap, refs (quiescent), the kernel map and the registered maps: every
  * one when quiescent; during the run AUDIT_PERIODIC_MAPS of them a pass,
  * round robin (each map lock may wait for its holder to get a CPU back:

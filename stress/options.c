@@ -26,6 +26,8 @@
 #include "host/param.h"
 #include "options.h"
 #include "sanitizer.h"
+#include "vm/kern_proc.h"
+#include "vm/uvm_glue.h"
 #include "vm/uvm_pager.h"
 
 /* Descriptors a run opens for a moment (/proc files, hwloc's), at most. */
@@ -43,7 +45,8 @@ enum gopt_id {
 	GO_SWAP, GO_SWAP_FILE, GO_SWAP_IO, GO_KEEP_SWAP, GO_FAIL_IO,
 	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
-	GO_GLUE,
+	GO_GLUE, GO_SWAPPER, GO_MAXSLP, GO_IDLE_T1, GO_IDLE_T2, GO_SWAP_IDLE,
+	GO_TIMESCALE,
 };
 
 struct gopt {
@@ -68,7 +71,7 @@ static const struct gopt gopts[] = {
 	{ "ncpu", 0, true, GO_NCPU, "N",
 	    "simulated CPUs (1..64, default 2)" },
 	{ "ram", 0, true, GO_RAM, "SIZE",
-	    "RAM of the machine: 64M, 1G (default 64M)" },
+	    "RAM of the machine: 64M, 1G (default 64M; 32M for swapper)" },
 	{ "map-budget", 0, true, GO_MAP_BUDGET, "N|max",
 	    "live host mappings the MMU keeps, like a TLB's reach (256.., "
 	    "default: the RAM's pages)" },
@@ -88,6 +91,28 @@ static const struct gopt gopts[] = {
 	    "whose process glue the kernel runs: NetBSD's uvm_glue.c (u-areas, "
 	    "uvm_proc_fork) or FreeBSD's vm_glue.c (kernel stacks, "
 	    "vm_forkproc) (default netbsd: UVM's own)" },
+	{ "swapper", 0, true, GO_SWAPPER, "netbsd|freebsd|off",
+	    "the swapper's policy: NetBSD's (uvm_swapout_threads, "
+	    "uvm_scheduler: LWPs' u-areas) or FreeBSD's (swapout_procs, "
+	    "swapper: processes' kernel stacks); it must be the glue's "
+	    "(--swapper alone chooses the glue too) (default: the glue's "
+	    "where there is swap, else off)" },
+	{ "maxslp", 0, true, GO_MAXSLP, "S",
+	    "NetBSD swapper: simulated seconds asleep after which an LWP is "
+	    "swapped out (1..1000, default 20, NetBSD's MAXSLP)" },
+	{ "swap-idle-threshold1", 0, true, GO_IDLE_T1, "S",
+	    "FreeBSD swapper: simulated seconds a process is guaranteed in "
+	    "memory (1..1000, default 2)" },
+	{ "swap-idle-threshold2", 0, true, GO_IDLE_T2, "S",
+	    "FreeBSD swapper: simulated seconds idle before --swap-idle "
+	    "swaps a process out (1..1000, default 10; above threshold1)" },
+	{ "swap-idle", 0, false, GO_SWAP_IDLE, NULL,
+	    "FreeBSD swapper: also swap out idle processes without memory "
+	    "pressure (vm.swap_idle_enabled)" },
+	{ "time-scale", 0, true, GO_TIMESCALE, "N",
+	    "simulated seconds per real second, so that the swapper's "
+	    "seconds-long thresholds play out in a short run (1..1000; "
+	    "default: the scenario's, 10 for swapper, 1 for the others)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed, 1..2^53-1 (default: drawn; always printed)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
@@ -651,6 +676,7 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			    "bytes, at least %lluK", p->p_where, v, PAGE_SIZE,
 			    (unsigned long long)(RAM_MIN_BYTES >> 10));
 		cfg->ram = u;
+		cfg->ram_given = true;
 		break;
 	case GO_MAP_BUDGET:
 		if (strcmp(v, "max") == 0) {
@@ -676,6 +702,43 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		if (parse_either(v, "netbsd", "freebsd", &cfg->glue_freebsd) != 0)
 			return usage_error("%s '%s': must be netbsd or freebsd",
 			    p->p_where, v);
+		cfg->glue_given = true;
+		break;
+	case GO_SWAPPER:
+		if (strcmp(v, "off") == 0)
+			cfg->swapper = KERN_SWAPPER_OFF;
+		else if (strcmp(v, "netbsd") == 0)
+			cfg->swapper = KERN_SWAPPER_NETBSD;
+		else if (strcmp(v, "freebsd") == 0)
+			cfg->swapper = KERN_SWAPPER_FREEBSD;
+		else
+			return usage_error("%s '%s': must be netbsd, freebsd "
+			    "or off", p->p_where, v);
+		break;
+	case GO_MAXSLP:
+		if (parse_count(v, 1, 1000, &n) != 0)
+			return usage_error("%s '%s': not a count of seconds in "
+			    "1..1000", p->p_where, v);
+		cfg->maxslp = (int)n;
+		break;
+	case GO_IDLE_T1:
+	case GO_IDLE_T2:
+		if (parse_count(v, 1, 1000, &n) != 0)
+			return usage_error("%s '%s': not a count of seconds in "
+			    "1..1000", p->p_where, v);
+		if (g->go_id == GO_IDLE_T1)
+			cfg->idle_t1 = (int)n;
+		else
+			cfg->idle_t2 = (int)n;
+		break;
+	case GO_SWAP_IDLE:
+		cfg->swap_idle = b;
+		break;
+	case GO_TIMESCALE:
+		if (parse_count(v, 1, 1000, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..1000",
+			    p->p_where, v);
+		cfg->timescale = (unsigned)n;
 		break;
 	case GO_FAULT_AHEAD:
 		if (parse_either(v, "walk", "advice", &cfg->fault_ahead_advice)
@@ -859,6 +922,10 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 	cfg->timeout_s = TIMEOUT_DEFAULT;
 	cfg->witness = -1;
 	cfg->watchdog_s = WATCHDOG_DEFAULT;
+	cfg->swapper = -1;
+	cfg->maxslp = MAXSLP;
+	cfg->idle_t1 = 2;		/* FreeBSD's swap_idle_threshold1 */
+	cfg->idle_t2 = 10;		/* and threshold2 */
 	cfg->argc = argc;
 	cfg->argv = argv;
 
@@ -915,6 +982,8 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 	if (error == 0 && cfg->ops != 0 && !cfg->timeout_given)
 		cfg->timeout_s = 0;	/* --ops alone: run until done */
 	/* the scenario's defaults for what was not given */
+	if (!cfg->ram_given && cfg->sc->sc_ram != 0)
+		cfg->ram = cfg->sc->sc_ram;
 	if (!cfg->lwps_given && cfg->sc->sc_lwps != 0)
 		cfg->lwps = cfg->sc->sc_lwps;
 	if (cfg->threads == 0)
@@ -1008,6 +1077,25 @@ options_check(struct stress_config *cfg)
 	if (cfg->sc->sc_check != NULL &&
 	    cfg->sc->sc_check(cfg, why, sizeof(why)) != NULL)
 		return usage_error("%s", why);
+	/* the swapper swaps what the glue's LWPs carry: the same kernel */
+	if (cfg->swapper > 0 && !cfg->glue_given)
+		cfg->glue_freebsd = cfg->swapper == KERN_SWAPPER_FREEBSD;
+	if (cfg->swapper > 0 && cfg->glue_freebsd !=
+	    (cfg->swapper == KERN_SWAPPER_FREEBSD))
+		return usage_error("--swapper %s with --glue %s: the swapper "
+		    "must be the glue's (it swaps out what that kernel's LWPs "
+		    "carry), or off", kern_swapper_name(cfg->swapper),
+		    cfg->glue_freebsd ? "freebsd" : "netbsd");
+	if (cfg->idle_t2 <= cfg->idle_t1)
+		return usage_error("--swap-idle-threshold2 %d: must be above "
+		    "--swap-idle-threshold1 %d", cfg->idle_t2, cfg->idle_t1);
+	if (cfg->swap_idle && cfg->swapper >= 0 &&
+	    cfg->swapper != KERN_SWAPPER_FREEBSD)
+		return usage_error("--swap-idle: FreeBSD's swapper's (give "
+		    "--swapper freebsd)");
+	if (cfg->timescale == 0)
+		cfg->timescale = cfg->sc->sc_timescale != 0 ?
+		    cfg->sc->sc_timescale : 1;
 	user = options_working_set(cfg, &kernel);
 
 	/*
@@ -1102,6 +1190,17 @@ options_check(struct stress_config *cfg)
 	/* beyond an explicit --swap: allowed, out-of-swap kills expected */
 	cfg->overcommit = user + kernel > ram_pages + swap_pages;
 	cfg->reclaim = swap_pages != 0 || cfg->sc->sc_reclaim;
+	/* the swapper pages u-areas and kernel stacks out: it needs swap */
+	if (cfg->swapper > 0 && swap_pages == 0)
+		return usage_error("--swapper %s needs swap (not --swap 0): a "
+		    "swapped-out LWP's memory goes to the swap file",
+		    kern_swapper_name(cfg->swapper));
+	if (cfg->swap_idle && swap_pages == 0)
+		return usage_error("--swap-idle needs swap (not --swap 0)");
+	if (cfg->swapper < 0)
+		cfg->swapper = swap_pages == 0 ? KERN_SWAPPER_OFF :
+		    cfg->glue_freebsd ? KERN_SWAPPER_FREEBSD :
+		    KERN_SWAPPER_NETBSD;
 	if (cfg->bufcache > cfg->ram / 2)
 		return usage_error("--bufcache %llu MiB: at most half of --ram "
 		    "(%llu MiB)", (unsigned long long)(cfg->bufcache >> 20),
@@ -1480,6 +1579,13 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_string(j, "fault_ahead", cfg->fault_ahead_advice ? "advice" :
 	    "walk");
 	json_string(j, "glue", cfg->glue_freebsd ? "freebsd" : "netbsd");
+	json_string(j, "swapper", kern_swapper_name(cfg->swapper < 0 ?
+	    KERN_SWAPPER_OFF : (enum kern_swapper_kind)cfg->swapper));
+	json_i64(j, "maxslp", cfg->maxslp);
+	json_i64(j, "swap_idle_threshold1", cfg->idle_t1);
+	json_i64(j, "swap_idle_threshold2", cfg->idle_t2);
+	json_bool(j, "swap_idle", cfg->swap_idle);
+	json_u64(j, "time_scale", cfg->timescale);
 	json_u64(j, "seed", cfg->seed);
 	json_bool(j, "seed_given", cfg->seed_given);
 	json_u64(j, "timeout_s", cfg->timeout_s);

@@ -76,11 +76,22 @@ struct stress_config {
 	int			threads;	/* --threads: LWPs per process */
 	int			ncpu;		/* --ncpu */
 	uint64_t		ram;		/* --ram, bytes */
+	bool			ram_given;
 	long			map_budget;	/* --map-budget (0 default, -1 max) */
 	bool			mod_trap;	/* --mod-emulation trap */
 	bool			reserve_closes;	/* --mmu-close reserve */
 	bool			fault_ahead_advice; /* --fault-ahead advice */
 	bool			glue_freebsd;	/* --glue freebsd */
+	bool			glue_given;	/* --glue given */
+	int			swapper;	/* --swapper: KERN_SWAPPER_*; -1
+						   until options_check (the
+						   glue's, if there is swap) */
+	int			maxslp;		/* --maxslp, seconds */
+	int			idle_t1;	/* --swap-idle-threshold1 */
+	int			idle_t2;	/* --swap-idle-threshold2 */
+	bool			swap_idle;	/* --swap-idle */
+	unsigned int		timescale;	/* --time-scale (0: the
+						   scenario's, then 1) */
 	uint64_t		seed;		/* --seed (drawn if not given) */
 	bool			seed_given;
 	uint64_t		timeout_s;	/* -t; 0: none (with --ops) */

@@ -520,6 +520,68 @@ json_processes(struct json *j, const struct stress_run *r)
 	json_object_end(j);
 }
 
+/* report_swapper: the swapper's line (when one ran). */
+static void
+report_swapper(FILE *f)
+{
+	struct kern_swap_stats st;
+	struct lwp_swapin_latency sl;
+
+	if (kern_swapper() == KERN_SWAPPER_OFF)
+		return;
+	kern_swap_stats(&st);
+	lwp_swapin_latency(&sl);
+	fprintf(f, "swapper: %s, %llu LWPs swapped out and %llu in",
+	    kern_swapper_name(kern_swapper()),
+	    (unsigned long long)st.ks_swapouts,
+	    (unsigned long long)st.ks_swapins);
+	if (kern_swapper() == KERN_SWAPPER_FREEBSD)
+		fprintf(f, " (%llu processes out, %llu in, %llu refused busy, "
+		    "%llu faultins waited)",
+		    (unsigned long long)st.ks_proc_swapouts,
+		    (unsigned long long)st.ks_proc_swapins,
+		    (unsigned long long)st.ks_busy,
+		    (unsigned long long)st.ks_faultin_waits);
+	fprintf(f, ", %llu pagedaemon calls; %d out at most; %llu %s pages "
+	    "read back from swap; swap-in latency (wakeup to running, %llu) "
+	    "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	    (unsigned long long)st.ks_pdswout, st.ks_out_peak,
+	    (unsigned long long)st.ks_pages_in,
+	    kern_swapper() == KERN_SWAPPER_NETBSD ? "u-area" : "kernel-stack",
+	    (unsigned long long)sl.sl_count, (double)sl.sl_p50_ns / 1e6,
+	    (double)sl.sl_p90_ns / 1e6, (double)sl.sl_p99_ns / 1e6,
+	    (double)sl.sl_max_ns / 1e6);
+}
+
+/* json_swapper: the JSON's "swapper" section. */
+static void
+json_swapper(struct json *j)
+{
+	struct kern_swap_stats st;
+	struct lwp_swapin_latency sl;
+
+	kern_swap_stats(&st);
+	lwp_swapin_latency(&sl);
+	json_object_begin(j, "swapper");
+	json_string(j, "policy", kern_swapper_name(kern_swapper()));
+	json_u64(j, "swapouts", st.ks_swapouts);
+	json_u64(j, "swapins", st.ks_swapins);
+	json_u64(j, "pdswout", st.ks_pdswout);
+	json_u64(j, "proc_swapouts", st.ks_proc_swapouts);
+	json_u64(j, "proc_swapins", st.ks_proc_swapins);
+	json_u64(j, "swapout_busy", st.ks_busy);
+	json_u64(j, "faultin_waits", st.ks_faultin_waits);
+	json_u64(j, "stack_pages_in", st.ks_pages_in);
+	json_i64(j, "out_now", st.ks_out_now);
+	json_i64(j, "out_peak", st.ks_out_peak);
+	json_u64(j, "swapin_latency_count", sl.sl_count);
+	json_u64(j, "swapin_latency_p50_ns", sl.sl_p50_ns);
+	json_u64(j, "swapin_latency_p90_ns", sl.sl_p90_ns);
+	json_u64(j, "swapin_latency_p99_ns", sl.sl_p99_ns);
+	json_u64(j, "swapin_latency_max_ns", sl.sl_max_ns);
+	json_object_end(j);
+}
+
 /* report_reclaim: the summary's pagedaemon, swap and time lines. */
 static void
 report_reclaim(FILE *f, const struct stress_run *r)
@@ -1018,6 +1080,7 @@ report_summary(FILE *f, const struct stress_run *r)
 	fputc('\n', f);
 	report_reclaim(f, r);
 	report_processes(f, r);
+	report_swapper(f);
 	fprintf(f, "%12d %-18s %s\n", r->r_free_min, "free_min",
 	    "fewest free pages during the run");
 	fprintf(f, "ops %llu, touches %llu, access hash %016llx\n",
@@ -1165,6 +1228,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 		json_null(&j, "uvmexp_timed");
 	json_reclaim(&j, r);
 	json_processes(&j, r);
+	json_swapper(&j);
 
 	ops = sum_workers(r, offsetof(struct stress_worker, w_ops));
 	touches = sum_workers(r, offsetof(struct stress_worker, w_touches));

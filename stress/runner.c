@@ -926,6 +926,11 @@ harness_loop(struct stress_run *r)
 		track_free(r);
 		timed_snapshots(r, false);
 		status_update(r);
+		if (kern_swapper_running()) {
+			struct kern_swap_stats ks;
+
+			kern_swap_stats(&ks);	/* samples the peak out */
+		}
 	}
 	status_end();
 	timed_snapshots(r, true);
@@ -1121,9 +1126,11 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 		kern_lwp_join(r->r_workers[i].w_lwp);
 
 	/*
-	 * The workers are gone.  Stop the daemons (their pageouts complete
-	 * first): the machine is quiet now, for the exact checks.
+	 * The workers are gone.  Stop the swapper (nothing is left for it to
+	 * bring in) and the daemons (their pageouts complete first): the
+	 * machine is quiet now, for the exact checks.
 	 */
+	kern_swapper_stop();
 	if (r->r_daemons)
 		uvm_pdaemon_stop();
 	if (cfg->inject == INJECT_CORRUPT && r->r_ninj > 0 &&
@@ -1493,6 +1500,7 @@ runner_main(struct stress_config *cfg)
 	mc.mc_watchdog_s = 0;		/* ours, with on_hang, below */
 	mc.mc_chaos_permille = cfg->chaos;
 	mc.mc_chaos_delay_us = cfg->chaos != 0 ? 50 : 0;
+	mc.mc_timescale = cfg->timescale;
 	if ((status = host_boot(&mc)) != 0) {
 		fprintf(stderr, "uvmstress: %s\n", host_boot_error());
 		if (jf != NULL) {
@@ -1504,6 +1512,8 @@ runner_main(struct stress_config *cfg)
 	}
 	uvm_init();
 	kern_set_glue(cfg->glue_freebsd ? UVM_GLUE_FREEBSD : UVM_GLUE_NETBSD);
+	kern_set_swapper((enum kern_swapper_kind)cfg->swapper);
+	kern_swap_tune(cfg->maxslp, cfg->idle_t1, cfg->idle_t2, cfg->swap_idle);
 	uvm_fault_set_ahead(cfg->fault_ahead_advice ? UVM_FAULTAHEAD_ADVICE :
 	    UVM_FAULTAHEAD_WALK);
 	if ((status = swap_attach(r)) != 0) {
@@ -1568,6 +1578,14 @@ runner_main(struct stress_config *cfg)
 			return EXIT_NO_RESOURCE;
 		}
 		r->r_daemons = true;
+		if ((n = kern_swapper_start()) != 0) {
+			fprintf(stderr, "uvmstress: cannot start the swapper: "
+			    "%s\n", strerror(n));
+			machine_down(r);
+			if (jf != NULL && jf != stdout)
+				fclose(jf);
+			return EXIT_NO_RESOURCE;
+		}
 	}
 	/* --fail-alloc: NOWAIT allocations fail from here on (seeded) */
 	host_fail_alloc_set(cfg->fail_alloc, cfg->seed ^ STREAM_FAILALLOC);
@@ -1659,6 +1677,7 @@ swap_attach(struct stress_run *r)
 static void
 machine_down(struct stress_run *r)
 {
+	kern_swapper_stop();		/* a no-op if not running */
 	uvm_pdaemon_stop();		/* a no-op if not running */
 	if (r->r_swap) {
 		uvm_swap_detach();	/* nothing is in flight any more */

@@ -69,6 +69,8 @@ struct scenario {
 	unsigned int		sc_fail_io;	/* permille, where swap is */
 	unsigned int		sc_fail_alloc;	/* permille */
 	unsigned int		sc_lose_io;	/* permille, where swap is */
+	unsigned int		sc_timescale;	/* --time-scale default (0: 1) */
+	uint64_t		sc_ram;		/* --ram default (0: 64M) */
 	int			sc_bufcache_div; /* --bufcache: RAM / this (0:
 						   none) */
 	/*
@@ -106,5 +108,6 @@ extern const struct scenario scenario_segv;
 extern const struct scenario scenario_pressure;
 extern const struct scenario scenario_mix;
 extern const struct scenario scenario_fork;
+extern const struct scenario scenario_swapper;
 
 #endif /* STRESS_SCENARIO_H */

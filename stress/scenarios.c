@@ -14,6 +14,7 @@ const struct scenario *const stress_scenarios[] = {
 	&scenario_segv,
 	&scenario_pressure,
 	&scenario_fork,
+	&scenario_swapper,
 };
 const int stress_nscenarios =
     (int)(sizeof(stress_scenarios) / sizeof(stress_scenarios[0]));

@@ -22,11 +22,19 @@
 #include "vm_glue.h"
 
 static enum uvm_glue_kind kern_glue_kind = UVM_GLUE_NETBSD;	/* [I] */
+static enum kern_swapper_kind kern_swapper_kind = KERN_SWAPPER_OFF; /* [I] */
+static struct lwp *kern_swapper_lwp;		/* [I] while it runs */
+static struct proc *kern_swapper_proc;		/* [I] while it runs */
+static bool kern_swapper_on;			/* [a] */
+static int kern_swap_out_peak;			/* [a] sampled */
 static uint64_t kern_nforked, kern_nreaped;			/* [a] */
 static int kern_nlive, kern_peak;				/* [a] */
 
 /* local prototypes */
 static void kern_lwp_free(struct lwp *l);
+static void kern_lwp_run(struct lwp *l);
+static void kern_swapper_main(void *arg);
+static void kern_swapout_procs(void);
 
 void
 kern_set_glue(enum uvm_glue_kind kind)
@@ -39,6 +47,7 @@ kern_set_glue(enum uvm_glue_kind kind)
 	 * vm_thread_dispose).
 	 */
 	host_set_lwp_free_hook(kern_lwp_free);
+	host_set_lwp_run_hook(kern_lwp_run);
 }
 
 enum uvm_glue_kind
@@ -64,6 +73,20 @@ kern_lwp_free(struct lwp *l)
 		uvm_lwp_exit(l);
 	if (__atomic_load_n(&l->l_kstack, __ATOMIC_RELAXED) != 0)
 		vm_thread_dispose(l);
+}
+
+/*
+ * kern_lwp_run: the host's run hook: every time an LWP gets a CPU (so
+ * after a swap-in, before it runs), its u-area's or kernel stack's canary
+ * is checked.  => never sleeps, takes no lock
+ */
+static void
+kern_lwp_run(struct lwp *l)
+{
+	if (l->l_addr != NULL)
+		uvm_uarea_check(l);
+	if (__atomic_load_n(&l->l_kstack, __ATOMIC_RELAXED) != 0)
+		vm_thread_check(l, "run");
 }
 
 /*
@@ -192,6 +215,9 @@ void
 kern_exit(struct proc *p)
 {
 	KASSERT(curlwp != NULL && curlwp->l_proc == p);
+	mutex_enter(&p->p_lock);
+	p->p_flag |= P_WEXIT;		/* exit1: the swapper leaves it */
+	mutex_exit(&p->p_lock);
 	if (kern_glue_kind == UVM_GLUE_NETBSD)
 		uvm_proc_exit(p);
 	/* FreeBSD: the reap's vm_waitproc frees it (vmspace_exitfree) */
@@ -283,4 +309,213 @@ kern_proc_stats(struct kern_proc_stats *st)
 	st->kp_kstacks_purged = ks.ks_purged;
 	st->kp_max_kstack_used = ks.ks_max_used;
 	st->kp_lowmem_events = uvm_lowmem_count();
+}
+
+/*
+ * The swapper.
+ */
+void
+kern_set_swapper(enum kern_swapper_kind kind)
+{
+	KASSERT(kind == KERN_SWAPPER_OFF ||
+	    (kind == KERN_SWAPPER_NETBSD && kern_glue_kind == UVM_GLUE_NETBSD) ||
+	    (kind == KERN_SWAPPER_FREEBSD &&
+	    kern_glue_kind == UVM_GLUE_FREEBSD));
+	KASSERT(!__atomic_load_n(&kern_swapper_on, __ATOMIC_RELAXED));
+	kern_swapper_kind = kind;
+}
+
+enum kern_swapper_kind
+kern_swapper(void)
+{
+	return kern_swapper_kind;
+}
+
+const char *
+kern_swapper_name(enum kern_swapper_kind kind)
+{
+	switch (kind) {
+	case KERN_SWAPPER_NETBSD: return "netbsd";
+	case KERN_SWAPPER_FREEBSD: return "freebsd";
+	default: return "off";
+	}
+}
+
+void
+kern_swap_tune(int slp, int idle_threshold1, int idle_threshold2,
+    bool idle_enabled)
+{
+	KASSERT(!__atomic_load_n(&kern_swapper_on, __ATOMIC_RELAXED));
+	maxslp = slp;
+	vm_swap_idle_threshold1_set(idle_threshold1);
+	vm_swap_idle_threshold2_set(idle_threshold2);
+	vm_swap_idle_enabled_set(idle_enabled);
+}
+
+/*
+ * kern_swapout_procs: FreeBSD's pagedaemon asks vm_daemon for
+ * swapout_procs(VM_SWAP_NORMAL) when a scan leaves memory short; here
+ * the pagedaemon calls it where uvmpd_scan calls uvm_swapout_threads
+ * (there is no vm_daemon thread: the call is made directly).
+ */
+static void
+kern_swapout_procs(void)
+{
+	swapout_procs(VM_SWAP_NORMAL);
+}
+
+/* kern_swapper_main: proc0's swapper thread. */
+static void
+kern_swapper_main(void *arg)
+{
+	(void)arg;
+	if (kern_swapper_kind == KERN_SWAPPER_NETBSD)
+		uvm_scheduler();
+	else
+		swapper();
+}
+
+int
+kern_swapper_start(void)
+{
+	int error;
+
+	if (kern_swapper_kind == KERN_SWAPPER_OFF)
+		return 0;
+	KASSERT(!__atomic_load_n(&kern_swapper_on, __ATOMIC_RELAXED));
+	if (kern_swapper_kind == KERN_SWAPPER_NETBSD)
+		uvm_scheduler_start();
+	else
+		vm_swapper_reset();
+	/*
+	 * The seeds' swapper is proc0's own loop; ours is a kernel thread of
+	 * a system process of its own, as the pagedaemon's is: proc0 stands
+	 * for the kernel at boot, where OpenBSD's uvm_wait (seed 003) may
+	 * not sleep, and the swapper waits for memory in uvm_wait.
+	 */
+	if ((error = proc_create("swapper", &kern_swapper_proc)) != 0)
+		goto fail;
+	mutex_enter(&kern_swapper_proc->p_lock);
+	kern_swapper_proc->p_flag |= P_SYSTEM;
+	mutex_exit(&kern_swapper_proc->p_lock);
+	error = lwp_create(kern_swapper_proc, "swapper", LW_SYSTEM,
+	    kern_swapper_main, NULL, &kern_swapper_lwp);
+	if (error != 0) {
+		proc_free(kern_swapper_proc);
+		kern_swapper_proc = NULL;
+		goto fail;
+	}
+	__atomic_store_n(&kern_swapper_on, true, __ATOMIC_RELEASE);
+	if (kern_swapper_kind == KERN_SWAPPER_NETBSD) {
+		host_set_kick_scheduler(uvm_kick_scheduler);
+		uvm_pdaemon_set_swapout(uvm_swapout_threads);
+	} else {
+		host_set_kick_scheduler(kick_proc0);
+		uvm_pdaemon_set_swapout(kern_swapout_procs);
+	}
+	return 0;
+fail:
+	if (kern_swapper_kind == KERN_SWAPPER_NETBSD)
+		uvm_scheduler_stop();
+	return error;
+}
+
+void
+kern_swapper_stop(void)
+{
+	if (!__atomic_load_n(&kern_swapper_on, __ATOMIC_ACQUIRE))
+		return;
+	uvm_pdaemon_set_swapout(NULL);
+	host_set_kick_scheduler(NULL);
+	if (kern_swapper_kind == KERN_SWAPPER_NETBSD)
+		uvm_scheduler_stop();
+	else
+		vm_swapper_stop();
+	lwp_join(kern_swapper_lwp);
+	kern_swapper_lwp = NULL;
+	proc_free(kern_swapper_proc);
+	kern_swapper_proc = NULL;
+	__atomic_store_n(&kern_swapper_on, false, __ATOMIC_RELEASE);
+}
+
+bool
+kern_swapper_running(void)
+{
+	return __atomic_load_n(&kern_swapper_on, __ATOMIC_ACQUIRE);
+}
+
+void
+kern_lwp_hold(struct lwp *l)
+{
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		uvm_lwp_hold(l);
+	else
+		PHOLD(l->l_proc);
+}
+
+void
+kern_lwp_rele(struct lwp *l)
+{
+	if (kern_glue_kind == UVM_GLUE_NETBSD)
+		uvm_lwp_rele(l);
+	else
+		PRELE(l->l_proc);
+}
+
+bool
+kern_lwp_inmem(struct lwp *l)
+{
+	return uvm_lwp_inmem(l);
+}
+
+bool
+kern_lwp_resident(struct lwp *l, char *why, size_t len)
+{
+	if (l->l_addr != NULL)
+		return uvm_uarea_resident(l, why, len);
+	if (__atomic_load_n(&l->l_kstack, __ATOMIC_RELAXED) != 0)
+		return vm_thread_resident(l, why, len);
+	return true;
+}
+
+void
+kern_lwp_check(struct lwp *l)
+{
+	kern_lwp_run(l);
+}
+
+void
+kern_swap_stats(struct kern_swap_stats *st)
+{
+	struct vm_swap_stats vs;
+	struct lwp *l;
+	int out = 0, peak;
+
+	memset(st, 0, sizeof(*st));
+	st->ks_swapouts = (uint64_t)uvmexp_read(swapouts);
+	st->ks_swapins = (uint64_t)uvmexp_read(swapins);
+	st->ks_pdswout = (uint64_t)uvmexp_read(pdswout);
+	vm_swap_stats(&vs);
+	st->ks_proc_swapouts = vs.vs_proc_swapouts;
+	st->ks_proc_swapins = vs.vs_proc_swapins;
+	st->ks_busy = vs.vs_busy;
+	st->ks_faultin_waits = vs.vs_faultin_waits;
+	st->ks_pages_in = uvm_uarea_pages_in() + vs.vs_pages_in;
+	mutex_enter(proc_lock);
+	LIST_FOREACH(l, &alllwp, l_list) {
+		lwp_lock(l);
+		if ((l->l_flag & LW_INMEM) == 0 && l->l_stat != LSIDL &&
+		    l->l_stat != LSZOMB)
+			out++;
+		lwp_unlock(l);
+	}
+	mutex_exit(proc_lock);
+	st->ks_out_now = out;
+	while (out > (peak = __atomic_load_n(&kern_swap_out_peak,
+	    __ATOMIC_RELAXED)) &&
+	    !__atomic_compare_exchange_n(&kern_swap_out_peak, &peak, out,
+	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		continue;
+	st->ks_out_peak = __atomic_load_n(&kern_swap_out_peak,
+	    __ATOMIC_RELAXED);
 }

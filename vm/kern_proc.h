@@ -108,4 +108,76 @@ struct kern_proc_stats {
 };
 void kern_proc_stats(struct kern_proc_stats *st);
 
+/*
+ * The swapper (--swapper).  Its policy is a kernel's, so it follows the
+ * glue: NetBSD's swaps LWPs (their u-areas: uvm_swapout_threads from the
+ * pagedaemon, uvm_scheduler as proc0), FreeBSD's whole processes (their
+ * threads' kernel stacks: swapout_procs from the pagedaemon, swapper as
+ * proc0).  KERN_SWAPPER_OFF: no swapper (nothing is ever swapped out).
+ */
+enum kern_swapper_kind {
+	KERN_SWAPPER_OFF = 0,
+	KERN_SWAPPER_NETBSD = 1,
+	KERN_SWAPPER_FREEBSD = 2,
+};
+/*
+ * kern_set_swapper: the swapper of this run (its kind must be OFF or
+ * the glue's).  kern_swap_tune: the tunables (NetBSD's maxslp; FreeBSD's
+ * swap_idle_threshold1/2, seconds, and whether idle processes are swapped
+ * out: vm.swap_idle_enabled).  => at boot, before kern_swapper_start
+ */
+void kern_set_swapper(enum kern_swapper_kind kind);
+enum kern_swapper_kind kern_swapper(void);
+const char *kern_swapper_name(enum kern_swapper_kind kind);
+void kern_swap_tune(int maxslp, int idle_threshold1, int idle_threshold2,
+    bool idle_enabled);
+/*
+ * kern_swapper_start: start proc0's swapper thread and let the
+ * pagedaemon and wakeups reach it (the pagedaemon's swap-out hook, the
+ * host's kick).  => after uvm_pdaemon_start; may sleep; 0 or an errno
+ * kern_swapper_stop: unhook and stop it.  => every LWP that could be
+ * swapped out has been joined (a swapped-out LWP needs the swapper to
+ * run again); before uvm_pdaemon_stop; may sleep
+ */
+int kern_swapper_start(void);
+void kern_swapper_stop(void);
+bool kern_swapper_running(void);
+
+/*
+ * kern_lwp_hold/kern_lwp_rele: keep l in memory, bringing it in first if
+ * it is out (NetBSD: uvm_lwp_hold of the LWP; FreeBSD: PHOLD of its
+ * process), as ptrace or /proc do before reading an LWP's kernel state.
+ * => l stays alive across the hold (the caller sees to it); may sleep
+ */
+void kern_lwp_hold(struct lwp *l);
+void kern_lwp_rele(struct lwp *l);
+/* kern_lwp_inmem: is l in memory (LW_INMEM)? */
+bool kern_lwp_inmem(struct lwp *l);
+/*
+ * kern_lwp_resident: the auditor's check of an in-memory LWP: its u-area
+ * or kernel stack is resident, wired and mapped.  false, with a one-line
+ * reason in why, if not.  => l in memory and held (not being swapped)
+ */
+bool kern_lwp_resident(struct lwp *l, char *why, size_t len);
+/*
+ * kern_lwp_check: check l's canary (u-area or kernel stack) now; panics
+ * naming l if it is bad.  => l in memory and held
+ */
+void kern_lwp_check(struct lwp *l);
+
+/* Swapper counts for reports. */
+struct kern_swap_stats {
+	uint64_t	ks_swapouts;	/* LWPs swapped out (uvmexp) */
+	uint64_t	ks_swapins;	/* LWPs swapped in (uvmexp) */
+	uint64_t	ks_pdswout;	/* pagedaemon calls to the swapper */
+	uint64_t	ks_proc_swapouts; /* FreeBSD: processes out */
+	uint64_t	ks_proc_swapins;  /* FreeBSD: processes in */
+	uint64_t	ks_busy;	/* FreeBSD: swapout refused (EBUSY) */
+	uint64_t	ks_faultin_waits; /* FreeBSD: a faultin waited */
+	uint64_t	ks_pages_in;	/* u-area/kstack pages read from swap */
+	int		ks_out_now;	/* LWPs out of memory now */
+	int		ks_out_peak;	/* most at once (sampled) */
+};
+void kern_swap_stats(struct kern_swap_stats *st);
+
 #endif /* VM_KERN_PROC_H */

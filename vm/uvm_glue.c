@@ -4,9 +4,10 @@
  * uvm_vsunlock, uvm_proc_fork, uvm_lwp_fork, uarea_swapin/out, the
  * u-area cache (uarea_ctor, uarea_poolpage_alloc/free, uvm_uarea_init,
  * uvm_uarea_alloc/free), uvm_proc_exit, uvm_lwp_exit, uvm_init_limits.
- * The swapper half (uvm_swapin, uvm_scheduler, uvm_swapout_threads,
- * uvm_lwp_hold/rele, ...) is not here yet.  See uvm_glue.h for the
- * u-area and its canary.
+ * And the swapper half: uvm_swapin, uvm_kick_scheduler, uvm_scheduler,
+ * swappable, uvm_swapout_threads, uvm_swapout, uvm_lwp_hold,
+ * uvm_lwp_rele.  (uvm_coredump_walkmap belongs to the files issue.)
+ * See uvm_glue.h for the u-area and its canary.
  *
  * Every function of that half is here under its own name, with its
  * logic, branches and locking.  Translations:
@@ -34,14 +35,32 @@
  *    points); p_vmspace is [P] here, so it is switched under p_lock.
  *  - maxdmap/maxsmap are constants (only struct uvm and uvmexp are
  *    global in vm/).
+ *  - The swapper: swappable() and the scans read l_stat, l_flag,
+ *    l_slptime and l_swtime under lwp_lock (they are [l]; NetBSD reads
+ *    them racily and rechecks in uvm_swapout); swappable also refuses an
+ *    LWP without a u-area (the host's lwp_create, tests only).
+ *    uvm_scheduler returns once uvm_scheduler_stop is called, and
+ *    uvm.swap_running is read atomically by uvm_kick_scheduler.
+ *    uvm_swapout reads p_vmspace under p_lock and skips pmap_collect for
+ *    an exiting process (on proc0's space).  uvm_swapin asserts
+ *    l_swaplock (the seed's XXXSMP notyet).  DEBUG's enableswap and
+ *    swapdebug are not built.
  *
  * Locking: kernel_map's lock inside uvm_kernacc; the u-area cache's own
  * locks; uvm_fault_wire/unwire's map and owner locks; l_swaplock around
- * l_addr; lwp_lock around l_flag; p_lock around p_vmspace.
+ * l_addr and a swap-in or swap-out; lwp_lock around l_flag; p_lock
+ * around p_vmspace; proc_lock over alllwp; uvm.scheduler_mutex for the
+ * scheduler's sleep.  Order: proc_lock > l_swaplock > lwp_lock; the
+ * scans take l_swaplock with a try (proc_lock is re-taken with a try
+ * after uvm_swapout: "locking in the wrong direction").
  */
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "host/clock.h"
+#include "host/condvar.h"
 #include "host/kassert.h"
 #include "uvm.h"
 #include "uvm_fault.h"
@@ -54,7 +73,9 @@
  * local prototypes
  */
 static int uarea_swapin(vaddr_t);
-static void uarea_swapout(vaddr_t) __attribute__((unused));
+static void uarea_swapout(vaddr_t);
+static bool swappable(struct lwp *);
+static void uvm_swapout(struct lwp *);
 static int uarea_ctor(void *, void *, int);
 static void *uarea_poolpage_alloc(struct pool *, int);
 static void uarea_poolpage_free(struct pool *, void *);
@@ -346,6 +367,12 @@ uvm_uarea_init(void)
 
 	host_set_lwp_run_hook(uvm_uarea_check);
 	host_set_lwp_free_hook(uarea_lwp_free);
+	/* the swapper's lock and condvar (NetBSD's uvm_init) */
+	mutex_init_class(&uvm.scheduler_mutex, MUTEX_DEFAULT, IPL_NONE,
+	    "uvm_scheduler_mutex");
+	cv_init(&uvm.scheduler_cv, "schedule");
+	uvm.swap_running = false;
+	uvm.scheduler_kicked = false;
 	/*
 	 * [extension] NetBSD's pagedaemon drains the pools' caches when
 	 * memory is short (pool_drain, from uvm_pageout); here the
@@ -486,6 +513,455 @@ uvm_init_limits(struct proc *p)
 }
 
 /*
+ * The swapper's tunable: an LWP asleep (or stopped) for maxslp seconds
+ * or more is swapped out at the pagedaemon's next call (NetBSD's
+ * kern_synch.c variable, MAXSLP by default; --maxslp sets it at boot).
+ */
+int maxslp = MAXSLP;
+
+/* [a] the swapper was asked to return (uvm_scheduler_stop) */
+static bool uvm_scheduler_stopping;
+/* [a] u-area pages uvm_swapin found paged out (read back from swap) */
+static uint64_t uarea_pages_in;
+
+/* uarea_paged_out: how many of the u-area's pages are not resident. */
+static int
+uarea_paged_out(vaddr_t ua)
+{
+	struct uvm_object *kobj = uvm.kernel_object;
+	vaddr_t va;
+	int n = 0;
+
+	rw_enter(kobj->vmobjlock, RW_READ);
+	for (va = ua; va < ua + USPACE; va += PAGE_SIZE)
+		if (uvm_pagelookup(kobj, va - vm_map_min(kernel_map)) == NULL)
+			n++;
+	rw_exit(kobj->vmobjlock);
+	return n;
+}
+
+/*
+ * uvm_swapin: swap in an lwp's u-area.
+ *
+ * - must be called with the LWP's swap lock held.
+ * - naturally, must not be called with l == curlwp
+ * => may sleep (for memory)
+ */
+void
+uvm_swapin(struct lwp *l)
+{
+	int error;
+
+	KASSERT(mutex_owned(&l->l_swaplock));	/* the seed's XXXSMP notyet */
+	KASSERT(l != curlwp);
+
+	/* (counted for reports: the pages the wiring reads from swap) */
+	__atomic_fetch_add(&uarea_pages_in,
+	    (uint64_t)uarea_paged_out(USER_TO_UAREA(l->l_addr)),
+	    __ATOMIC_RELAXED);
+	error = uarea_swapin(USER_TO_UAREA(l->l_addr));
+	if (error) {
+		panic("%s: rewiring stack failed: %d", __func__, error);
+	}
+
+	/*
+	 * Some architectures need to be notified when the user area has
+	 * moved to new physical page(s) (e.g.  see mips/mips/vm_machdep.c).
+	 */
+	cpu_swapin(l);
+	lwp_lock(l);
+	if (l->l_stat == LSRUN)
+		sched_enqueue(l, false);
+	l->l_flag |= LW_INMEM;
+	l->l_flag &= ~LW_SWAPINREQ;	/* (FreeBSD's flag: the host sets it) */
+	l->l_swtime = 0;
+	lwp_unlock(l);
+	uvmexp_inc(swapins);
+}
+
+/*
+ * uvm_kick_scheduler: kick the scheduler into action if not running.
+ *
+ * - called when swapped out processes have been awoken.
+ * => any thread (the host calls it from lwp_unblock, holding no CPU, and
+ *    from schedcpu on the clock thread); takes uvm.scheduler_mutex
+ */
+void
+uvm_kick_scheduler(void)
+{
+
+	/* [deviation] read atomically: written by the swapper's start/stop */
+	if (__atomic_load_n(&uvm.swap_running, __ATOMIC_ACQUIRE) == false)
+		return;
+
+	mutex_enter(&uvm.scheduler_mutex);
+	uvm.scheduler_kicked = true;
+	cv_signal(&uvm.scheduler_cv);
+	mutex_exit(&uvm.scheduler_mutex);
+}
+
+/*
+ * uvm_scheduler: process zero main loop
+ *
+ * - attempt to swapin every swaped-out, runnable process in order of
+ *	priority.
+ * - if not enough memory, wake the pagedaemon and let it clear space.
+ * => on the swapper's own kernel thread (proc0's); returns once
+ *    uvm_scheduler_stop is called [deviation: the seed's loop is for
+ *    ever; runs and tests end]
+ */
+void
+uvm_scheduler(void)
+{
+	struct lwp *l, *ll;
+	int pri;
+	int ppri;
+
+	l = curlwp;
+	lwp_lock(l);
+	l->l_priority = PRI_VM;
+	l->l_class = SCHED_FIFO;
+	lwp_unlock(l);
+
+	for (;;) {
+		/* [deviation] the end of the run (enableswap is not built) */
+		if (__atomic_load_n(&uvm_scheduler_stopping, __ATOMIC_ACQUIRE))
+			return;
+		ll = NULL;		/* process to choose */
+		ppri = INT_MIN;		/* its priority */
+
+		mutex_enter(proc_lock);
+		LIST_FOREACH(l, &alllwp, l_list) {
+			/*
+			 * is it a runnable swapped out process?
+			 * [deviation] l_stat and l_flag are [l]: read under
+			 * lwp_lock (NetBSD reads them racily here)
+			 */
+			lwp_lock(l);
+			if (l->l_stat == LSRUN && !(l->l_flag & LW_INMEM)) {
+				pri = l->l_swtime + l->l_slptime -
+				    (l->l_proc->p_nice - NZERO) * 8;
+				if (pri > ppri) {   /* higher priority? */
+					ll = l;
+					ppri = pri;
+				}
+			}
+			lwp_unlock(l);
+		}
+		/*
+		 * Nothing to do, back to sleep
+		 */
+		if ((l = ll) == NULL) {
+			mutex_exit(proc_lock);
+			mutex_enter(&uvm.scheduler_mutex);
+			if (uvm.scheduler_kicked == false &&
+			    !__atomic_load_n(&uvm_scheduler_stopping,
+			    __ATOMIC_ACQUIRE))
+				cv_wait(&uvm.scheduler_cv,
+				    &uvm.scheduler_mutex);
+			uvm.scheduler_kicked = false;
+			mutex_exit(&uvm.scheduler_mutex);
+			continue;
+		}
+
+		/*
+		 * we have found swapped out process which we would like
+		 * to bring back in.
+		 *
+		 * XXX: this part is really bogus cuz we could deadlock
+		 * on memory despite our feeble check
+		 */
+		if (uvmexp_read(free) > (int)atop(USPACE)) {
+			mutex_enter(&l->l_swaplock);
+			mutex_exit(proc_lock);
+			uvm_swapin(l);
+			mutex_exit(&l->l_swaplock);
+			continue;
+		} else {
+			/*
+			 * not enough memory, jab the pageout daemon and
+			 * wait til the coast is clear
+			 */
+			mutex_exit(proc_lock);
+			uvm_wait("schedpwait");
+		}
+	}
+}
+
+/*
+ * uvm_scheduler_start/stop: see uvm_glue.h.  uvm.swap_running tells
+ * uvm_kick_scheduler whether there is a swapper to kick.
+ */
+void
+uvm_scheduler_start(void)
+{
+	__atomic_store_n(&uvm_scheduler_stopping, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&uvm.swap_running, true, __ATOMIC_RELEASE);
+}
+
+void
+uvm_scheduler_stop(void)
+{
+	__atomic_store_n(&uvm_scheduler_stopping, true, __ATOMIC_RELEASE);
+	mutex_enter(&uvm.scheduler_mutex);
+	uvm.scheduler_kicked = true;
+	cv_signal(&uvm.scheduler_cv);
+	mutex_exit(&uvm.scheduler_mutex);
+	__atomic_store_n(&uvm.swap_running, false, __ATOMIC_RELEASE);
+}
+
+/*
+ * swappable: is LWP "l" swappable?
+ * => lwp_lock(l) held [deviation: the seed's callers hold l_swaplock
+ *    only, reading [l] fields racily; uvm_swapout rechecks under the
+ *    LWP lock, and so do we everywhere]
+ */
+static bool
+swappable(struct lwp *l)
+{
+
+	KASSERT(mutex_owned(&l->l_lock));
+	if ((l->l_flag & (LW_INMEM|LW_SYSTEM|LW_WEXIT)) != LW_INMEM)
+		return false;
+	if ((l->l_pflag & LP_RUNNING) != 0)
+		return false;
+	if (__atomic_load_n(&l->l_holdcnt, __ATOMIC_ACQUIRE) != 0)
+		return false;		/* [a]: uvm_lwp_hold counts atomically */
+	if (l->l_class != SCHED_OTHER)
+		return false;
+	if (l->l_syncobj == &rw_syncobj || l->l_syncobj == &mutex_syncobj)
+		return false;
+	/*
+	 * [deviation] p_stat is [p] (the callers hold proc_lock or the
+	 * LWP keeps its process alive); an LWP without a u-area (the host's
+	 * lwp_create, tests only) has nothing to swap
+	 */
+	if (l->l_proc->p_stat != SACTIVE && l->l_proc->p_stat != SSTOP)
+		return false;
+	if (l->l_addr == NULL)
+		return false;
+	return true;
+}
+
+/*
+ * swapout_threads: find threads that can be swapped and unwire their
+ *	u-areas.
+ *
+ * - called by the pagedaemon
+ * - try and swap at least one processs
+ * - processes that are sleeping or stopped for maxslp or more seconds
+ *   are swapped... otherwise the longest-sleeping or stopped process
+ *   is swapped, otherwise the longest resident process...
+ * => no locks held (the pagedaemon drops the page queues' lock)
+ */
+void
+uvm_swapout_threads(void)
+{
+	struct lwp *l;
+	struct lwp *outl, *outl2;
+	int outpri, outpri2;
+	int didswap = 0;
+	bool gotit, ok;
+	int stat;
+	unsigned int slptime, swtime;
+
+	/*
+	 * outl/outpri  : stop/sleep thread with largest sleeptime < maxslp
+	 * outl2/outpri2: the longest resident thread (its swap time)
+	 */
+	outl = outl2 = NULL;
+	outpri = outpri2 = 0;
+
+ restart:
+	mutex_enter(proc_lock);
+	LIST_FOREACH(l, &alllwp, l_list) {
+		KASSERT(l->l_proc != NULL);
+		if (!mutex_tryenter(&l->l_swaplock))
+			continue;
+		/* [deviation] the [l] fields are read under lwp_lock */
+		lwp_lock(l);
+		ok = swappable(l);
+		stat = l->l_stat;
+		slptime = l->l_slptime;
+		swtime = l->l_swtime;
+		lwp_unlock(l);
+		if (!ok) {
+			mutex_exit(&l->l_swaplock);
+			continue;
+		}
+		switch (stat) {
+		case LSONPROC:
+			break;
+
+		case LSRUN:
+			if ((int)swtime > outpri2) {
+				outl2 = l;
+				outpri2 = swtime;
+			}
+			break;
+
+		case LSSLEEP:
+		case LSSTOP:
+			if ((int)slptime >= maxslp) {
+				mutex_exit(proc_lock);
+				uvm_swapout(l);
+				/*
+				 * Locking in the wrong direction -
+				 * try to prevent the LWP from exiting.
+				 */
+				gotit = mutex_tryenter(proc_lock);
+				mutex_exit(&l->l_swaplock);
+				didswap++;
+				if (!gotit)
+					goto restart;
+				continue;
+			} else if ((int)slptime > outpri) {
+				outl = l;
+				outpri = slptime;
+			}
+			break;
+		}
+		mutex_exit(&l->l_swaplock);
+	}
+
+	/*
+	 * If we didn't get rid of any real duds, toss out the next most
+	 * likely sleeping/stopped or running candidate.  We only do this
+	 * if we are real low on memory since we don't gain much by doing
+	 * it (USPACE bytes).
+	 */
+	if (didswap == 0 && uvmexp_read(free) <= (int)atop(round_page(USPACE))) {
+		if ((l = outl) == NULL)
+			l = outl2;
+		if (l) {
+			mutex_enter(&l->l_swaplock);
+			mutex_exit(proc_lock);
+			/* uvm_swapout rechecks swappable() under lwp_lock */
+			uvm_swapout(l);
+			mutex_exit(&l->l_swaplock);
+			return;
+		}
+	}
+
+	mutex_exit(proc_lock);
+}
+
+/*
+ * uvm_swapout: swap out lwp "l"
+ *
+ * - currently "swapout" means "unwire U-area" and "pmap_collect()"
+ *   the pmap.
+ * - must be called with l->l_swaplock held.
+ * - XXXCDC: should deactivate all process' private anonymous memory
+ * => may sleep (kernel_map's lock)
+ */
+static void
+uvm_swapout(struct lwp *l)
+{
+	struct vm_map *map;
+
+	KASSERT(mutex_owned(&l->l_swaplock));
+
+	/*
+	 * Mark it as (potentially) swapped out.
+	 */
+	lwp_lock(l);
+	if (!swappable(l)) {
+		KDASSERT(l->l_cpu != curcpu() || curcpu() == NULL);
+		lwp_unlock(l);
+		return;
+	}
+	l->l_flag &= ~LW_INMEM;
+	l->l_swtime = 0;
+	if (l->l_stat == LSRUN)
+		sched_dequeue(l);
+	l->l_ru.ru_nswap++;
+	lwp_unlock(l);
+	uvmexp_inc(swapouts);
+
+	/*
+	 * Do any machine-specific actions necessary before swapout.
+	 * This can include saving floating point state, etc.
+	 */
+	cpu_swapout(l);
+
+	/*
+	 * Unwire the to-be-swapped process's user struct and kernel stack.
+	 */
+	uarea_swapout(USER_TO_UAREA(l->l_addr));
+	/*
+	 * [deviation] p_vmspace is [P]: read under p_lock (it changes at
+	 * exec and exit, which the sleeping LWP is not doing); a process
+	 * borrowing proc0's space (exiting) has nothing to collect
+	 */
+	mutex_enter(&l->l_proc->p_lock);
+	map = l->l_proc->p_vmspace != NULL ?
+	    &l->l_proc->p_vmspace->vm_map : NULL;
+	if (map != NULL && l->l_proc->p_vmspace == proc0.p_vmspace)
+		map = NULL;
+	if (map != NULL && vm_map_lock_try(map)) {
+		mutex_exit(&l->l_proc->p_lock);
+		pmap_collect(vm_map_pmap(map));
+		vm_map_unlock(map);
+	} else
+		mutex_exit(&l->l_proc->p_lock);
+}
+
+/*
+ * uvm_lwp_hold: prevent lwp "l" from being swapped out, and bring
+ * back into memory if it is currently swapped.
+ * => may sleep (the swap-in); l stays alive across the call (the caller
+ *    sees to it)
+ */
+void
+uvm_lwp_hold(struct lwp *l)
+{
+
+	if (l == curlwp) {
+		atomic_inc_uint(&l->l_holdcnt);
+	} else {
+		mutex_enter(&l->l_swaplock);
+		/* [deviation] LW_INMEM is [l]: read under lwp_lock */
+		if (atomic_inc_uint_nv(&l->l_holdcnt) == 1 &&
+		    !uvm_lwp_inmem(l))
+			uvm_swapin(l);
+		mutex_exit(&l->l_swaplock);
+	}
+}
+
+/*
+ * uvm_lwp_rele: release a hold on lwp "l".  when the holdcount
+ * drops to zero, it's eligable to be swapped.
+ */
+void
+uvm_lwp_rele(struct lwp *l)
+{
+
+	KASSERT(__atomic_load_n(&l->l_holdcnt, __ATOMIC_RELAXED) != 0);
+
+	atomic_dec_uint(&l->l_holdcnt);
+}
+
+/* uvm_uarea_pages_in: u-area pages uvm_swapin read back from swap. */
+uint64_t
+uvm_uarea_pages_in(void)
+{
+	return __atomic_load_n(&uarea_pages_in, __ATOMIC_RELAXED);
+}
+
+/* uvm_lwp_inmem: is l's u-area in memory (LW_INMEM, under lwp_lock)? */
+bool
+uvm_lwp_inmem(struct lwp *l)
+{
+	bool inmem;
+
+	lwp_lock(l);
+	inmem = (l->l_flag & LW_INMEM) != 0;
+	lwp_unlock(l);
+	return inmem;
+}
+
+/*
  * uvm_lwp_create: see uvm_glue.h.  NetBSD's lwp_create: the u-area
  * (inmem: already wired), the LWP with l_addr and LW_INMEM set from it,
  * then uvm_lwp_fork.
@@ -605,6 +1081,47 @@ uvm_uarea_check(struct lwp *l)
 	__atomic_store_n(&pcb->upcb_nswitch,
 	    __atomic_load_n(&pcb->upcb_nswitch, __ATOMIC_RELAXED) + 1,
 	    __ATOMIC_RELAXED);
+}
+
+/*
+ * uvm_uarea_resident: the auditor's check of an in-memory LWP's u-area:
+ * every page mapped in pmap_kernel at its address, a page of
+ * kernel_object at that offset, wired.  => l in memory and held; the
+ * object's lock is taken inside
+ */
+bool
+uvm_uarea_resident(struct lwp *l, char *why, size_t len)
+{
+	struct uvm_object *kobj = uvm.kernel_object;
+	vaddr_t va, ua = USER_TO_UAREA(l->l_addr);
+	struct vm_page *pg;
+	paddr_t pa;
+	bool ok = true;
+
+	rw_enter(kobj->vmobjlock, RW_READ);
+	for (va = ua; va < ua + USPACE && ok; va += PAGE_SIZE) {
+		pg = pmap_extract(pmap_kernel(), va, &pa) ?
+		    PHYS_TO_VM_PAGE(pa) : NULL;
+		if (pg == NULL) {
+			snprintf(why, len, "LWP %d.%d's u-area page %#lx is not "
+			    "mapped", l->l_proc->p_pid, l->l_lid,
+			    (unsigned long)va);
+			ok = false;
+		} else if (pg->uobject != kobj ||
+		    pg->offset != (voff_t)(va - vm_map_min(kernel_map))) {
+			snprintf(why, len, "LWP %d.%d's u-area page %#lx maps "
+			    "pa %#llx, not kernel_object's page", l->l_proc->p_pid,
+			    l->l_lid, (unsigned long)va, (unsigned long long)pa);
+			ok = false;
+		} else if (pg->wire_count == 0) {
+			snprintf(why, len, "LWP %d.%d's u-area page %#lx is not "
+			    "wired", l->l_proc->p_pid, l->l_lid,
+			    (unsigned long)va);
+			ok = false;
+		}
+	}
+	rw_exit(kobj->vmobjlock);
+	return ok;
 }
 
 void

@@ -129,6 +129,66 @@ void uvm_lwp_exit(struct lwp *l);
 void uvm_init_limits(struct proc *p);
 
 /*
+ * The swapper (the seed's swapper half).  Swapped out means: LW_INMEM is
+ * clear, the u-area unwired (the pagedaemon may page it out) and the LWP
+ * off the run queue; the host never gives such an LWP a CPU.  A wakeup
+ * leaves it LSRUN and kicks the scheduler (the host's kick hook is
+ * uvm_kick_scheduler), which wires the u-area back (reading it from
+ * swap), queues the LWP and sets LW_INMEM; the run hook then checks the
+ * canary before the LWP runs.
+ *
+ * Locks: proc_lock > l_swaplock > lwp_lock; uvm.scheduler_mutex is a
+ * leaf.  maxslp: seconds asleep after which an LWP is a "dud" the
+ * pagedaemon swaps out (MAXSLP, NetBSD's default; set at boot only).
+ */
+#define MAXSLP		20
+extern int maxslp;
+/*
+ * uvm_swapin: wire l's u-area back and let it run.  Panics if the
+ * u-area cannot be read back (the seed's "rewiring stack failed").
+ * => l_swaplock held; l != curlwp; may sleep
+ */
+void uvm_swapin(struct lwp *l);
+/* uvm_kick_scheduler: wake the scheduler if it runs.  => any thread */
+void uvm_kick_scheduler(void);
+/*
+ * uvm_scheduler: the swapper (proc0's main loop): swaps in the runnable,
+ * swapped-out LWP of highest priority while memory allows, else waits for
+ * the pagedaemon.  => on its own kernel thread; returns after
+ * uvm_scheduler_stop [deviation: the seed's never returns]
+ */
+void uvm_scheduler(void);
+/*
+ * uvm_scheduler_start: arm the swapper (kicks reach it) before its thread
+ * runs uvm_scheduler; uvm_scheduler_stop: make it return.
+ */
+void uvm_scheduler_start(void);
+void uvm_scheduler_stop(void);
+/*
+ * uvm_swapout_threads: the pagedaemon's call when memory is short: swap
+ * out every LWP asleep for maxslp seconds or more, or, with almost no
+ * memory left, the longest sleeper (else the longest resident runnable
+ * one).  => no locks held; may sleep
+ */
+void uvm_swapout_threads(void);
+/*
+ * uvm_lwp_hold: keep l in memory (bringing it in first if it is out);
+ * uvm_lwp_rele: let it go again.  => hold: may sleep; l must stay alive
+ */
+void uvm_lwp_hold(struct lwp *l);
+void uvm_lwp_rele(struct lwp *l);
+/* uvm_uarea_pages_in: u-area pages swap-ins found paged out (reports) */
+uint64_t uvm_uarea_pages_in(void);
+/* uvm_lwp_inmem: is l in memory (LW_INMEM)?  => takes lwp_lock */
+bool uvm_lwp_inmem(struct lwp *l);
+/*
+ * uvm_uarea_resident: is l's u-area resident, wired and mapped (the
+ * auditor's check of an in-memory LWP)?  false with a reason in why.
+ * => l in memory and held; takes kernel_object's lock
+ */
+bool uvm_uarea_resident(struct lwp *l, char *why, size_t len);
+
+/*
  * uvm_lwp_create: what NetBSD's kern_lwp.c lwp_create does around these:
  * an LWP of p with a u-area (uvm_uarea_alloc, lwp_alloc, l_addr,
  * uvm_lwp_fork(curlwp, l2, NULL, 0, fn, arg)), running fn(arg).  Its

@@ -57,6 +57,9 @@
 #define atomic_clearbits_int(p, b)	__atomic_fetch_and((p), ~(b), __ATOMIC_ACQ_REL)
 #define atomic_inc_int(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 #define atomic_dec_int(p)		__atomic_fetch_sub((p), 1, __ATOMIC_RELAXED)
+#define atomic_inc_uint(p)		((void)__atomic_fetch_add((p), 1u, __ATOMIC_ACQ_REL))
+#define atomic_dec_uint(p)		((void)__atomic_fetch_sub((p), 1u, __ATOMIC_ACQ_REL))
+#define atomic_inc_uint_nv(p)		__atomic_add_fetch((p), 1u, __ATOMIC_ACQ_REL)
 #define pg_flags_load(pg)		__atomic_load_n(&(pg)->pg_flags, __ATOMIC_ACQUIRE)
 
 /* uvm_pagealloc flags */

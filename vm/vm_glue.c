@@ -3,9 +3,13 @@
  * (2015, seed 001): kernacc, useracc, vslock, vsunlock, the kernel
  * stacks (vm_thread_new, vm_thread_stack_dispose, vm_thread_dispose,
  * vm_thread_stack_lowmem, kstack_cache_init), intr_prof_stack_use,
- * vm_forkproc and vm_waitproc.  Not here yet: vm_imgact_* and
- * vm_sync_icache; vm_thread_swapout/swapin, faultin, swapper, kick_proc0,
- * swapout_procs, swapclear, swapout.  See vm_glue.h.
+ * vm_forkproc and vm_waitproc; and the swapper half: vm_thread_swapout,
+ * vm_thread_swapin, faultin, swapper, kick_proc0, swapout_procs (with
+ * its tunables swap_idle_threshold1/2), swapclear, swapout.  Not here
+ * yet: vm_imgact_* and vm_sync_icache.  Ours, around them: the kernel
+ * stack canary (vm_thread_check), vm_thread_resident (for the auditor),
+ * FreeBSD's PHOLD/PRELE, the swapper's stop, the swap counts.  See
+ * vm_glue.h.
  *
  * FreeBSD's struct thread is our struct lwp (td_kstack* are l_kstack*),
  * its struct proc ours.
@@ -42,6 +46,54 @@
  *  - vm_page_count_severe() is free < freemin / 2 (FreeBSD's
  *    v_free_severe is v_free_min / 2); VM_WAIT is uvm_wait.
  *
+ * The swapper half's translations (each also noted where it is made):
+ *  - TDF_INMEM, TDI_SWAPPED (TD_SET_SWAPPED/TD_CLR_SWAPPED): l_flag
+ *    LW_INMEM (clear: swapped out), under lwp_lock (= thread_lock);
+ *    TDF_SWAPINREQ is LW_SWAPINREQ (set by the host's lwp_unblock).  A
+ *    thread "otherwise runnable but swapped" (td_inhibitors ==
+ *    TDI_SWAPPED) is l_stat LSRUN without LW_INMEM.
+ *  - PROC_LOCK/p_mtx is p->p_lock; FreeBSD's p_lock hold count is
+ *    p_holdcnt; allproc_lock is proc_lock (a kmutex, not an sx: taken
+ *    exclusively), which also covers p_lwps and p_stat here, so
+ *    FOREACH_PROC_IN_SYSTEM and FOREACH_THREAD_IN_PROC walk under it
+ *    (where the seed walks threads under PROC_LOCK).
+ *  - p_state: PRS_NEW is p_stat SIDL, or a process with no LWP yet
+ *    (proc_create comes before its first LWP); PRS_NORMAL is SACTIVE or
+ *    SSTOP (FreeBSD stops a process with flags, its state stays
+ *    PRS_NORMAL); anything else (SZOMB, SDEAD) is FreeBSD's PRS_ZOMBIE.
+ *  - ticks is getticks(), td_slptick is l_slptick (set by lwp_block),
+ *    p_swtick is p_swtick; PRI_IS_REALTIME(td_pri_class) is l_class !=
+ *    SCHED_OTHER; p_nice is relative to NZERO here (FreeBSD's 0).
+ *  - thread_safetoswapout (TDF_CANSWAP in FreeBSD) is a static function
+ *    here: see its comment.
+ *  - vmspace_acquire_ref is uvmspace_addref of p_vmspace under p_lock;
+ *    vmspace_free is uvmspace_free; vm_map_trylock is vm_map_lock_try.
+ *  - vm_page_count_min() is free < freemin.
+ *  - pmap_qremove/pmap_qenter of the stack are pmap_remove/pmap_enter
+ *    (PMAP_WIRED, read-write) of pmap_kernel() and pmap_update;
+ *    vm_page_dirty is clearing PG_CLEAN; vm_page_unwire(m, PQ_INACTIVE)
+ *    is uvm_pageunwire + uvm_pagedeactivate under the page queues (the
+ *    pagedaemon may then page the stack out to swap through the aobj).
+ *  - vm_page_grab(VM_ALLOC_NORMAL | VM_ALLOC_WIRED), in swapin, is a
+ *    lookup, busying a resident page (waiting for a busy one with
+ *    uvm_pagewait: vm_page_grab's sleep on a busy page); a missing page
+ *    is left to the pager: vm_pager_get_pages of the run of invalid
+ *    pages is the object's pgo_get (uao_get) of that run with
+ *    PGO_ALLPAGES | PGO_SYNCIO, which allocates and reads the pages
+ *    itself (UVM's pagers take no caller-allocated pages).  The wiring
+ *    comes after the get; vm_object_pip_add/wakeup have no counterpart
+ *    (the busy pages keep others off).
+ *  - setrunnable, after swapclear brings a thread in, is sched_enqueue
+ *    of an LSRUN LWP under lwp_lock (host/cpu.h), what the host's
+ *    lwp_swapin_done does.
+ *  - msleep/tsleep/wakeup are host/sleepq.h's, PVM host/param.h's;
+ *    MAXSLP is 20 (seconds).
+ *  - SYSCTL_INT swap_idle_threshold1/2 are accessor functions;
+ *    vm_swrss is not kept (see swapout); ru_nswap is l_ru.ru_nswap.
+ *  - FreeBSD's PHOLD/_PHOLD/PRELE/_PRELE (sys/proc.h) are functions
+ *    vm_phold/vm_phold_locked/vm_prele/vm_prele_locked, with the
+ *    FreeBSD names as macros in vm_glue.h.
+ *
  * Deviations, each marked "[deviation]" where it is made:
  *  - Guard pages: the seed's kva_alloc'd guard is merely not entered in
  *    the pmap; ours is a kernel_map entry of the kstack guard object with
@@ -63,12 +115,40 @@
  *    is vm_cpu_fork: nothing to copy (no pcb, no LDT).  shmfork: there is
  *    no System V shared memory here.
  *  - The static functions vm_thread_stack_lowmem and kstack_cache_init
- *    are public (vm_glue_init and tests call them).
+ *    are public (vm_glue_init and tests call them); so are the swapper
+ *    half's static vm_thread_swapout, vm_thread_swapin, swapclear and
+ *    swapout (tests call them).
+ *  - thread_safetoswapout also refuses an LWP without a kernel stack
+ *    (the host's lwp_create LWPs: tests only).
+ *  - swapper returns once vm_swapper_stop has been called (FreeBSD's
+ *    never does), so that runs and tests end; its timed sleep is an
+ *    msleep under the stop flag's mutex, so that the stop is never lost.
+ *    It also does the vm_daemon's idle swapping: with
+ *    vm_swap_idle_enabled it calls swapout_procs(VM_SWAP_IDLE) at most
+ *    once a simulated second, as FreeBSD's vm_pageout loop asks the
+ *    vm_daemon for VM_SWAP_IDLE about once a second.
+ *  - faultin first waits for a swapout in progress (P_SWAPPINGOUT: the
+ *    seed would swap the threads in while swapout is still unwiring
+ *    them) and swapout wakes it; swapin drops the swap slots of the
+ *    pages it wires and marks them dirty (uvm_obj_wire does the same:
+ *    a wired page's slot is of no use, and the stack is written as soon
+ *    as the thread runs); a kstack page missing from its object with no
+ *    swap slot is a lost stack, and panics as a failed get does (uao_get
+ *    would zero-fill it); a get that fails for want of memory
+ *    (VM_PAGER_AGAIN) waits (uvm_wait) and is retried rather than panic.
+ *  - a process with no LWP is skipped as PRS_NEW; swapout counts ru_nswap
+ *    only if it has one.
+ *  - P_SYSTEM's "quick check" in swapout_procs is read under p_lock
+ *    (p_flag is [P]: another process's faultin may be writing it).
  */
+#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "host/clock.h"
+#include "host/cpu.h"
 #include "host/kassert.h"
 #include "host/lwp.h"
 #include "host/mutex.h"
@@ -105,6 +185,31 @@ static uint64_t kstack_nnew, kstack_nreused, kstack_npurged;	/* [a] */
 static struct uvm_object kstack_guard_object;
 static bool vm_glue_inited;
 
+/*
+ * The swapper half.  The tunables are [a] (sysctls); the stop flag is
+ * written under swapper_mtx (the swapper sleeps under it) and read
+ * atomically; the counts are [a].
+ */
+#define MAXSLP		20	/* seconds: FreeBSD's sys/param.h */
+static int swap_idle_threshold1 = 2;		/* [a] seconds */
+static int swap_idle_threshold2 = 10;		/* [a] seconds */
+static bool vm_swap_idle_enabled;		/* [a] */
+static bool swapper_stopping;			/* [a], written [swapper_mtx] */
+static kmutex_t swapper_mtx;
+static uint64_t vm_nswapout, vm_nswapin, vm_nswapebusy;	/* [a] */
+static uint64_t vm_nfaultinwait, vm_nidleswapout;	/* [a] */
+static uint64_t vm_nstackpagesin;	/* [a] kstack pages read from swap */
+
+/*
+ * The kernel-stack canary: KSTACK_NCANARY words at the bottom of each
+ * handed-out stack (where a cached stack keeps its kstack_cache_entry,
+ * so they are written at each hand-out), word w of LWP td holding
+ * KSTACK_MAGIC ^ w ^ (td << 1): a word copied elsewhere, a stack of
+ * another LWP and a plain overwrite all show.
+ */
+#define KSTACK_NCANARY	8
+#define KSTACK_MAGIC	0x6b73746b63616e61ull	/* "kstkcana" */
+
 /* local prototypes */
 static int kstack_guard_get(struct uvm_object *, voff_t, struct vm_page **,
     int *, int, vm_prot_t, int, int);
@@ -114,6 +219,13 @@ static void vm_thread_stack_dispose(struct uvm_object *, vaddr_t, int);
 static void vm_glue_clock_intr(void);
 static bool vm_page_count_severe(void);
 static void vm_cpu_fork(struct lwp *, struct proc *, struct lwp *, int);
+static uint64_t kstack_magic(const struct lwp *, const uint64_t *);
+static void kstack_setup_canary(struct lwp *, vaddr_t);
+static void vm_kstack_swapin_get(struct lwp *, struct uvm_object *,
+    struct vm_page **, int, int);
+static bool thread_safetoswapout(struct lwp *);
+static bool vm_page_count_min(void);
+static struct vmspace *vmspace_acquire_ref(struct proc *);
 
 static const struct uvm_pagerops kstack_guard_pager = {
 	.pgo_get = kstack_guard_get,
@@ -139,6 +251,8 @@ vm_glue_init(void)
 		/* MTX_SYSINIT(kstack_cache, &kstack_cache_mtx, "kstkch") */
 		mutex_init_class(&kstack_cache_mtx, MUTEX_DEFAULT, IPL_NONE,
 		    "kstkch");
+		mutex_init_class(&swapper_mtx, MUTEX_DEFAULT, IPL_NONE,
+		    "swapper");
 		uvm_obj_init(&kstack_guard_object, &kstack_guard_pager,
 		    UVM_OBJ_KERN);
 		vm_glue_inited = true;
@@ -149,6 +263,7 @@ vm_glue_init(void)
 	__atomic_store_n(&max_kstack_used, 0, __ATOMIC_RELAXED);
 	kstack_cache_init(NULL);
 	host_set_clock_intr_hook(vm_glue_clock_intr);
+	vm_swapper_reset();
 }
 
 /*
@@ -412,6 +527,8 @@ vm_thread_new(struct lwp *td, int pages)
 			    __ATOMIC_RELAXED);
 			__atomic_store_n(&td->l_kstack_sp, 0,
 			    __ATOMIC_RELAXED);
+			/* over the cache entry: it is ours and read */
+			kstack_setup_canary(td, (vaddr_t)ks_ce);
 			__atomic_store_n(&td->l_kstack, (vaddr_t)ks_ce,
 			    __ATOMIC_RELEASE);
 			return 1;
@@ -474,6 +591,7 @@ vm_thread_new(struct lwp *td, int pages)
 	 */
 	__atomic_store_n(&td->l_kstack_pages, pages, __ATOMIC_RELAXED);
 	__atomic_store_n(&td->l_kstack_sp, 0, __ATOMIC_RELAXED);
+	kstack_setup_canary(td, ks);
 	/* (published last: the clock's probe reads the others after it) */
 	__atomic_store_n(&td->l_kstack, ks, __ATOMIC_RELEASE);
 	return 1;
@@ -748,6 +866,195 @@ vm_kstack_guard_check(vaddr_t va, vm_prot_t access)
 	    (unsigned long)gend);
 }
 
+/*
+ * vm_thread_swapout: Allow a thread's kernel stack to be paged out.
+ * => td is swapped out (LW_INMEM clear: it cannot run) and has a kernel
+ *    stack; no VM lock held (the caller may hold proc_lock and td's
+ *    process's map); never sleeps but for the object lock
+ */
+void
+vm_thread_swapout(struct lwp *td)
+{
+	struct uvm_object *ksobj;
+	struct vm_page *m;
+	vaddr_t ks;
+	int i, pages;
+
+	KASSERT(td->l_kstack != 0);
+	cpu_thread_swapout(td);
+	pages = __atomic_load_n(&td->l_kstack_pages, __ATOMIC_RELAXED);
+	ksobj = __atomic_load_n(&td->l_kstack_obj, __ATOMIC_RELAXED);
+	ks = __atomic_load_n(&td->l_kstack, __ATOMIC_RELAXED);
+	/* pmap_qremove(td->td_kstack, pages) */
+	pmap_remove(pmap_kernel(), ks, ks + ptoa(pages));
+	pmap_update(pmap_kernel());
+	rw_enter(ksobj->vmobjlock, RW_WRITE);	/* VM_OBJECT_WLOCK */
+	for (i = 0; i < pages; i++) {
+		m = uvm_pagelookup(ksobj, ptoa(i));
+		if (m == NULL)
+			panic("vm_thread_swapout: kstack already missing?");
+		/* vm_page_dirty: no backing store holds it */
+		atomic_clearbits_int(&m->pg_flags, PG_CLEAN);
+		/* vm_page_lock; vm_page_unwire(m, PQ_INACTIVE) */
+		uvm_lock_pageq();
+		uvm_pageunwire(m);
+		uvm_pagedeactivate(m);
+		uvm_unlock_pageq();
+	}
+	rw_exit(ksobj->vmobjlock);
+	uvmexp_inc(swapouts);
+}
+
+/*
+ * vm_kstack_swapin_get: vm_pager_get_pages(ksobj, ma + i, n, 0) of
+ * the run of pages [i, i + n) of td's stack, none of them resident:
+ * the aobj's pgo_get (uao_get) with PGO_ALLPAGES | PGO_SYNCIO reads
+ * them from swap into pages of its own, returned busy in ma[i..].
+ * => ksobj write-locked; unlocked inside, locked again on return;
+ *    may sleep (I/O, memory); panics if the stack cannot be had
+ */
+static void
+vm_kstack_swapin_get(struct lwp *td, struct uvm_object *ksobj,
+    struct vm_page **ma, int i, int n)
+{
+	int k, npages, rv, slot;
+
+	KASSERT(rw_write_held(ksobj->vmobjlock));
+	for (;;) {
+		for (k = i; k < i + n; k++) {
+			/*
+			 * [deviation] uao_get zero-fills a page with no slot,
+			 * where FreeBSD's swap pager fails: that stack is lost
+			 */
+			slot = uao_find_swslot(ksobj, k);
+			if (slot <= 0)
+				panic("vm_thread_swapin: cannot get kstack for "
+				    "LWP %d.%d (%s): page %d (va %#lx) is in "
+				    "neither memory nor swap (slot %d)",
+				    td->l_proc->p_pid, td->l_lid, td->l_name, k,
+				    (unsigned long)(td->l_kstack + ptoa(k)),
+				    slot);
+			ma[k] = NULL;
+		}
+		npages = n;
+		/* vm_object_pip_add: the pages stay busy instead */
+		rv = (*ksobj->pgops->pgo_get)(ksobj, ptoa(i), ma + i, &npages,
+		    0, VM_PROT_READ | VM_PROT_WRITE, 0,
+		    PGO_ALLPAGES | PGO_SYNCIO);
+		rw_enter(ksobj->vmobjlock, RW_WRITE);
+		if (rv == VM_PAGER_OK) {
+			__atomic_fetch_add(&vm_nstackpagesin, (uint64_t)n,
+			    __ATOMIC_RELAXED);
+			break;
+		}
+		if (rv != VM_PAGER_AGAIN)
+			panic("vm_thread_swapin: cannot get kstack for LWP "
+			    "%d.%d (%s): pages %d-%d (va %#lx): pager error "
+			    "%d", td->l_proc->p_pid, td->l_lid, td->l_name,
+			    i, i + n - 1,
+			    (unsigned long)(td->l_kstack + ptoa(i)), rv);
+		/*
+		 * [deviation] no memory now (VM_PAGER_AGAIN): FreeBSD's
+		 * vm_page_grab(VM_ALLOC_NORMAL) would have slept for it
+		 */
+		rw_exit(ksobj->vmobjlock);
+		uvm_wait("kstkswin");
+		rw_enter(ksobj->vmobjlock, RW_WRITE);
+	}
+	for (k = i; k < i + n; k++) {
+		KASSERT(ma[k] != NULL && ma[k] != PGO_DONTCARE);
+		KASSERT((pg_flags_load(ma[k]) & (PG_BUSY | PG_RELEASED)) ==
+		    PG_BUSY);
+	}
+}
+
+/*
+ * vm_thread_swapin: Bring the kernel stack for a specified thread back
+ * in.  Its pages are resident, wired and mapped when this returns.
+ * => td swapped out (LW_INMEM clear) by vm_thread_swapout; no locks
+ *    held; may sleep (a busy page, swap I/O, memory); panics naming the
+ *    LWP and page when the stack cannot be read
+ */
+void
+vm_thread_swapin(struct lwp *td)
+{
+	struct uvm_object *ksobj;
+	struct vm_page *ma[KSTACK_MAX_PAGES];
+	struct vm_page *m;
+	vaddr_t ks;
+	int i, j, pages;
+
+	KASSERT(td->l_kstack != 0);
+	KASSERT(witness_nheld() == 0);
+	pages = __atomic_load_n(&td->l_kstack_pages, __ATOMIC_RELAXED);
+	ksobj = __atomic_load_n(&td->l_kstack_obj, __ATOMIC_RELAXED);
+	ks = __atomic_load_n(&td->l_kstack, __ATOMIC_RELAXED);
+	rw_enter(ksobj->vmobjlock, RW_WRITE);	/* VM_OBJECT_WLOCK */
+	/*
+	 * ma[i] = vm_page_grab(ksobj, i, VM_ALLOC_NORMAL | VM_ALLOC_WIRED):
+	 * a resident page is busied (waited for while busy: the pagedaemon
+	 * may be paging it out right now); a missing one stays NULL, for
+	 * the pager (the wiring comes below).
+	 */
+	for (i = 0; i < pages; i++) {
+		for (;;) {
+			m = uvm_pagelookup(ksobj, ptoa(i));
+			if (m == NULL || (pg_flags_load(m) & PG_BUSY) == 0)
+				break;
+			/* vm_page_grab's sleep on a busy page */
+			uvm_pagewait(m, ksobj->vmobjlock, "kstkbusy");
+			rw_enter(ksobj->vmobjlock, RW_WRITE);
+		}
+		if (m != NULL) {
+			atomic_setbits_int(&m->pg_flags, PG_BUSY);
+			UVM_PAGE_OWN(m, "kstkswin");
+		}
+		ma[i] = m;
+	}
+	/*
+	 * An earlier page's get may have slept: a later page found missing
+	 * above stays missing (only the pagedaemon removes kstack pages, and
+	 * it leaves busy ones alone; a missing one can only come back
+	 * through us), and a later page busied above stays ours.
+	 */
+	for (i = 0; i < pages; i++) {
+		if (ma[i] != NULL)
+			continue;	/* valid (and busied) already */
+		/* the run of invalid pages from i */
+		for (j = i + 1; j < pages; j++)
+			if (ma[j] != NULL)
+				break;
+		vm_kstack_swapin_get(td, ksobj, ma, i, j - i);
+		/* vm_object_pip_wakeup: the pages are unbusied below */
+		i = j - 1;
+	}
+	/*
+	 * VM_ALLOC_WIRED, then vm_page_xunbusy.  [deviation] a wired stack
+	 * page keeps no swap slot and is dirty (see the header).
+	 */
+	for (i = 0; i < pages; i++) {
+		(void)uao_dropswap(ksobj, i);
+		atomic_clearbits_int(&ma[i]->pg_flags, PG_CLEAN);
+	}
+	uvm_lock_pageq();
+	for (i = 0; i < pages; i++)
+		uvm_pagewire(ma[i]);
+	uvm_unlock_pageq();
+	uvm_page_unbusy(ma, pages);
+	rw_exit(ksobj->vmobjlock);	/* VM_OBJECT_WUNLOCK */
+	/* pmap_qenter(td->td_kstack, ma, pages) */
+	for (i = 0; i < pages; i++)
+		if (pmap_enter(pmap_kernel(), ks + ptoa(i),
+		    VM_PAGE_TO_PHYS(ma[i]), VM_PROT_READ | VM_PROT_WRITE,
+		    PMAP_WIRED | VM_PROT_READ | VM_PROT_WRITE) != 0)
+			panic("vm_thread_swapin: pmap_enter of %#lx (LWP "
+			    "%d.%d) failed", (unsigned long)(ks + ptoa(i)),
+			    td->l_proc->p_pid, td->l_lid);
+	pmap_update(pmap_kernel());
+	cpu_thread_swapin(td);
+	uvmexp_inc(swapins);
+}
+
 /* vm_page_count_severe: FreeBSD's v_free_severe is v_free_min / 2. */
 static bool
 vm_page_count_severe(void)
@@ -879,6 +1186,507 @@ vm_waitproc(struct proc *p)
 		uvmspace_free(vm);
 }
 
+/*
+ * faultin: bring process p's threads in (their kernel stacks) and make
+ * the runnable ones run again.  A second faultin while one is at work
+ * (P_SWAPPINGIN) waits for it ("faultin") and returns.
+ * => p->p_lock (PROC_LOCK) held on entry and on return, dropped inside;
+ *    no other lock held; may sleep
+ */
+void
+faultin(struct proc *p)
+{
+	struct lwp *td;
+
+	KASSERT(mutex_owned(&p->p_lock));	/* PROC_LOCK_ASSERT */
+	/*
+	 * [deviation] A swapout at work (P_SWAPPINGOUT, P_INMEM already
+	 * clear) is unwiring the stacks with p_lock dropped: wait until it
+	 * is done (swapout wakes &p->p_flag), or we would swap in threads
+	 * it has not swapped out yet.
+	 */
+	while ((p->p_flag & P_SWAPPINGOUT) != 0)
+		msleep(&p->p_flag, &p->p_lock, PVM, "swapout", 0);
+	/*
+	 * If another process is swapping in this process,
+	 * just wait until it finishes.
+	 */
+	if (p->p_flag & P_SWAPPINGIN) {
+		__atomic_fetch_add(&vm_nfaultinwait, 1, __ATOMIC_RELAXED);
+		while (p->p_flag & P_SWAPPINGIN)
+			msleep(&p->p_flag, &p->p_lock, PVM, "faultin", 0);
+		return;
+	}
+	if ((p->p_flag & P_INMEM) == 0) {
+		/*
+		 * Don't let another thread swap process p out while we are
+		 * busy swapping it in.
+		 */
+		++p->p_holdcnt;
+		p->p_flag |= P_SWAPPINGIN;
+		mutex_exit(&p->p_lock);
+
+		/*
+		 * We hold no lock here because the list of threads
+		 * can not change while all threads in the process are
+		 * swapped out.  (p_lwps is [p] here, but the same holds:
+		 * LWPs are added by a running LWP of p, and removed only
+		 * once they have exited, which a swapped-out one cannot.)
+		 */
+		LIST_FOREACH(td, &p->p_lwps, l_sibling)	/* FOREACH_THREAD */
+			vm_thread_swapin(td);
+		mutex_enter(&p->p_lock);
+		swapclear(p);
+		p->p_swtick = getticks();
+
+		wakeup(&p->p_flag);
+
+		/* Allow other threads to swap p out now. */
+		--p->p_holdcnt;
+		__atomic_fetch_add(&vm_nswapin, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * swapper: proc0's loop.  This swapin algorithm attempts to swap-in
+ * processes only if there is enough space for them.  Of course, if a
+ * process waits for a long time, it will be swapped in anyway.
+ *
+ * (Giant is held on entry: not here.)  [deviation] It returns once
+ * vm_swapper_stop has been called; with vm_swap_idle_enabled it also
+ * swaps idle processes out (the vm_daemon's VM_SWAP_IDLE), at most once
+ * a simulated second.
+ * => an LWP (a kernel thread) with no locks held; sleeps
+ */
+void
+swapper(void)
+{
+	struct proc *p;
+	struct lwp *td;
+	struct proc *pp;
+	int64_t slptime;
+	int64_t swtime;
+	int64_t ppri;
+	int64_t pri;
+	uint64_t now, lastidle = 0;
+	int timo;
+
+	KASSERT(witness_nheld() == 0);
+loop:
+	if (__atomic_load_n(&swapper_stopping, __ATOMIC_ACQUIRE))
+		return;			/* [deviation] vm_swapper_stop */
+	/*
+	 * [deviation] the vm_daemon's idle swapping, requested about once
+	 * a second as FreeBSD's vm_pageout loop does
+	 */
+	now = getticks();
+	if (__atomic_load_n(&vm_swap_idle_enabled, __ATOMIC_RELAXED) &&
+	    (lastidle == 0 || now - lastidle >= (uint64_t)hz)) {
+		lastidle = now != 0 ? now : 1;
+		swapout_procs(VM_SWAP_IDLE);
+	}
+	if (vm_page_count_min()) {
+		uvm_wait("swapmem");		/* VM_WAIT */
+		goto loop;
+	}
+
+	pp = NULL;
+	ppri = INT64_MIN;
+	mutex_enter(proc_lock);			/* sx_slock(&allproc_lock) */
+	LIST_FOREACH(p, &allproc, p_list) {	/* FOREACH_PROC_IN_SYSTEM */
+		mutex_enter(&p->p_lock);
+		/* PRS_NEW: SIDL (or no LWP yet) */
+		if (p->p_stat == SIDL ||
+		    p->p_flag & (P_SWAPPINGOUT | P_SWAPPINGIN | P_INMEM)) {
+			mutex_exit(&p->p_lock);
+			continue;
+		}
+		swtime = (int64_t)(getticks() - p->p_swtick) / hz;
+		LIST_FOREACH(td, &p->p_lwps, l_sibling) {
+			/*
+			 * An otherwise runnable thread of a process
+			 * swapped out has only the TDI_SWAPPED bit set.
+			 * (Here: LSRUN without LW_INMEM.)
+			 */
+			lwp_lock(td);		/* thread_lock */
+			if (td->l_stat == LSRUN &&
+			    (td->l_flag & LW_INMEM) == 0) {
+				slptime = (int64_t)(getticks() -
+				    td->l_slptick) / hz;
+				pri = swtime + slptime;
+				/* p_nice: NZERO is FreeBSD's 0 */
+				if ((td->l_flag & LW_SWAPINREQ) == 0)
+					pri -= (p->p_nice - NZERO) * 8;
+				/*
+				 * if this thread is higher priority
+				 * and there is enough space, then select
+				 * this process instead of the previous
+				 * selection.
+				 */
+				if (pri > ppri) {
+					pp = p;
+					ppri = pri;
+				}
+			}
+			lwp_unlock(td);
+		}
+		mutex_exit(&p->p_lock);
+	}
+	mutex_exit(proc_lock);
+
+	/*
+	 * Nothing to do, back to sleep.  (Our p stays alive from here: a
+	 * process with a runnable thread swapped out cannot exit.)
+	 */
+	if ((p = pp) == NULL) {
+		/*
+		 * tsleep(&proc0, PVM, "swapin", MAXSLP * hz / 2);
+		 * [deviation] under swapper_mtx, so that a stop between
+		 * the check above and the sleep is not lost; a second at
+		 * most when idle swapping is on (see above)
+		 */
+		timo = MAXSLP * hz / 2;
+		if (__atomic_load_n(&vm_swap_idle_enabled, __ATOMIC_RELAXED))
+			timo = hz;
+		mutex_enter(&swapper_mtx);
+		if (!__atomic_load_n(&swapper_stopping, __ATOMIC_RELAXED))
+			(void)msleep(&proc0, &swapper_mtx, PVM, "swapin",
+			    timo);
+		mutex_exit(&swapper_mtx);
+		goto loop;
+	}
+	mutex_enter(&p->p_lock);		/* PROC_LOCK */
+
+	/*
+	 * Another process may be bringing or may have already
+	 * brought this process in while we traverse all threads.
+	 * Or, this process may even be being swapped out again.
+	 */
+	if (p->p_flag & (P_INMEM | P_SWAPPINGOUT | P_SWAPPINGIN)) {
+		mutex_exit(&p->p_lock);
+		goto loop;
+	}
+
+	/*
+	 * We would like to bring someone in. (only if there is space).
+	 * [What checks the space? ]
+	 */
+	faultin(p);
+	mutex_exit(&p->p_lock);
+	goto loop;
+}
+
+/*
+ * kick_proc0: wake the swapper (a swapped-out thread became runnable:
+ * the host's kick hook, host_set_kick_scheduler).
+ * => any thread, no lock needed; never sleeps (but for the sleep
+ *    queue's host mutex)
+ */
+void
+kick_proc0(void)
+{
+
+	wakeup(&proc0);
+}
+
+/*
+ * Swap_idle_threshold1 is the guaranteed swapped in time for a process
+ * (seconds); swap_idle_threshold2 is the time that a process can be idle
+ * before it will be swapped out, if idle swapping is enabled (statics
+ * at the top; SYSCTL_INT: the accessors at the end).
+ */
+
+/*
+ * swapout_procs: First, if any processes have been sleeping or stopped
+ * for at least "swap_idle_threshold1" seconds, they are swapped out.
+ * If, however, no such processes exist, then the longest-sleeping or
+ * stopped process is swapped out.  Finally, and only as a last resort,
+ * if there are no sleeping or stopped processes, the longest-resident
+ * process is swapped out.
+ * (The seed's comment: the code swaps every process whose threads all
+ * qualify, VM_SWAP_NORMAL; VM_SWAP_IDLE only those idle longer than
+ * swap_idle_threshold2.)
+ * => no locks held; may sleep (locks, uvmspace_free)
+ */
+void
+swapout_procs(int action)
+{
+	struct proc *p;
+	struct lwp *td;
+	int didswap = 0;
+	bool sys;
+	int rv;
+
+retry:
+	mutex_enter(proc_lock);			/* sx_slock(&allproc_lock) */
+	LIST_FOREACH(p, &allproc, p_list) {	/* FOREACH_PROC_IN_SYSTEM */
+		struct vmspace *vm;
+		int minslptime = 100000;
+		int slptime;
+
+		/*
+		 * Watch out for a process in
+		 * creation.  It may have no
+		 * address space or lock yet.
+		 * (PRS_NEW: SIDL, or no LWP yet.)
+		 */
+		if (p->p_stat == SIDL || LIST_EMPTY(&p->p_lwps))
+			continue;
+		/*
+		 * An aio daemon switches its
+		 * address space while running.
+		 * Perform a quick check whether
+		 * a process has P_SYSTEM.
+		 * ([deviation] under p_lock: p_flag is [P].)
+		 */
+		mutex_enter(&p->p_lock);
+		sys = (p->p_flag & P_SYSTEM) != 0;
+		mutex_exit(&p->p_lock);
+		if (sys)
+			continue;
+		/*
+		 * Do not swapout a process that
+		 * is waiting for VM data
+		 * structures as there is a possible
+		 * deadlock.  Test this first as
+		 * this may block.
+		 *
+		 * Lock the map until swapout
+		 * finishes, or a thread of this
+		 * process may attempt to alter
+		 * the map.
+		 */
+		vm = vmspace_acquire_ref(p);
+		if (vm == NULL)
+			continue;
+		if (!vm_map_lock_try(&vm->vm_map))	/* vm_map_trylock */
+			goto nextproc1;
+
+		mutex_enter(&p->p_lock);		/* PROC_LOCK */
+		if (p->p_holdcnt != 0 ||
+		    (p->p_flag & (P_STOPPED_SINGLE|P_TRACED|P_SYSTEM|P_WEXIT)
+		    ) != 0) {
+			goto nextproc;
+		}
+		/*
+		 * only aiod changes vmspace, however it will be
+		 * skipped because of the if statement above checking
+		 * for P_SYSTEM
+		 */
+		if ((p->p_flag & (P_INMEM|P_SWAPPINGOUT|P_SWAPPINGIN)) != P_INMEM)
+			goto nextproc;
+
+		switch (p->p_stat) {
+		default:
+			/* Don't swap out processes in any sort
+			 * of 'special' state. */
+			break;
+
+		case SACTIVE:		/* PRS_NORMAL */
+		case SSTOP:
+			/*
+			 * do not swapout a realtime process
+			 * Check all the thread groups..
+			 */
+			LIST_FOREACH(td, &p->p_lwps, l_sibling) {
+				lwp_lock(td);		/* thread_lock */
+				/* PRI_IS_REALTIME(td->td_pri_class) */
+				if (td->l_class != SCHED_OTHER) {
+					lwp_unlock(td);
+					goto nextproc;
+				}
+				slptime = (int)MIN((getticks() -
+				    td->l_slptick) / (uint64_t)hz,
+				    (uint64_t)INT_MAX);
+				/*
+				 * Guarantee swap_idle_threshold1
+				 * time in memory.
+				 */
+				if (slptime < vm_swap_idle_threshold1()) {
+					lwp_unlock(td);
+					goto nextproc;
+				}
+
+				/*
+				 * Do not swapout a process if it is
+				 * waiting on a critical event of some
+				 * kind or there is a thread whose
+				 * pageable memory may be accessed.
+				 *
+				 * This could be refined to support
+				 * swapping out a thread.
+				 */
+				if (!thread_safetoswapout(td)) {
+					lwp_unlock(td);
+					goto nextproc;
+				}
+				/*
+				 * If the system is under memory stress,
+				 * or if we are swapping
+				 * idle processes >= swap_idle_threshold2,
+				 * then swap the process out.
+				 */
+				if (((action & VM_SWAP_NORMAL) == 0) &&
+				    (((action & VM_SWAP_IDLE) == 0) ||
+				    (slptime < vm_swap_idle_threshold2()))) {
+					lwp_unlock(td);
+					goto nextproc;
+				}
+
+				if (minslptime > slptime)
+					minslptime = slptime;
+				lwp_unlock(td);
+			}
+
+			/*
+			 * If the pageout daemon didn't free enough pages,
+			 * or if this process is idle and the system is
+			 * configured to swap proactively, swap it out.
+			 */
+			if ((action & VM_SWAP_NORMAL) ||
+				((action & VM_SWAP_IDLE) &&
+				 (minslptime > vm_swap_idle_threshold2()))) {
+				rv = swapout(p);
+				if (rv == 0) {
+					didswap++;
+					if ((action & VM_SWAP_NORMAL) == 0)
+						__atomic_fetch_add(
+						    &vm_nidleswapout, 1,
+						    __ATOMIC_RELAXED);
+				}
+				mutex_exit(&p->p_lock);
+				vm_map_unlock(&vm->vm_map);
+				uvmspace_free(vm);	/* vmspace_free */
+				mutex_exit(proc_lock);
+				goto retry;
+			}
+		}
+nextproc:
+		mutex_exit(&p->p_lock);
+		vm_map_unlock(&vm->vm_map);
+nextproc1:
+		uvmspace_free(vm);			/* vmspace_free */
+		continue;
+	}
+	mutex_exit(proc_lock);
+	/*
+	 * If we swapped something out, and another process needed memory,
+	 * then wakeup the sched process.
+	 */
+	if (didswap)
+		wakeup(&proc0);
+}
+
+/*
+ * swapclear: p's threads are in memory again: mark them so, and make
+ * those that are runnable run (setrunnable); p is P_INMEM again.
+ * => p->p_lock held (PROC_LOCK_ASSERT); p_lwps stable (see faultin and
+ *    swapout); never sleeps
+ */
+void
+swapclear(struct proc *p)
+{
+	struct lwp *td;
+	bool wasout;
+
+	KASSERT(mutex_owned(&p->p_lock));	/* PROC_LOCK_ASSERT */
+
+	LIST_FOREACH(td, &p->p_lwps, l_sibling) {	/* FOREACH_THREAD */
+		lwp_lock(td);				/* thread_lock */
+		wasout = (td->l_flag & LW_INMEM) == 0;
+		/* TDF_INMEM; ~TDF_SWAPINREQ; TD_CLR_SWAPPED */
+		td->l_flag |= LW_INMEM;
+		td->l_flag &= ~LW_SWAPINREQ;
+		/*
+		 * TD_CAN_RUN: setrunnable.  It leaves a thread that was
+		 * not swapped (running or already queued) alone: so do we.
+		 */
+		if (wasout && td->l_stat == LSRUN) {
+			td->l_swtime = 0;
+			sched_enqueue(td, false);	/* setrunnable */
+		}
+		lwp_unlock(td);
+	}
+	p->p_flag &= ~(P_SWAPPINGIN|P_SWAPPINGOUT);
+	p->p_flag |= P_INMEM;
+}
+
+/*
+ * swapout: swap process p out: mark every thread out of memory, then
+ * let its kernel stack be paged out.  EBUSY (and nothing changed) if a
+ * thread is not safe to swap out (running, runnable, waiting for a lock).
+ * => proc_lock (allproc_lock, which covers p_lwps here) and p->p_lock
+ *    held, dropped and retaken inside (p_lock); p in memory, not being
+ *    swapped; no VM lock held but p's map (swapout_procs holds it);
+ *    never sleeps but for locks
+ */
+int
+swapout(struct proc *p)
+{
+	struct lwp *td;
+
+	KASSERT(mutex_owned(&p->p_lock));	/* PROC_LOCK_ASSERT */
+	KASSERT(mutex_owned(proc_lock));
+#if defined(SWAP_DEBUG)
+	printf("swapping out %d\n", p->p_pid);
+#endif
+
+	/*
+	 * The states of this process and its threads may have changed
+	 * by now.  Assuming that there is only one pageout daemon thread,
+	 * this process should still be in memory.
+	 */
+	KASSERTMSG((p->p_flag & (P_INMEM|P_SWAPPINGOUT|P_SWAPPINGIN)) ==
+	    P_INMEM, "swapout: lost a swapout race?");
+
+	/*
+	 * remember the process resident count
+	 * (p->p_vmspace->vm_swrss = vmspace_resident_count(p->p_vmspace):
+	 * [deviation] not kept: our vmspace has no vm_swrss, and its
+	 * resident count is the pmap's, under a lock the VM does not take)
+	 */
+	/*
+	 * Check and mark all threads before we proceed.
+	 */
+	p->p_flag &= ~P_INMEM;
+	p->p_flag |= P_SWAPPINGOUT;
+	LIST_FOREACH(td, &p->p_lwps, l_sibling) {	/* FOREACH_THREAD */
+		lwp_lock(td);				/* thread_lock */
+		if (!thread_safetoswapout(td)) {
+			lwp_unlock(td);
+			swapclear(p);
+			__atomic_fetch_add(&vm_nswapebusy, 1,
+			    __ATOMIC_RELAXED);
+			return (EBUSY);
+		}
+		td->l_flag &= ~LW_INMEM;	/* ~TDF_INMEM; TD_SET_SWAPPED */
+		td->l_swtime = 0;
+		lwp_unlock(td);
+	}
+	td = LIST_FIRST(&p->p_lwps);		/* FIRST_THREAD_IN_PROC */
+	if (td != NULL) {	/* [deviation] none: nothing to count */
+		lwp_lock(td);
+		++td->l_ru.ru_nswap;
+		lwp_unlock(td);
+	}
+	mutex_exit(&p->p_lock);
+
+	/*
+	 * This list is stable because all threads are now prevented from
+	 * running.  The list is only modified in the context of a running
+	 * thread in this process.  (And we hold proc_lock.)
+	 */
+	LIST_FOREACH(td, &p->p_lwps, l_sibling)
+		vm_thread_swapout(td);
+
+	mutex_enter(&p->p_lock);
+	p->p_flag &= ~P_SWAPPINGOUT;
+	p->p_swtick = getticks();
+	wakeup(&p->p_flag);	/* [deviation] a faultin waiting for us */
+	__atomic_fetch_add(&vm_nswapout, 1, __ATOMIC_RELAXED);
+	return (0);
+}
+
 /* The seed's sysctls. */
 int
 vm_kstacks(void)
@@ -928,4 +1736,265 @@ vm_kstack_stats(struct vm_kstack_stats *st)
 	st->ks_live = vm_kstacks();
 	st->ks_cached = vm_kstack_cache_count();
 	st->ks_max_used = vm_max_kstack_used();
+}
+
+/*
+ * thread_safetoswapout: may td's kernel stack go (FreeBSD: TDF_CANSWAP,
+ * set while a thread sleeps interruptibly or is stopped)?  It sleeps
+ * (LSSLEEP) or is stopped (LSSTOP), on something else than a lock (a
+ * lock waiter holds kernel state others wait for: l_syncobj
+ * mutex_syncobj or rw_syncobj), is off its CPU (not LP_RUNNING), and
+ * [deviation] has a kernel stack (the host's lwp_create LWPs, tests
+ * only, have none).
+ * => lwp_lock(td) held; never sleeps
+ */
+static bool
+thread_safetoswapout(struct lwp *td)
+{
+	KASSERT(mutex_owned(&td->l_lock));
+	if (td->l_stat != LSSLEEP && td->l_stat != LSSTOP)
+		return false;
+	if (td->l_syncobj == &mutex_syncobj || td->l_syncobj == &rw_syncobj)
+		return false;
+	if ((td->l_pflag & LP_RUNNING) != 0)
+		return false;
+	return __atomic_load_n(&td->l_kstack, __ATOMIC_RELAXED) != 0;
+}
+
+/* vm_page_count_min: FreeBSD's v_free_min > v_free_count (+ cache). */
+static bool
+vm_page_count_min(void)
+{
+	return uvmexp_read(free) < uvmexp_read(freemin);
+}
+
+/*
+ * vmspace_acquire_ref: a reference to p's vmspace, or NULL if it has
+ * none (FreeBSD also refuses a dying one: ours is set to NULL under
+ * p_lock before its last reference goes, so one seen under p_lock is
+ * alive).
+ * => p_lock not held (taken inside); never sleeps but for it
+ */
+static struct vmspace *
+vmspace_acquire_ref(struct proc *p)
+{
+	struct vmspace *vm;
+
+	mutex_enter(&p->p_lock);
+	vm = p->p_vmspace;
+	if (vm != NULL)
+		uvmspace_addref(vm);
+	mutex_exit(&p->p_lock);
+	return vm;
+}
+
+/*
+ * The kernel-stack canary (see the top of the file).
+ */
+static uint64_t
+kstack_magic(const struct lwp *td, const uint64_t *w)
+{
+	return KSTACK_MAGIC ^ (uint64_t)(uintptr_t)w ^
+	    ((uint64_t)(uintptr_t)td << 1);
+}
+
+/* kstack_setup_canary: write td's canary at ks.  => ks is td's, unused */
+static void
+kstack_setup_canary(struct lwp *td, vaddr_t ks)
+{
+	uint64_t *w = (uint64_t *)ks;
+	int i;
+
+	CTASSERT(KSTACK_NCANARY * sizeof(uint64_t) < PAGE_SIZE);
+	for (i = 0; i < KSTACK_NCANARY; i++)
+		w[i] = kstack_magic(td, &w[i]);
+}
+
+/*
+ * vm_thread_check: see vm_glue.h.
+ * => never sleeps, takes no lock; td's stack resident (LW_INMEM)
+ */
+void
+vm_thread_check(struct lwp *td, const char *when)
+{
+	const uint64_t *w;
+	uint64_t want;
+	vaddr_t ks;
+	int i;
+
+	ks = __atomic_load_n(&td->l_kstack, __ATOMIC_ACQUIRE);
+	if (ks == 0)
+		return;
+	for (i = 0; i < KSTACK_NCANARY; i++) {
+		w = (const uint64_t *)ks + i;
+		want = kstack_magic(td, w);
+		if (*w != want)
+			panic("kstack canary (%s): LWP %d.%d (%s) stack %#lx: "
+			    "bad word at +%#x: %#" PRIx64 ", want %#" PRIx64,
+			    when, td->l_proc != NULL ? td->l_proc->p_pid : -1,
+			    td->l_lid, td->l_name, (unsigned long)ks,
+			    (unsigned)((vaddr_t)w - ks), *w, want);
+	}
+}
+
+/*
+ * vm_thread_resident: see vm_glue.h.
+ * => no lock held (the stack's object read-locked inside); td in memory
+ *    and not being swapped; never sleeps but for the object lock
+ */
+bool
+vm_thread_resident(struct lwp *td, char *why, size_t len)
+{
+	struct uvm_object *ksobj;
+	struct vm_page *pg;
+	vaddr_t ks;
+	paddr_t pa;
+	int i, pages;
+	bool ok = true;
+
+	ks = __atomic_load_n(&td->l_kstack, __ATOMIC_ACQUIRE);
+	if (ks == 0)
+		return true;		/* no kernel stack: nothing to hold */
+	pages = __atomic_load_n(&td->l_kstack_pages, __ATOMIC_RELAXED);
+	ksobj = __atomic_load_n(&td->l_kstack_obj, __ATOMIC_RELAXED);
+	rw_enter(ksobj->vmobjlock, RW_READ);
+	for (i = 0; i < pages && ok; i++) {
+		pg = uvm_pagelookup(ksobj, ptoa(i));
+		if (pg == NULL) {
+			snprintf(why, len, "LWP %d.%d kstack %#lx: page %d is "
+			    "not in its object", td->l_proc->p_pid, td->l_lid,
+			    (unsigned long)ks, i);
+			ok = false;
+		} else if (pg->wire_count == 0) {
+			snprintf(why, len, "LWP %d.%d kstack %#lx: page %d "
+			    "(%#lx) is not wired", td->l_proc->p_pid,
+			    td->l_lid, (unsigned long)ks, i,
+			    (unsigned long)VM_PAGE_TO_PHYS(pg));
+			ok = false;
+		} else if (!pmap_extract(pmap_kernel(), ks + ptoa(i), &pa)) {
+			snprintf(why, len, "LWP %d.%d kstack %#lx: page %d is "
+			    "not mapped at %#lx", td->l_proc->p_pid,
+			    td->l_lid, (unsigned long)ks, i,
+			    (unsigned long)(ks + ptoa(i)));
+			ok = false;
+		} else if (pa != VM_PAGE_TO_PHYS(pg)) {
+			snprintf(why, len, "LWP %d.%d kstack %#lx: %#lx maps "
+			    "%#lx, not its page %#lx", td->l_proc->p_pid,
+			    td->l_lid, (unsigned long)ks,
+			    (unsigned long)(ks + ptoa(i)), (unsigned long)pa,
+			    (unsigned long)VM_PAGE_TO_PHYS(pg));
+			ok = false;
+		}
+	}
+	rw_exit(ksobj->vmobjlock);
+	return ok;
+}
+
+/*
+ * FreeBSD's PHOLD/_PHOLD/PRELE/_PRELE: a held process (p_holdcnt > 0,
+ * FreeBSD's p_lock) is not swapped out, and holding one brings it in.
+ * _PRELE: FreeBSD also wakes an exiting process waiting for its holds
+ * to go (kern_exit's wait on &p->p_lock); our exit does not wait for
+ * them: nothing to wake.
+ */
+void
+vm_phold_locked(struct proc *p)
+{
+	KASSERT(mutex_owned(&p->p_lock));	/* PROC_LOCK_ASSERT */
+	KASSERTMSG(!(p->p_flag & P_WEXIT) || p == curproc,
+	    "PHOLD of exiting process");
+	p->p_holdcnt++;
+	if ((p->p_flag & P_INMEM) == 0)
+		faultin(p);
+}
+
+void
+vm_phold(struct proc *p)
+{
+	mutex_enter(&p->p_lock);		/* PROC_LOCK */
+	vm_phold_locked(p);
+	mutex_exit(&p->p_lock);
+}
+
+void
+vm_prele_locked(struct proc *p)
+{
+	KASSERT(mutex_owned(&p->p_lock));
+	KASSERTMSG(p->p_holdcnt > 0, "process %d not held", p->p_pid);
+	--p->p_holdcnt;
+}
+
+void
+vm_prele(struct proc *p)
+{
+	mutex_enter(&p->p_lock);
+	vm_prele_locked(p);
+	mutex_exit(&p->p_lock);
+}
+
+/* The swapper's sysctls (vm.swap_idle_threshold1/2, vm.swap_idle_enabled). */
+int
+vm_swap_idle_threshold1(void)
+{
+	return __atomic_load_n(&swap_idle_threshold1, __ATOMIC_RELAXED);
+}
+
+void
+vm_swap_idle_threshold1_set(int secs)
+{
+	__atomic_store_n(&swap_idle_threshold1, secs, __ATOMIC_RELAXED);
+}
+
+int
+vm_swap_idle_threshold2(void)
+{
+	return __atomic_load_n(&swap_idle_threshold2, __ATOMIC_RELAXED);
+}
+
+void
+vm_swap_idle_threshold2_set(int secs)
+{
+	__atomic_store_n(&swap_idle_threshold2, secs, __ATOMIC_RELAXED);
+}
+
+void
+vm_swap_idle_enabled_set(bool on)
+{
+	__atomic_store_n(&vm_swap_idle_enabled, on, __ATOMIC_RELAXED);
+}
+
+/*
+ * vm_swapper_stop/vm_swapper_reset: see vm_glue.h.
+ * => no lock held (swapper_mtx taken inside)
+ */
+void
+vm_swapper_stop(void)
+{
+	mutex_enter(&swapper_mtx);
+	__atomic_store_n(&swapper_stopping, true, __ATOMIC_RELEASE);
+	wakeup(&proc0);
+	mutex_exit(&swapper_mtx);
+}
+
+void
+vm_swapper_reset(void)
+{
+	mutex_enter(&swapper_mtx);
+	__atomic_store_n(&swapper_stopping, false, __ATOMIC_RELEASE);
+	mutex_exit(&swapper_mtx);
+}
+
+/* vm_swap_stats: see vm_glue.h. */
+void
+vm_swap_stats(struct vm_swap_stats *st)
+{
+	st->vs_proc_swapouts = __atomic_load_n(&vm_nswapout,
+	    __ATOMIC_RELAXED);
+	st->vs_proc_swapins = __atomic_load_n(&vm_nswapin, __ATOMIC_RELAXED);
+	st->vs_busy = __atomic_load_n(&vm_nswapebusy, __ATOMIC_RELAXED);
+	st->vs_pages_in = __atomic_load_n(&vm_nstackpagesin, __ATOMIC_RELAXED);
+	st->vs_faultin_waits = __atomic_load_n(&vm_nfaultinwait,
+	    __ATOMIC_RELAXED);
+	st->vs_idle_swapouts = __atomic_load_n(&vm_nidleswapout,
+	    __ATOMIC_RELAXED);
 }

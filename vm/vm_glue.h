@@ -2,9 +2,10 @@
  * vm/vm_glue.h: the process half of FreeBSD's vm_glue.c (seed 001):
  * kernacc/useracc, vslock/vsunlock, kernel stacks (with their cache and
  * guard pages), the kernel-stack usage profile, vm_forkproc and
- * vm_waitproc.  The swapper half (vm_thread_swapout/swapin, faultin,
- * swapper, swapout_procs...) and the image-activation helpers are not
- * here yet.
+ * vm_waitproc; and the swapper half: vm_thread_swapout/swapin, faultin,
+ * swapper, kick_proc0, swapout_procs, swapclear, swapout, with FreeBSD's
+ * PHOLD/PRELE, a kernel-stack canary and a residency check for the
+ * auditor.  The image-activation helpers are not here yet.
  *
  * FreeBSD's struct thread (td) is our struct lwp, its struct proc ours;
  * td_kstack, td_kstack_pages and td_kstack_obj are l_kstack,
@@ -18,10 +19,27 @@
  * the trap panics naming the address as a kstack guard
  * (vm_kstack_guard_check).
  *
+ * Swapping (FreeBSD's, by process): swapout marks every thread of a
+ * process out of memory (l_flag LW_INMEM clear, p_flag P_INMEM clear,
+ * P_SWAPPINGOUT while at work), then vm_thread_swapout unmaps and
+ * unwires each kernel stack and puts its pages on the inactive queue,
+ * where the pagedaemon may page them out through the aobj.  faultin
+ * (P_SWAPPINGIN while at work) reads them back with vm_thread_swapin,
+ * wires and maps them, and swapclear marks the threads in and queues
+ * the runnable ones.  A thread woken while out (the host's lwp_unblock)
+ * gets LW_SWAPINREQ and kicks the swapper (kick_proc0: install it with
+ * host_set_kick_scheduler), which runs on a kernel thread and calls
+ * faultin for the process that waited longest.
+ *
  * Locks: kstack_cache_mtx (a kmutex) covers the cache list; kstacks and
  * max_kstack_used are atomic; kernel_map and the stack objects are
  * locked inside.  Order: kstack_cache_mtx is a leaf (no VM lock is taken
- * under it).
+ * under it).  The swapper half: proc_lock (FreeBSD's allproc_lock, and
+ * here p_lwps and p_stat) > p->p_lock (PROC_LOCK: p_flag, p_holdcnt,
+ * p_swtick) > lwp_lock (thread_lock: l_flag, l_stat); swapout_procs
+ * holds proc_lock and the process's map (tried) across swapout, which
+ * takes the stack objects and the page queues.  swapper_mtx, a leaf,
+ * covers the swapper's stop flag.  The tunables and counts are atomic.
  */
 #ifndef VM_VM_GLUE_H
 #define VM_VM_GLUE_H
@@ -185,5 +203,128 @@ struct vm_kstack_stats {
 	int		ks_max_used;
 };
 void vm_kstack_stats(struct vm_kstack_stats *st);
+
+/*
+ * The swapper half (FreeBSD's vm_glue.c; see vm_glue.c for the
+ * translations).  swapout_procs actions:
+ */
+#define VM_SWAP_NORMAL	1	/* memory is short: swap out what qualifies */
+#define VM_SWAP_IDLE	2	/* swap out processes idle > threshold2 */
+
+/*
+ * vm_thread_swapout: unmap and unwire td's kernel stack; its pages go
+ * dirty to the inactive queue (the pagedaemon may page them out).
+ * vm_thread_swapin: bring them back (reading from swap those paged out),
+ * wired and mapped; panics naming the LWP and page if a page cannot be
+ * read (the seed's panic).  uvmexp.swapouts/swapins count the threads.
+ * [deviation: static in the seed; public for tests]
+ * => td has a kernel stack and is out of memory (LW_INMEM clear: it
+ *    cannot run, nothing touches its stack); no VM lock held;
+ *    vm_thread_swapin may sleep (busy pages, swap I/O, memory)
+ */
+void vm_thread_swapout(struct lwp *td);
+void vm_thread_swapin(struct lwp *td);
+
+/*
+ * faultin: bring p in (all its threads' stacks; the runnable ones are
+ * queued).  A faultin while another is at work (P_SWAPPINGIN) waits for
+ * it (wmesg "faultin"); one while a swapout is at work waits for that
+ * first.  => p->p_lock held on entry and return (dropped inside); no
+ * other lock; may sleep
+ */
+void faultin(struct proc *p);
+/*
+ * swapper: the swapper's loop (FreeBSD's proc0): brings in the swapped
+ * process whose runnable thread waited longest; sleeps on &proc0
+ * ("swapin", MAXSLP * hz / 2 ticks) when there is none.  With idle
+ * swapping on it calls swapout_procs(VM_SWAP_IDLE) about once a
+ * simulated second.  Returns after vm_swapper_stop.
+ * => run it on a kernel thread (kthread_create); no locks held
+ */
+void swapper(void);
+/* kick_proc0: wake the swapper (the host's kick hook).  => any thread */
+void kick_proc0(void);
+/*
+ * swapout_procs: swap out every process that qualifies for action
+ * (VM_SWAP_NORMAL, VM_SWAP_IDLE): not P_SYSTEM, held, exiting, traced or
+ * being swapped; every thread sleeping (not on a lock) for at least
+ * swap_idle_threshold1 seconds, none real-time; for VM_SWAP_IDLE alone,
+ * every thread asleep longer than swap_idle_threshold2.
+ * => no locks held; may sleep
+ */
+void swapout_procs(int action);
+/*
+ * swapclear: mark p and its threads in memory, queue those runnable.
+ * swapout: swap p out; EBUSY (nothing changed: swapclear) if a thread is
+ * not safe to swap out (on a CPU, runnable, waiting for a lock, no kernel
+ * stack).  [deviation: static in the seed; public for tests]
+ * => swapclear: p->p_lock held.  swapout: proc_lock and p->p_lock held
+ *    (p_lock dropped and retaken inside), p P_INMEM and not being
+ *    swapped, no VM lock held but p's map
+ */
+void swapclear(struct proc *p);
+int swapout(struct proc *p);
+
+/*
+ * FreeBSD's PHOLD (p_lock not held) and _PHOLD (held): p_holdcnt++, and
+ * bring p in if it is out (faultin: may sleep); PRELE/_PRELE drop it.
+ */
+void vm_phold(struct proc *p);
+void vm_phold_locked(struct proc *p);
+void vm_prele(struct proc *p);
+void vm_prele_locked(struct proc *p);
+#define PHOLD(p)	vm_phold(p)
+#define _PHOLD(p)	vm_phold_locked(p)
+#define PRELE(p)	vm_prele(p)
+#define _PRELE(p)	vm_prele_locked(p)
+
+/*
+ * vm_thread_check: check td's kernel-stack canary (KSTACK_NCANARY words
+ * at the bottom of the stack, written by vm_thread_new): panic naming the
+ * LWP (pid.lid and name), the stack, the bad word's offset, its value,
+ * the value wanted, and `when' (e.g. "run").  Nothing if td has no
+ * stack.  For the host's run hook, each time td gets a CPU.
+ * => never sleeps, takes no lock, never faults: td in memory (LW_INMEM)
+ */
+void vm_thread_check(struct lwp *td, const char *when);
+/*
+ * vm_thread_resident: is every page of td's kernel stack in its object,
+ * wired and mapped in pmap_kernel at its address to that very page?
+ * false with a one-line reason in why (len bytes) otherwise; true for an
+ * LWP without a kernel stack.  For the auditor.
+ * => no lock held (the object is read-locked inside); meaningful only
+ *    while td is in memory and not being swapped
+ */
+bool vm_thread_resident(struct lwp *td, char *why, size_t len);
+
+/*
+ * The swapper's sysctls: vm.swap_idle_threshold1 (seconds in memory a
+ * process is guaranteed, default 2), vm.swap_idle_threshold2 (seconds
+ * idle before an idle swapout, default 10); idle swapping (off by
+ * default).
+ */
+int vm_swap_idle_threshold1(void);
+void vm_swap_idle_threshold1_set(int secs);
+int vm_swap_idle_threshold2(void);
+void vm_swap_idle_threshold2_set(int secs);
+void vm_swap_idle_enabled_set(bool on);
+/*
+ * vm_swapper_stop: make swapper() return (now if it sleeps, else at its
+ * next loop).  vm_swapper_reset: allow a new swapper() (vm_glue_init
+ * does it at boot).  => no lock held
+ */
+void vm_swapper_stop(void);
+void vm_swapper_reset(void);
+
+/* Swap counts for reports (uvmexp.swapouts/swapins count threads). */
+struct vm_swap_stats {
+	uint64_t	vs_proc_swapouts;	/* processes swapped out */
+	uint64_t	vs_proc_swapins;	/* processes swapped in */
+	uint64_t	vs_busy;		/* swapouts refused (EBUSY) */
+	uint64_t	vs_faultin_waits;	/* a faultin waited for another */
+	uint64_t	vs_idle_swapouts;	/* by VM_SWAP_IDLE alone */
+	uint64_t	vs_pages_in;		/* kstack pages read from swap */
+};
+void vm_swap_stats(struct vm_swap_stats *st);
 
 #endif /* VM_VM_GLUE_H */
