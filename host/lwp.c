@@ -250,6 +250,10 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	KASSERTMSG(ht->ht_nspin == 0, "lwp_block: %s blocks on %s holding a "
 	    "spin mutex", l->l_name, wmesg);
 	lwp_lock(l);
+	/* the CPUs never run an LWP out of memory (the swapper's contract) */
+	KASSERTMSG(l->l_flag & LW_INMEM, "lwp_block: LWP %d.%d (%s) ran while "
+	    "swapped out (LW_INMEM clear)", l->l_proc->p_pid, l->l_lid,
+	    l->l_name);
 	l->l_stat = LSSLEEP;
 	l->l_wchan = wchan;
 	l->l_wmesg = wmesg;
@@ -334,6 +338,9 @@ preempt(void)
 	if (!sched_should_yield(kthread))
 		return;
 	lwp_lock(l);
+	KASSERTMSG(l->l_flag & LW_INMEM, "preempt: LWP %d.%d (%s) ran while "
+	    "swapped out (LW_INMEM clear)", l->l_proc->p_pid, l->l_lid,
+	    l->l_name);
 	l->l_stat = LSRUN;
 	l->l_pflag &= ~LP_RUNNING;
 	l->l_ru.ru_nivcsw++;
