@@ -836,8 +836,11 @@ uvm_swapout_threads(void)
 		if (l) {
 			mutex_enter(&l->l_swaplock);
 			mutex_exit(proc_lock);
-			/* uvm_swapout rechecks swappable() under lwp_lock */
-			uvm_swapout(l);
+			lwp_lock(l);		/* [deviation] see swappable */
+			ok = swappable(l);
+			lwp_unlock(l);
+			if (ok)
+				uvm_swapout(l);
 			mutex_exit(&l->l_swaplock);
 			return;
 		}
