@@ -17,8 +17,9 @@
  *
  * LWP 0 is the inspector (with --inspect, the default): as ptrace or
  * /proc would, it picks another LWP, holds it in memory (uvm_lwp_hold;
- * FreeBSD: PHOLD, whose faultin races the swapper's), checks that it is
- * in memory and its canary intact, and lets it go.
+ * FreeBSD: PHOLD, whose faultin races the swapper's), sleeps a tick (its
+ * "reading"), checks that it is still in memory and its canary intact,
+ * and lets it go.
  *
  * Sleeps are msleeps on one channel under one lock, with the run's end
  * flag checked under that lock: the first LWP to see the run end wakes
@@ -299,6 +300,8 @@ sw_inspect(struct sw_ctx *c)
 	if (!kern_lwp_inmem(l))
 		c->sc_inspected_out++;
 	kern_lwp_hold(l);
+	/* reading its state takes a while: the swapper must keep off it */
+	(void)tsleep(&c->sc_inspected_out, 0, "swhold", 1);
 	if (!kern_lwp_inmem(l)) {
 		kern_lwp_rele(l);
 		stress_fail(FK_VM, NULL, "LWP %d.%d (worker %d) is out of memory "
