@@ -6,7 +6,8 @@
 #     one-line message and the documented exit status);
 #  3. the multi-threaded machine smoke under the tsan build, and short
 #     uvmstress jobs (mix, touch, segv, pressure with swap and the pagedaemon,
-#     pressure with disk errors, fork with each glue): zero ThreadSanitizer
+#     pressure with disk errors, fork and swapper with each glue): zero
+#     ThreadSanitizer
 #     reports, zero
 #     lock-order inversions (witness is on in the tsan build).
 # Ends with one line "make test: N passed, N failed"; exits 1 on failure.
@@ -111,6 +112,8 @@ if [ -x "$B/tsan/uvmstress" ]; then
 	tsan_uvmstress "mix --threads 2" --threads 2 --lwps 6 --ncpu 2 --ram 32M --lose-io 2% -t 5
 	tsan_uvmstress "fork (netbsd glue)" --scenario fork --ncpu 2 --ram 32M --fork-pct 20 -t 6
 	tsan_uvmstress "fork (freebsd glue)" --scenario fork --glue freebsd --ncpu 2 --ram 32M --fork-pct 20 --mlock-pct 10 -t 6
+	tsan_uvmstress "swapper (netbsd)" --scenario swapper --swapper netbsd -t 8
+	tsan_uvmstress "swapper (freebsd)" --scenario swapper --swapper freebsd -t 8
 fi
 
 # The TSan oracle reaches the verdict: a planted race (--inject race) is
