@@ -122,6 +122,7 @@ bench: deps-ok
 	@sh perf/bench_reclaim.sh $(BUILD) 10 3
 	@sh perf/bench_hostmmu.sh $(BUILD)
 	@sh perf/bench_lwps.sh $(BUILD) 5
+	@sh perf/bench_swapper.sh $(BUILD) 12
 
 coverage: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-coverage

@@ -167,6 +167,9 @@ sched_enqueue(struct lwp *l, bool swtch)
 
 	KASSERT(mutex_owned(&l->l_lock));
 	KASSERT(l->l_ht != NULL);
+	/* the swap-in of an LWP woken out of memory is done: time it */
+	if (l->l_swapwait_ns != 0 && l->l_swapin_ns == 0)
+		l->l_swapin_ns = host_real_ns();
 	level = rq_level(l, swtch);
 	pthread_mutex_lock(&rq_lock);
 	if (!l->l_onrq && l->l_handoff == NULL) {

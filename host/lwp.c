@@ -49,13 +49,21 @@ static _Atomic(void (*)(struct lwp *)) lwp_run_hook;
 static _Atomic(void (*)(struct lwp *)) lwp_free_hook;
 
 /*
- * The swap-in latency histogram: bucket (e, m) holds latencies in
- * [2^e * (8 + m) / 8, 2^e * (9 + m) / 8) ns.  [a]
+ * The swap-in latency histograms, from the wakeup of an LWP out of memory
+ * (lwp_unblock) to its being in memory and queued for a CPU (sched_enqueue
+ * after the swap-in: swlat_in) and to its running (swlat_run).  Bucket
+ * (e, m) holds latencies in [2^e * (8 + m) / 8, 2^e * (9 + m) / 8) ns.
+ * Recording stops at lwp_swapin_latency_stop (the run's end, whose
+ * wakeups of every sleeper at once are not swap-ins of the workload).
  */
 #define SWLAT_SUB	8
 #define SWLAT_NBUCKETS	(64 * SWLAT_SUB)
-static _Atomic uint64_t swlat_bucket[SWLAT_NBUCKETS];
-static _Atomic uint64_t swlat_count, swlat_max;
+struct swlat {
+	_Atomic uint64_t	sw_bucket[SWLAT_NBUCKETS];
+	_Atomic uint64_t	sw_count, sw_max;
+};
+static struct swlat swlat_in, swlat_run;	/* [a] */
+static atomic_bool swlat_stopped;
 
 /*
  * [o] > 0 from lwp_block() to the end of the matching lwp_unblock(): the
@@ -139,15 +147,9 @@ proc_free(struct proc *p)
 	free(p);
 }
 
-/*
- * lwp_wait_cpu: wait until the run queue hands us a CPU while we are in
- * memory.  A CPU that arrives while we are swapped out goes straight on;
- * the swapper queues us again when it brings us in.  Every LWP gets its
- * CPU here, so the run hook (the VM's u-area check) is called here.
- */
-/* swlat_record: a swap-in latency of ns nanoseconds. */
+/* swlat_record: a latency of ns nanoseconds into h. */
 static void
-swlat_record(uint64_t ns)
+swlat_record(struct swlat *h, uint64_t ns)
 {
 	int e, m;
 	uint64_t max;
@@ -160,10 +162,10 @@ swlat_record(uint64_t ns)
 		m = (int)(ns >> e) - SWLAT_SUB;
 		e++;
 	}
-	atomic_fetch_add(&swlat_bucket[e * SWLAT_SUB + m], 1);
-	atomic_fetch_add(&swlat_count, 1);
-	max = atomic_load(&swlat_max);
-	while (ns > max && !atomic_compare_exchange_weak(&swlat_max, &max, ns))
+	atomic_fetch_add(&h->sw_bucket[e * SWLAT_SUB + m], 1);
+	atomic_fetch_add(&h->sw_count, 1);
+	max = atomic_load(&h->sw_max);
+	while (ns > max && !atomic_compare_exchange_weak(&h->sw_max, &max, ns))
 		continue;
 }
 
@@ -176,29 +178,49 @@ swlat_floor(int b)
 	return e == 0 ? (uint64_t)m : (uint64_t)(SWLAT_SUB + m) << (e - 1);
 }
 
-void
-lwp_swapin_latency(struct lwp_swapin_latency *sl)
+/* swlat_get: h's count, percentiles and maximum. */
+static void
+swlat_get(struct swlat *h, struct lwp_latency *sl)
 {
 	uint64_t n, seen = 0, want[3];
 	uint64_t *out[3] = { &sl->sl_p50_ns, &sl->sl_p90_ns, &sl->sl_p99_ns };
 	int b, k = 0;
 
 	memset(sl, 0, sizeof(*sl));
-	n = atomic_load(&swlat_count);
+	n = atomic_load(&h->sw_count);
 	sl->sl_count = n;
-	sl->sl_max_ns = atomic_load(&swlat_max);
+	sl->sl_max_ns = atomic_load(&h->sw_max);
 	if (n == 0)
 		return;
 	want[0] = (n * 50 + 99) / 100;
 	want[1] = (n * 90 + 99) / 100;
 	want[2] = (n * 99 + 99) / 100;
 	for (b = 0; b < SWLAT_NBUCKETS && k < 3; b++) {
-		seen += atomic_load(&swlat_bucket[b]);
+		seen += atomic_load(&h->sw_bucket[b]);
 		while (k < 3 && seen >= want[k])
 			*out[k++] = swlat_floor(b);
 	}
 }
 
+void
+lwp_swapin_latency(struct lwp_latency *in, struct lwp_latency *run)
+{
+	swlat_get(&swlat_in, in);
+	swlat_get(&swlat_run, run);
+}
+
+void
+lwp_swapin_latency_stop(void)
+{
+	atomic_store(&swlat_stopped, true);
+}
+
+/*
+ * lwp_wait_cpu: wait until the run queue hands us a CPU while we are in
+ * memory.  A CPU that arrives while we are swapped out goes straight on;
+ * the swapper queues us again when it brings us in.  Every LWP gets its
+ * CPU here, so the run hook (the VM's u-area check) is called here.
+ */
 static void
 lwp_wait_cpu(struct lwp *l)
 {
@@ -213,6 +235,19 @@ lwp_wait_cpu(struct lwp *l)
 			l->l_stat = LSONPROC;
 			l->l_pflag |= LP_RUNNING;
 			l->l_cpu = ci;
+			if (l->l_swapwait_ns != 0) {
+				if (!atomic_load(&swlat_stopped)) {
+					uint64_t now = host_real_ns();
+
+					swlat_record(&swlat_in, (l->l_swapin_ns ?
+					    l->l_swapin_ns : now) -
+					    l->l_swapwait_ns);
+					swlat_record(&swlat_run,
+					    now - l->l_swapwait_ns);
+				}
+				l->l_swapwait_ns = 0;
+				l->l_swapin_ns = 0;
+			}
 			lwp_unlock(l);
 			ht->ht_cpu = ci;
 			cpu_bind_current(ci);
@@ -222,10 +257,6 @@ lwp_wait_cpu(struct lwp *l)
 			    memory_order_relaxed);
 			if (hook != NULL)
 				(*hook)(l);
-			if (l->l_swapwait_ns != 0) {
-				swlat_record(host_real_ns() - l->l_swapwait_ns);
-				l->l_swapwait_ns = 0;
-			}
 			return;
 		}
 		lwp_unlock(l);
@@ -301,6 +332,7 @@ lwp_unblock(void)
 		l->l_flag |= LW_SWAPINREQ;	/* FreeBSD's setrunnable */
 		kick = atomic_load(&kick_scheduler);
 		l->l_swapwait_ns = host_real_ns();
+		l->l_swapin_ns = 0;
 	}
 	l->l_lockpri = false;
 	lwp_unlock(l);

@@ -139,8 +139,10 @@ struct lwp {
 	unsigned int		l_swtime;	/* [l] seconds in/out of memory */
 	uint64_t		l_slptick;	/* [l] tick it last went to sleep
 						   (FreeBSD's td_slptick) */
-	uint64_t		l_swapwait_ns;	/* [o] woken out of memory at
+	uint64_t		l_swapwait_ns;	/* [l] woken out of memory at
 						   (real ns), 0: not */
+	uint64_t		l_swapin_ns;	/* [l] then queued in memory at
+						   (sched_enqueue), 0: not yet */
 	const void		*l_wchan;	/* [l] */
 	const char		*l_wmesg;	/* [l] */
 	const struct syncobj	*l_syncobj;	/* [l] */
@@ -300,15 +302,19 @@ void lwp_swapin_done(struct lwp *l);
 void host_set_kick_scheduler(void (*fn)(void));
 
 /*
- * Swap-in latency: from the wakeup of an LWP that is out of memory to the
- * moment it runs again (its thread, on a CPU), real time, over every such
- * wakeup since boot.  Percentiles are exact to 1/8 of a power of two.
+ * Swap-in latency, over every wakeup of an LWP out of memory since boot,
+ * in real time: from the wakeup to the LWP's being back in memory and
+ * queued for a CPU (in: the swapper's part), and to its running (run:
+ * that and the wait for a CPU).  Exact to 1/8 of a power of two.
+ * lwp_swapin_latency_stop: record no more (the run's end wakes every
+ * sleeper at once: not the workload's swap-ins).
  */
-struct lwp_swapin_latency {
+struct lwp_latency {
 	uint64_t	sl_count;
 	uint64_t	sl_p50_ns, sl_p90_ns, sl_p99_ns, sl_max_ns;
 };
-void lwp_swapin_latency(struct lwp_swapin_latency *sl);
+void lwp_swapin_latency(struct lwp_latency *in, struct lwp_latency *run);
+void lwp_swapin_latency_stop(void);
 
 /*
  * schedcpu: once a simulated second, age l_slptime and l_swtime (and the

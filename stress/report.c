@@ -525,12 +525,12 @@ static void
 report_swapper(FILE *f)
 {
 	struct kern_swap_stats st;
-	struct lwp_swapin_latency sl;
+	struct lwp_latency in, run;
 
 	if (kern_swapper() == KERN_SWAPPER_OFF)
 		return;
 	kern_swap_stats(&st);
-	lwp_swapin_latency(&sl);
+	lwp_swapin_latency(&in, &run);
 	fprintf(f, "swapper: %s, %llu LWPs swapped out and %llu in",
 	    kern_swapper_name(kern_swapper()),
 	    (unsigned long long)st.ks_swapouts,
@@ -543,14 +543,34 @@ report_swapper(FILE *f)
 		    (unsigned long long)st.ks_busy,
 		    (unsigned long long)st.ks_faultin_waits);
 	fprintf(f, ", %llu pagedaemon calls; %d out at most; %llu %s pages "
-	    "read back from swap; swap-in latency (wakeup to running, %llu) "
-	    "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	    "read back from swap; %llu woken out of memory: back in memory "
+	    "after p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms, "
+	    "running after p50 %.3f ms, p90 %.3f ms, p99 %.3f ms\n",
 	    (unsigned long long)st.ks_pdswout, st.ks_out_peak,
 	    (unsigned long long)st.ks_pages_in,
 	    kern_swapper() == KERN_SWAPPER_NETBSD ? "u-area" : "kernel-stack",
-	    (unsigned long long)sl.sl_count, (double)sl.sl_p50_ns / 1e6,
-	    (double)sl.sl_p90_ns / 1e6, (double)sl.sl_p99_ns / 1e6,
-	    (double)sl.sl_max_ns / 1e6);
+	    (unsigned long long)in.sl_count, (double)in.sl_p50_ns / 1e6,
+	    (double)in.sl_p90_ns / 1e6, (double)in.sl_p99_ns / 1e6,
+	    (double)in.sl_max_ns / 1e6, (double)run.sl_p50_ns / 1e6,
+	    (double)run.sl_p90_ns / 1e6, (double)run.sl_p99_ns / 1e6);
+}
+
+/* json_latency: a latency's count and percentiles, keys prefix_*. */
+static void
+json_latency(struct json *j, const char *prefix, const struct lwp_latency *l)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s_count", prefix);
+	json_u64(j, key, l->sl_count);
+	snprintf(key, sizeof(key), "%s_p50_ns", prefix);
+	json_u64(j, key, l->sl_p50_ns);
+	snprintf(key, sizeof(key), "%s_p90_ns", prefix);
+	json_u64(j, key, l->sl_p90_ns);
+	snprintf(key, sizeof(key), "%s_p99_ns", prefix);
+	json_u64(j, key, l->sl_p99_ns);
+	snprintf(key, sizeof(key), "%s_max_ns", prefix);
+	json_u64(j, key, l->sl_max_ns);
 }
 
 /* json_swapper: the JSON's "swapper" section. */
@@ -558,10 +578,10 @@ static void
 json_swapper(struct json *j)
 {
 	struct kern_swap_stats st;
-	struct lwp_swapin_latency sl;
+	struct lwp_latency in, run;
 
 	kern_swap_stats(&st);
-	lwp_swapin_latency(&sl);
+	lwp_swapin_latency(&in, &run);
 	json_object_begin(j, "swapper");
 	json_string(j, "policy", kern_swapper_name(kern_swapper()));
 	json_u64(j, "swapouts", st.ks_swapouts);
@@ -574,11 +594,8 @@ json_swapper(struct json *j)
 	json_u64(j, "stack_pages_in", st.ks_pages_in);
 	json_i64(j, "out_now", st.ks_out_now);
 	json_i64(j, "out_peak", st.ks_out_peak);
-	json_u64(j, "swapin_latency_count", sl.sl_count);
-	json_u64(j, "swapin_latency_p50_ns", sl.sl_p50_ns);
-	json_u64(j, "swapin_latency_p90_ns", sl.sl_p90_ns);
-	json_u64(j, "swapin_latency_p99_ns", sl.sl_p99_ns);
-	json_u64(j, "swapin_latency_max_ns", sl.sl_max_ns);
+	json_latency(j, "swapin_latency", &in);
+	json_latency(j, "swapin_to_run", &run);
 	json_object_end(j);
 }
 

@@ -269,6 +269,8 @@ sw_sleep(struct sw_ctx *c)
 static void
 sw_end(struct sw_shared *sh)
 {
+	/* the wave of wakeups that ends the run is no swap-in to time */
+	lwp_swapin_latency_stop();
 	mutex_enter(&sh->ss_lock);
 	sh->ss_ending = true;
 	mutex_exit(&sh->ss_lock);
