@@ -63,11 +63,11 @@ static const struct gopt gopts[] = {
 	    "the scenario to run (default: mix; see --list)" },
 	{ "lwps", 0, true, GO_LWPS, "N",
 	    "worker LWPs in all (1..1024; default: the scenario's, 8 for mix, "
-	    "4 for the others)" },
+	    "128 for swapper, 4 for the others)" },
 	{ "threads", 0, true, GO_THREADS, "N",
 	    "LWPs per process, sharing its map (1..64; default: the "
-	    "scenario's, 4 for mix, 2 for fork (at most 8), 1 for the "
-	    "others; the last process may have fewer)" },
+	    "scenario's, 4 for mix and swapper, 2 for fork (at most 8), 1 "
+	    "for the others; the last process may have fewer)" },
 	{ "ncpu", 0, true, GO_NCPU, "N",
 	    "simulated CPUs (1..64, default 2)" },
 	{ "ram", 0, true, GO_RAM, "SIZE",
@@ -720,16 +720,20 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 			return usage_error("%s '%s': not a count of seconds in "
 			    "1..1000", p->p_where, v);
 		cfg->maxslp = (int)n;
+		cfg->maxslp_given = true;
 		break;
 	case GO_IDLE_T1:
 	case GO_IDLE_T2:
 		if (parse_count(v, 1, 1000, &n) != 0)
 			return usage_error("%s '%s': not a count of seconds in "
 			    "1..1000", p->p_where, v);
-		if (g->go_id == GO_IDLE_T1)
+		if (g->go_id == GO_IDLE_T1) {
 			cfg->idle_t1 = (int)n;
-		else
+			cfg->idle_t1_given = true;
+		} else {
 			cfg->idle_t2 = (int)n;
+			cfg->idle_t2_given = true;
+		}
 		break;
 	case GO_SWAP_IDLE:
 		cfg->swap_idle = b;
@@ -1087,12 +1091,10 @@ options_check(struct stress_config *cfg)
 		    "carry), or off", kern_swapper_name(cfg->swapper),
 		    cfg->glue_freebsd ? "freebsd" : "netbsd");
 	if (cfg->idle_t2 <= cfg->idle_t1)
-		return usage_error("--swap-idle-threshold2 %d: must be above "
-		    "--swap-idle-threshold1 %d", cfg->idle_t2, cfg->idle_t1);
-	if (cfg->swap_idle && cfg->swapper >= 0 &&
-	    cfg->swapper != KERN_SWAPPER_FREEBSD)
-		return usage_error("--swap-idle: FreeBSD's swapper's (give "
-		    "--swapper freebsd)");
+		return usage_error("--swap-idle-threshold1 %d must be below "
+		    "--swap-idle-threshold2 %d%s", cfg->idle_t1, cfg->idle_t2,
+		    cfg->idle_t2_given ? "" : " (its default: give "
+		    "--swap-idle-threshold2)");
 	if (cfg->timescale == 0)
 		cfg->timescale = cfg->sc->sc_timescale != 0 ?
 		    cfg->sc->sc_timescale : 1;
@@ -1133,7 +1135,7 @@ options_check(struct stress_config *cfg)
 	 */
 	wants_swap = cfg->sc->sc_reclaim || cfg->swap_file != NULL ||
 	    cfg->fail_io != 0 || cfg->keep_swap || cfg->swap_buffered ||
-	    user + kernel > ram_pages;
+	    cfg->swapper > 0 || cfg->swap_idle || user + kernel > ram_pages;
 	if (!cfg->swap_given && wants_swap) {
 		swap_dir(cfg, dir, sizeof(dir));
 		if (statvfs(dir, &vfs) != 0) {
@@ -1201,6 +1203,18 @@ options_check(struct stress_config *cfg)
 		cfg->swapper = swap_pages == 0 ? KERN_SWAPPER_OFF :
 		    cfg->glue_freebsd ? KERN_SWAPPER_FREEBSD :
 		    KERN_SWAPPER_NETBSD;
+	/* each swapper's tunables: refused for another (not ignored) */
+	if (cfg->maxslp_given && cfg->swapper != KERN_SWAPPER_NETBSD)
+		return usage_error("--maxslp is NetBSD's swapper's; the swapper "
+		    "here is %s (--swapper netbsd, or leave --maxslp out)",
+		    kern_swapper_name(cfg->swapper));
+	if ((cfg->idle_t1_given || cfg->idle_t2_given || cfg->swap_idle) &&
+	    cfg->swapper != KERN_SWAPPER_FREEBSD)
+		return usage_error("%s is FreeBSD's swapper's; the swapper here "
+		    "is %s (--swapper freebsd, or leave it out)",
+		    cfg->swap_idle ? "--swap-idle" : cfg->idle_t1_given ?
+		    "--swap-idle-threshold1" : "--swap-idle-threshold2",
+		    kern_swapper_name(cfg->swapper));
 	if (cfg->bufcache > cfg->ram / 2)
 		return usage_error("--bufcache %llu MiB: at most half of --ram "
 		    "(%llu MiB)", (unsigned long long)(cfg->bufcache >> 20),

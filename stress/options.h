@@ -89,6 +89,7 @@ struct stress_config {
 	int			maxslp;		/* --maxslp, seconds */
 	int			idle_t1;	/* --swap-idle-threshold1 */
 	int			idle_t2;	/* --swap-idle-threshold2 */
+	bool			maxslp_given, idle_t1_given, idle_t2_given;
 	bool			swap_idle;	/* --swap-idle */
 	unsigned int		timescale;	/* --time-scale (0: the
 						   scenario's, then 1) */

@@ -892,6 +892,10 @@ harness_loop(struct stress_run *r)
 		now = host_real_ns();
 		if (deadline != 0 && now >= deadline)
 			__atomic_store_n(&r->r_stop, 1, __ATOMIC_RELEASE);
+		if (run_stopped(r) && r->r_on_stop != NULL) {
+			r->r_on_stop(r);	/* once */
+			r->r_on_stop = NULL;
+		}
 		if (__atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) != 0 &&
 		    now - __atomic_load_n(&hang_ns, __ATOMIC_ACQUIRE) >
 		    HANG_GRACE_NS) {

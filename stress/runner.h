@@ -159,6 +159,13 @@ struct stress_run {
 	int			r_nprocs;	/* [I] */
 	struct stress_proc	*r_procs;	/* [I] */
 	void			(*r_worker_fn)(struct stress_worker *);
+	/*
+	 * [I] set by the scenario before its workers start, or NULL: called
+	 * once on the harness's thread when the run stops (its time is up,
+	 * a signal, a failure), e.g. to wake workers asleep for long.
+	 */
+	void			(*r_on_stop)(struct stress_run *);
+	void			*r_on_stop_arg;
 
 	/*
 	 * Time: -t bounds the whole run from r_start_ns.  Boot, fill and the

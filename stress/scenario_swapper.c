@@ -17,13 +17,14 @@
  *
  * LWP 0 is the inspector (with --inspect, the default): as ptrace or
  * /proc would, it picks another LWP, holds it in memory (uvm_lwp_hold;
- * FreeBSD: PHOLD, whose faultin races the swapper's), sleeps a tick (its
- * "reading"), checks that it is still in memory and its canary intact,
+ * FreeBSD: PHOLD, whose faultin races the swapper's), sleeps up to a
+ * quarter of a simulated second (its "reading"), checks that it is still in memory and its canary intact,
  * and lets it go.
  *
  * Sleeps are msleeps on one channel under one lock, with the run's end
- * flag checked under that lock: the first LWP to see the run end wakes
- * the others, so a run's end never waits out a long sleep.
+ * flag checked under that lock: when the run stops (time, signal,
+ * failure) the harness calls sw_end, which sets the flag and wakes the
+ * channel, so a run's end never waits out a long sleep.
  *
  * An op is a page touch, a sleep, or an inspection.
  */
@@ -123,7 +124,9 @@ static void sw_sweep(void *arg);
 static bool sw_user_call(struct sw_ctx *c, void (*fn)(void *));
 static bool sw_burst(struct sw_ctx *c, int n);
 static void sw_sleep(struct sw_ctx *c);
-static void sw_end(struct sw_shared *sh);
+static uint64_t sw_nap(struct sw_shared *sh, int ticks, const char *wmesg);
+static void sw_end(struct stress_run *r);
+static struct lwp *sw_pick(struct sw_ctx *c, int *ip);
 static bool sw_inspect(struct sw_ctx *c);
 static void swapper_worker(struct stress_worker *w);
 static uint64_t swapper_pages_per_lwp(const struct stress_config *cfg);
@@ -227,14 +230,33 @@ sw_user_call(struct sw_ctx *c, void (*fn)(void *))
 static bool
 sw_burst(struct sw_ctx *c, int n)
 {
-	c->sc_bursts++;
+	uint64_t reads = c->sc_reads;
+	bool ok = true;
+
 	c->sc_left = n;
-	while (c->sc_left > 0 && !c->sc_stop) {
-		if (!sw_user_call(c, sw_user))
-			return false;
+	while (ok && c->sc_left > 0 && !c->sc_stop) {
+		ok = sw_user_call(c, sw_user);
 		lwp_userret();
 	}
-	return true;
+	if (c->sc_reads != reads)
+		c->sc_bursts++;		/* (one that touched something) */
+	return ok;
+}
+
+/*
+ * sw_nap: sleep ticks ticks on the run's channel, unless the run is
+ * ending (sw_end wakes the channel).  => the ticks it slept
+ */
+static uint64_t
+sw_nap(struct sw_shared *sh, int ticks, const char *wmesg)
+{
+	uint64_t t0 = getticks();
+
+	mutex_enter(&sh->ss_lock);
+	if (!sh->ss_ending)
+		(void)msleep(&sh->ss_chan, &sh->ss_lock, 0, wmesg, ticks);
+	mutex_exit(&sh->ss_lock);
+	return getticks() - t0;
 }
 
 /*
@@ -256,19 +278,20 @@ sw_sleep(struct sw_ctx *c)
 		c->sc_stop = true;
 		return;
 	}
-	mutex_enter(&sh->ss_lock);
-	if (!sh->ss_ending)
-		(void)msleep(&sh->ss_chan, &sh->ss_lock, 0, "swslp", ticks);
-	mutex_exit(&sh->ss_lock);
+	c->sc_slept_ticks += sw_nap(sh, ticks, "swslp");
 	c->sc_sleeps++;
-	c->sc_slept_ticks += (uint64_t)ticks;
 	stress_op_done(c->sc_w);
 }
 
-/* sw_end: the run is over: wake every sleeper, let none sleep again. */
+/*
+ * sw_end: the run stopped (the harness's r_on_stop): wake every sleeper,
+ * let none sleep again.  => the harness's thread
+ */
 static void
-sw_end(struct sw_shared *sh)
+sw_end(struct stress_run *r)
 {
+	struct sw_shared *sh = r->r_on_stop_arg;
+
 	/* the wave of wakeups that ends the run is no swap-in to time */
 	lwp_swapin_latency_stop();
 	mutex_enter(&sh->ss_lock);
@@ -285,25 +308,25 @@ static bool
 sw_inspect(struct sw_ctx *c)
 {
 	struct stress_worker *w = c->sc_w;
-	struct stress_run *r = w->w_run;
-	struct stress_worker *t;
 	struct lwp *l;
+	bool out;
 	int i;
 
-	if (r->r_nworkers < 2 || !stress_continue(w))
+	if (!stress_continue(w))
 		return false;
-	i = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)r->r_nworkers - 1);
-	t = &r->r_workers[i];
-	l = __atomic_load_n(&t->w_lwp, __ATOMIC_ACQUIRE);
-	if (l == NULL || __atomic_load_n(&t->w_done, __ATOMIC_ACQUIRE)) {
+	if ((l = sw_pick(c, &i)) == NULL) {
 		stress_op_done(w);
 		return true;
 	}
-	if (!kern_lwp_inmem(l))
+	if ((out = !kern_lwp_inmem(l)))
 		c->sc_inspected_out++;
 	kern_lwp_hold(l);
-	/* reading its state takes a while: the swapper must keep off it */
-	(void)tsleep(&c->sc_inspected_out, 0, "swhold", 1);
+	/*
+	 * Reading its state takes a while (a seeded 1..hz/4 ticks): the
+	 * swapper must keep off it meanwhile.
+	 */
+	(void)sw_nap(c->sc_sh, 1 + (int)host_rng_below(&w->w_rng,
+	    (uint64_t)MAX(1, hz / 4)), "swhold");
 	if (!kern_lwp_inmem(l)) {
 		kern_lwp_rele(l);
 		stress_fail(FK_VM, NULL, "LWP %d.%d (worker %d) is out of memory "
@@ -318,6 +341,38 @@ sw_inspect(struct sw_ctx *c)
 	return true;
 }
 
+/*
+ * sw_pick: the LWP to inspect: the first one out of memory from a seeded
+ * start (ps reading a swapped-out process races the swapper bringing it
+ * in), else the one at the start; NULL if it is done.  *ip: its worker.
+ */
+static struct lwp *
+sw_pick(struct sw_ctx *c, int *ip)
+{
+	struct stress_worker *w = c->sc_w;
+	struct stress_run *r = w->w_run;
+	struct stress_worker *t;
+	struct lwp *l, *first = NULL;
+	int k, i, n = r->r_nworkers - 1;
+
+	i = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)n);
+	for (k = 0; k < MIN(n, 16); k++, i = i % n + 1) {
+		t = &r->r_workers[i];
+		l = __atomic_load_n(&t->w_lwp, __ATOMIC_ACQUIRE);
+		if (l == NULL || __atomic_load_n(&t->w_done, __ATOMIC_ACQUIRE))
+			continue;
+		if (first == NULL) {
+			first = l;
+			*ip = i;
+		}
+		if (!kern_lwp_inmem(l)) {
+			*ip = i;
+			return l;
+		}
+	}
+	return first;
+}
+
 /* The LWP worker. */
 static void
 swapper_worker(struct stress_worker *w)
@@ -328,7 +383,8 @@ swapper_worker(struct stress_worker *w)
 	int error;
 
 	c->sc_w = w;
-	c->sc_inspector = c->sc_inspector && w->w_index == 0;
+	c->sc_inspector = c->sc_inspector && w->w_index == 0 &&
+	    w->w_run->r_nworkers > 1;
 	if (integ_ledger_init(&c->sc_lg, w->w_asid, w->w_pmap,
 	    c->sc_npages) != 0) {
 		stress_fail(FK_VM, NULL, "asid %u: no memory for the ledger",
@@ -359,8 +415,7 @@ swapper_worker(struct stress_worker *w)
 		if (c->sc_inspector) {
 			ok = sw_inspect(c);
 			if (ok)
-				(void)tsleep(&c->sc_inspections, 0, "swinsp",
-				    c->sc_inspect_ticks);
+				(void)sw_nap(sh, c->sc_inspect_ticks, "swinsp");
 			continue;
 		}
 		if ((int)host_rng_below(&w->w_rng, 100) < c->sc_busy) {
@@ -372,7 +427,6 @@ swapper_worker(struct stress_worker *w)
 		if (!c->sc_stop)
 			ok = sw_burst(c, MIN(c->sc_burst, c->sc_npages));
 	}
-	sw_end(sh);
 
 	stress_timed_end(w);
 	if (stress_killed(w) || c->sc_base == 0)
@@ -430,6 +484,8 @@ swapper_run(struct stress_run *r)
 		ctxs[i].sc_inspect_ticks = MAX(1, (int)(cfg->sval[SW_INSPECT] *
 		    hz / 1000));
 	}
+	r->r_on_stop = sw_end;
+	r->r_on_stop_arg = &sh;
 	error = stress_run_workers(r, swapper_worker, ctxs, sizeof(*ctxs));
 	for (i = 0; i < cfg->lwps; i++) {
 		sleeps += ctxs[i].sc_sleeps;
@@ -441,7 +497,7 @@ swapper_run(struct stress_run *r)
 		insp_out += ctxs[i].sc_inspected_out;
 	}
 	stress_metric_u64(r, "sleeps", sleeps);
-	stress_metric_double(r, "mean_sleep_s", sleeps == 0 ? 0.0 :
+	stress_metric_double(r, "mean_slept_s", sleeps == 0 ? 0.0 :
 	    (double)slept / (double)sleeps / (double)hz);
 	stress_metric_u64(r, "bursts", bursts);
 	stress_metric_u64(r, "page_reads_checked", reads);

@@ -43,7 +43,10 @@
  *    uvm.swap_running is read atomically by uvm_kick_scheduler.
  *    uvm_swapout reads p_vmspace under p_lock and skips pmap_collect for
  *    an exiting process (on proc0's space).  uvm_swapin asserts
- *    l_swaplock (the seed's XXXSMP notyet).  DEBUG's enableswap and
+ *    l_swaplock (the seed's XXXSMP notyet) and that the LWP is out;
+ *    uvm_scheduler rechecks LW_INMEM under l_swaplock (uvm_lwp_hold may
+ *    have brought the LWP in since the scan: NetBSD wires it twice).
+ *    uvm_wait accepts the l_swaplock a swap-in holds (uvm_swapin_locks).  DEBUG's enableswap and
  *    swapdebug are not built.
  *
  * Locking: kernel_map's lock inside uvm_kernacc; the u-area cache's own
@@ -523,6 +526,8 @@ int maxslp = MAXSLP;
 static bool uvm_scheduler_stopping;
 /* [a] u-area pages uvm_swapin found paged out (read back from swap) */
 static uint64_t uarea_pages_in;
+/* [o] this thread is in uvm_swapin, holding the LWP's l_swaplock */
+static __thread int uvm_swapin_nest;
 
 /* uarea_paged_out: how many of the u-area's pages are not resident. */
 static int
@@ -554,12 +559,21 @@ uvm_swapin(struct lwp *l)
 
 	KASSERT(mutex_owned(&l->l_swaplock));	/* the seed's XXXSMP notyet */
 	KASSERT(l != curlwp);
+	/* [deviation] a second swap-in would wire the u-area twice */
+	KASSERTMSG(!uvm_lwp_inmem(l), "%s: LWP %d.%d (%s) is in memory already",
+	    __func__, l->l_proc->p_pid, l->l_lid, l->l_name);
 
 	/* (counted for reports: the pages the wiring reads from swap) */
 	__atomic_fetch_add(&uarea_pages_in,
 	    (uint64_t)uarea_paged_out(USER_TO_UAREA(l->l_addr)),
 	    __ATOMIC_RELAXED);
+	/*
+	 * [deviation] NetBSD holds l_swaplock across the wiring, which may
+	 * wait for memory: uvm_wait allows that one lock (uvm_swapin_locks)
+	 */
+	uvm_swapin_nest++;
 	error = uarea_swapin(USER_TO_UAREA(l->l_addr));
+	uvm_swapin_nest--;
 	if (error) {
 		panic("%s: rewiring stack failed: %d", __func__, error);
 	}
@@ -674,7 +688,13 @@ uvm_scheduler(void)
 		if (uvmexp_read(free) > (int)atop(USPACE)) {
 			mutex_enter(&l->l_swaplock);
 			mutex_exit(proc_lock);
-			uvm_swapin(l);
+			/*
+			 * [deviation] brought in meanwhile (uvm_lwp_hold, whose
+			 * test is under l_swaplock too)?  NetBSD swaps it in
+			 * again, wiring its u-area twice.
+			 */
+			if (!uvm_lwp_inmem(l))
+				uvm_swapin(l);
 			mutex_exit(&l->l_swaplock);
 			continue;
 		} else {
@@ -943,6 +963,13 @@ uvm_lwp_rele(struct lwp *l)
 	KASSERT(__atomic_load_n(&l->l_holdcnt, __ATOMIC_RELAXED) != 0);
 
 	atomic_dec_uint(&l->l_holdcnt);
+}
+
+/* uvm_swapin_locks: locks uvm_wait may find held: l_swaplock in a swap-in */
+int
+uvm_swapin_locks(void)
+{
+	return uvm_swapin_nest;
 }
 
 /* uvm_uarea_pages_in: u-area pages uvm_swapin read back from swap. */

@@ -177,6 +177,12 @@ void uvm_swapout_threads(void);
  */
 void uvm_lwp_hold(struct lwp *l);
 void uvm_lwp_rele(struct lwp *l);
+/*
+ * uvm_swapin_locks: the locks the calling thread holds for a swap-in
+ * (its LWP's l_swaplock, across uvm_swapin's wiring, which may wait for
+ * memory): uvm_wait allows those.  0 outside uvm_swapin.
+ */
+int uvm_swapin_locks(void);
 /* uvm_uarea_pages_in: u-area pages swap-ins found paged out (reports) */
 uint64_t uvm_uarea_pages_in(void);
 /* uvm_lwp_inmem: is l in memory (LW_INMEM)?  => takes lwp_lock */
