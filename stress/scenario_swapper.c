@@ -310,7 +310,7 @@ sw_inspect(struct sw_ctx *c)
 	struct stress_worker *w = c->sc_w;
 	struct lwp *l;
 	bool out;
-	int i;
+	int i = 0;
 
 	if (!stress_continue(w))
 		return false;
@@ -342,9 +342,10 @@ sw_inspect(struct sw_ctx *c)
 }
 
 /*
- * sw_pick: the LWP to inspect: the first one out of memory from a seeded
- * start (ps reading a swapped-out process races the swapper bringing it
- * in), else the one at the start; NULL if it is done.  *ip: its worker.
+ * sw_pick: the LWP to inspect, among up to 16 from a seeded start: the
+ * first one woken out of memory (the swapper is bringing it in: ps
+ * reading it races that swap-in), else the first one out of memory,
+ * else the one at the start; NULL if none is left.  *ip: its worker.
  */
 static struct lwp *
 sw_pick(struct sw_ctx *c, int *ip)
@@ -352,8 +353,8 @@ sw_pick(struct sw_ctx *c, int *ip)
 	struct stress_worker *w = c->sc_w;
 	struct stress_run *r = w->w_run;
 	struct stress_worker *t;
-	struct lwp *l, *first = NULL;
-	int k, i, n = r->r_nworkers - 1;
+	struct lwp *l, *first = NULL, *out = NULL;
+	int k, i, n = r->r_nworkers - 1, iout = 0;
 
 	i = 1 + (int)host_rng_below(&w->w_rng, (uint64_t)n);
 	for (k = 0; k < MIN(n, 16); k++, i = i % n + 1) {
@@ -361,14 +362,22 @@ sw_pick(struct sw_ctx *c, int *ip)
 		l = __atomic_load_n(&t->w_lwp, __ATOMIC_ACQUIRE);
 		if (l == NULL || __atomic_load_n(&t->w_done, __ATOMIC_ACQUIRE))
 			continue;
+		if (kern_lwp_swapin_wanted(l)) {
+			*ip = i;
+			return l;
+		}
+		if (out == NULL && !kern_lwp_inmem(l)) {
+			out = l;
+			iout = i;
+		}
 		if (first == NULL) {
 			first = l;
 			*ip = i;
 		}
-		if (!kern_lwp_inmem(l)) {
-			*ip = i;
-			return l;
-		}
+	}
+	if (out != NULL) {
+		*ip = iout;
+		return out;
 	}
 	return first;
 }

@@ -469,6 +469,17 @@ kern_lwp_inmem(struct lwp *l)
 }
 
 bool
+kern_lwp_swapin_wanted(struct lwp *l)
+{
+	bool wanted;
+
+	lwp_lock(l);
+	wanted = l->l_stat == LSRUN && (l->l_flag & LW_INMEM) == 0;
+	lwp_unlock(l);
+	return wanted;
+}
+
+bool
 kern_lwp_resident(struct lwp *l, char *why, size_t len)
 {
 	if (l->l_addr != NULL)

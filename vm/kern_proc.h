@@ -154,6 +154,11 @@ void kern_lwp_rele(struct lwp *l);
 /* kern_lwp_inmem: is l in memory (LW_INMEM)? */
 bool kern_lwp_inmem(struct lwp *l);
 /*
+ * kern_lwp_swapin_wanted: is l runnable but out of memory, waiting for
+ * the swapper (woken while out)?  => takes lwp_lock
+ */
+bool kern_lwp_swapin_wanted(struct lwp *l);
+/*
  * kern_lwp_resident: the auditor's check of an in-memory LWP: its u-area
  * or kernel stack is resident, wired and mapped.  false, with a one-line
  * reason in why, if not.  => l in memory and held (not being swapped)
