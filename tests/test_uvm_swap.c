@@ -81,7 +81,8 @@ TestSuite(uvm_swap, .init = swap_boot, .fini = swap_fini, .timeout = 60);
 static void
 swap_boot(void)
 {
-	cr_redirect_stderr();
+	if (getenv("SWAPTEST_STDERR") == NULL)
+		cr_redirect_stderr();
 	vmtest_boot();
 	vmtest_attach_swap(1024);
 	cr_assert_eq(uvm_pdaemon_start(), 0);
@@ -228,8 +229,7 @@ start_scheduler(void)
 {
 	uvm_scheduler_start();
 	host_set_kick_scheduler(uvm_kick_scheduler);
-	cr_assert_eq(kthread_create(scheduler_fn, NULL, &sched_lwp,
-	    "swapper"), 0);
+	sched_lwp = vmtest_system_lwp("swapper", scheduler_fn, NULL);
 }
 
 static void

@@ -418,8 +418,7 @@ start_swapper(void)
 {
 	vm_swapper_reset();
 	host_set_kick_scheduler(kick_proc0);
-	cr_assert_eq(kthread_create(swapper_fn, NULL, &swapper_lwp,
-	    "swapper"), 0);
+	swapper_lwp = vmtest_system_lwp("swapper", swapper_fn, NULL);
 }
 
 static void
@@ -755,8 +754,8 @@ Test(vm_swap, a_second_faultin_waits_for_the_first)
 	c1.p = c2.p = p;
 	c1.td = c2.td = l;
 	/* (LWPs are made with no lock held: lwp_alloc takes proc_lock) */
-	cr_assert_eq(kthread_create(faultin_fn, &c1, &f1, "faultin1"), 0);
-	cr_assert_eq(kthread_create(faultin_fn, &c2, &f2, "faultin2"), 0);
+	f1 = vmtest_system_lwp("faultin1", faultin_fn, &c1);
+	f2 = vmtest_system_lwp("faultin2", faultin_fn, &c2);
 	WAIT_FOR(waits_in(f1, "faultgo") && waits_in(f2, "faultgo"));
 	rw_enter(ksobj->vmobjlock, RW_WRITE);
 	__atomic_store_n(&c1.go, 1, __ATOMIC_RELEASE);

@@ -63,6 +63,26 @@ as_pagedaemon(void (*fn)(void *), void *arg)
 	lwp_join(l);
 }
 
+/*
+ * vmtest_system_lwp: run fn(arg) on an LW_SYSTEM LWP of a new system
+ * process (as kern_swapper_start runs the swapper): not proc0, for which
+ * uvm_wait refuses to sleep ("during boot").  The process stays (on
+ * allproc) until the machine goes.
+ */
+static inline struct lwp *
+vmtest_system_lwp(const char *name, void (*fn)(void *), void *arg)
+{
+	struct proc *p;
+	struct lwp *l;
+
+	cr_assert_eq(proc_create(name, &p), 0);
+	mutex_enter(&p->p_lock);
+	p->p_flag |= P_SYSTEM;
+	mutex_exit(&p->p_lock);
+	cr_assert_eq(lwp_create(p, name, LW_SYSTEM, fn, arg, &l), 0);
+	return l;
+}
+
 /* scan_inactive_fn: one uvmpd_scan_inactive pass (arg: the pma, or NULL). */
 static inline void
 scan_inactive_fn(void *arg)
