@@ -1,6 +1,6 @@
 #!/bin/sh
 # perf/bench_swapper.sh BUILD SECONDS: the swapper (issue 16), `uvmstress
-# --scenario swapper` (128 LWPs that sleep and wake, 4 to a process), in
+# --scenario swapper` (256 LWPs that sleep and wake, 4 to a process), in
 # two configurations, each for both glues, each run SECONDS long with
 # seed 1:
 #  - default: the scenario's defaults (32 MiB of RAM; NetBSD --maxslp 20,

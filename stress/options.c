@@ -63,7 +63,7 @@ static const struct gopt gopts[] = {
 	    "the scenario to run (default: mix; see --list)" },
 	{ "lwps", 0, true, GO_LWPS, "N",
 	    "worker LWPs in all (1..1024; default: the scenario's, 8 for mix, "
-	    "128 for swapper, 4 for the others)" },
+	    "256 for swapper, 4 for the others)" },
 	{ "threads", 0, true, GO_THREADS, "N",
 	    "LWPs per process, sharing its map (1..64; default: the "
 	    "scenario's, 4 for mix and swapper, 2 for fork (at most 8), 1 "

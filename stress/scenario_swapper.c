@@ -1,7 +1,7 @@
 /*
  * stress/scenario_swapper.c: LWPs and processes swapped out and in.
  *
- * Many LWPs (128 by default, 4 to a process) spend most of their time
+ * Many LWPs (256 by default, 4 to a process) spend most of their time
  * asleep for seeded times around the swapper's thresholds and now and then
  * wake for a burst of touches of their own private anonymous pages (each
  * read checked against the page's signature, half the touches writing a
@@ -49,9 +49,9 @@
 
 /* Help text. */
 static const char swapper_help[] =
-"  Many LWPs (128, 4 to a process) sleep for seeded times around the\n"
+"  Many LWPs (256, 4 to a process) sleep for seeded times around the\n"
 "  swapper's thresholds and wake for bursts of touches of their own pages\n"
-"  (every read checked); the working set (128 x 96 pages) is beyond RAM\n"
+"  (every read checked); the working set (256 x 48 pages) is beyond RAM\n"
 "  (32M by default here).  The swapper (--swapper, the glue's by default)\n"
 "  swaps sleepers out and brings them back when woken; each LWP's u-area\n"
 "  or kernel-stack canary is checked whenever it gets a CPU and its pages\n"
@@ -62,7 +62,7 @@ static const char swapper_help[] =
 /* Options table. */
 enum { SW_PAGES, SW_BUSY, SW_BURST, SW_SLEEP, SW_LONG, SW_INSPECT };
 static const struct sopt swapper_opts[] = {
-	[SW_PAGES] = { "pages", SOPT_INT, 1, 1 << 20, 96, NULL, "N",
+	[SW_PAGES] = { "pages", SOPT_INT, 1, 1 << 20, 48, NULL, "N",
 	    "private pages per LWP", NULL, NULL },
 	[SW_BUSY] = { "busy-pct", SOPT_INT, 0, 100, 10, NULL, "PCT",
 	    "share of an LWP's turns that are bursts of touches rather than "
@@ -530,7 +530,7 @@ const struct scenario scenario_swapper = {
 	.sc_nopts = (int)nitems(swapper_opts),
 	.sc_pages_per_lwp = swapper_pages_per_lwp,
 	.sc_reclaim = true,
-	.sc_lwps = 128,
+	.sc_lwps = 256,
 	.sc_threads = 4,
 	.sc_timescale = 10,
 	.sc_ram = 32ull << 20,

@@ -319,7 +319,7 @@ Test(uvmstress_swapper, inject_corrupt_fails_with_a_replay_line)
 	result_free(&r);
 }
 
-/* A panic while 128 LWPs sleep, are swapped out and in: exit 2, reported. */
+/* A panic while 256 LWPs sleep, are swapped out and in: exit 2, reported. */
 Test(uvmstress_swapper, inject_panic_fails_with_a_replay_line)
 {
 	struct result r;
@@ -431,10 +431,10 @@ Test(uvmstress_swapper, an_out_of_swap_kill_leaves_the_others_sleeping,
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_gt(num(&r, "metrics.oom_kills"), 0, "no kill: no test");
 	/*
-	 * 128 LWPs, half their turns sleeps of ~2 s on average at the
+	 * 256 LWPs, half their turns sleeps of ~2 s on average at the
 	 * scenario's scale: a few hundred in 4 s (with the bug: 200000)
 	 */
-	cr_expect_lt(num(&r, "metrics.scenario.sleeps"), 128 * 50,
+	cr_expect_lt(num(&r, "metrics.scenario.sleeps"), 256 * 50,
 	    "LWPs stopped sleeping after the first kill");
 	result_free(&r);
 }
