@@ -7,7 +7,8 @@
 #    FreeBSD --swap-idle-threshold2 10, sleeps up to twice that).  Most
 #    swap-ins find the u-area or kernel stack still resident (unwired
 #    only): few read from swap.
-#  - reads: 16 MiB of RAM and a swap-out threshold of 5 simulated seconds
+#  - reads: 16 MiB of RAM (128 LWPs of 96 pages: 256 would not fit) and a
+#    swap-out threshold of 5 simulated seconds
 #    (--maxslp 5, --swap-idle-threshold2 5; sleeps up to 10), where the
 #    pagedaemon pages out more of the sleepers' stacks and more swap-ins
 #    read them back.
@@ -92,8 +93,8 @@ for cfg in default reads; do
 		case $cfg/$glue in
 		default/netbsd)	on="--swapper netbsd"; com="--ram 32M --sleep-max 40";;
 		default/freebsd) on="--swapper freebsd"; com="--ram 32M --sleep-max 20";;
-		reads/netbsd)	on="--swapper netbsd --maxslp 5"; com="--ram 16M --sleep-max 10";;
-		reads/freebsd)	on="--swapper freebsd --swap-idle-threshold2 5"; com="--ram 16M --sleep-max 10";;
+		reads/netbsd)	on="--swapper netbsd --maxslp 5"; com="--ram 16M --lwps 128 --pages 96 --sleep-max 10";;
+		reads/freebsd)	on="--swapper freebsd --swap-idle-threshold2 5"; com="--ram 16M --lwps 128 --pages 96 --sleep-max 10";;
 		esac
 		off="--glue $glue --swapper off"
 		ron=$(run $on $com)
