@@ -199,6 +199,25 @@ sched_onrq(struct lwp *l)
 	return onrq;
 }
 
+struct cpu_info *
+sched_cancel(struct lwp *l)
+{
+	struct cpu_info *ci;
+
+	KASSERT(mutex_owned(&l->l_lock));
+	pthread_mutex_lock(&rq_lock);
+	if (l->l_onrq) {
+		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
+		l->l_onrq = false;
+		nrunq--;
+		nrunq_level[l->l_rqlevel]--;
+	}
+	ci = l->l_handoff;
+	l->l_handoff = NULL;
+	pthread_mutex_unlock(&rq_lock);
+	return ci;
+}
+
 void
 sched_dequeue(struct lwp *l)
 {

@@ -61,6 +61,14 @@ void sched_dequeue(struct lwp *l);
  * and is not "queued")?  => any thread; takes the run-queue lock
  */
 bool sched_onrq(struct lwp *l);
+/*
+ * sched_cancel: l runs now on the CPU it was handed: take it off the run
+ * queue and take back a second CPU handed to it meanwhile, which the
+ * caller releases (cpu_release) once it has dropped lwp_lock.  (A swap-in
+ * can queue an LWP that holds a CPU it has not yet started running on.)
+ * => lwp_lock(l) held; the second CPU or NULL
+ */
+struct cpu_info *sched_cancel(struct lwp *l);
 /* How many LWPs wait on the run queue. */
 int sched_nrunnable(void);
 /*

@@ -225,7 +225,7 @@ static void
 lwp_wait_cpu(struct lwp *l)
 {
 	struct host_thread *ht = l->l_ht;
-	struct cpu_info *ci;
+	struct cpu_info *ci, *extra;
 	void (*hook)(struct lwp *);
 
 	for (;;) {
@@ -235,6 +235,9 @@ lwp_wait_cpu(struct lwp *l)
 			l->l_stat = LSONPROC;
 			l->l_pflag |= LP_RUNNING;
 			l->l_cpu = ci;
+			l->l_locksheld = false;
+			/* queued again by a swap-in while we held ci: undo */
+			extra = sched_cancel(l);
 			if (l->l_swapwait_ns != 0) {
 				if (!atomic_load(&swlat_stopped)) {
 					uint64_t now = host_real_ns();
@@ -249,6 +252,8 @@ lwp_wait_cpu(struct lwp *l)
 				l->l_swapin_ns = 0;
 			}
 			lwp_unlock(l);
+			if (extra != NULL)
+				cpu_release(extra);
 			ht->ht_cpu = ci;
 			cpu_bind_current(ci);
 			host_hook(HE_CPU_ACQUIRE, ci, (uintptr_t)ci->ci_index,
@@ -270,6 +275,7 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	struct host_thread *ht = host_curthread;
 	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
 	struct cpu_info *ci;
+	bool held;
 
 	host_disk_flush_plug();		/* what we may wait for must go */
 	if (l == NULL)
@@ -280,6 +286,7 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	KASSERTMSG(ci != NULL, "lwp_block: LWP %s is not on a CPU", l->l_name);
 	KASSERTMSG(ht->ht_nspin == 0, "lwp_block: %s blocks on %s holding a "
 	    "spin mutex", l->l_name, wmesg);
+	held = ht->ht_nheld > 0;	/* (before lwp_lock, which counts) */
 	lwp_lock(l);
 	/* the CPUs never run an LWP out of memory (the swapper's contract) */
 	KASSERTMSG(l->l_flag & LW_INMEM, "lwp_block: LWP %d.%d (%s) ran while "
@@ -291,6 +298,7 @@ lwp_block(const void *wchan, const char *wmesg, const struct syncobj *so)
 	l->l_syncobj = so;
 	l->l_slptime = 0;
 	l->l_slptick = getticks();
+	l->l_locksheld = held;
 	l->l_pflag &= ~LP_RUNNING;
 	l->l_ru.ru_nvcsw++;
 	lwp_unlock(l);
@@ -305,6 +313,7 @@ lwp_unblock(void)
 	struct host_thread *ht = host_curthread;
 	struct lwp *l = ht != NULL ? ht->ht_lwp : NULL;
 	void (*kick)(void) = NULL;
+	bool held;
 
 	if (l == NULL)
 		return;
@@ -315,13 +324,18 @@ lwp_unblock(void)
 		return;
 	}
 	KASSERT(ht->ht_cpu == NULL);
+	held = ht->ht_nheld > 0;	/* (before lwp_lock, which counts) */
 	lwp_lock(l);
 	/*
 	 * Back from a lock wait it holds that lock already (mutex.c and
 	 * rwlock.c take it before the CPU); from a sleep it may hold others.
+	 * (l_lockpri counts lwp_lock itself, so it is always set: kept as it
+	 * was, the run queue's levels were tuned with it.)
 	 */
 	l->l_lockpri = l->l_syncobj == &mutex_syncobj ||
 	    l->l_syncobj == &rw_syncobj || ht->ht_nheld > 0;
+	l->l_locksheld = l->l_syncobj == &mutex_syncobj ||
+	    l->l_syncobj == &rw_syncobj || held;
 	l->l_stat = LSRUN;
 	l->l_wchan = NULL;
 	l->l_wmesg = NULL;

@@ -168,6 +168,10 @@ struct lwp {
 	int			l_rqlevel;	/* the level it is queued at */
 	bool			l_lockpri;	/* [l] waits for a CPU holding
 						   kernel locks: queued first */
+	bool			l_locksheld;	/* [l] off its CPU holding kernel
+						   locks (asleep with them, or
+						   woken owning the lock it
+						   waited for): not swappable */
 	struct cpu_info		*l_handoff;	/* CPU handed to us */
 
 	/* life cycle */

@@ -686,7 +686,26 @@ uvm_scheduler(void)
 		 * on memory despite our feeble check
 		 */
 		if (uvmexp_read(free) > (int)atop(USPACE)) {
-			mutex_enter(&l->l_swaplock);
+			/*
+			 * [deviation] try: a holder may be swapping l in
+			 * (uvm_lwp_hold), waiting for memory with l_swaplock
+			 * held; blocking here under proc_lock would stop the
+			 * pagedaemon (uvm_swapout_threads takes proc_lock)
+			 * and so that memory.  Leave l to it and wait for the
+			 * next kick.
+			 */
+			if (!mutex_tryenter(&l->l_swaplock)) {
+				mutex_exit(proc_lock);
+				mutex_enter(&uvm.scheduler_mutex);
+				if (uvm.scheduler_kicked == false &&
+				    !__atomic_load_n(&uvm_scheduler_stopping,
+				    __ATOMIC_ACQUIRE))
+					cv_timedwait(&uvm.scheduler_cv,
+					    &uvm.scheduler_mutex, hz);
+				uvm.scheduler_kicked = false;
+				mutex_exit(&uvm.scheduler_mutex);
+				continue;
+			}
 			mutex_exit(proc_lock);
 			/*
 			 * [deviation] brought in meanwhile (uvm_lwp_hold, whose
@@ -750,6 +769,14 @@ swappable(struct lwp *l)
 	if (l->l_class != SCHED_OTHER)
 		return false;
 	if (l->l_syncobj == &rw_syncobj || l->l_syncobj == &mutex_syncobj)
+		return false;
+	/*
+	 * [deviation] our lock waiters are woken owning the lock (NetBSD's
+	 * retry it), and a sleeper may hold one: swapping such an LWP out
+	 * could wait for that lock (uvm_swapout's own unwiring takes VM
+	 * locks) with the LWP unable to run and release it
+	 */
+	if (l->l_locksheld)
 		return false;
 	/*
 	 * [deviation] p_stat is [p] (the callers hold proc_lock or the

@@ -1758,6 +1758,13 @@ thread_safetoswapout(struct lwp *td)
 		return false;
 	if ((td->l_pflag & LP_RUNNING) != 0)
 		return false;
+	/*
+	 * [deviation] a sleeper holding kernel locks: vm_thread_swapout's
+	 * unwiring takes VM locks it might hold (TDF_CANSWAP is cleared for
+	 * such sleeps in FreeBSD)
+	 */
+	if (td->l_locksheld)
+		return false;
 	return __atomic_load_n(&td->l_kstack, __ATOMIC_RELAXED) != 0;
 }
 
