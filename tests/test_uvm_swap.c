@@ -52,7 +52,6 @@ static void swap_fini(void);
 static struct proc *newproc(void);
 static void sleeper_fn(void *);
 static struct lwp *sleeper(struct proc *, struct sleeper *);
-static int stat_of(struct lwp *);
 static bool inmem(struct lwp *);
 static bool uarea_wired(struct lwp *);
 static void set_slptime(struct lwp *, unsigned int);
@@ -71,7 +70,6 @@ static void wake_on_unlock_hook(enum hook_ev, const void *, uintptr_t);
 static void wake(struct sleeper *);
 static void racer_fn(void *);
 static void ksleeper_fn(void *);
-static bool waits_in(struct lwp *, const char *);
 static void rele_panic_hook(const char *);
 
 static struct lwp *sched_lwp;
@@ -158,7 +156,7 @@ sleeper(struct proc *p, struct sleeper *s)
 
 	cr_assert_eq(uvm_lwp_create(p, "sleeper", sleeper_fn, s, &l), 0);
 	WAIT_FOR(__atomic_load_n(&s->sleeping, __ATOMIC_ACQUIRE) &&
-	    stat_of(l) == LSSLEEP);
+	    vmtest_lwp_stat(l) == LSSLEEP);
 	return l;
 }
 
@@ -167,17 +165,6 @@ wake(struct sleeper *s)
 {
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
 	wakeup(&s->chan);
-}
-
-static int
-stat_of(struct lwp *l)
-{
-	int st;
-
-	lwp_lock(l);
-	st = l->l_stat;
-	lwp_unlock(l);
-	return st;
 }
 
 static bool
@@ -285,19 +272,6 @@ ksleeper_fn(void *arg)
 
 	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
 		(void)tsleep(go, 0, "ksleep", 0);
-}
-
-/* Does l sleep in wmesg? */
-static bool
-waits_in(struct lwp *l, const char *wmesg)
-{
-	bool yes;
-
-	lwp_lock(l);
-	yes = l->l_stat == LSSLEEP && l->l_wmesg != NULL &&
-	    strcmp(l->l_wmesg, wmesg) == 0;
-	lwp_unlock(l);
-	return yes;
 }
 
 /* An LWP that runs (on a CPU) until *stop. */
@@ -444,15 +418,15 @@ Test(uvm_swap, running_lock_waiting_held_and_system_lwps_are_not_swappable)
 	set_slptime(ls, 100);
 	/* running */
 	cr_assert_eq(uvm_lwp_create(p, "spinner", spinner_fn, &stop, &lr), 0);
-	WAIT_FOR(stat_of(lr) == LSONPROC);
+	WAIT_FOR(vmtest_lwp_stat(lr) == LSONPROC);
 	/* waiting for a lock */
 	mutex_enter(&k.mtx);
 	cr_assert_eq(uvm_lwp_create(p, "locker", locker_fn, &k, &lk), 0);
-	WAIT_FOR(stat_of(lk) == LSSLEEP);
+	WAIT_FOR(vmtest_lwp_stat(lk) == LSSLEEP);
 	set_slptime(lk, 100);
 	/* a kernel thread asleep for ages (no u-area, LW_SYSTEM) */
 	cr_assert_eq(kthread_create(ksleeper_fn, &kgo, &lsys, "ksleeper"), 0);
-	WAIT_FOR(waits_in(lsys, "ksleep"));
+	WAIT_FOR(vmtest_lwp_waits_in(lsys, "ksleep"));
 	set_slptime(lsys, 100);
 	outs = uvmexp_read(swapouts);
 	starve();
@@ -525,7 +499,7 @@ Test(uvm_swap, an_lwp_woken_before_uvm_swapout_locks_it_is_not_swapped)
 
 	cr_assert_eq(uvm_lwp_create(p, "racer", racer_fn, &s, &l), 0);
 	WAIT_FOR(__atomic_load_n(&s.sleeping, __ATOMIC_ACQUIRE) &&
-	    stat_of(l) == LSSLEEP);
+	    vmtest_lwp_stat(l) == LSSLEEP);
 	set_slptime(l, (unsigned int)maxslp);
 	race_lwp = l;
 	race_s = &s;
@@ -579,7 +553,7 @@ Test(uvm_swap, a_runnable_lwp_swapped_out_is_brought_back)
 	run_swapout_threads();
 	cr_assert_not(inmem(l));
 	wake(&s);
-	WAIT_FOR(stat_of(l) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(l) == LSRUN);
 	cr_assert_not(__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE),
 	    "it ran out of memory");
 	lwp_lock(l);
@@ -597,10 +571,10 @@ Test(uvm_swap, uvm_kick_scheduler_needs_a_running_scheduler)
 	uvm_kick_scheduler();		/* none: a no-op */
 	cr_assert_not(uvm.scheduler_kicked);
 	start_scheduler();
-	WAIT_FOR(sched_lwp != NULL && stat_of(sched_lwp) == LSSLEEP);
+	WAIT_FOR(sched_lwp != NULL && vmtest_lwp_stat(sched_lwp) == LSSLEEP);
 	uvm_kick_scheduler();
 	/* it wakes, finds nothing and clears the kick before sleeping */
-	WAIT_FOR(stat_of(sched_lwp) == LSSLEEP &&
+	WAIT_FOR(vmtest_lwp_stat(sched_lwp) == LSSLEEP &&
 	    !__atomic_load_n(&uvm.scheduler_kicked, __ATOMIC_ACQUIRE));
 	stop_scheduler();
 	cr_assert_not(__atomic_load_n(&uvm.swap_running, __ATOMIC_ACQUIRE));
@@ -618,7 +592,7 @@ Test(uvm_swap, the_scheduler_waits_for_memory_before_a_swapin)
 	starve();
 	start_scheduler();
 	wake(&s);
-	WAIT_FOR(waits_in(sched_lwp, "schedpwait"));
+	WAIT_FOR(vmtest_lwp_waits_in(sched_lwp, "schedpwait"));
 	cr_assert_not(inmem(l), "swapped in with no memory");
 	unstarve();
 	WAIT_FOR(__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE));

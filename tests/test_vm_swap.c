@@ -79,11 +79,9 @@ static void sleeper_fn(void *);
 static void napper_fn(void *);
 static struct lwp *sleeper(struct proc *, struct sleeper *);
 static void wake(struct sleeper *);
-static int stat_of(struct lwp *);
 static int lflag_of(struct lwp *);
 static int pflag_of(struct proc *);
 static bool inmem(struct lwp *);
-static bool waits_in(struct lwp *, const char *);
 static bool waits_on_lock(struct lwp *, const struct syncobj *);
 static void set_slept(struct lwp *, int);
 static int do_swapout(struct proc *);
@@ -216,7 +214,7 @@ sleeper(struct proc *p, struct sleeper *s)
 	struct lwp *l = td_create(p, "sleeper", sleeper_fn, s);
 
 	WAIT_FOR(__atomic_load_n(&s->sleeping, __ATOMIC_ACQUIRE) &&
-	    stat_of(l) == LSSLEEP);
+	    vmtest_lwp_stat(l) == LSSLEEP);
 	return l;
 }
 
@@ -225,17 +223,6 @@ wake(struct sleeper *s)
 {
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
 	wakeup(&s->chan);
-}
-
-static int
-stat_of(struct lwp *l)
-{
-	int st;
-
-	lwp_lock(l);
-	st = l->l_stat;
-	lwp_unlock(l);
-	return st;
 }
 
 static int
@@ -264,18 +251,6 @@ static bool
 inmem(struct lwp *l)
 {
 	return (lflag_of(l) & LW_INMEM) != 0;
-}
-
-static bool
-waits_in(struct lwp *l, const char *wmesg)
-{
-	bool yes;
-
-	lwp_lock(l);
-	yes = l->l_stat == LSSLEEP && l->l_wmesg != NULL &&
-	    strcmp(l->l_wmesg, wmesg) == 0;
-	lwp_unlock(l);
-	return yes;
 }
 
 static bool
@@ -543,7 +518,7 @@ Test(vm_swap, swapout_refuses_a_running_or_lock_waiting_thread_with_ebusy)
 	/* p1: a sleeper and a spinner (on a CPU or queued for one) */
 	l[0] = sleeper(p1, &s[0]);
 	spin = td_create(p1, "spinner", spinner_fn, &stop);
-	WAIT_FOR(stat_of(spin) == LSONPROC || stat_of(spin) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(spin) == LSONPROC || vmtest_lwp_stat(spin) == LSRUN);
 	cr_assert_eq(do_swapout(p1), EBUSY);
 	cr_assert_eq(pflag_of(p1) & (P_INMEM | P_SWAPPINGOUT), P_INMEM);
 	cr_assert(inmem(l[0]) && inmem(spin));
@@ -555,7 +530,7 @@ Test(vm_swap, swapout_refuses_a_running_or_lock_waiting_thread_with_ebusy)
 	mutex_init(&k.mtx, MUTEX_DEFAULT, IPL_NONE);
 	l[1] = sleeper(p2, &s[1]);
 	lk = td_create(p2, "locker", locker_fn, &k);
-	WAIT_FOR(waits_in(lk, "lockgo"));
+	WAIT_FOR(vmtest_lwp_waits_in(lk, "lockgo"));
 	mutex_enter(&k.mtx);
 	__atomic_store_n(&k.go, 1, __ATOMIC_RELEASE);
 	wakeup(&k.chan);
@@ -573,7 +548,7 @@ Test(vm_swap, swapout_refuses_a_running_or_lock_waiting_thread_with_ebusy)
 	memset(&nap, 0, sizeof(nap));
 	cr_assert_eq(lwp_create(p3, "bare", 0, napper_fn, &nap, &bare), 0);
 	WAIT_FOR(__atomic_load_n(&nap.sleeping, __ATOMIC_ACQUIRE) &&
-	    stat_of(bare) == LSSLEEP);
+	    vmtest_lwp_stat(bare) == LSSLEEP);
 	cr_assert_eq(do_swapout(p3), EBUSY);
 	cr_assert_eq(pflag_of(p3) & (P_INMEM | P_SWAPPINGOUT), P_INMEM);
 	cr_assert(inmem(l[2]) && inmem(bare));
@@ -609,7 +584,7 @@ Test(vm_swap, swapclear_marks_threads_in_and_queues_the_runnable_ones)
 		l[i] = sleeper(p, &s[i]);
 	cr_assert_eq(do_swapout(p), 0);
 	wake(&s[0]);
-	WAIT_FOR(stat_of(l[0]) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(l[0]) == LSRUN);
 	cr_assert(lflag_of(l[0]) & LW_SWAPINREQ, "woken while out");
 	cr_assert_not(inmem(l[0]));
 	cr_assert_eq(__atomic_load_n(&s[0].woke, __ATOMIC_ACQUIRE), 0,
@@ -629,7 +604,7 @@ Test(vm_swap, swapclear_marks_threads_in_and_queues_the_runnable_ones)
 	WAIT_FOR(__atomic_load_n(&s[0].woke, __ATOMIC_ACQUIRE));
 	cr_assert(s[0].pattern_ok);
 	cr_assert(s[0].resident);
-	cr_assert_eq(stat_of(l[1]), LSSLEEP, "the other still sleeps");
+	cr_assert_eq(vmtest_lwp_stat(l[1]), LSSLEEP, "the other still sleeps");
 	lwp_join(l[0]);
 	wake(&s[1]);
 	lwp_join(l[1]);
@@ -708,7 +683,7 @@ Test(vm_swap, faultin_brings_the_process_in_and_a_woken_thread_runs)
 	cr_assert_eq(do_swapout(p), 0);
 	page_out_kstack(l[0]);
 	wake(&s[0]);
-	WAIT_FOR(stat_of(l[0]) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(l[0]) == LSRUN);
 	do_faultin(p);
 	cr_assert_eq(pflag_of(p) & (P_INMEM | P_SWAPPINGIN), P_INMEM);
 	for (i = 0; i < 2; i++) {
@@ -747,7 +722,7 @@ Test(vm_swap, a_second_faultin_waits_for_the_first)
 	ksobj = l->l_kstack_obj;
 	cr_assert_eq(do_swapout(p), 0);
 	wake(&s);
-	WAIT_FOR(stat_of(l) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(l) == LSRUN);
 
 	memset(&c1, 0, sizeof(c1));
 	memset(&c2, 0, sizeof(c2));
@@ -756,7 +731,7 @@ Test(vm_swap, a_second_faultin_waits_for_the_first)
 	/* (LWPs are made with no lock held: lwp_alloc takes proc_lock) */
 	f1 = vmtest_system_lwp("faultin1", faultin_fn, &c1);
 	f2 = vmtest_system_lwp("faultin2", faultin_fn, &c2);
-	WAIT_FOR(waits_in(f1, "faultgo") && waits_in(f2, "faultgo"));
+	WAIT_FOR(vmtest_lwp_waits_in(f1, "faultgo") && vmtest_lwp_waits_in(f2, "faultgo"));
 	rw_enter(ksobj->vmobjlock, RW_WRITE);
 	__atomic_store_n(&c1.go, 1, __ATOMIC_RELEASE);
 	wakeup(&c1.chan);
@@ -765,7 +740,7 @@ Test(vm_swap, a_second_faultin_waits_for_the_first)
 	cr_assert_eq(p->p_holdcnt, 1, "held while it comes in");
 	__atomic_store_n(&c2.go, 1, __ATOMIC_RELEASE);
 	wakeup(&c2.chan);
-	WAIT_FOR(waits_in(f2, "faultin"));
+	WAIT_FOR(vmtest_lwp_waits_in(f2, "faultin"));
 	cr_assert_not(inmem(l), "nothing runs half swapped in");
 	cr_assert_eq(__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE), 0);
 	rw_exit(ksobj->vmobjlock);
@@ -950,7 +925,7 @@ Test(vm_swap, the_swapper_brings_in_a_woken_thread_and_stops)
 	cr_assert_eq(do_swapout(p), 0);
 	page_out_kstack(l);
 	start_swapper();
-	WAIT_FOR(waits_in(swapper_lwp, "swapin"));
+	WAIT_FOR(vmtest_lwp_waits_in(swapper_lwp, "swapin"));
 	wake(&s);
 	WAIT_FOR(__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE));
 	cr_assert(s.pattern_ok, "its stack came back from swap");
@@ -977,12 +952,12 @@ Test(vm_swap, kick_proc0_wakes_the_sleeping_swapper)
 	l = sleeper(p, &s);
 	start_swapper();
 	host_set_kick_scheduler(NULL);	/* nobody kicks but the test */
-	WAIT_FOR(waits_in(swapper_lwp, "swapin"));
+	WAIT_FOR(vmtest_lwp_waits_in(swapper_lwp, "swapin"));
 	cr_assert_eq(do_swapout(p), 0);
 	wake(&s);
-	WAIT_FOR(stat_of(l) == LSRUN);
+	WAIT_FOR(vmtest_lwp_stat(l) == LSRUN);
 	cr_assert_not(inmem(l));
-	cr_assert(waits_in(swapper_lwp, "swapin"), "nobody kicked it");
+	cr_assert(vmtest_lwp_waits_in(swapper_lwp, "swapin"), "nobody kicked it");
 	kick_proc0();
 	/* well within the swapper's MAXSLP * hz / 2 sleep */
 	WAIT_FOR_NS(__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE),

@@ -8,6 +8,7 @@
 #define TESTS_VMTEST_H
 
 #include <criterion/criterion.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "host/hook.h"
@@ -81,6 +82,31 @@ vmtest_system_lwp(const char *name, void (*fn)(void *), void *arg)
 	mutex_exit(&p->p_lock);
 	cr_assert_eq(lwp_create(p, name, LW_SYSTEM, fn, arg, &l), 0);
 	return l;
+}
+
+/* vmtest_lwp_stat: l's l_stat, read under its lock. */
+static inline int
+vmtest_lwp_stat(struct lwp *l)
+{
+	int st;
+
+	lwp_lock(l);
+	st = l->l_stat;
+	lwp_unlock(l);
+	return st;
+}
+
+/* vmtest_lwp_waits_in: does l sleep in wmesg (under its lock)? */
+static inline bool
+vmtest_lwp_waits_in(struct lwp *l, const char *wmesg)
+{
+	bool yes;
+
+	lwp_lock(l);
+	yes = l->l_stat == LSSLEEP && l->l_wmesg != NULL &&
+	    strcmp(l->l_wmesg, wmesg) == 0;
+	lwp_unlock(l);
+	return yes;
 }
 
 /* scan_inactive_fn: one uvmpd_scan_inactive pass (arg: the pma, or NULL). */
