@@ -7,7 +7,9 @@
 
 #include "clock.h"
 #include "cpu.h"
+#include "dsched.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "thread.h"
@@ -21,13 +23,54 @@ static atomic_bool clock_running;
 static pthread_t clock_thread;
 static _Atomic(void (*)(void)) clock_intr_hook;	/* vm/vm_glue.c */
 
-uint64_t
-host_real_ns(void)
+/*
+ * Host time.  Under the deterministic scheduler host_real_ns() is its
+ * virtual clock, from the host time it started at; when it stops, host
+ * time goes on from the later of the two (real_offset), so that time
+ * never runs backwards for the measurements that span the switch.
+ */
+static _Atomic uint64_t real_offset;	/* added to CLOCK_MONOTONIC */
+
+static uint64_t
+mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+host_wall_ns(void)
+{
+	return mono_ns() + atomic_load_explicit(&real_offset,
+	    memory_order_relaxed);
+}
+
+uint64_t
+host_real_ns(void)
+{
+	if (__predict_false(dsched_active()))
+		return dsched_now_ns();
+	return host_wall_ns();
+}
+
+uint64_t
+host_real_to_mono_ns(uint64_t t)
+{
+	uint64_t off = atomic_load_explicit(&real_offset,
+	    memory_order_relaxed);
+
+	return t > off ? t - off : 0;
+}
+
+void
+host_clock_det_end(uint64_t virtual_now)
+{
+	uint64_t wall = host_wall_ns();
+
+	if (virtual_now > wall)
+		atomic_fetch_add(&real_offset, virtual_now - wall);
 }
 
 int
@@ -104,17 +147,12 @@ static void *
 hardclock_thread(void *arg __unused)
 {
 	uint64_t period = host_ticks_to_real_ns(1), next = host_real_ns();
-	struct timespec ts;
 	void (*intr)(void);
 	uint64_t t;
 
 	while (atomic_load(&clock_running)) {
 		next += period;
-		ts.tv_sec = (time_t)(next / 1000000000ull);
-		ts.tv_nsec = (long)(next % 1000000000ull);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-		    NULL) == EINTR)
-			continue;
+		hs_sleep_until(next);
 		t = atomic_fetch_add(&ticks, 1) + 1;
 		cpu_need_resched_all();
 		if ((intr = atomic_load(&clock_intr_hook)) != NULL)
@@ -146,5 +184,5 @@ host_clock_stop(void)
 {
 	if (!atomic_exchange(&clock_running, false))
 		return;
-	pthread_join(clock_thread, NULL);
+	hs_join(clock_thread);
 }

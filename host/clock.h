@@ -33,8 +33,20 @@ uint64_t time_uptime(void);
 uint64_t host_ticks_to_real_ns(uint64_t ticks);
 /* Real nanoseconds that `ns` simulated nanoseconds last. */
 uint64_t host_sim_to_real_ns(uint64_t ns);
-/* Host monotonic time, real nanoseconds (not hooked: for measurements). */
+/*
+ * Host monotonic time, real nanoseconds (not hooked: for measurements);
+ * under the deterministic scheduler, its virtual time (host/dsched.h).
+ */
 uint64_t host_real_ns(void);
+/* Host monotonic time, always real (wall-clock limits, the status line). */
+uint64_t host_wall_ns(void);
+/* A host_real_ns() time as CLOCK_MONOTONIC (for pthread deadlines). */
+uint64_t host_real_to_mono_ns(uint64_t t);
+/*
+ * The deterministic scheduler ends at virtual time virtual_now: host time
+ * resumes from the later of it and the wall clock.
+ */
+void host_clock_det_end(uint64_t virtual_now);
 /* Number of schedcpu() runs (tests). */
 uint64_t host_clock_nschedcpu(void);
 /*

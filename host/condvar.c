@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "condvar.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "spl.h"
@@ -48,8 +49,7 @@ static int
 cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
     const char *file, int line)
 {
-	struct timespec ts;
-	uint64_t deadline;
+	uint64_t deadline = 0;
 	int error = 0;
 
 	if (__predict_false(!mutex_owned(mtx)))
@@ -59,13 +59,8 @@ cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
 	    "cv_wait: %s: would sleep holding a spin mutex at %s:%d",
 	    cv->cv_wmesg, file, line);
 	host_hook(HE_CV_WAIT, cv, ticks, file, line);
-	if (ticks != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		deadline = (uint64_t)ts.tv_sec * 1000000000ull +
-		    (uint64_t)ts.tv_nsec + host_ticks_to_real_ns(ticks);
-		ts.tv_sec = (time_t)(deadline / 1000000000ull);
-		ts.tv_nsec = (long)(deadline % 1000000000ull);
-	}
+	if (ticks != 0)
+		deadline = host_real_ns() + host_ticks_to_real_ns(ticks);
 	cv->cv_waiters++;
 	witness_released(&mtx->mtx_lo, file, line);
 	__atomic_store_n(&mtx->mtx_owner, NULL, __ATOMIC_RELAXED);
@@ -75,8 +70,8 @@ cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
 	}
 	lwp_block(cv, cv->cv_wmesg, &cv_syncobj);
 	if (ticks == 0)
-		pthread_cond_wait(&cv->cv_cond, &mtx->mtx_lock);
-	else if (pthread_cond_timedwait(&cv->cv_cond, &mtx->mtx_lock, &ts) != 0)
+		hs_cond_wait(&cv->cv_cond, &mtx->mtx_lock);
+	else if (hs_cond_timedwait(&cv->cv_cond, &mtx->mtx_lock, deadline) != 0)
 		error = EWOULDBLOCK;
 	cv->cv_waiters--;
 	/*
@@ -85,7 +80,7 @@ cv_wait_common(kcondvar_t *cv, kmutex_t *mtx, uint64_t ticks,
 	 * interlock go for a moment is a spurious wakeup, which condvar
 	 * users must tolerate anyway.
 	 */
-	pthread_mutex_unlock(&mtx->mtx_lock);
+	hs_unlock(&mtx->mtx_lock);
 	lwp_unblock();
 	_mutex_enter(mtx, file, line);
 	host_hook(HE_SLEEP_DONE, cv, (uintptr_t)error, file, line);
@@ -111,14 +106,14 @@ void
 _cv_signal(kcondvar_t *cv, const char *file, int line)
 {
 	host_hook(HE_CV_SIGNAL, cv, 0, file, line);
-	pthread_cond_signal(&cv->cv_cond);
+	hs_cond_signal(&cv->cv_cond);
 }
 
 void
 _cv_broadcast(kcondvar_t *cv, const char *file, int line)
 {
 	host_hook(HE_CV_SIGNAL, cv, 1, file, line);
-	pthread_cond_broadcast(&cv->cv_cond);
+	hs_cond_broadcast(&cv->cv_cond);
 }
 
 bool

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "cpu.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "thread.h"
@@ -58,7 +59,7 @@ host_cpu_init(int n)
 
 	if (n < 1 || n > MAXCPUS)
 		return EINVAL;
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	KASSERTMSG(nrunq == 0, "host_cpu_init with LWPs queued");
 	memset(cpu_info_store, 0, sizeof(cpu_info_store));
 	ncpu = n;
@@ -69,17 +70,17 @@ host_cpu_init(int n)
 		cpu_info_store[i].ci_idle_since = host_real_ns();
 		idle_cpus[nidle++] = &cpu_info_store[i];
 	}
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return 0;
 }
 
 void
 host_cpu_fini(void)
 {
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	KASSERTMSG(nidle == ncpu, "host_cpu_fini: %d of %d CPUs busy",
 	    ncpu - nidle, ncpu);
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 struct cpu_info *
@@ -104,7 +105,7 @@ cpu_handoff(struct cpu_info *ci, struct lwp *l)
 	__atomic_store_n(&ci->ci_want_resched, 0, __ATOMIC_RELAXED);
 	ci->ci_nswitch++;
 	l->l_handoff = ci;
-	pthread_cond_signal(&l->l_ht->ht_cpucv);
+	hs_cond_signal(&l->l_ht->ht_cpucv);
 }
 
 /* The level l queues at: swtch, preempted (user priority).  => [l] */
@@ -171,7 +172,7 @@ sched_enqueue(struct lwp *l, bool swtch)
 	if (l->l_swapwait_ns != 0 && l->l_swapin_ns == 0)
 		l->l_swapin_ns = host_real_ns();
 	level = rq_level(l, swtch);
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	if (!l->l_onrq && l->l_handoff == NULL) {
 		if (nidle > 0 && nrunq == 0) {
 			cpu_handoff(idle_cpus[--nidle], l);
@@ -185,7 +186,7 @@ sched_enqueue(struct lwp *l, bool swtch)
 				rq_resched_one();
 		}
 	}
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 bool
@@ -193,9 +194,9 @@ sched_onrq(struct lwp *l)
 {
 	bool onrq;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	onrq = l->l_onrq;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return onrq;
 }
 
@@ -205,7 +206,7 @@ sched_cancel(struct lwp *l)
 	struct cpu_info *ci;
 
 	KASSERT(mutex_owned(&l->l_lock));
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	if (l->l_onrq) {
 		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
 		l->l_onrq = false;
@@ -214,7 +215,7 @@ sched_cancel(struct lwp *l)
 	}
 	ci = l->l_handoff;
 	l->l_handoff = NULL;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return ci;
 }
 
@@ -222,14 +223,14 @@ void
 sched_dequeue(struct lwp *l)
 {
 	KASSERT(mutex_owned(&l->l_lock));
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	if (l->l_onrq) {
 		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
 		l->l_onrq = false;
 		nrunq--;
 		nrunq_level[l->l_rqlevel]--;
 	}
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 bool
@@ -237,10 +238,10 @@ sched_should_yield(bool kthread)
 {
 	bool yield;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	yield = kthread ? nrunq_level[RQ_LOCK] + nrunq_level[RQ_KTHREAD] > 0 :
 	    nrunq > 0;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return yield;
 }
 
@@ -249,9 +250,9 @@ sched_nrunnable(void)
 {
 	int n;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	n = nrunq;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return n;
 }
 
@@ -260,12 +261,12 @@ cpu_wait_for_cpu(struct lwp *l)
 {
 	struct cpu_info *ci;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	while (l->l_handoff == NULL)
-		pthread_cond_wait(&l->l_ht->ht_cpucv, &rq_lock);
+		hs_cond_wait(&l->l_ht->ht_cpucv, &rq_lock);
 	ci = l->l_handoff;
 	l->l_handoff = NULL;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 	return ci;
 }
 
@@ -274,7 +275,7 @@ cpu_release(struct cpu_info *ci)
 {
 	struct lwp *l;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	ci->ci_curlwp = NULL;
 	if ((l = rq_take()) != NULL) {
 		cpu_handoff(ci, l);
@@ -282,7 +283,7 @@ cpu_release(struct cpu_info *ci)
 		ci->ci_idle_since = host_real_ns();
 		idle_cpus[nidle++] = ci;
 	}
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 void
@@ -290,14 +291,14 @@ cpu_need_resched_all(void)
 {
 	int i;
 
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	if (nrunq > 0) {
 		for (i = 0; i < ncpu; i++)
 			if (cpu_info_store[i].ci_curlwp != NULL)
 				__atomic_store_n(&cpu_info_store[i].ci_want_resched,
 				    1, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 void
@@ -306,12 +307,12 @@ cpu_get_stats(int index, struct cpu_stats *st)
 	struct cpu_info *ci = &cpu_info_store[index];
 
 	KASSERT(index >= 0 && index < ncpu);
-	pthread_mutex_lock(&rq_lock);
+	hs_lock(&rq_lock);
 	st->cs_nswitch = ci->ci_nswitch;
 	st->cs_idle_ns = ci->ci_idle_ns;
 	if (ci->ci_curlwp == NULL && ci->ci_idle_since != 0)
 		st->cs_idle_ns += host_real_ns() - ci->ci_idle_since;
-	pthread_mutex_unlock(&rq_lock);
+	hs_unlock(&rq_lock);
 }
 
 static atomic_bool cpu_binding;

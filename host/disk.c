@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "disk.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "mutex.h"
 #include "rng.h"
@@ -315,20 +316,20 @@ disk_thread(void *arg)
 	/* where the holes of reads go: page aligned, for O_DIRECT */
 	if ((bucket = aligned_alloc(PAGE_SIZE, PAGE_SIZE)) == NULL)
 		panic("disk: no memory for the bit bucket");
-	pthread_mutex_lock(&d->d_lock);
+	hs_lock(&d->d_lock);
 	for (;;) {
 		while (TAILQ_EMPTY(&d->d_queue) && !d->d_stop)
-			pthread_cond_wait(&d->d_cv, &d->d_lock);
+			hs_cond_wait(&d->d_cv, &d->d_lock);
 		if ((bp = TAILQ_FIRST(&d->d_queue)) == NULL)
 			break;		/* stopping, queue drained */
 		TAILQ_REMOVE(&d->d_queue, bp, b_freelist);
 		d->d_qlen--;
 		inject = disk_inject(d, bp);
-		pthread_mutex_unlock(&d->d_lock);
+		hs_unlock(&d->d_lock);
 		disk_execute(d, bp, inject, bucket);
-		pthread_mutex_lock(&d->d_lock);
+		hs_lock(&d->d_lock);
 	}
-	pthread_mutex_unlock(&d->d_lock);
+	hs_unlock(&d->d_lock);
 	free(bucket);
 	return NULL;
 }
@@ -653,12 +654,12 @@ host_disk_close(struct host_disk *d)
 {
 	int i;
 
-	pthread_mutex_lock(&d->d_lock);
+	hs_lock(&d->d_lock);
 	d->d_stop = true;
-	pthread_cond_broadcast(&d->d_cv);
-	pthread_mutex_unlock(&d->d_lock);
+	hs_cond_broadcast(&d->d_cv);
+	hs_unlock(&d->d_lock);
 	for (i = 0; i < d->d_nthreads; i++)
-		pthread_join(d->d_threads[i], NULL);
+		hs_join(d->d_threads[i]);
 	if (!d->d_keep)
 		disk_unlink(d);		/* before close: it checks the fd */
 	close(d->d_fd);
@@ -723,12 +724,12 @@ disk_accept(struct host_disk *d, struct buf *bp)
 static void
 disk_submit(struct host_disk *d, struct buf *bp)
 {
-	pthread_mutex_lock(&d->d_lock);
+	hs_lock(&d->d_lock);
 	disk_enqueue(d, bp);
 	if (++d->d_qlen > atomic_load(&d->s_qmax))
 		atomic_store(&d->s_qmax, d->d_qlen);
-	pthread_cond_signal(&d->d_cv);
-	pthread_mutex_unlock(&d->d_lock);
+	hs_cond_signal(&d->d_cv);
+	hs_unlock(&d->d_lock);
 }
 
 void
@@ -812,9 +813,9 @@ host_disk_io(struct host_disk *d, struct buf *bp)
 	inject = INJ_NONE;
 	if (atomic_load(&d->d_fail_permille) != 0 ||
 	    atomic_load(&d->d_rot_permille) != 0) {
-		pthread_mutex_lock(&d->d_lock);
+		hs_lock(&d->d_lock);
 		inject = disk_inject(d, bp);
-		pthread_mutex_unlock(&d->d_lock);
+		hs_unlock(&d->d_lock);
 	}
 	disk_execute(d, bp, inject, bucket);
 	atomic_fetch_add(&d->s_polled, 1);

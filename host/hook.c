@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "dsched.h"
 #include "hook.h"
 #include "thread.h"
 
@@ -109,7 +110,9 @@ host_hook(enum hook_ev ev, const void *obj, uintptr_t arg, const char *file,
 	}
 	fn = atomic_load_explicit(&sched_hook, memory_order_acquire);
 	if (fn != NULL)
-		fn(ev, obj, arg);
+		fn(ev, obj, arg);	/* observers first: timing.c */
+	if (dsched_active())
+		dsched_point(ev, obj, arg, file, line);
 }
 
 uint64_t

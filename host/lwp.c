@@ -27,6 +27,7 @@
 #include "cpu.h"
 #include "disk.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "spl.h"
@@ -605,7 +606,7 @@ lwp_join(struct lwp *l)
 {
 	KASSERT(l != curlwp);
 	lwp_block(l, "lwpjoin", &sleep_syncobj);
-	pthread_join(l->l_thread, NULL);
+	hs_join(l->l_thread);
 	lwp_unblock();
 	lwp_unlink(l);
 	lwp_free(l);		/* off its CPU and every list: NetBSD's lwp_free */

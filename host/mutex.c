@@ -16,6 +16,7 @@
  * with the last spin mutex taken above it).
  */
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "mutex.h"
@@ -89,17 +90,19 @@ _mutex_enter(kmutex_t *mtx, const char *file, int line)
 	if (spin)
 		s = splraise(mtx->mtx_ipl);
 	if (pthread_mutex_trylock(&mtx->mtx_lock) != 0) {
-		for (i = 0; i < MUTEX_SPINS; i++) {
+		/* under the deterministic scheduler the holder is parked */
+		for (i = dsched_active() ? MUTEX_SPINS : 0; i < MUTEX_SPINS;
+		    i++) {
 			SPINLOCK_SPIN_HOOK;
 			if (pthread_mutex_trylock(&mtx->mtx_lock) == 0)
 				goto got;
 		}
 		host_hook(HE_LOCK_WAIT, mtx, 0, file, line);
 		if (spin) {
-			pthread_mutex_lock(&mtx->mtx_lock);
+			hs_lock(&mtx->mtx_lock);
 		} else {
 			lwp_block(mtx, mtx->mtx_lo.lo_name, &mutex_syncobj);
-			pthread_mutex_lock(&mtx->mtx_lock);
+			hs_lock(&mtx->mtx_lock);
 			lwp_unblock();
 		}
 	}
@@ -174,7 +177,7 @@ _mutex_exit(kmutex_t *mtx, const char *file, int line)
 		s = mutex_spin_restore_level(mtx, ht);	/* before the release */
 	witness_released(&mtx->mtx_lo, file, line);
 	__atomic_store_n(&mtx->mtx_owner, NULL, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&mtx->mtx_lock);
+	hs_unlock(&mtx->mtx_lock);
 	if (mutex_is_spin(mtx)) {
 		ht->ht_nspin--;
 		if (s >= 0)

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "disk.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "pmap.h"
 #include "pool.h"
@@ -829,7 +830,7 @@ window_reserve(size_t len, bool boot, bool *holesp)
 	void *p;
 
 	*holesp = false;
-	pthread_mutex_lock(&windows_lock);
+	hs_lock(&windows_lock);
 	for (r = 0; !mmu_reserve_closes && r < nitems(window_regions); r++) {
 		if (!boot && r < (size_t)mmu_region)
 			continue;
@@ -839,7 +840,7 @@ window_reserve(size_t len, bool boot, bool *holesp)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&windows_lock);
+	hs_unlock(&windows_lock);
 	if (a != 0) {
 		*holesp = true;
 		atomic_fetch_add(&mmu_nwinholes, 1);
@@ -862,13 +863,13 @@ window_release(void *p, size_t len, bool holes)
 	munmap(p, len);		/* its reservation, or what is left open */
 	if (!holes)
 		return;
-	pthread_mutex_lock(&windows_lock);
+	hs_lock(&windows_lock);
 	for (i = 0; i < windows_nused; i++)
 		if (windows_used[i].start == (uintptr_t)p) {
 			windows_used[i] = windows_used[--windows_nused];
 			break;
 		}
-	pthread_mutex_unlock(&windows_lock);
+	hs_unlock(&windows_lock);
 }
 
 static struct pmap *
@@ -1032,10 +1033,10 @@ host_mmu_init(const struct host_mmu_config *cfg)
 	}
 	mmu_modemul = cfg->mod_emulation;
 	mmu_reserve_closes = cfg->close_mode == HOST_CLOSE_RESERVE;
-	pthread_mutex_lock(&windows_lock);
+	hs_lock(&windows_lock);
 	mmu_region = -1;
 	memset(region_refused, 0, sizeof(region_refused));
-	pthread_mutex_unlock(&windows_lock);
+	hs_unlock(&windows_lock);
 	atomic_store(&mmu_nwinholes, 0);
 	atomic_store(&mmu_nwinreserved, 0);
 	atomic_store(&mmu_live, 0);

@@ -53,6 +53,7 @@
 #include <sys/mman.h>
 
 #include "clock.h"
+#include "hsync.h"
 #include "cpu.h"
 #include "failpoint.h"
 #include "kassert.h"
@@ -347,9 +348,9 @@ pool_init(struct pool *pp, size_t size, unsigned int align, unsigned int ioff,
 	mutex_init_class(&pp->pr_lock, MUTEX_DEFAULT, ipl, lockname);
 	cv_init(&pp->pr_cv, wchan);
 
-	pthread_mutex_lock(&pool_list_lock);
+	hs_lock(&pool_list_lock);
 	LIST_INSERT_HEAD(&pool_list, pp, pr_poollist);
-	pthread_mutex_unlock(&pool_list_lock);
+	hs_unlock(&pool_list_lock);
 }
 
 /*
@@ -367,9 +368,9 @@ pool_destroy(struct pool *pp)
 	struct pool_item_header *ph, *next;
 	int i;
 
-	pthread_mutex_lock(&pool_list_lock);
+	hs_lock(&pool_list_lock);
 	LIST_REMOVE(pp, pr_poollist);
-	pthread_mutex_unlock(&pool_list_lock);
+	hs_unlock(&pool_list_lock);
 
 	mutex_enter(&pp->pr_lock);
 #ifdef DIAGNOSTIC
@@ -923,7 +924,7 @@ pool_printall(void)
 		    (unsigned long long)pp->pr_nfail);
 		mutex_exit(&pp->pr_lock);
 	}
-	pthread_mutex_unlock(&pool_list_lock);
+	hs_unlock(&pool_list_lock);
 }
 
 /*

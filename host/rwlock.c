@@ -9,6 +9,7 @@
  * it.  Writers are preferred: new readers wait while a writer waits.
  */
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "rwlock.h"
@@ -82,7 +83,7 @@ _rw_enter(krwlock_t *rw, int op, const char *file, int line)
 	if (witness_enabled())
 		witness_wantlock(&rw->rw_lo, file, line);
 
-	pthread_mutex_lock(&rw->rw_mtx);
+	hs_lock(&rw->rw_mtx);
 	if (!rw_can_take(rw, mode)) {
 		/*
 		 * A waiting writer holds new readers off from here on.  The
@@ -92,22 +93,22 @@ _rw_enter(krwlock_t *rw, int op, const char *file, int line)
 		 */
 		if (mode == RW_WRITER)
 			rw->rw_wwait++;
-		pthread_mutex_unlock(&rw->rw_mtx);
+		hs_unlock(&rw->rw_mtx);
 		host_hook(HE_LOCK_WAIT, rw, (uintptr_t)mode, file, line);
 		lwp_block(rw, rw->rw_lo.lo_name, &rw_syncobj);
 		blocked = true;
-		pthread_mutex_lock(&rw->rw_mtx);
+		hs_lock(&rw->rw_mtx);
 		if (mode == RW_WRITER) {
 			while (!rw_can_take(rw, mode))
-				pthread_cond_wait(&rw->rw_wcv, &rw->rw_mtx);
+				hs_cond_wait(&rw->rw_wcv, &rw->rw_mtx);
 			rw->rw_wwait--;
 		} else {
 			while (!rw_can_take(rw, mode))
-				pthread_cond_wait(&rw->rw_rcv, &rw->rw_mtx);
+				hs_cond_wait(&rw->rw_rcv, &rw->rw_mtx);
 		}
 	}
 	rw_take(rw, mode, ht);
-	pthread_mutex_unlock(&rw->rw_mtx);
+	hs_unlock(&rw->rw_mtx);
 	if (blocked)
 		lwp_unblock();
 	witness_acquired(&rw->rw_lo, mode == RW_WRITER ? LM_EXCL : LM_SHARED,
@@ -123,11 +124,11 @@ _rw_tryenter(krwlock_t *rw, krw_t op, const char *file, int line)
 	bool ok;
 
 	KASSERT(op == RW_READER || op == RW_WRITER);
-	pthread_mutex_lock(&rw->rw_mtx);
+	hs_lock(&rw->rw_mtx);
 	ok = rw_can_take(rw, op);
 	if (ok)
 		rw_take(rw, op, ht);
-	pthread_mutex_unlock(&rw->rw_mtx);
+	hs_unlock(&rw->rw_mtx);
 	if (ok)
 		witness_acquired(&rw->rw_lo,
 		    op == RW_WRITER ? LM_EXCL : LM_SHARED, file, line);
@@ -142,22 +143,22 @@ _rw_exit(krwlock_t *rw, const char *file, int line)
 
 	if (writer_load(rw) == ht) {
 		witness_released(&rw->rw_lo, file, line);
-		pthread_mutex_lock(&rw->rw_mtx);
+		hs_lock(&rw->rw_mtx);
 		__atomic_store_n(&rw->rw_writer, NULL, __ATOMIC_RELAXED);
 	} else {
 		if (!witness_held(&rw->rw_lo, LM_SHARED))
 			panic("rw_exit: %s not held by %s at %s:%d",
 			    rw->rw_lo.lo_name, ht->ht_name, file, line);
 		witness_released(&rw->rw_lo, file, line);
-		pthread_mutex_lock(&rw->rw_mtx);
+		hs_lock(&rw->rw_mtx);
 		KASSERT(rw->rw_readers > 0);
 		rw->rw_readers--;
 	}
 	if (rw->rw_writer == NULL && rw->rw_readers == 0 && rw->rw_wwait > 0)
-		pthread_cond_signal(&rw->rw_wcv);
+		hs_cond_signal(&rw->rw_wcv);
 	else if (rw->rw_wwait == 0)
-		pthread_cond_broadcast(&rw->rw_rcv);
-	pthread_mutex_unlock(&rw->rw_mtx);
+		hs_cond_broadcast(&rw->rw_rcv);
+	hs_unlock(&rw->rw_mtx);
 	host_hook(HE_UNLOCK, rw, 0, file, line);
 }
 
@@ -169,13 +170,13 @@ _rw_downgrade(krwlock_t *rw, const char *file, int line)
 	if (writer_load(rw) != ht)
 		panic("rw_downgrade: %s not write-held at %s:%d",
 		    rw->rw_lo.lo_name, file, line);
-	pthread_mutex_lock(&rw->rw_mtx);
+	hs_lock(&rw->rw_mtx);
 	__atomic_store_n(&rw->rw_writer, NULL, __ATOMIC_RELAXED);
 	rw->rw_readers++;
 	/* Waiting readers may come in beside us, unless a writer waits. */
 	if (rw->rw_wwait == 0)
-		pthread_cond_broadcast(&rw->rw_rcv);
-	pthread_mutex_unlock(&rw->rw_mtx);
+		hs_cond_broadcast(&rw->rw_rcv);
+	hs_unlock(&rw->rw_mtx);
 	witness_mode_changed(&rw->rw_lo, LM_SHARED);
 	host_hook(HE_UNLOCK, rw, RW_WRITER, file, line);
 }
@@ -189,13 +190,13 @@ _rw_tryupgrade(krwlock_t *rw, const char *file, int line)
 	if (!witness_held(&rw->rw_lo, LM_SHARED))
 		panic("rw_tryupgrade: %s not read-held at %s:%d",
 		    rw->rw_lo.lo_name, file, line);
-	pthread_mutex_lock(&rw->rw_mtx);
+	hs_lock(&rw->rw_mtx);
 	ok = rw->rw_readers == 1 && rw->rw_writer == NULL;
 	if (ok) {
 		rw->rw_readers = 0;
 		__atomic_store_n(&rw->rw_writer, ht, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&rw->rw_mtx);
+	hs_unlock(&rw->rw_mtx);
 	if (ok)
 		witness_mode_changed(&rw->rw_lo, LM_EXCL);
 	host_hook(HE_TRYLOCK, rw, ok ? 2 : 0, file, line);

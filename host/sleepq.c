@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "sleepq.h"
@@ -101,20 +102,13 @@ sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
 {
 	struct host_thread *ht = host_thread_self();
 	struct sleepq_bucket *sb = sleepq_bucket(ident);
-	struct timespec ts;
+	uint64_t deadline = 0;
 	krw_t rwop = RW_READER;
 	int error = 0;
 
 	KASSERT(ident != NULL);
-	if (real_ns != 0) {
-		uint64_t deadline;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		deadline = (uint64_t)ts.tv_sec * 1000000000ull +
-		    (uint64_t)ts.tv_nsec + real_ns;
-		ts.tv_sec = (time_t)(deadline / 1000000000ull);
-		ts.tv_nsec = (long)(deadline % 1000000000ull);
-	}
+	if (real_ns != 0)
+		deadline = host_real_ns() + real_ns;
 	if (rw != NULL)
 		rwop = rw_lock_op(rw);
 	KASSERTMSG(ht->ht_nspin == (mtx != NULL && mtx->mtx_ipl > IPL_NONE),
@@ -123,12 +117,12 @@ sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
 	host_hook(HE_SLEEP, ident, (uintptr_t)pri, file, line);
 
 	/* Queued first: from here on a wakeup of ident reaches us. */
-	pthread_mutex_lock(&sb->sb_lock);
+	hs_lock(&sb->sb_lock);
 	__atomic_store_n(&ht->ht_wchan, ident, __ATOMIC_RELAXED);
 	__atomic_store_n(&ht->ht_wmesg, wmesg, __ATOMIC_RELAXED);
 	ht->ht_woken = 0;
 	sleepq_append(sb, ht);
-	pthread_mutex_unlock(&sb->sb_lock);
+	hs_unlock(&sb->sb_lock);
 
 	if (mtx != NULL)
 		_mutex_exit(mtx, file, line);
@@ -136,12 +130,12 @@ sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
 		_rw_exit(rw, file, line);
 	lwp_block(ident, wmesg, &sleep_syncobj);
 
-	pthread_mutex_lock(&sb->sb_lock);
+	hs_lock(&sb->sb_lock);
 	while (!ht->ht_woken) {
 		if (real_ns == 0) {
-			pthread_cond_wait(&ht->ht_sleepcv, &sb->sb_lock);
-		} else if (pthread_cond_timedwait(&ht->ht_sleepcv, &sb->sb_lock,
-		    &ts) != 0 && !ht->ht_woken) {
+			hs_cond_wait(&ht->ht_sleepcv, &sb->sb_lock);
+		} else if (hs_cond_timedwait(&ht->ht_sleepcv, &sb->sb_lock,
+		    deadline) != 0 && !ht->ht_woken) {
 			sleepq_unlink(sb, ht);
 			error = EWOULDBLOCK;
 			break;
@@ -149,7 +143,7 @@ sleep_common(const void *ident, kmutex_t *mtx, krwlock_t *rw, int pri,
 	}
 	__atomic_store_n(&ht->ht_wchan, NULL, __ATOMIC_RELAXED);
 	__atomic_store_n(&ht->ht_wmesg, NULL, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&sb->sb_lock);
+	hs_unlock(&sb->sb_lock);
 
 	lwp_unblock();
 	host_hook(HE_SLEEP_DONE, ident, (uintptr_t)error, file, line);
@@ -216,7 +210,7 @@ wakeup_common(const void *ident, bool one)
 	struct host_thread **pp, *ht;
 	int n = 0;
 
-	pthread_mutex_lock(&sb->sb_lock);
+	hs_lock(&sb->sb_lock);
 	pp = &sb->sb_head;
 	while ((ht = *pp) != NULL) {
 		if (ht->ht_wchan != ident) {
@@ -225,12 +219,12 @@ wakeup_common(const void *ident, bool one)
 		}
 		sleepq_remove(sb, pp);
 		ht->ht_woken = 1;
-		pthread_cond_signal(&ht->ht_sleepcv);
+		hs_cond_signal(&ht->ht_sleepcv);
 		n++;
 		if (one)
 			break;
 	}
-	pthread_mutex_unlock(&sb->sb_lock);
+	hs_unlock(&sb->sb_lock);
 	return n;
 }
 
@@ -257,10 +251,10 @@ sleepq_nsleepers(const void *ident)
 	struct host_thread *ht;
 	int n = 0;
 
-	pthread_mutex_lock(&sb->sb_lock);
+	hs_lock(&sb->sb_lock);
 	for (ht = sb->sb_head; ht != NULL; ht = ht->ht_sqnext)
 		if (ht->ht_wchan == ident)
 			n++;
-	pthread_mutex_unlock(&sb->sb_lock);
+	hs_unlock(&sb->sb_lock);
 	return n;
 }

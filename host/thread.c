@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "dsched.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "rcu.h"
@@ -56,7 +58,7 @@ thread_register(const char *name)
 	}
 	ht->ht_pthread = pthread_self();
 	ht->ht_boundcpu = -1;
-	pthread_mutex_lock(&registry_lock);
+	hs_lock(&registry_lock);
 	ht->ht_id = registry_nextid++;
 	if (name != NULL)
 		snprintf(ht->ht_name, sizeof(ht->ht_name), "%s", name);
@@ -65,7 +67,7 @@ thread_register(const char *name)
 	host_rng_init(&ht->ht_rng, host_rng_seed(), 0x7e000000ull + (uint64_t)ht->ht_id);
 	ht->ht_next = registry;
 	registry = ht;
-	pthread_mutex_unlock(&registry_lock);
+	hs_unlock(&registry_lock);
 
 	host_rcu_register();
 	ht->ht_rcu = true;
@@ -96,9 +98,16 @@ host_thread_unregister(void)
 	KASSERTMSG(ht->ht_nheld == 0, "thread %s exits holding %d locks",
 	    ht->ht_name, ht->ht_nheld);
 	host_hook(HE_THREAD_EXIT, ht, 0, __FILE__, __LINE__);
+	if (ht->ht_ds != NULL) {
+		/* the token goes on; the rest runs beside its next holder */
+		struct dsched_ent *e = ht->ht_ds;
+
+		ht->ht_ds = NULL;
+		dsched_ent_exit(e);
+	}
 	if (ht->ht_rcu)
 		host_rcu_unregister();
-	pthread_mutex_lock(&registry_lock);
+	hs_lock(&registry_lock);
 	for (pp = &registry; *pp != NULL; pp = &(*pp)->ht_next) {
 		if (*pp == ht) {
 			*pp = ht->ht_next;
@@ -107,7 +116,7 @@ host_thread_unregister(void)
 	}
 	/* its progress stays counted: the sum never goes down */
 	retired_progress += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&registry_lock);
+	hs_unlock(&registry_lock);
 	pthread_setspecific(exit_key, NULL);
 	host_curthread = NULL;
 	pthread_cond_destroy(&ht->ht_sleepcv);
@@ -120,15 +129,20 @@ struct thread_start {
 	void		*arg;
 	sigset_t	mask;		/* the creator's mask, restored */
 	char		name[32];
+	struct dsched_ent *ent;		/* its entity, or NULL: free */
 };
 
 static void *
 thread_trampoline(void *v)
 {
 	struct thread_start ts = *(struct thread_start *)v;
+	struct host_thread *ht;
 
 	free(v);
-	thread_register(ts.name);
+	if (ts.ent != NULL)
+		dsched_ent_enter(ts.ent);	/* wait for the token */
+	ht = thread_register(ts.name);
+	ht->ht_ds = ts.ent;
 	pthread_sigmask(SIG_SETMASK, &ts.mask, NULL);
 	return ts.fn(ts.arg);
 }
@@ -138,6 +152,7 @@ host_thread_create(pthread_t *tid, const char *name, void *(*fn)(void *),
     void *arg)
 {
 	struct thread_start *ts;
+	struct dsched_ent *ent = NULL;
 	sigset_t all, old;
 	int error;
 
@@ -147,6 +162,9 @@ host_thread_create(pthread_t *tid, const char *name, void *(*fn)(void *),
 	ts->fn = fn;
 	ts->arg = arg;
 	snprintf(ts->name, sizeof(ts->name), "%s", name);
+	/* under the deterministic scheduler: runnable in creation order */
+	if (dsched_self())
+		ts->ent = ent = dsched_ent_new(name);
 	/* Signals stay blocked until the thread is registered (RCU, TLS). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -154,8 +172,13 @@ host_thread_create(pthread_t *tid, const char *name, void *(*fn)(void *),
 	error = pthread_create(tid, NULL, thread_trampoline, ts);
 	/* ts belongs to the new thread now: restore from our copy */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (error != 0)
+	if (error != 0) {
+		if (ent != NULL)
+			dsched_ent_discard(ent);
 		free(ts);
+	} else if (ent != NULL) {
+		dsched_ent_set_pthread(ent, *tid);	/* before it can run */
+	}
 	return error;
 }
 
@@ -165,11 +188,11 @@ host_thread_progress_sum(void)
 	struct host_thread *ht;
 	uint64_t sum;
 
-	pthread_mutex_lock(&registry_lock);
+	hs_lock(&registry_lock);
 	sum = retired_progress;
 	for (ht = registry; ht != NULL; ht = ht->ht_next)
 		sum += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&registry_lock);
+	hs_unlock(&registry_lock);
 	return sum;
 }
 
@@ -178,10 +201,10 @@ host_thread_foreach(void (*fn)(struct host_thread *, void *), void *arg)
 {
 	struct host_thread *ht;
 
-	pthread_mutex_lock(&registry_lock);
+	hs_lock(&registry_lock);
 	for (ht = registry; ht != NULL; ht = ht->ht_next)
 		fn(ht, arg);
-	pthread_mutex_unlock(&registry_lock);
+	hs_unlock(&registry_lock);
 }
 
 #define LD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)

@@ -33,6 +33,7 @@ struct held_lock {
 struct lwp;
 struct cpu_info;
 struct pmap;
+struct dsched_ent;
 
 /* A fault refused by the VM, as delivered to host_user_call(). */
 struct host_user_fault {
@@ -75,6 +76,8 @@ struct host_thread {
 	unsigned int		ht_loop_count;
 	int			ht_trap_depth;
 	bool			ht_rcu;		/* registered with liburcu */
+	struct dsched_ent	*ht_ds;		/* owner: its entity under the
+						   deterministic scheduler */
 
 	struct host_thread	*ht_next;	/* [registry lock] */
 };

@@ -12,6 +12,7 @@
  * host_topo_fini, which callers may not race with anything.
  */
 /* First: param.h must precede <errno.h> (it redefines ERESTART). */
+#include "hsync.h"
 #include "topology.h"
 
 #include <errno.h>
@@ -188,7 +189,7 @@ host_topo_init(void)
 
 	if (topo_ready())
 		return 0;
-	pthread_mutex_lock(&topo_lock);
+	hs_lock(&topo_lock);
 	if (atomic_load_explicit(&topo_state, memory_order_relaxed) ==
 	    TOPO_NONE) {
 		topo_err = topo_discover();
@@ -197,14 +198,14 @@ host_topo_init(void)
 		    memory_order_release);
 	}
 	err = topo_err;
-	pthread_mutex_unlock(&topo_lock);
+	hs_unlock(&topo_lock);
 	return err;
 }
 
 void
 host_topo_fini(void)
 {
-	pthread_mutex_lock(&topo_lock);
+	hs_lock(&topo_lock);
 	if (atomic_load_explicit(&topo_state, memory_order_relaxed) ==
 	    TOPO_READY) {
 		hwloc_topology_destroy(topo);
@@ -216,11 +217,11 @@ host_topo_fini(void)
 	topo_err = 0;
 	topo_errmsg[0] = '\0';
 	atomic_store_explicit(&topo_state, TOPO_NONE, memory_order_release);
-	pthread_mutex_unlock(&topo_lock);
+	hs_unlock(&topo_lock);
 
-	pthread_mutex_lock(&topo_reclock);
+	hs_lock(&topo_reclock);
 	memset(topo_bind, 0, sizeof(topo_bind));
-	pthread_mutex_unlock(&topo_reclock);
+	hs_unlock(&topo_reclock);
 }
 
 bool
@@ -323,11 +324,11 @@ host_topo_record_binding(int cpu, int pu, bool held)
 {
 	if (cpu < 0 || cpu >= HOST_TOPO_MAXCPUS)
 		return EINVAL;
-	pthread_mutex_lock(&topo_reclock);
+	hs_lock(&topo_reclock);
 	topo_bind[cpu].tb_recorded = true;
 	topo_bind[cpu].tb_pu = pu;
 	topo_bind[cpu].tb_held = held;
-	pthread_mutex_unlock(&topo_reclock);
+	hs_unlock(&topo_reclock);
 	return 0;
 }
 
@@ -439,9 +440,9 @@ host_topo_json(char *buf, size_t len, size_t *needed)
 		return jw_finish(&w, needed);
 	}
 
-	pthread_mutex_lock(&topo_reclock);
+	hs_lock(&topo_reclock);
 	memcpy(rec, topo_bind, sizeof(rec));
-	pthread_mutex_unlock(&topo_reclock);
+	hs_unlock(&topo_reclock);
 
 	jw_printf(&w, "{\"available\":true,\"hwloc_api\":");
 	jw_string(&w, host_topo_api_string(ts->ts_api_compiled, vbuf,

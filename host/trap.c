@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "lwp.h"
 #include "rcu.h"
@@ -75,16 +76,16 @@ host_trap_add_window(uintptr_t start, uintptr_t end, pmap_t pm,
 	struct trap_window tw = { start, end, pm, va_of_start };
 	int i, n;
 
-	pthread_mutex_lock(&windows_lock);
+	hs_lock(&windows_lock);
 	old = windows;
 	n = old != NULL ? old->tws_n : 0;
 	if (n >= TRAP_MAXWIN) {
-		pthread_mutex_unlock(&windows_lock);
+		hs_unlock(&windows_lock);
 		return ENOSPC;
 	}
 	new = malloc(sizeof(*new) + (size_t)(n + 1) * sizeof(new->tws_w[0]));
 	if (new == NULL) {
-		pthread_mutex_unlock(&windows_lock);
+		hs_unlock(&windows_lock);
 		return ENOMEM;
 	}
 	/* Copy the entries below start, the new one, then the rest. */
@@ -97,7 +98,7 @@ host_trap_add_window(uintptr_t start, uintptr_t end, pmap_t pm,
 		new->tws_w[i + 1] = old->tws_w[i];
 	new->tws_n = n + 1;
 	host_rcu_publish(&windows, new);
-	pthread_mutex_unlock(&windows_lock);
+	hs_unlock(&windows_lock);
 	host_rcu_synchronize();
 	free(old);
 	return 0;
@@ -109,7 +110,7 @@ host_trap_remove_window(uintptr_t start)
 	struct trap_windows *old, *new;
 	int i, j, n;
 
-	pthread_mutex_lock(&windows_lock);
+	hs_lock(&windows_lock);
 	old = windows;
 	KASSERT(old != NULL);
 	n = old->tws_n;
@@ -123,7 +124,7 @@ host_trap_remove_window(uintptr_t start)
 	    (unsigned long)start);
 	new->tws_n = j;
 	host_rcu_publish(&windows, new);
-	pthread_mutex_unlock(&windows_lock);
+	hs_unlock(&windows_lock);
 	host_rcu_synchronize();
 	free(old);
 }

@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hook.h"
+#include "hsync.h"
 #include "kassert.h"
 #include "rng.h"
 #include "thread.h"
@@ -50,13 +52,11 @@ wd_init(void)
 	pthread_condattr_destroy(&attr);
 }
 
+/* Host time: virtual under the deterministic scheduler. */
 static uint64_t
 wd_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return host_real_ns();
 }
 
 static void
@@ -77,7 +77,6 @@ wd_main(void *v)
 {
 	struct wd_arg wa = *(struct wd_arg *)v;
 	uint64_t count, last, t, last_change, limit;
-	struct timespec deadline;
 	bool fired = false, stop;
 
 	free(v);
@@ -86,14 +85,12 @@ wd_main(void *v)
 	last_change = wd_now_ns();
 	for (;;) {
 		t = wd_now_ns() + WATCHDOG_PERIOD_MS * 1000000ull;
-		deadline.tv_sec = (time_t)(t / 1000000000ull);
-		deadline.tv_nsec = (long)(t % 1000000000ull);
-		pthread_mutex_lock(&wd_lock);
+		hs_lock(&wd_lock);
 		while (wd_gen == wa.wa_gen &&
-		    pthread_cond_timedwait(&wd_cv, &wd_lock, &deadline) == 0)
+		    hs_cond_timedwait(&wd_cv, &wd_lock, t) == 0)
 			continue;
 		stop = wd_gen != wa.wa_gen;
-		pthread_mutex_unlock(&wd_lock);
+		hs_unlock(&wd_lock);
 		if (stop)
 			break;
 
@@ -133,9 +130,9 @@ host_watchdog_start(unsigned seconds, void (*on_hang)(void))
 		return ENOMEM;
 	wa->wa_seconds = seconds;
 	wa->wa_on_hang = on_hang != NULL ? on_hang : wd_default_on_hang;
-	pthread_mutex_lock(&wd_lock);
+	hs_lock(&wd_lock);
 	if (wd_active) {
-		pthread_mutex_unlock(&wd_lock);
+		hs_unlock(&wd_lock);
 		free(wa);
 		return EBUSY;
 	}
@@ -145,7 +142,7 @@ host_watchdog_start(unsigned seconds, void (*on_hang)(void))
 		wd_active = true;
 	else
 		free(wa);
-	pthread_mutex_unlock(&wd_lock);
+	hs_unlock(&wd_lock);
 	return error;
 }
 
@@ -155,20 +152,20 @@ host_watchdog_stop(void)
 	pthread_t tid;
 
 	pthread_once(&wd_once, wd_init);
-	pthread_mutex_lock(&wd_lock);
+	hs_lock(&wd_lock);
 	if (!wd_active) {
-		pthread_mutex_unlock(&wd_lock);
+		hs_unlock(&wd_lock);
 		return;
 	}
 	wd_active = false;
 	wd_gen++;
 	tid = wd_tid;
-	pthread_cond_broadcast(&wd_cv);
-	pthread_mutex_unlock(&wd_lock);
+	hs_cond_broadcast(&wd_cv);
+	hs_unlock(&wd_lock);
 	if (pthread_equal(tid, pthread_self()))
 		pthread_detach(tid);	/* called from on_hang */
 	else
-		pthread_join(tid, NULL);
+		hs_join(tid);
 }
 
 uint64_t

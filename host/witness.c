@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsync.h"
 #include "kassert.h"
 #include "rcu.h"
 #include "thread.h"
@@ -160,9 +161,9 @@ class_intern(const char *name)
 
 	if ((id = class_lookup(name, h)) != 0)
 		return id;
-	pthread_mutex_lock(&class_lock);
+	hs_lock(&class_lock);
 	if ((id = class_lookup(name, h)) != 0) {
-		pthread_mutex_unlock(&class_lock);
+		hs_unlock(&class_lock);
 		return id;
 	}
 	if (nclasses + 1 >= WITNESS_MAXCLASS)
@@ -179,7 +180,7 @@ class_intern(const char *name)
 	    i = (i + 1) & (CLASS_HASH - 1))
 		continue;
 	__atomic_store_n(&class_hash[i], (uint16_t)id, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&class_lock);
+	hs_unlock(&class_lock);
 	return id;
 }
 
@@ -485,7 +486,7 @@ witness_wantlock(const struct lock_object *lo, const char *file, int line)
 	 * Slow path, under order_lock against the authoritative closure:
 	 * find the first inversion, or else learn every missing edge.
 	 */
-	pthread_mutex_lock(&order_lock);
+	hs_lock(&order_lock);
 	cl = closure;
 	for (i = 0; i < n; i++) {
 		hl = &ht->ht_held[i];
@@ -498,7 +499,7 @@ witness_wantlock(const struct lock_object *lo, const char *file, int line)
 	}
 	if (iv.iv_held != NULL) {
 		witness_report(&iv, file, line, report, sizeof(report));
-		pthread_mutex_unlock(&order_lock);
+		hs_unlock(&order_lock);
 		__atomic_fetch_add(&witness_ninversions, 1, __ATOMIC_RELAXED);
 		fn = __atomic_load_n(&witness_handler, __ATOMIC_ACQUIRE);
 		(fn != NULL ? fn : witness_default_handler)(report);
@@ -531,7 +532,7 @@ witness_wantlock(const struct lock_object *lo, const char *file, int line)
 	host_rcu_publish(&closure, next);
 	host_rcu_synchronize();
 	closure_spare = (struct order_map *)cl;
-	pthread_mutex_unlock(&order_lock);
+	hs_unlock(&order_lock);
 }
 
 void
@@ -568,7 +569,7 @@ witness_reset(void)
 {
 	struct order_map *old;
 
-	pthread_mutex_lock(&order_lock);
+	hs_lock(&order_lock);
 	memset(&direct, 0, sizeof(direct));
 	memset(edge_sites, 0, sizeof(edge_sites));
 	memset(closure_spare, 0, sizeof(*closure_spare));
@@ -576,5 +577,5 @@ witness_reset(void)
 	host_rcu_publish(&closure, closure_spare);
 	host_rcu_synchronize();
 	closure_spare = old;
-	pthread_mutex_unlock(&order_lock);
+	hs_unlock(&order_lock);
 }

@@ -22,6 +22,7 @@
 #include "host/arena.h"
 #include "host/cpu.h"
 #include "host/disk.h"
+#include "host/dsched.h"
 #include "host/machine.h"
 #include "host/param.h"
 #include "options.h"
@@ -46,7 +47,8 @@ enum gopt_id {
 	GO_BUFCACHE, GO_OOM_IS_FAILURE, GO_MAP_BUDGET, GO_MOD_EMULATION,
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
 	GO_GLUE, GO_SWAPPER, GO_MAXSLP, GO_IDLE_T1, GO_IDLE_T2, GO_SWAP_IDLE,
-	GO_TIMESCALE,
+	GO_TIMESCALE, GO_SCHED, GO_PCT_DEPTH, GO_STEPS, GO_SCHEDULE_OUT,
+	GO_REPLAY,
 };
 
 struct gopt {
@@ -140,6 +142,23 @@ static const struct gopt gopts[] = {
 	    "hang watchdog: fail after S s without progress (default 30, 0 off)" },
 	{ "chaos", 0, true, GO_CHAOS, "PERMILLE",
 	    "seeded yields and delays at hook points (0..1000, default 0)" },
+	{ "sched", 0, true, GO_SCHED, "free|random|pct|pos",
+	    "who runs next: the host's threads at once (free, the default), "
+	    "or one thread at a time chosen from the seed at every hook point, "
+	    "with virtual time, so that a seed replays the interleaving: a "
+	    "uniform random walk, PCT (priorities with d-1 change points) or "
+	    "POS (priorities resampled for racing events) (see docs/sched.md)" },
+	{ "pct-depth", 0, true, GO_PCT_DEPTH, "D",
+	    "--sched pct: the bug depth d it aims at (1..64, default 3)" },
+	{ "steps", 0, true, GO_STEPS, "N",
+	    "deterministic run: stop the workers after N scheduling steps "
+	    "(default 3000000 when neither --ops nor -t is given)" },
+	{ "schedule-out", 0, true, GO_SCHEDULE_OUT, "FILE",
+	    "deterministic run: write its decisions to FILE (a new file)" },
+	{ "replay", 0, true, GO_REPLAY, "FILE",
+	    "deterministic run: follow the decisions in FILE (from "
+	    "--schedule-out, same binary and options); a divergence is "
+	    "reported with its step" },
 	{ "bind", 0, false, GO_BIND, NULL,
 	    "bind simulated CPUs to host PUs (hwloc)" },
 	{ "inject", 0, true, GO_INJECT, "corrupt|panic|hang|race|lock-order",
@@ -218,6 +237,7 @@ static void help_wrap(FILE *f, int col, int indent, const char *text);
 static void help_entry(FILE *f, const char *arg, const char *text);
 static void sopt_usage(FILE *f, const struct sopt *so);
 static bool replay_drops(const char *a, bool timing, int *skip);
+static int options_sched(struct stress_config *cfg);
 
 static int
 usage_error(const char *fmt, ...)
@@ -825,6 +845,38 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 	case GO_BIND:
 		cfg->bind = b;
 		break;
+	case GO_SCHED:
+		if ((n = dsched_strategy_parse(v)) < 0)
+			return usage_error("%s '%s': must be free, random, pct "
+			    "or pos", p->p_where, v);
+		cfg->sched = (int)n;
+		break;
+	case GO_PCT_DEPTH:
+		if (parse_count(v, 1, PCT_DEPTH_MAX, &n) != 0)
+			return usage_error("%s '%s': not a depth in 1..%d "
+			    "(PCT's d: d - 1 change points)", p->p_where, v,
+			    PCT_DEPTH_MAX);
+		cfg->pct_depth = (unsigned)n;
+		cfg->pct_depth_given = true;
+		break;
+	case GO_STEPS:
+		if (parse_count(v, 1, (int64_t)STEPS_MAX, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%llu",
+			    p->p_where, v, (unsigned long long)STEPS_MAX);
+		cfg->steps = (uint64_t)n;
+		break;
+	case GO_SCHEDULE_OUT:
+	case GO_REPLAY:
+		if (v[0] == '\0')
+			return usage_error("%s: needs a file name", p->p_where);
+		if (g->go_id == GO_REPLAY) {
+			free(cfg->replay_path);
+			cfg->replay_path = strdup(v);
+		} else {
+			free(cfg->schedule_out);
+			cfg->schedule_out = strdup(v);
+		}
+		break;
 	case GO_INJECT:
 		if (strcmp(v, "corrupt") == 0)
 			cfg->inject = INJECT_CORRUPT;
@@ -912,6 +964,48 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 	return 0;
 }
 
+/*
+ * options_sched: --sched and what goes with it.  A deterministic run ends
+ * after a number of steps or operations; -t stays the wall-clock limit
+ * it is, and the run says its end point is not reproducible.
+ */
+static int
+options_sched(struct stress_config *cfg)
+{
+	const char *name = dsched_strategy_name(cfg->sched);
+
+	if (cfg->sched == DSCHED_FREE) {
+		if (cfg->steps != 0)
+			return usage_error("--steps: only a deterministic run "
+			    "counts steps (give --sched random|pct|pos)");
+		if (cfg->schedule_out != NULL || cfg->replay_path != NULL)
+			return usage_error("--%s: a free run has no schedule to "
+			    "%s (give --sched random|pct|pos)",
+			    cfg->replay_path != NULL ? "replay" :
+			    "schedule-out", cfg->replay_path != NULL ?
+			    "follow" : "write");
+	} else if (cfg->chaos != 0) {
+		return usage_error("--chaos with --sched %s: the deterministic "
+		    "scheduler chooses every step itself (chaos perturbs the "
+		    "host's)", name);
+	}
+	if (cfg->pct_depth_given && cfg->sched != DSCHED_PCT)
+		return usage_error("--pct-depth: only --sched pct has a depth "
+		    "(--sched is %s)", name);
+	if (cfg->pct_depth == 0)
+		cfg->pct_depth = PCT_DEPTH_DEFAULT;
+	if (cfg->schedule_out != NULL && cfg->replay_path != NULL &&
+	    strcmp(cfg->schedule_out, cfg->replay_path) == 0)
+		return usage_error("--schedule-out and --replay name the same "
+		    "file (%s)", cfg->replay_path);
+	if (cfg->sched != DSCHED_FREE && !cfg->timeout_given) {
+		cfg->timeout_s = 0;
+		if (cfg->ops == 0 && cfg->steps == 0)
+			cfg->steps = STEPS_DEFAULT;
+	}
+	return 0;
+}
+
 int
 options_parse(int argc, char **argv, struct stress_config *cfg)
 {
@@ -985,6 +1079,8 @@ options_parse(int argc, char **argv, struct stress_config *cfg)
 		error = apply_pair(cfg, &ps.v[i]);
 	if (error == 0 && cfg->ops != 0 && !cfg->timeout_given)
 		cfg->timeout_s = 0;	/* --ops alone: run until done */
+	if (error == 0)
+		error = options_sched(cfg);
 	/* the scenario's defaults for what was not given */
 	if (!cfg->ram_given && cfg->sc->sc_ram != 0)
 		cfg->ram = cfg->sc->sc_ram;
@@ -1012,7 +1108,10 @@ options_free(struct stress_config *cfg)
 	free(cfg->json_path);
 	free(cfg->job_path);
 	free(cfg->swap_file);
+	free(cfg->schedule_out);
+	free(cfg->replay_path);
 	cfg->json_path = cfg->job_path = cfg->swap_file = NULL;
+	cfg->schedule_out = cfg->replay_path = NULL;
 	for (int i = 0; i < SOPT_MAX; i++) {
 		free(cfg->sstr[i]);
 		cfg->sstr[i] = NULL;
@@ -1515,7 +1614,8 @@ shell_quote(char **buf, size_t *len, size_t *cap, const char *s)
 static bool
 replay_drops(const char *a, bool timing, int *skip)
 {
-	static const char *const always[] = { "--seed" };
+	static const char *const always[] = { "--seed", "--schedule-out",
+	    "--replay" };
 	static const char *const timed[] = { "--timeout", "--ops" };
 	size_t k, n;
 
@@ -1612,6 +1712,9 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	    cfg->witness ? "on" : "off");
 	json_u64(j, "watchdog_s", cfg->watchdog_s);
 	json_u64(j, "chaos_permille", cfg->chaos);
+	json_string(j, "sched", dsched_strategy_name(cfg->sched));
+	json_u64(j, "pct_depth", cfg->pct_depth);
+	json_u64(j, "steps", cfg->steps);
 	json_bool(j, "bind", cfg->bind);
 	json_string(j, "inject", cfg->inject == INJECT_CORRUPT ? "corrupt" :
 	    cfg->inject == INJECT_PANIC ? "panic" :

@@ -51,6 +51,12 @@
 /* --threads: LWPs per process. */
 #define THREADS_MAX		64
 #define WATCHDOG_DEFAULT	30
+/* Deterministic schedules: PCT's depth, and the steps of a run that
+   gives no other end (--ops, --steps, -t). */
+#define PCT_DEPTH_DEFAULT	3
+#define PCT_DEPTH_MAX		64
+#define STEPS_DEFAULT		3000000
+#define STEPS_MAX		(1ull << 40)
 
 /*
  * Swap sizing (see options_check): the default swap is 4x the working
@@ -124,6 +130,12 @@ struct stress_config {
 	bool			oom_is_failure;	/* --oom-is-failure */
 	bool			reclaim;	/* [checked] start the pagedaemon */
 	bool			overcommit;	/* [checked] ws > RAM + swap */
+	int			sched;		/* --sched: DSCHED_* */
+	unsigned int		pct_depth;	/* --pct-depth (PCT's d) */
+	bool			pct_depth_given;
+	uint64_t		steps;		/* --steps; 0: no limit */
+	char			*schedule_out;	/* --schedule-out FILE */
+	char			*replay_path;	/* --replay FILE */
 	bool			help;		/* --help */
 	bool			list;		/* --list */
 	int			argc;		/* the command line, for replay */

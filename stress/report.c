@@ -29,6 +29,7 @@
 #include "runner.h"
 #include "vm/kern_proc.h"
 #include "sanitizer.h"
+#include "sched.h"
 #include "timing.h"
 #include "vm/uvm.h"
 #include "vm/uvm_bufcache.h"
@@ -1098,6 +1099,7 @@ report_summary(FILE *f, const struct stress_run *r)
 	report_reclaim(f, r);
 	report_processes(f, r);
 	report_swapper(f);
+	stress_sched_report(f, r);
 	fprintf(f, "%12d %-18s %s\n", r->r_free_min, "free_min",
 	    "fewest free pages during the run");
 	fprintf(f, "ops %llu, touches %llu, access hash %016llx\n",
@@ -1138,10 +1140,22 @@ report_failures(FILE *f, const struct stress_run *r)
 	for (i = 0; i < MIN(n, STRESS_MAXFAIL); i++) {
 		const struct stress_failure *fl = stress_failure(i);
 
-		if (fl != NULL)
+		if (fl == NULL)
+			continue;
+		if (r->r_det)
+			fprintf(f, "  %s at step %llu: %s\n", fl->f_kind,
+			    (unsigned long long)fl->f_step, fl->f_message);
+		else
 			fprintf(f, "  %s: %s\n", fl->f_kind, fl->f_message);
 	}
 	fprintf(f, "uvmstress: replay with: %s\n", r->r_replay);
+	if (r->r_det && r->r_cfg->schedule_out != NULL)
+		fprintf(f, "uvmstress: or follow its schedule: %s --replay %s\n",
+		    r->r_replay, r->r_cfg->schedule_out);
+	else if (!r->r_det)
+		fprintf(f, "uvmstress: or search for it deterministically: %s "
+		    "--sched pos --seeds 1-1000 (see docs/sched.md)\n",
+		    r->r_replay);
 	fflush(f);
 }
 
@@ -1230,6 +1244,8 @@ report_json(const struct stress_run *r, FILE *f, int status,
 		json_string(&j, "kind", fl->f_kind);
 		json_string(&j, "message", fl->f_message);
 		json_string(&j, "replay", r->r_replay);
+		if (r->r_det)
+			json_u64(&j, "step", fl->f_step);
 		if (fl->f_detail[0] != '\0')
 			json_string(&j, "detail", fl->f_detail);
 		json_object_end(&j);
@@ -1246,6 +1262,7 @@ report_json(const struct stress_run *r, FILE *f, int status,
 	json_reclaim(&j, r);
 	json_processes(&j, r);
 	json_swapper(&j);
+	stress_sched_json(&j, r);
 
 	ops = sum_workers(r, offsetof(struct stress_worker, w_ops));
 	touches = sum_workers(r, offsetof(struct stress_worker, w_touches));

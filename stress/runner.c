@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "host/clock.h"
+#include "host/dsched.h"
 #include "host/failpoint.h"
 #include "host/hook.h"
 #include "host/kassert.h"
@@ -27,6 +28,7 @@
 #include "integrity.h"
 #include "runner.h"
 #include "sanitizer.h"
+#include "sched.h"
 #include "timing.h"
 #include "vm/uvm.h"
 #include "vm/kern_proc.h"
@@ -121,12 +123,11 @@ err_write(const char *s)
 	(void)!write(STDERR_FILENO, s, strlen(s));
 }
 
+/* The harness's sleep: virtual time under a deterministic --sched. */
 static void
 sleep_ms(unsigned ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	stress_sched_sleep_ms(ms);
 }
 
 /*
@@ -150,6 +151,7 @@ stress_fail(const char *kind, const char *detail, const char *fmt, ...)
 	}
 	f = &failures[i];
 	f->f_kind = kind;
+	f->f_step = dsched_active() ? dsched_step() : 0;
 	va_start(ap, fmt);
 	vsnprintf(f->f_message, sizeof(f->f_message), fmt, ap);
 	va_end(ap);
@@ -494,7 +496,7 @@ stress_checks_continue(struct stress_worker *w)
 	if (w->w_checks_cut)
 		return false;
 	if (__atomic_load_n(&r->r_signal, __ATOMIC_ACQUIRE) == 0 &&
-	    (r->r_checks_end_ns == 0 || host_real_ns() < r->r_checks_end_ns))
+	    (r->r_checks_end_ns == 0 || host_wall_ns() < r->r_checks_end_ns))
 		return true;
 	w->w_checks_cut = true;
 	__atomic_fetch_add(&r->r_checks_cut, 1, __ATOMIC_RELAXED);
@@ -776,7 +778,7 @@ static bool
 clock_wait_until(uint64_t t)
 {
 	struct timespec ts;
-	uint64_t now = host_real_ns(), left = t > now ? t - now : 0;
+	uint64_t now = host_wall_ns(), left = t > now ? t - now : 0;
 	bool done;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -890,7 +892,9 @@ harness_loop(struct stress_run *r)
 	while (__atomic_load_n(&r->r_ndone, __ATOMIC_ACQUIRE) < r->r_nworkers) {
 		sleep_ms(HARNESS_TICK_MS);
 		now = host_real_ns();
-		if (deadline != 0 && now >= deadline)
+		/* -t is wall-clock time, --steps the scheduler's */
+		if ((deadline != 0 && host_wall_ns() >= deadline) ||
+		    dsched_exhausted())
 			__atomic_store_n(&r->r_stop, 1, __ATOMIC_RELEASE);
 		if (run_stopped(r) && r->r_on_stop != NULL) {
 			r->r_on_stop(r);	/* once */
@@ -1090,7 +1094,8 @@ stress_run_workers(struct stress_run *r, void (*fn)(struct stress_worker *),
 			break;
 		sleep_ms(2);
 		now = host_real_ns();
-		if (r->r_deadline_ns != 0 && now >= r->r_deadline_ns &&
+		if (((r->r_deadline_ns != 0 && host_wall_ns() >=
+		    r->r_deadline_ns) || dsched_exhausted()) &&
 		    !run_stopped(r)) {
 			/* the fill counts against -t: cut it */
 			__atomic_store_n(&r->r_fill_cut, true,
@@ -1347,9 +1352,17 @@ finish(struct stress_run *r, FILE *jf, int status)
 	const struct stress_config *cfg = r->r_cfg;
 	int sig;
 
+	char dbuf[320];
+
 	r->r_end_ns = host_real_ns();
 	sanitizer_poll();
 	r->r_verdict = verdict(r, &status);
+	if (stress_sched_diverged(r, dbuf, sizeof(dbuf)) != NULL) {
+		/* the schedule was not this run's: a harness error */
+		fprintf(stderr, "uvmstress: %s\n", dbuf);
+		if (status == EXIT_PASS)
+			status = EXIT_USAGE;
+	}
 	replay_by_ops(r);
 	if (!cfg->quiet && r->r_ran)
 		report_summary(r->r_out, r);
@@ -1408,6 +1421,7 @@ runner_main(struct stress_config *cfg)
 	r->r_out = (cfg->json_path != NULL && strcmp(cfg->json_path, "-") == 0)
 	    ? stderr : stdout;
 	r->r_start_ns = host_real_ns();
+	r->r_sched_fd = -1;
 	sanitizer_init();
 	host_set_quiet(cfg->quiet);
 	if (cfg->timeout_s != 0) {
@@ -1505,7 +1519,14 @@ runner_main(struct stress_config *cfg)
 	mc.mc_chaos_permille = cfg->chaos;
 	mc.mc_chaos_delay_us = cfg->chaos != 0 ? 50 : 0;
 	mc.mc_timescale = cfg->timescale;
+	/* --sched: from here on one machine thread runs at a time */
+	if ((status = stress_sched_begin(r)) != 0) {
+		if (jf != NULL && jf != stdout)
+			fclose(jf);
+		return status;
+	}
 	if ((status = host_boot(&mc)) != 0) {
+		stress_sched_end(r);
 		fprintf(stderr, "uvmstress: %s\n", host_boot_error());
 		if (jf != NULL) {
 			report_json(r, jf, status, host_boot_error());
@@ -1608,6 +1629,7 @@ runner_main(struct stress_config *cfg)
 	status = cfg->sc->sc_run(r);
 
 	host_watchdog_stop();
+	stress_sched_end(r);	/* the trace ends; shutdown runs free */
 	if (witness_inversions() != 0) {
 		int i, seen = 0;
 
@@ -1681,6 +1703,7 @@ swap_attach(struct stress_run *r)
 static void
 machine_down(struct stress_run *r)
 {
+	stress_sched_end(r);		/* a no-op if not running */
 	kern_swapper_stop();		/* a no-op if not running */
 	uvm_pdaemon_stop();		/* a no-op if not running */
 	if (r->r_swap) {

@@ -35,6 +35,7 @@
 
 #include "host/condvar.h"
 #include "host/disk.h"
+#include "host/dsched.h"
 #include "host/lwp.h"
 #include "host/mutex.h"
 #include "host/pmap.h"
@@ -70,6 +71,7 @@ struct stress_failure {
 	const char	*f_kind;
 	char		f_message[512];	/* one line */
 	char		f_detail[2048];	/* more lines (history), may be "" */
+	uint64_t	f_step;		/* deterministic run: its step, else 0 */
 	int		f_ready;	/* [a] filled in */
 };
 
@@ -240,6 +242,16 @@ struct stress_run {
 	struct stress_metric	r_metrics[STRESS_MAXMETRIC];
 	int			r_nmetrics;
 	const char		*r_skip;	/* skipped: why */
+
+	/* the deterministic scheduler (stress/sched.c) */
+	bool			r_det;		/* --sched is not free */
+	struct dsched_stats	r_ds;		/* at its end */
+	bool			r_ds_taken;
+	uint64_t		r_sched_build;	/* the binary's hash */
+	uint64_t		r_sched_opts;	/* the options' hash */
+	uint64_t		r_replay_hash;	/* --replay: its trace hash */
+	uint64_t		r_replay_steps;
+	int			r_sched_fd;	/* --schedule-out, -1 */
 };
 
 /* runner_main: the whole run.  => the exit status */

@@ -46,7 +46,7 @@ status_begin(const struct stress_run *r)
 {
 	if (r->r_cfg->quiet || !isatty(STDERR_FILENO))
 		return;
-	status_last_ns = host_real_ns();
+	status_last_ns = host_wall_ns();
 	status_last_faults = (uint64_t)uvmexp_read(faults);
 	__atomic_store_n(&status_on, 1, __ATOMIC_RELEASE);
 	status_draw(r, status_last_ns);
@@ -55,7 +55,7 @@ status_begin(const struct stress_run *r)
 void
 status_update(const struct stress_run *r)
 {
-	uint64_t now = host_real_ns();
+	uint64_t now = host_wall_ns();
 
 	if (!__atomic_load_n(&status_on, __ATOMIC_ACQUIRE) ||
 	    now - status_last_ns < STATUS_PERIOD_NS)
