@@ -48,7 +48,7 @@ enum gopt_id {
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
 	GO_GLUE, GO_SWAPPER, GO_MAXSLP, GO_IDLE_T1, GO_IDLE_T2, GO_SWAP_IDLE,
 	GO_TIMESCALE, GO_SCHED, GO_PCT_DEPTH, GO_STEPS, GO_SCHEDULE_OUT,
-	GO_REPLAY,
+	GO_REPLAY, GO_SEEDS,
 };
 
 struct gopt {
@@ -117,6 +117,11 @@ static const struct gopt gopts[] = {
 	    "default: the scenario's, 10 for swapper, 1 for the others)" },
 	{ "seed", 0, true, GO_SEED, "N",
 	    "run seed, 1..2^53-1 (default: drawn; always printed)" },
+	{ "seeds", 0, true, GO_SEEDS, "A-B",
+	    "search: run seed A, A+1, ... B in turn (each a run of its own, "
+	    "quiet) and stop at the first that fails, with its replay line "
+	    "(with --sched pos: the deterministic search for a failure seen "
+	    "free-running)" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
 	    "the whole run's time, fill included (final checks and report "
 	    "get a few seconds of grace): 10, 10s, 5m, 1h, 0 for none "
@@ -859,6 +864,19 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->pct_depth = (unsigned)n;
 		cfg->pct_depth_given = true;
 		break;
+	case GO_SEEDS: {
+		unsigned long long lo, hi;
+		int end = 0;
+
+		if (sscanf(v, "%llu-%llu%n", &lo, &hi, &end) != 2 ||
+		    v[end] != '\0' || lo == 0 || hi < lo || hi > SEED_MAX)
+			return usage_error("%s '%s': not a seed range A-B with "
+			    "1 <= A <= B <= %llu", p->p_where, v,
+			    (unsigned long long)SEED_MAX);
+		cfg->seeds_lo = lo;
+		cfg->seeds_hi = hi;
+		break;
+	}
 	case GO_STEPS:
 		if (parse_count(v, 1, (int64_t)STEPS_MAX, &n) != 0)
 			return usage_error("%s '%s': not a count in 1..%llu",
@@ -994,6 +1012,13 @@ options_sched(struct stress_config *cfg)
 		    "(--sched is %s)", name);
 	if (cfg->pct_depth == 0)
 		cfg->pct_depth = PCT_DEPTH_DEFAULT;
+	if (cfg->seeds_lo != 0 && (cfg->seed_given ||
+	    cfg->schedule_out != NULL || cfg->replay_path != NULL))
+		return usage_error("--seeds with --%s: a search runs many "
+		    "seeds; give the one it finds to --seed%s",
+		    cfg->seed_given ? "seed" : cfg->schedule_out != NULL ?
+		    "schedule-out" : "replay", cfg->seed_given ? "" :
+		    " (with --schedule-out to keep its schedule)");
 	if (cfg->schedule_out != NULL && cfg->replay_path != NULL &&
 	    strcmp(cfg->schedule_out, cfg->replay_path) == 0)
 		return usage_error("--schedule-out and --replay name the same "
@@ -1615,7 +1640,7 @@ static bool
 replay_drops(const char *a, bool timing, int *skip)
 {
 	static const char *const always[] = { "--seed", "--schedule-out",
-	    "--replay" };
+	    "--replay", "--seeds" };
 	static const char *const timed[] = { "--timeout", "--ops" };
 	size_t k, n;
 

@@ -192,7 +192,8 @@ panic_replay_now(char *buf, size_t len)
 	const struct stress_run *r = cur_run;
 	uint64_t per = r != NULL ? ops_per_lwp_max(r) : 0;
 
-	if (r == NULL || r->r_cfg->ops != 0 || per == 0 ||
+	/* a deterministic run replays from its seed and options alone */
+	if (r == NULL || r->r_cfg->ops != 0 || per == 0 || r->r_det ||
 	    panic_replay_ops[0] == '\0') {
 		snprintf(buf, len, "%s", panic_replay);
 		return;
@@ -219,6 +220,14 @@ panic_hook(const char *msg)
 	err_write("\nuvmstress: replay with: ");
 	err_write(replay);
 	err_write("\n");
+	if (dsched_active()) {
+		char step[96];
+
+		snprintf(step, sizeof(step), "uvmstress: the panic came at "
+		    "step %llu of the deterministic schedule\n",
+		    (unsigned long long)dsched_step());
+		err_write(step);
+	}
 	fatal_json(EXIT_FAILURE_FOUND, FK_PANIC, msg, NULL, replay);
 	_exit(EXIT_FAILURE_FOUND);
 }
@@ -1303,7 +1312,8 @@ replay_by_ops(struct stress_run *r)
 	uint64_t per = ops_per_lwp_max(r);
 	char *replay;
 
-	if (r->r_cfg->ops != 0 || per == 0 ||
+	/* a deterministic run replays from its seed and options alone */
+	if (r->r_cfg->ops != 0 || per == 0 || r->r_det ||
 	    (replay = options_replay(r->r_cfg, per)) == NULL)
 		return;
 	free(r->r_replay);
