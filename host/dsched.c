@@ -81,7 +81,7 @@ static struct {
 	uint64_t	vbase;		/* vnow at the start */
 	uint64_t	step_ns;
 	_Atomic uint64_t steps;
-	uint64_t	switches, blocks, timeouts, idle_jumps;
+	uint64_t	switches, blocks, timeouts, idle_jumps, resamples;
 	uint64_t	hash;
 	_Atomic uint64_t exhausted_step;
 	/* PCT */
@@ -641,8 +641,10 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 		if (ran != NULL)
 			for (i = 0; i < ds.nrq; i++) {
 				r = ds.rq[i];
-				if (r != e && r->de_pobj == ran)
+				if (r != e && r->de_pobj == ran) {
 					r->de_prio = host_rng_next(&ds.rng);
+					ds.resamples++;
+				}
 			}
 		e->de_pobj = obj;
 		e->de_prio = host_rng_next(&ds.rng);
@@ -737,6 +739,8 @@ dsched_get_stats(struct dsched_stats *st)
 	st->ds_blocks = ds.blocks;
 	st->ds_timeouts = ds.timeouts;
 	st->ds_idle_jumps = ds.idle_jumps;
+	st->ds_resamples = ds.resamples;
+	st->ds_change_points = (uint64_t)ds.nextcp;
 	st->ds_vnow_ns = atomic_load(&ds.vnow) - ds.vbase;
 	st->ds_hash = ds.hash;
 	st->ds_exhausted_step = atomic_load(&ds.exhausted_step);

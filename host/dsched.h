@@ -124,6 +124,9 @@ struct dsched_stats {
 	uint64_t	ds_blocks;
 	uint64_t	ds_timeouts;	/* deadlines that fired */
 	uint64_t	ds_idle_jumps;	/* clock jumps with nothing runnable */
+	uint64_t	ds_resamples;	/* POS: racing events given new
+					   priorities */
+	uint64_t	ds_change_points; /* PCT: change points passed */
 	uint64_t	ds_vnow_ns;	/* virtual time the run took */
 	uint64_t	ds_hash;	/* the trace hash */
 	uint64_t	ds_exhausted_step; /* 0: dc_max_steps not reached */
