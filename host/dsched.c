@@ -12,7 +12,9 @@
  *  - PCT: each entity a random priority (>= d) when it is made; the
  *    highest runnable runs; at d - 1 change points drawn uniformly from
  *    [1, k] steps, the running entity's priority drops below all the
- *    initial ones (to d - 1 - i at the i-th);
+ *    initial ones (to d - 1 - i at the i-th); a failed try (a retry
+ *    loop) drops the entity below every initial priority too, but above
+ *    the change points', as a yield does;
  *  - POS: each entity's pending event (the hook point it is parked at) a
  *    random priority; the highest runs; once it has run, its new event
  *    and every pending event on the same object (the events that race
@@ -87,6 +89,7 @@ static struct {
 	/* PCT */
 	uint64_t	cp[DS_PCT_MAXCP];
 	int		ncp, nextcp;
+	uint64_t	pct_low;	/* the next yielder's priority */
 	/* decisions */
 	uint32_t	*dec;
 	size_t		ndec, maxdec;
@@ -482,6 +485,7 @@ dsched_start(const struct dsched_config *dc)
 	if (dc->dc_strategy == DSCHED_PCT) {
 		k = dc->dc_pct_steps != 0 ? dc->dc_pct_steps : 1000000;
 		ds.ncp = (int)dc->dc_pct_depth - 1;
+		ds.pct_low = 1ull << 62;
 		for (i = 0; i < ds.ncp; i++)
 			ds.cp[i] = 1 + host_rng_below(&ds.rng, k);
 		qsort(ds.cp, (size_t)ds.ncp, sizeof(ds.cp[0]), cmp_u64);
@@ -648,6 +652,15 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 			}
 		e->de_pobj = obj;
 		e->de_prio = host_rng_next(&ds.rng);
+	}
+	if (ev == HE_TRYLOCK && arg == 0 && ds.cfg.dc_strategy == DSCHED_PCT) {
+		/*
+		 * A retry loop under PCT: below every other thread's initial
+		 * priority (above the change points'), so that the holder it
+		 * waits for runs, as a yield does (the pagedaemon's trylock
+		 * loops would otherwise take all but one step in two).
+		 */
+		e->de_prio = --ds.pct_low;
 	}
 	next = pick(e, ev == HE_TRYLOCK && arg == 0);
 	hash_add((uint64_t)next->de_id);
