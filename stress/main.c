@@ -18,6 +18,7 @@
 #include "host/machine.h"
 #include "stress/options.h"
 #include "stress/runner.h"
+#include "stress/shrink.h"
 
 /*
  * search: --seeds A-B: each seed a run of its own, in a child process
@@ -84,7 +85,8 @@ main(int argc, char **argv)
 	else if (cfg.list)
 		options_list(stdout);
 	else if ((status = options_check(&cfg)) == 0)
-		status = cfg.seeds_lo != 0 ? search(&cfg) : runner_main(&cfg);
+		status = cfg.seeds_lo != 0 ? search(&cfg) : cfg.shrink ?
+		    stress_shrink(&cfg) : runner_main(&cfg);
 	options_free(&cfg);
 	return status;
 }

@@ -48,7 +48,7 @@ enum gopt_id {
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
 	GO_GLUE, GO_SWAPPER, GO_MAXSLP, GO_IDLE_T1, GO_IDLE_T2, GO_SWAP_IDLE,
 	GO_TIMESCALE, GO_SCHED, GO_PCT_DEPTH, GO_STEPS, GO_SCHEDULE_OUT,
-	GO_REPLAY, GO_SEEDS,
+	GO_REPLAY, GO_SEEDS, GO_SHRINK,
 };
 
 struct gopt {
@@ -122,6 +122,11 @@ static const struct gopt gopts[] = {
 	    "quiet) and stop at the first that fails, with its replay line "
 	    "(with --sched pos: the deterministic search for a failure seen "
 	    "free-running)" },
+	{ "shrink", 0, false, GO_SHRINK, NULL,
+	    "deterministic run that fails: run it, then smaller variants "
+	    "(fewer steps, LWPs, ops, PCT depth, scenario pages and sizes), "
+	    "each a run of its own, and print the smallest that fails the "
+	    "same way with its replay line" },
 	{ "timeout", 't', true, GO_TIMEOUT, "D",
 	    "the whole run's time, fill included (final checks and report "
 	    "get a few seconds of grace): 10, 10s, 5m, 1h, 0 for none "
@@ -864,6 +869,9 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->pct_depth = (unsigned)n;
 		cfg->pct_depth_given = true;
 		break;
+	case GO_SHRINK:
+		cfg->shrink = b;
+		break;
 	case GO_SEEDS: {
 		unsigned long long lo, hi;
 		int end = 0;
@@ -1012,6 +1020,13 @@ options_sched(struct stress_config *cfg)
 		    "(--sched is %s)", name);
 	if (cfg->pct_depth == 0)
 		cfg->pct_depth = PCT_DEPTH_DEFAULT;
+	if (cfg->shrink && (cfg->sched == DSCHED_FREE ||
+	    cfg->seeds_lo != 0 || cfg->replay_path != NULL))
+		return usage_error("--shrink %s", cfg->sched == DSCHED_FREE ?
+		    "needs a deterministic --sched (random, pct or pos): a "
+		    "free run does not replay" : cfg->seeds_lo != 0 ?
+		    "with --seeds: shrink the seed the search found (--seed)" :
+		    "with --replay: shrink the run from its seed and options");
 	if (cfg->seeds_lo != 0 && (cfg->seed_given ||
 	    cfg->schedule_out != NULL || cfg->replay_path != NULL))
 		return usage_error("--seeds with --%s: a search runs many "

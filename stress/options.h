@@ -134,6 +134,7 @@ struct stress_config {
 	unsigned int		pct_depth;	/* --pct-depth (PCT's d) */
 	bool			pct_depth_given;
 	uint64_t		steps;		/* --steps; 0: no limit */
+	bool			shrink;		/* --shrink */
 	uint64_t		seeds_lo;	/* --seeds A-B: a search, 0: none */
 	uint64_t		seeds_hi;
 	char			*schedule_out;	/* --schedule-out FILE */

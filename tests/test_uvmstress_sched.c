@@ -299,3 +299,48 @@ Test(uvmstress_sched, bad_schedule_options_are_one_line_exit_1)
 	BAD("--seeds with --seed", "--seeds", "1-3", "--seed", "4");
 	BAD("No such file", "--sched", "pos", "--replay", "/nonexistent/s");
 }
+
+/*
+ * --shrink: the planted failure again, from fewer LWPs and pages and a
+ * schedule cut at the failure; the replay line it prints fails the same
+ * way at the step it says.
+ */
+Test(uvmstress_sched, shrink_finds_a_smaller_run_that_fails_the_same_way)
+{
+	char line[1024], *p, *e, *args[48], kind[32];
+	double step = 0, s;
+	struct result r;
+	int n = 0;
+
+	RUN(&r, "--scenario", "touch", "--sched", "random", "--inject",
+	    "corrupt", "--seed", "5", "--shrink");
+	cr_assert_eq(r.status, 2, "exit %d; stdout:\n%s\nstderr:\n%s",
+	    r.status, r.out, r.err);
+	p = strstr(r.out, "the smallest fails with integrity at step ");
+	cr_assert_not_null(p, "%s", r.out);
+	step = strtod(p + strlen("the smallest fails with integrity at step "),
+	    NULL);
+	p = strstr(r.out, "uvmstress: replay with: ");
+	cr_assert_not_null(p);
+	p += strlen("uvmstress: replay with: ");
+	e = strchr(p, '\n');
+	cr_assert_not_null(e);
+	snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+	result_free(&r);
+	cr_expect_not_null(strstr(line, "--lwps 1"), "%s", line);
+	cr_expect_not_null(strstr(line, "--steps "), "%s", line);
+	/* its words after the program's name, as the test's arguments */
+	for (p = strtok(line, " "), p = strtok(NULL, " "); p != NULL &&
+	    n < 44; p = strtok(NULL, " "))
+		args[n++] = p;
+	args[n++] = (char *)"--json";
+	args[n++] = (char *)"-";
+	args[n] = NULL;
+	run(&r, (const char *const *)args);
+	cr_assert_eq(r.status, 2, "the shrunk run: exit %d", r.status);
+	cr_assert(json_str(r.out, "failures.0.kind", kind, sizeof(kind)));
+	cr_assert_str_eq(kind, "integrity");
+	cr_assert(json_num(r.out, "failures.0.step", &s));
+	cr_assert_eq(s, step);
+	result_free(&r);
+}

@@ -17,8 +17,8 @@
 #   tests/mutants/run.sh -m "free random pct pos" [-n SEEDS] [-b SECONDS]
 #       [-S STEPS] [-r REPLAYS] [-t SECONDS] [-o FILE] [PATCH ...]
 #
-# Each mode runs seeds 1, 2, ... up to -n (default 20) until one fails or
-# the mode has used -b seconds (default 120) on the mutant.  free: -t
+# Each mode runs seeds 1, 2, ... up to -n (default 10) until one fails or
+# the mode has used -b seconds (default 60) on the mutant.  free: -t
 # SECONDS a run (default 10) with --chaos 20 (unless the patch's Args has
 # a --chaos); random/pct/pos: --sched MODE --steps STEPS (default
 # 3000000), with the patch's `Args-det:` line if it has one, else its
@@ -45,8 +45,8 @@ set -euo pipefail
 secs=10
 seeds="1 2 3"
 modes=""
-nseeds=20
-budget=120
+nseeds=10
+budget=60
 steps=3000000
 replays=3
 runcap=300
