@@ -404,6 +404,28 @@ self_ent(void)
 	return ht != NULL ? ht->ht_ds : NULL;
 }
 
+void
+dsched_describe(const struct host_thread *ht, char *buf, size_t len)
+{
+	const struct dsched_ent *e = ht->ht_ds;
+
+	buf[0] = '\0';
+	if (e == NULL || !dsched_active())
+		return;
+	if (e == ds.cur)
+		snprintf(buf, len, "sched: thread %d runs", e->de_id);
+	else if (e->de_state == DE_RUNNABLE)
+		snprintf(buf, len, "sched: thread %d runnable", e->de_id);
+	else if (e->de_state == DE_BLOCKED && e->de_deadline != 0)
+		snprintf(buf, len, "sched: thread %d waits for %p, or %.3f s",
+		    e->de_id, e->de_wobj, (double)(e->de_deadline -
+		    atomic_load_explicit(&ds.vnow, memory_order_relaxed)) /
+		    1e9);
+	else if (e->de_state == DE_BLOCKED)
+		snprintf(buf, len, "sched: thread %d waits for %p", e->de_id,
+		    e->de_wobj);
+}
+
 bool
 dsched_self(void)
 {

@@ -34,6 +34,8 @@
 
 #include "hook.h"
 
+struct host_thread;
+
 enum dsched_strategy {
 	DSCHED_FREE = 0,	/* no scheduler: real concurrency */
 	DSCHED_RANDOM,		/* uniform random walk */
@@ -112,6 +114,12 @@ int dsched_block(const void *obj, uint64_t deadline_ns);
 /* dsched_wake: make the entities blocked on obj runnable (all, or the
    longest blocked).  => how many */
 int dsched_wake(const void *obj, bool all);
+/*
+ * dsched_describe: ht's state under the scheduler, for thread dumps
+ * ("runs", "runnable", "waits for 0x... until ...", "" if not one).
+ * => a stopped machine (a dump), or the token held
+ */
+void dsched_describe(const struct host_thread *ht, char *buf, size_t len);
 /* Is the calling thread an entity of the running scheduler? */
 bool dsched_self(void);
 /* Virtual time: host_real_ns() time, from the host's at the start. */

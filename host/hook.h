@@ -6,11 +6,14 @@
  * mmap and mprotect of a window) calls host_hook() with what
  * happened.  The hook records the event in the thread's event ring
  * (post-mortems), counts progress for the hang watchdog, injects seeded
- * chaos when asked (yields and delays that widen race windows), and calls
- * an installed scheduler hook: the deterministic scheduler hangs there.
+ * chaos when asked (yields and delays that widen race windows), calls an
+ * installed observer (the scheduler hook: stress/timing.c), and last,
+ * under a deterministic schedule, the scheduling point (host/dsched.h),
+ * where the token may pass to another thread.
  *
- * => never sleeps unless chaos is on (then it may sched_yield/nanosleep);
- *    never allocates: safe on the trap path.
+ * => never sleeps unless chaos is on (then it may sched_yield/nanosleep)
+ *    or a deterministic schedule parks the thread; never allocates: safe
+ *    on the trap path.
  */
 #ifndef HOST_HOOK_H
 #define HOST_HOOK_H

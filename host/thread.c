@@ -230,16 +230,18 @@ host_thread_dump_held(const struct host_thread *ht)
 static void
 dump_one(struct host_thread *ht, void *arg __unused)
 {
-	char lbuf[160] = "";
+	char lbuf[160] = "", dbuf[96];
 	const void *wchan = LD(&ht->ht_wchan);
 	const char *wmesg = LD(&ht->ht_wmesg);
 	struct lwp *l = LD(&ht->ht_lwp);
 
 	if (l != NULL)
 		lwp_describe(l, lbuf, sizeof(lbuf));
-	host_printf("  thread %d %s%s%s: wchan %p (%s), %d locks held\n",
+	dsched_describe(ht, dbuf, sizeof(dbuf));
+	host_printf("  thread %d %s%s%s: wchan %p (%s), %d locks held%s%s\n",
 	    ht->ht_id, ht->ht_name, lbuf[0] ? " " : "", lbuf, wchan,
-	    wmesg != NULL ? wmesg : "-", LD(&ht->ht_nheld));
+	    wmesg != NULL ? wmesg : "-", LD(&ht->ht_nheld),
+	    dbuf[0] ? "; " : "", dbuf);
 	host_thread_dump_held(ht);
 }
 

@@ -9,7 +9,9 @@
 #     pressure with disk errors, fork and swapper with each glue): zero
 #     ThreadSanitizer
 #     reports, zero
-#     lock-order inversions (witness is on in the tsan build).
+#     lock-order inversions (witness is on in the tsan build); and
+#  4. deterministic schedules under the tsan build: zero reports, and two
+#     runs of one command with one trace hash.
 # Ends with one line "make test: N passed, N failed"; exits 1 on failure.
 B=${1:-build}
 LOG=${TMPDIR:-/tmp}/uvmstress-test.$$
@@ -143,6 +145,43 @@ tsan_expect_race() {	# halt_on_error
 if [ -x "$B/tsan/uvmstress" ]; then
 	tsan_expect_race 0
 	tsan_expect_race 1
+fi
+
+# Deterministic schedules under the tsan build: zero reports, and the
+# same trace hash from two runs of one command.
+tsan_det() {	# label args...
+	label=$1; shift
+	echo "== uvmstress $label under ThreadSanitizer, twice: one trace"
+	h=""
+	for k in 1 2; do
+		TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 exitcode=66" \
+			timeout 300 "$B/tsan/uvmstress" -q "$@" --json - >"$LOG" 2>&1
+		rc=$?
+		t=$(sed -n 's/.*"trace_hash": "\([0-9a-f]*\)".*/\1/p' "$LOG")
+		if grep -q 'WARNING: ThreadSanitizer' "$LOG" || [ "$rc" -ne 0 ] ||
+		    [ -z "$t" ]; then
+			tail -60 "$LOG"
+			echo "uvmstress $label under tsan: exit $rc"
+			fail=$((fail + 1))
+			return
+		fi
+		h="$h $t"
+	done
+	set -- $h
+	if [ "$1" = "$2" ]; then
+		echo "trace $1 twice"
+		pass=$((pass + 1))
+	else
+		echo "uvmstress $label under tsan: two traces: $1 $2"
+		fail=$((fail + 1))
+	fi
+}
+
+if [ -x "$B/tsan/uvmstress" ]; then
+	tsan_det "mix --sched pos" --ram 32M --sched pos --steps 400000 --seed 3
+	tsan_det "pressure --sched pct" --scenario pressure --ram 16M --sched pct --steps 400000 --seed 2
+	tsan_det "swapper --sched random" --scenario swapper --sched random --steps 400000 --seed 1
+	tsan_det "fork --sched random" --scenario fork --ram 32M --sched random --steps 400000 --seed 4
 fi
 
 echo "make test: $pass passed, $fail failed"

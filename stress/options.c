@@ -1650,33 +1650,74 @@ shell_quote(char **buf, size_t *len, size_t *cap, const char *s)
 	(*buf)[*len] = '\0';
 }
 
+/*
+ * word_drops: argv word a is one of the options in list (with its value:
+ * *skip), or -t when drop_t.
+ */
+static bool
+word_drops(const char *a, const char *const *list, size_t nlist,
+    bool drop_t, int *skip)
+{
+	size_t k, n;
+
+	*skip = 0;
+	for (k = 0; k < nlist; k++) {
+		n = strlen(list[k]);
+		if (strcmp(a, list[k]) == 0) {
+			*skip = 1;
+			return true;
+		}
+		if (strncmp(a, list[k], n) == 0 && a[n] == '=')
+			return true;
+	}
+	if (drop_t && strncmp(a, "-t", 2) == 0) {
+		*skip = a[2] == '\0';
+		return true;
+	}
+	return false;
+}
+
 /* replay_drops: argv word a (with its value: *skip) is left out. */
 static bool
 replay_drops(const char *a, bool timing, int *skip)
 {
 	static const char *const always[] = { "--seed", "--schedule-out",
-	    "--replay", "--seeds" };
-	static const char *const timed[] = { "--timeout", "--ops" };
-	size_t k, n;
+	    "--replay", "--seeds", "--shrink" };
+	static const char *const timed[] = { "--seed", "--schedule-out",
+	    "--replay", "--seeds", "--shrink", "--timeout", "--ops" };
 
-	*skip = 0;
-	for (k = 0; k < nitems(always) + (timing ? nitems(timed) : 0); k++) {
-		const char *o = k < nitems(always) ? always[k] :
-		    timed[k - nitems(always)];
+	return timing ? word_drops(a, timed, nitems(timed), true, skip) :
+	    word_drops(a, always, nitems(always), false, skip);
+}
 
-		n = strlen(o);
-		if (strcmp(a, o) == 0) {
-			*skip = 1;
-			return true;
+char *
+options_search_line(const struct stress_config *cfg)
+{
+	static const char *const drop[] = { "--seed", "--schedule-out",
+	    "--replay", "--seeds", "--shrink", "--timeout", "--chaos",
+	    "--sched", "--json", "--steps", "--pct-depth" };
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int i, skip;
+
+	shell_quote(&buf, &len, &cap, cfg->argc > 0 ? cfg->argv[0] :
+	    "uvmstress");
+	for (i = 1; i < cfg->argc; i++) {
+		const char *a = cfg->argv[i];
+
+		if (word_drops(a, drop, nitems(drop), true, &skip)) {
+			i += skip;
+			continue;
 		}
-		if (strncmp(a, o, n) == 0 && a[n] == '=')
-			return true;
+		shell_quote(&buf, &len, &cap, a);
+		if (takes_value_arg(a) && i + 1 < cfg->argc)
+			shell_quote(&buf, &len, &cap, cfg->argv[++i]);
 	}
-	if (timing && strncmp(a, "-t", 2) == 0) {
-		*skip = a[2] == '\0';
-		return true;
-	}
-	return false;
+	shell_quote(&buf, &len, &cap, "--sched");
+	shell_quote(&buf, &len, &cap, "pos");
+	shell_quote(&buf, &len, &cap, "--seeds");
+	shell_quote(&buf, &len, &cap, "1-1000");
+	return buf;
 }
 
 char *

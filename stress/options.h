@@ -178,6 +178,12 @@ void options_list(FILE *f);
  * least the operations it did (its sequence is the seed's).
  */
 char *options_replay(const struct stress_config *cfg, uint64_t ops_per_lwp);
+/*
+ * options_search_line: the command that searches deterministically for a
+ * failure a free run found: argv without the seed, the time limit, chaos
+ * and the output, with --sched pos --seeds 1-1000.
+ */
+char *options_search_line(const struct stress_config *cfg);
 /* The "config" object of the JSON report: every option's value. */
 void options_json(struct json *j, const char *key,
     const struct stress_config *cfg);

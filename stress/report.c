@@ -1131,6 +1131,7 @@ void
 report_failures(FILE *f, const struct stress_run *r)
 {
 	int i, n = stress_nfailures();
+	char *search;
 
 	if (n == 0)
 		return;
@@ -1152,10 +1153,13 @@ report_failures(FILE *f, const struct stress_run *r)
 	if (r->r_det && r->r_cfg->schedule_out != NULL)
 		fprintf(f, "uvmstress: or follow its schedule: %s --replay %s\n",
 		    r->r_replay, r->r_cfg->schedule_out);
-	else if (!r->r_det)
-		fprintf(f, "uvmstress: or search for it deterministically: %s "
-		    "--sched pos --seeds 1-1000 (see docs/sched.md)\n",
-		    r->r_replay);
+	else if (!r->r_det && (search = options_search_line(r->r_cfg)) !=
+	    NULL) {
+		fprintf(f, "uvmstress: a free run does not replay its "
+		    "interleaving; search for it deterministically with: %s "
+		    "(see docs/sched.md)\n", search);
+		free(search);
+	}
 	fflush(f);
 }
 

@@ -32,8 +32,9 @@
  * two snapshots gives each timed thread's time between them, split by
  * state (report.c: metrics.time_breakdown).  Per-thread state lives in a
  * slot written by its thread only and read by timing_snapshot() under a
- * sequence count.  The hook occupies the machine's one scheduler hook: a
- * deterministic scheduler would have to chain it.
+ * sequence count.  The hook is the machine's observer: host_hook calls
+ * it before the deterministic scheduler's point (host/dsched.h), so a
+ * thread is never parked in the middle of an update.
  */
 #ifndef STRESS_TIMING_H
 #define STRESS_TIMING_H
