@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "host/clock.h"
+#include "host/dsched.h"
 #include "runner.h"
 #include "vm/uvm.h"
 
@@ -68,7 +69,7 @@ static void
 status_draw(const struct stress_run *r, uint64_t now)
 {
 	uint64_t ops = 0, faults;
-	char line[160], rate[32], total[32];
+	char line[192], rate[32], total[64];
 	double dt;
 	int i, nfree;
 
@@ -80,16 +81,24 @@ status_draw(const struct stress_run *r, uint64_t now)
 	status_last_faults = faults;
 	for (i = 0; i < r->r_nworkers; i++)
 		ops += STRESS_LD(&r->r_workers[i].w_ops);
-	mtx_enter(&uvm.fpageqlock);
-	nfree = uvmexp.free;
-	mtx_leave(&uvm.fpageqlock);
-	if (r->r_cfg->timeout_s != 0)
-		snprintf(total, sizeof(total), "/%llu",
+	/*
+	 * No lock: the line is drawn at wall-clock times, which must not add
+	 * scheduling points to a deterministic run's trace.
+	 */
+	nfree = uvmexp_read(free);
+	if (r->r_det)		/* where the schedule is, and virtual time */
+		snprintf(total, sizeof(total), "step %llu%s%.0llu, %.1f s",
+		    (unsigned long long)dsched_step(),
+		    r->r_cfg->steps != 0 ? "/" : "",
+		    (unsigned long long)r->r_cfg->steps, stress_elapsed_s(r));
+	else if (r->r_cfg->timeout_s != 0)
+		snprintf(total, sizeof(total), "%.0f/%llu s",
+		    stress_elapsed_s(r),
 		    (unsigned long long)r->r_cfg->timeout_s);
 	else
-		total[0] = '\0';
-	snprintf(line, sizeof(line), "\r\033[K[uvmstress] %.0f%s s %s ops %llu "
-	    "faults/s %s free %d swap %d/%d kills %llu", stress_elapsed_s(r),
+		snprintf(total, sizeof(total), "%.0f s", stress_elapsed_s(r));
+	snprintf(line, sizeof(line), "\r\033[K[uvmstress] %s %s ops %llu "
+	    "faults/s %s free %d swap %d/%d kills %llu",
 	    total, r->r_sc->sc_name, (unsigned long long)ops, rate, nfree,
 	    uvmexp_read(swpginuse), uvmexp.swpages,
 	    (unsigned long long)STRESS_LD(&r->r_kills));
