@@ -13,8 +13,9 @@
  *    highest runnable runs; at d - 1 change points drawn uniformly from
  *    [1, k] steps, the running entity's priority drops below all the
  *    initial ones (to d - 1 - i at the i-th); a failed try (a retry
- *    loop) drops the entity below every initial priority too, but above
- *    the change points', as a yield does;
+ *    loop) or a quantum of steps without blocking drops the entity below
+ *    every initial priority too, but above the change points', as a
+ *    yield or an expired time slice does;
  *  - POS: each entity's pending event (the hook point it is parked at) a
  *    random priority; the highest runs; once it has run, its new event
  *    and every pending event on the same object (the events that race
@@ -38,6 +39,7 @@
 #define DS_WQ_HASH	1024
 #define DS_STEP_NS	1000ull		/* 1 us of virtual time per step */
 #define DS_PCT_MAXCP	64
+#define DS_PCT_QUANTUM	10000		/* steps: a tick of virtual time */
 #define DS_EV_BLOCK	(HE_NKINDS + 1)	/* trace codes beyond the hook's */
 #define DS_EV_EXIT	(HE_NKINDS + 2)
 
@@ -55,6 +57,7 @@ struct dsched_ent {
 	uint64_t	de_deadline;	/* [ds] virtual, 0 none */
 	bool		de_timedout;	/* [ds] */
 	uint64_t	de_prio;	/* [ds] PCT and POS */
+	uint64_t	de_ran;		/* [ds] steps since it got the token */
 	const void	*de_pobj;	/* [ds] POS: its pending event's object */
 	pthread_cond_t	de_cv;		/* [ds] token hand-off */
 };
@@ -362,6 +365,7 @@ hand_to(struct dsched_ent *self, struct dsched_ent *next)
 {
 	if (next != self) {
 		ds.cur = next;
+		next->de_ran = 0;
 		ds.switches++;
 		pthread_cond_signal(&next->de_cv);
 	}
@@ -675,14 +679,18 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 		e->de_pobj = obj;
 		e->de_prio = host_rng_next(&ds.rng);
 	}
-	if (ev == HE_TRYLOCK && arg == 0 && ds.cfg.dc_strategy == DSCHED_PCT) {
+	if (ds.cfg.dc_strategy == DSCHED_PCT && ((ev == HE_TRYLOCK &&
+	    arg == 0) || ++e->de_ran >= DS_PCT_QUANTUM)) {
 		/*
-		 * A retry loop under PCT: below every other thread's initial
-		 * priority (above the change points'), so that the holder it
-		 * waits for runs, as a yield does (the pagedaemon's trylock
-		 * loops would otherwise take all but one step in two).
+		 * A retry loop, or a whole quantum without blocking: below
+		 * every other thread's initial priority (above the change
+		 * points'), as a yield or an expired time slice, so that the
+		 * holder a loop waits for runs (the pagedaemon's trylock loops
+		 * took all but one step in two), and a thread that never
+		 * blocks cannot starve the rest for ever.
 		 */
 		e->de_prio = --ds.pct_low;
+		e->de_ran = 0;
 	}
 	next = pick(e, ev == HE_TRYLOCK && arg == 0);
 	hash_add((uint64_t)next->de_id);
