@@ -1014,6 +1014,10 @@ options_sched(struct stress_config *cfg)
 		return usage_error("--chaos with --sched %s: the deterministic "
 		    "scheduler chooses every step itself (chaos perturbs the "
 		    "host's)", name);
+	} else if (cfg->inject == INJECT_RACE) {
+		return usage_error("--inject race with --sched %s: one thread "
+		    "runs at a time and the hand-offs order every access, so "
+		    "ThreadSanitizer sees no race (use --sched free)", name);
 	}
 	if (cfg->pct_depth_given && cfg->sched != DSCHED_PCT)
 		return usage_error("--pct-depth: only --sched pct has a depth "

@@ -290,6 +290,7 @@ Test(uvmstress_sched, bad_schedule_options_are_one_line_exit_1)
 	BAD("1..64", "--sched", "pct", "--pct-depth", "65");
 	BAD("only --sched pct", "--sched", "pos", "--pct-depth", "2");
 	BAD("chooses every step", "--sched", "random", "--chaos", "5");
+	BAD("sees no race", "--sched", "pos", "--inject", "race");
 	BAD("give --sched random|pct|pos", "--steps", "1000");
 	BAD("give --sched random|pct|pos", "--schedule-out", "/tmp/x");
 	BAD("1..", "--sched", "pos", "--steps", "0");
