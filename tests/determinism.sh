@@ -53,7 +53,7 @@ for sc in "${scenarios[@]}"; do
 		for ((i = 0; i < runs; i++)); do
 			set +e
 			# shellcheck disable=SC2086
-			"$bin" -q --scenario $sc --sched "$st" --steps "$steps" \
+			timeout 900 "$bin" -q --scenario $sc --sched "$st" --steps "$steps" \
 			    --seed 11 --json - > "$out/j" 2> "$out/e"
 			rc=$?
 			set -e
