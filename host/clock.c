@@ -26,10 +26,12 @@ static _Atomic(void (*)(void)) clock_intr_hook;	/* vm/vm_glue.c */
 /*
  * Host time.  Under the deterministic scheduler host_real_ns() is its
  * virtual clock, from the host time it started at; when it stops, host
- * time goes on from the later of the two (real_offset), so that time
- * never runs backwards for the measurements that span the switch.
+ * time goes on from the virtual time it ended at (real_offset, either
+ * sign), so that time neither runs backwards for the measurements that
+ * span the switch nor jumps ahead (a hardclock behind would then tick a
+ * burst of catch-up ticks).
  */
-static _Atomic uint64_t real_offset;	/* added to CLOCK_MONOTONIC */
+static _Atomic int64_t real_offset;	/* added to CLOCK_MONOTONIC */
 
 static uint64_t
 mono_ns(void)
@@ -43,8 +45,7 @@ mono_ns(void)
 uint64_t
 host_wall_ns(void)
 {
-	return mono_ns() + atomic_load_explicit(&real_offset,
-	    memory_order_relaxed);
+	return mono_ns();
 }
 
 uint64_t
@@ -52,25 +53,21 @@ host_real_ns(void)
 {
 	if (__predict_false(dsched_active()))
 		return dsched_now_ns();
-	return host_wall_ns();
+	return mono_ns() + (uint64_t)atomic_load_explicit(&real_offset,
+	    memory_order_relaxed);
 }
 
 uint64_t
 host_real_to_mono_ns(uint64_t t)
 {
-	uint64_t off = atomic_load_explicit(&real_offset,
+	return t - (uint64_t)atomic_load_explicit(&real_offset,
 	    memory_order_relaxed);
-
-	return t > off ? t - off : 0;
 }
 
 void
 host_clock_det_end(uint64_t virtual_now)
 {
-	uint64_t wall = host_wall_ns();
-
-	if (virtual_now > wall)
-		atomic_fetch_add(&real_offset, virtual_now - wall);
+	atomic_store(&real_offset, (int64_t)(virtual_now - mono_ns()));
 }
 
 int

@@ -38,13 +38,14 @@ uint64_t host_sim_to_real_ns(uint64_t ns);
  * under the deterministic scheduler, its virtual time (host/dsched.h).
  */
 uint64_t host_real_ns(void);
-/* Host monotonic time, always real (wall-clock limits, the status line). */
+/* The host's monotonic clock (wall-clock limits, the status line). */
 uint64_t host_wall_ns(void);
 /* A host_real_ns() time as CLOCK_MONOTONIC (for pthread deadlines). */
 uint64_t host_real_to_mono_ns(uint64_t t);
 /*
  * The deterministic scheduler ends at virtual time virtual_now: host time
- * resumes from the later of it and the wall clock.
+ * (host_real_ns()) resumes from it, the host's clock plus an offset, which
+ * keeps it continuous across the switch; host_wall_ns() stays the host's.
  */
 void host_clock_det_end(uint64_t virtual_now);
 /* Number of schedcpu() runs (tests). */

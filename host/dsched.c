@@ -39,7 +39,7 @@
 #define DS_WQ_HASH	1024
 #define DS_STEP_NS	1000ull		/* 1 us of virtual time per step */
 #define DS_PCT_MAXCP	64
-#define DS_PCT_QUANTUM	10000		/* steps: a tick of virtual time */
+#define DS_PCT_QUANTUM	100000		/* steps: 100 ms of virtual time */
 #define DS_EV_BLOCK	(HE_NKINDS + 1)	/* trace codes beyond the hook's */
 #define DS_EV_EXIT	(HE_NKINDS + 2)
 
@@ -47,6 +47,7 @@ enum de_state { DE_RUNNABLE = 1, DE_BLOCKED, DE_GONE };
 
 struct dsched_ent {
 	int		de_id;		/* [I] creation order */
+	uint64_t	de_gen;		/* [I] the run it belongs to */
 	char		de_name[32];	/* [I] */
 	pthread_t	de_pthread;	/* [I] once set */
 	bool		de_has_pthread;
@@ -57,7 +58,8 @@ struct dsched_ent {
 	uint64_t	de_deadline;	/* [ds] virtual, 0 none */
 	bool		de_timedout;	/* [ds] */
 	uint64_t	de_prio;	/* [ds] PCT and POS */
-	uint64_t	de_ran;		/* [ds] steps since it got the token */
+	uint64_t	de_ran;		/* [ds] steps run since it last blocked
+					   (preempted or not) */
 	const void	*de_pobj;	/* [ds] POS: its pending event's object */
 	pthread_cond_t	de_cv;		/* [ds] token hand-off */
 };
@@ -99,6 +101,8 @@ static struct {
 	size_t		replay_at;
 	uint64_t	diverged_step;
 	char		diverged[160];
+	uint64_t	gen;		/* runs started: entities' de_gen */
+	bool		deadlocked;	/* stopped by a deadlock */
 } ds;
 
 /* local prototypes */
@@ -341,11 +345,24 @@ pick_or_idle(struct dsched_ent *self)
 {
 	while (ds.nrq == 0) {
 		if (ds.ntimed == 0) {
+			uint64_t step = atomic_load(&ds.steps);
+			int i;
+
+			/*
+			 * Every thread runs free from here, so that the dump
+			 * and the panic path never block in the scheduler;
+			 * the deadlocked ones stay blocked on their hosts'.
+			 */
+			atomic_store(&dsched_on, false);
+			ds.deadlocked = true;	/* the dump still says who waits */
+			ds.cur = NULL;
+			for (i = 0; i < ds.nents; i++)
+				pthread_cond_broadcast(&ds.ents[i]->de_cv);
 			pthread_mutex_unlock(&ds_lock);
 			host_thread_dump_all();
 			panic("dsched: deadlock at step %llu: every thread "
 			    "waits for another and none has a timeout",
-			    (unsigned long long)atomic_load(&ds.steps));
+			    (unsigned long long)step);
 		}
 		if (ds.next_deadline > atomic_load(&ds.vnow))
 			atomic_store(&ds.vnow, ds.next_deadline);
@@ -365,7 +382,6 @@ hand_to(struct dsched_ent *self, struct dsched_ent *next)
 {
 	if (next != self) {
 		ds.cur = next;
-		next->de_ran = 0;
 		ds.switches++;
 		pthread_cond_signal(&next->de_cv);
 	}
@@ -414,7 +430,8 @@ dsched_describe(const struct host_thread *ht, char *buf, size_t len)
 	const struct dsched_ent *e = ht->ht_ds;
 
 	buf[0] = '\0';
-	if (e == NULL || !dsched_active())
+	if (e == NULL || (!dsched_active() && !ds.deadlocked) ||
+	    e->de_gen != ds.gen)
 		return;
 	if (e == ds.cur)
 		snprintf(buf, len, "sched: thread %d runs", e->de_id);
@@ -454,9 +471,16 @@ cmp_u64(const void *a, const void *b)
 static void
 ds_reset(void)
 {
+	uint64_t gen = ds.gen;
 	int i;
 
+	/*
+	 * A thread of the last run that has not left yet still points at
+	 * its entity: that one is not freed (its de_gen tells it is stale).
+	 */
 	for (i = 0; i < ds.nents; i++) {
+		if (ds.ents[i]->de_state != DE_GONE)
+			continue;
 		pthread_cond_destroy(&ds.ents[i]->de_cv);
 		free(ds.ents[i]);
 	}
@@ -464,6 +488,7 @@ ds_reset(void)
 	free(ds.rq);
 	free(ds.dec);
 	memset(&ds, 0, sizeof(ds));
+	ds.gen = gen + 1;
 }
 
 static struct dsched_ent *
@@ -476,12 +501,18 @@ ent_alloc(const char *name)
 	pthread_cond_init(&e->de_cv, NULL);
 	snprintf(e->de_name, sizeof(e->de_name), "%s", name);
 	e->de_rqidx = -1;
+	e->de_gen = ds.gen;
 	if (ds.nents == ds.maxents)
 		ds.ents = grow(ds.ents, &ds.maxents, sizeof(*ds.ents));
 	e->de_id = ds.nents;
 	ds.ents[ds.nents++] = e;
-	/* PCT: initial priorities are above the ncp change-point ones */
-	e->de_prio = host_rng_next(&ds.rng) | (1ull << 63);
+	/*
+	 * PCT: initial priorities are above the yields' and the change
+	 * points' (top bit set); POS: a pending event's, uniform.
+	 */
+	e->de_prio = host_rng_next(&ds.rng);
+	if (ds.cfg.dc_strategy == DSCHED_PCT)
+		e->de_prio |= 1ull << 63;
 	e->de_state = DE_RUNNABLE;
 	rq_add(e);
 	return e;
@@ -504,7 +535,7 @@ dsched_start(const struct dsched_config *dc)
 	ds_reset();
 	ds.cfg = *dc;
 	ds.step_ns = dc->dc_step_ns != 0 ? dc->dc_step_ns : DS_STEP_NS;
-	ds.vbase = host_wall_ns();	/* virtual time goes on from here */
+	ds.vbase = host_real_ns();	/* virtual time goes on from here */
 	atomic_store(&ds.vnow, ds.vbase);
 	ds.next_deadline = UINT64_MAX;
 	host_rng_init(&ds.rng, dc->dc_seed, 0xd5c4ed00ull + dc->dc_strategy);
@@ -597,6 +628,11 @@ dsched_ent_exit(struct dsched_ent *e)
 	struct dsched_ent *next;
 
 	pthread_mutex_lock(&ds_lock);
+	if (e->de_gen != ds.gen) {
+		e->de_state = DE_GONE;	/* of a run that ended: no queue */
+		pthread_mutex_unlock(&ds_lock);
+		return;
+	}
 	if (!atomic_load(&dsched_on) || ds.cur != e) {
 		/* free-running now (or never held the token) */
 		rq_remove(e);
@@ -619,6 +655,7 @@ dsched_ent_exit(struct dsched_ent *e)
 		}
 	}
 	next = pick_or_idle(NULL);
+	hash_add((uint64_t)next->de_id);
 	hand_to(e, next);
 	pthread_mutex_unlock(&ds_lock);
 }
@@ -689,7 +726,7 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 		 * took all but one step in two), and a thread that never
 		 * blocks cannot starve the rest for ever.
 		 */
-		e->de_prio = --ds.pct_low;
+		e->de_prio = MIN(e->de_prio, --ds.pct_low);
 		e->de_ran = 0;
 	}
 	next = pick(e, ev == HE_TRYLOCK && arg == 0);
@@ -698,22 +735,21 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 	pthread_mutex_unlock(&ds_lock);
 }
 
-int
-dsched_block(const void *obj, uint64_t deadline_ns)
+/*
+ * block_locked: e stops being runnable until obj is woken or the
+ * deadline; the token goes on, and comes back when e is chosen again.
+ * => ds_lock held, e holds the token; 0 or ETIMEDOUT
+ */
+static int
+block_locked(struct dsched_ent *e, const void *obj, uint64_t deadline_ns)
 {
-	struct dsched_ent *e = self_ent(), *next;
+	struct dsched_ent *next;
 	struct ds_wq *q;
 	int error;
 
-	if (e == NULL)
-		return 0;
-	pthread_mutex_lock(&ds_lock);
-	if (!atomic_load(&dsched_on) || ds.cur != e) {
-		pthread_mutex_unlock(&ds_lock);
-		return 0;		/* free again: a spurious wakeup */
-	}
 	step_account(e, DS_EV_BLOCK, 0, ds_anchor);
 	ds.blocks++;
+	e->de_ran = 0;
 	rq_remove(e);
 	e->de_state = DE_BLOCKED;
 	e->de_wobj = obj;
@@ -745,19 +781,17 @@ dsched_block(const void *obj, uint64_t deadline_ns)
 		/* the scheduler stopped while it waited: unqueue it */
 		make_runnable(e, false);
 	}
-	pthread_mutex_unlock(&ds_lock);
 	return error;
 }
 
-int
-dsched_wake(const void *obj, bool all)
+/* Wake obj's waiters (all, or the longest waiting).  => ds_lock held */
+static int
+wake_locked(const void *obj, bool all)
 {
-	struct ds_wq *q;
+	struct ds_wq *q = wq_of(obj);
 	struct dsched_ent *w, *wn;
 	int n = 0;
 
-	pthread_mutex_lock(&ds_lock);
-	q = wq_of(obj);
 	for (w = q->head; w != NULL; w = wn) {
 		wn = w->de_wnext;
 		if (w->de_wobj != obj)
@@ -767,6 +801,89 @@ dsched_wake(const void *obj, bool all)
 		if (!all)
 			break;
 	}
+	return n;
+}
+
+/* The caller's entity if it holds the token.  => ds_lock held */
+static struct dsched_ent *
+holder_locked(void)
+{
+	struct dsched_ent *e = self_ent();
+
+	if (e == NULL || !atomic_load(&dsched_on) || ds.cur != e)
+		return NULL;
+	return e;
+}
+
+int
+dsched_block(const void *obj, uint64_t deadline_ns)
+{
+	struct dsched_ent *e;
+	int error;
+
+	pthread_mutex_lock(&ds_lock);
+	if ((e = holder_locked()) == NULL) {
+		pthread_mutex_unlock(&ds_lock);
+		return 0;		/* free again: a spurious wakeup */
+	}
+	error = block_locked(e, obj, deadline_ns);
+	pthread_mutex_unlock(&ds_lock);
+	return error;
+}
+
+int
+dsched_mutex_enter(pthread_mutex_t *m)
+{
+	struct dsched_ent *e;
+
+	pthread_mutex_lock(&ds_lock);
+	if ((e = holder_locked()) == NULL) {
+		pthread_mutex_unlock(&ds_lock);
+		return -1;
+	}
+	/*
+	 * Tried under ds_lock: a releaser outside the scheduler wakes the
+	 * waiters under ds_lock after its unlock, so either this try sees
+	 * the mutex free or the wake sees this waiter.
+	 */
+	while (pthread_mutex_trylock(m) != 0) {
+		if (holder_locked() != e) {
+			/* the scheduler stopped meanwhile */
+			pthread_mutex_unlock(&ds_lock);
+			return -1;
+		}
+		(void)block_locked(e, m, 0);
+	}
+	pthread_mutex_unlock(&ds_lock);
+	return 0;
+}
+
+int
+dsched_cond_wait(const void *c, pthread_mutex_t *m, uint64_t deadline_ns)
+{
+	struct dsched_ent *e;
+	int error;
+
+	pthread_mutex_lock(&ds_lock);
+	if ((e = holder_locked()) == NULL) {
+		pthread_mutex_unlock(&ds_lock);
+		return -1;
+	}
+	/* the release and the wait in one step, as pthread_cond_wait */
+	pthread_mutex_unlock(m);
+	(void)wake_locked(m, false);
+	error = block_locked(e, c, deadline_ns);
+	pthread_mutex_unlock(&ds_lock);
+	return error;
+}
+
+int
+dsched_wake(const void *obj, bool all)
+{
+	int n;
+
+	pthread_mutex_lock(&ds_lock);
+	n = wake_locked(obj, all);
 	pthread_mutex_unlock(&ds_lock);
 	return n;
 }

@@ -111,6 +111,15 @@ void dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
  * => the caller's host locks that others need are released
  */
 int dsched_block(const void *obj, uint64_t deadline_ns);
+/*
+ * dsched_mutex_enter: take m, waiting in the scheduler while it is held.
+ * dsched_cond_wait: release m and wait on c (until woken or the deadline)
+ * in one step, as pthread_cond_wait; m is not taken back.
+ * => -1 if the caller does not hold the token (it uses pthreads then);
+ *    dsched_cond_wait: 0 or ETIMEDOUT
+ */
+int dsched_mutex_enter(pthread_mutex_t *m);
+int dsched_cond_wait(const void *c, pthread_mutex_t *m, uint64_t deadline_ns);
 /* dsched_wake: make the entities blocked on obj runnable (all, or the
    longest blocked).  => how many */
 int dsched_wake(const void *obj, bool all);

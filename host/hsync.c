@@ -20,24 +20,19 @@ abs_to_timespec(uint64_t abs_ns, struct timespec *ts)
 void
 hs_lock_slow(pthread_mutex_t *m)
 {
-	while (pthread_mutex_trylock(m) != 0) {
-		if (!dsched_self()) {
-			pthread_mutex_lock(m);
-			return;
-		}
-		(void)dsched_block(m, 0);
-	}
+	if (pthread_mutex_trylock(m) == 0)
+		return;
+	if (dsched_mutex_enter(m) != 0)
+		pthread_mutex_lock(m);	/* not (or no longer) scheduled */
 }
 
 void
 hs_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	if (!dsched_self()) {
+	if (dsched_cond_wait(c, m, 0) != 0) {
 		pthread_cond_wait(c, m);
 		return;
 	}
-	hs_unlock(m);
-	(void)dsched_block(c, 0);
 	hs_lock(m);
 }
 
@@ -47,13 +42,11 @@ hs_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t abs_ns)
 	struct timespec ts;
 	int error;
 
-	if (!dsched_self()) {
+	if ((error = dsched_cond_wait(c, m, abs_ns)) < 0) {
 		abs_to_timespec(abs_ns, &ts);
 		error = pthread_cond_timedwait(c, m, &ts);
 		return error == ETIMEDOUT ? ETIMEDOUT : 0;
 	}
-	hs_unlock(m);
-	error = dsched_block(c, abs_ns);
 	hs_lock(m);
 	return error;
 }

@@ -39,8 +39,9 @@ exit_key_init(void)
 		panic("host_thread: pthread_key_create failed");
 }
 
+/* ent: its entity under the deterministic scheduler (its token held) */
 static struct host_thread *
-thread_register(const char *name)
+thread_register(const char *name, struct dsched_ent *ent)
 {
 	struct host_thread *ht;
 
@@ -74,6 +75,7 @@ thread_register(const char *name)
 	pthread_once(&exit_key_once, exit_key_init);
 	pthread_setspecific(exit_key, ht);
 	host_curthread = ht;
+	ht->ht_ds = ent;	/* from here its events are scheduling points */
 	host_hook(HE_THREAD_START, ht, 0, __FILE__, __LINE__);
 	return ht;
 }
@@ -85,7 +87,7 @@ host_thread_self(void)
 
 	if (__predict_true(ht != NULL))
 		return ht;
-	return thread_register(NULL);
+	return thread_register(NULL, NULL);
 }
 
 void
@@ -98,13 +100,6 @@ host_thread_unregister(void)
 	KASSERTMSG(ht->ht_nheld == 0, "thread %s exits holding %d locks",
 	    ht->ht_name, ht->ht_nheld);
 	host_hook(HE_THREAD_EXIT, ht, 0, __FILE__, __LINE__);
-	if (ht->ht_ds != NULL) {
-		/* the token goes on; the rest runs beside its next holder */
-		struct dsched_ent *e = ht->ht_ds;
-
-		ht->ht_ds = NULL;
-		dsched_ent_exit(e);
-	}
 	if (ht->ht_rcu)
 		host_rcu_unregister();
 	hs_lock(&registry_lock);
@@ -117,6 +112,16 @@ host_thread_unregister(void)
 	/* its progress stays counted: the sum never goes down */
 	retired_progress += __atomic_load_n(&ht->ht_progress, __ATOMIC_RELAXED);
 	hs_unlock(&registry_lock);
+	if (ht->ht_ds != NULL) {
+		/*
+		 * Last, with nothing shared left to touch: the token goes on,
+		 * and what remains runs beside its next holder.
+		 */
+		struct dsched_ent *e = ht->ht_ds;
+
+		ht->ht_ds = NULL;
+		dsched_ent_exit(e);
+	}
 	pthread_setspecific(exit_key, NULL);
 	host_curthread = NULL;
 	pthread_cond_destroy(&ht->ht_sleepcv);
@@ -136,13 +141,11 @@ static void *
 thread_trampoline(void *v)
 {
 	struct thread_start ts = *(struct thread_start *)v;
-	struct host_thread *ht;
 
 	free(v);
 	if (ts.ent != NULL)
 		dsched_ent_enter(ts.ent);	/* wait for the token */
-	ht = thread_register(ts.name);
-	ht->ht_ds = ts.ent;
+	(void)thread_register(ts.name, ts.ent);
 	pthread_sigmask(SIG_SETMASK, &ts.mask, NULL);
 	return ts.fn(ts.arg);
 }

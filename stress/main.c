@@ -25,6 +25,14 @@
  * (forked before any machine thread exists), until one does not pass.
  * => the first status other than pass (or untested), else pass
  */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
 static int
 search(struct stress_config *cfg)
 {
@@ -32,13 +40,20 @@ search(struct stress_config *cfg)
 	int status = EXIT_PASS, wst, untested = 0;
 	pid_t pid;
 
+	/* a SIGINT reaches the child too (its group): it reports; we stop */
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
 	for (s = cfg->seeds_lo; s <= cfg->seeds_hi; s++) {
 		fflush(NULL);
+		if (interrupted)
+			break;
 		if ((pid = fork()) < 0) {
 			perror("uvmstress: --seeds: fork");
 			return EXIT_NO_RESOURCE;
 		}
 		if (pid == 0) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
 			cfg->seed = s;
 			cfg->seed_given = true;
 			cfg->quiet = cfg->verbose == 0;
@@ -46,13 +61,22 @@ search(struct stress_config *cfg)
 		}
 		while (waitpid(pid, &wst, 0) < 0)
 			continue;
-		status = WIFEXITED(wst) ? WEXITSTATUS(wst) : EXIT_FAILURE_FOUND;
+		/* a child killed by a signal (a SIGINT to the group) stops it */
+		status = WIFEXITED(wst) ? WEXITSTATUS(wst) :
+		    128 + WTERMSIG(wst);
 		if (status == EXIT_UNTESTED) {
 			untested++;
 			continue;
 		}
 		if (status != EXIT_PASS)
 			break;
+	}
+	if (interrupted && (status == EXIT_PASS || status == EXIT_UNTESTED)) {
+		printf("uvmstress: --seeds: interrupted after %llu runs of "
+		    "%llu-%llu\n", (unsigned long long)(s - cfg->seeds_lo),
+		    (unsigned long long)cfg->seeds_lo,
+		    (unsigned long long)cfg->seeds_hi);
+		return 128 + interrupted;
 	}
 	if (status != EXIT_PASS && status != EXIT_UNTESTED)
 		printf("uvmstress: --seeds: seed %llu %s (exit %d) after %llu "

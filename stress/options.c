@@ -48,7 +48,7 @@ enum gopt_id {
 	GO_MMU_CLOSE, GO_FAULT_AHEAD, GO_THREADS, GO_FAIL_ALLOC, GO_LOSE_IO,
 	GO_GLUE, GO_SWAPPER, GO_MAXSLP, GO_IDLE_T1, GO_IDLE_T2, GO_SWAP_IDLE,
 	GO_TIMESCALE, GO_SCHED, GO_PCT_DEPTH, GO_STEPS, GO_SCHEDULE_OUT,
-	GO_REPLAY, GO_SEEDS, GO_SHRINK,
+	GO_REPLAY, GO_SEEDS, GO_SHRINK, GO_PCT_STEPS,
 };
 
 struct gopt {
@@ -160,6 +160,9 @@ static const struct gopt gopts[] = {
 	    "POS (priorities resampled for racing events) (see docs/sched.md)" },
 	{ "pct-depth", 0, true, GO_PCT_DEPTH, "D",
 	    "--sched pct: the bug depth d it aims at (1..64, default 3)" },
+	{ "pct-steps", 0, true, GO_PCT_STEPS, "K",
+	    "--sched pct: the steps its change points are spread over (PCT's "
+	    "k; default: --steps, or 3000000)" },
 	{ "steps", 0, true, GO_STEPS, "N",
 	    "deterministic run: stop the workers after N scheduling steps "
 	    "(default 3000000 when neither --ops nor -t is given)" },
@@ -885,6 +888,12 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->seeds_hi = hi;
 		break;
 	}
+	case GO_PCT_STEPS:
+		if (parse_count(v, 1, (int64_t)STEPS_MAX, &n) != 0)
+			return usage_error("%s '%s': not a count in 1..%llu",
+			    p->p_where, v, (unsigned long long)STEPS_MAX);
+		cfg->pct_steps = (uint64_t)n;
+		break;
 	case GO_STEPS:
 		if (parse_count(v, 1, (int64_t)STEPS_MAX, &n) != 0)
 			return usage_error("%s '%s': not a count in 1..%llu",
@@ -1022,6 +1031,14 @@ options_sched(struct stress_config *cfg)
 	if (cfg->pct_depth_given && cfg->sched != DSCHED_PCT)
 		return usage_error("--pct-depth: only --sched pct has a depth "
 		    "(--sched is %s)", name);
+	if (cfg->pct_steps != 0 && cfg->sched != DSCHED_PCT)
+		return usage_error("--pct-steps: only --sched pct has change "
+		    "points (--sched is %s)", name);
+	if (cfg->sched != DSCHED_FREE && cfg->watchdog_s == 0 &&
+	    !cfg->timeout_given)
+		return usage_error("--watchdog 0 with --sched %s and no -t: a "
+		    "deadlock would never end the run (virtual time goes on "
+		    "from tick to tick); keep the watchdog, or give -t", name);
 	if (cfg->pct_depth == 0)
 		cfg->pct_depth = PCT_DEPTH_DEFAULT;
 	if (cfg->shrink && (cfg->sched == DSCHED_FREE ||
@@ -1800,6 +1817,7 @@ options_json(struct json *j, const char *key, const struct stress_config *cfg)
 	json_string(j, "sched", dsched_strategy_name(cfg->sched));
 	json_u64(j, "pct_depth", cfg->pct_depth);
 	json_u64(j, "steps", cfg->steps);
+	json_u64(j, "pct_steps", cfg->pct_steps);
 	json_bool(j, "bind", cfg->bind);
 	json_string(j, "inject", cfg->inject == INJECT_CORRUPT ? "corrupt" :
 	    cfg->inject == INJECT_PANIC ? "panic" :

@@ -134,6 +134,8 @@ struct stress_config {
 	unsigned int		pct_depth;	/* --pct-depth (PCT's d) */
 	bool			pct_depth_given;
 	uint64_t		steps;		/* --steps; 0: no limit */
+	uint64_t		pct_steps;	/* --pct-steps: PCT's k (0: the
+						   steps, or STEPS_DEFAULT) */
 	bool			shrink;		/* --shrink */
 	uint64_t		seeds_lo;	/* --seeds A-B: a search, 0: none */
 	uint64_t		seeds_hi;

@@ -276,6 +276,13 @@ fatal_json(int status, const char *kind, const char *msg, const char *detail,
 	(void)!write(panic_json_fd, "\",\n      \"replay\": \"", 20);
 	json_escape(esc, sizeof(esc), replay);
 	(void)!write(panic_json_fd, esc, strlen(esc));
+	if (dsched_active()) {		/* where in the schedule */
+		snprintf(buf, sizeof(buf), "\",\n      \"step\": %llu",
+		    (unsigned long long)dsched_step());
+		(void)!write(panic_json_fd, buf, strlen(buf));
+		(void)!write(panic_json_fd, "\n    }\n  ]\n}\n", 13);
+		return;
+	}
 	(void)!write(panic_json_fd, "\"\n    }\n  ]\n}\n", 14);
 }
 

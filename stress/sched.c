@@ -111,7 +111,7 @@ bad_replay(const char *path, const char *why)
 static int
 read_replay(struct stress_run *r, const char *path)
 {
-	char line[128], name[32], strat[16];
+	char line[128], strat[16];
 	unsigned long long v[6];
 	FILE *f;
 	size_t n;
@@ -132,7 +132,6 @@ read_replay(struct stress_run *r, const char *path)
 		fclose(f);
 		return bad_replay(path, "truncated or corrupt header");
 	}
-	(void)name;
 	if (v[0] != build_hash()) {
 		fclose(f);
 		return bad_replay(path, "recorded by another build of "
@@ -150,8 +149,9 @@ read_replay(struct stress_run *r, const char *path)
 	at = ftell(f);
 	fseek(f, 0, SEEK_END);
 	end = ftell(f);
-	if (at < 0 || end < at || (unsigned long long)(end - at) !=
-	    v[5] * sizeof(uint32_t)) {
+	/* divided, not multiplied: a huge count must not wrap around */
+	if (at < 0 || end < at || (end - at) % sizeof(uint32_t) != 0 ||
+	    (unsigned long long)(end - at) / sizeof(uint32_t) != v[5]) {
 		fclose(f);
 		return bad_replay(path, "truncated or corrupt: its decisions "
 		    "do not fill the file as its header says");
@@ -164,6 +164,8 @@ read_replay(struct stress_run *r, const char *path)
 	}
 	if (fread(replay_dec, sizeof(uint32_t), n, f) != n) {
 		fclose(f);
+		free(replay_dec);
+		replay_dec = NULL;
 		return bad_replay(path, "read error");
 	}
 	fclose(f);
@@ -202,7 +204,8 @@ stress_sched_begin(struct stress_run *r)
 	dc.dc_strategy = (enum dsched_strategy)cfg->sched;
 	dc.dc_seed = cfg->seed;
 	dc.dc_pct_depth = cfg->pct_depth;
-	dc.dc_pct_steps = cfg->steps != 0 ? cfg->steps : STEPS_DEFAULT;
+	dc.dc_pct_steps = cfg->pct_steps != 0 ? cfg->pct_steps :
+	    cfg->steps != 0 ? cfg->steps : STEPS_DEFAULT;
 	dc.dc_max_steps = cfg->steps;
 	dc.dc_replay = replay_dec;
 	dc.dc_nreplay = replay_ndec;
@@ -234,11 +237,15 @@ write_schedule(struct stress_run *r)
 	    (unsigned long long)r->r_cfg->seed,
 	    (unsigned long long)r->r_ds.ds_steps,
 	    (unsigned long long)r->r_ds.ds_hash, n);
-	if ((f = fdopen(r->r_sched_fd, "wb")) == NULL ||
-	    fwrite(head, 1, (size_t)len, f) != (size_t)len ||
-	    fwrite(dec, sizeof(*dec), n, f) != n || fclose(f) != 0)
+	if ((f = fdopen(r->r_sched_fd, "wb")) == NULL) {
+		close(r->r_sched_fd);
+		fprintf(stderr, "uvmstress: --schedule-out %s: %s\n",
+		    r->r_cfg->schedule_out, strerror(errno));
+	} else if (fwrite(head, 1, (size_t)len, f) != (size_t)len ||
+	    fwrite(dec, sizeof(*dec), n, f) != n || fclose(f) != 0) {
 		fprintf(stderr, "uvmstress: --schedule-out %s: write error\n",
 		    r->r_cfg->schedule_out);
+	}
 	r->r_sched_fd = -1;
 }
 
@@ -310,6 +317,8 @@ stress_sched_report(FILE *f, const struct stress_run *r)
 	    (double)st->ds_vnow_ns / 1e9, st->ds_entities,
 	    (unsigned long long)st->ds_hash,
 	    r->r_cfg->timeout_given ? " (-t: a wall-clock end, not "
+	    "reproducible)" : __atomic_load_n(&r->r_signal,
+	    __ATOMIC_ACQUIRE) != 0 ? " (interrupted: its end is not "
 	    "reproducible)" : "");
 }
 
@@ -331,7 +340,8 @@ stress_sched_json(struct json *j, const struct stress_run *r)
 		json_stringf(j, "trace_hash", "%016llx",
 		    (unsigned long long)st->ds_hash);
 		json_u64(j, "steps_limit_reached_at", st->ds_exhausted_step);
-		json_bool(j, "reproducible", !r->r_cfg->timeout_given);
+		json_bool(j, "reproducible", !r->r_cfg->timeout_given &&
+		    __atomic_load_n(&r->r_signal, __ATOMIC_ACQUIRE) == 0);
 		if (r->r_cfg->replay_path != NULL)
 			json_u64(j, "replay_diverged_step",
 			    st->ds_diverged_step);

@@ -9,7 +9,9 @@
  * Greedy delta debugging, one parameter at a time, halving:
  *
  *  1. --steps: the failure's step + 1 (the schedule up to the failure is
- *     the same, so this always keeps it): the shorter schedule;
+ *     the same, so this keeps it, unless the failure came in the final
+ *     checks, after the limit; under PCT --pct-steps keeps the change
+ *     points where they were): the shorter schedule, verified by a run;
  *  2. --lwps, then --ops, then --pct-depth (fewer preemptions), then the
  *     scenario's own counts and sizes (--pages, --ws, ...): halved while
  *     the run still fails so, then one less; after each success, the
@@ -56,6 +58,7 @@ struct shrink {
 	struct override	ov[SHRINK_MAXOPT];
 	int		nov;
 	int		runs;
+	uint64_t	steps;		/* the --steps the candidates have */
 };
 
 /* set: the override of name, added or replaced. */
@@ -202,6 +205,44 @@ say(const char *what, const struct outcome *o)
 	fflush(stdout);
 }
 
+static void run_as(struct shrink *s, struct shrink *t, struct outcome *o,
+    char *cmd, size_t len);
+
+/*
+ * cut_steps: --steps to want's failure + 1, kept if the run still fails
+ * so (it does, unless the failure came after the limit, in the final
+ * checks: then there is nothing to cut).
+ */
+static void
+cut_steps(struct shrink *s, struct outcome *want, char *cmd, size_t len)
+{
+	struct shrink t;
+	struct outcome o;
+
+	if (want->step == 0 || want->step + 1 >= s->steps ||
+	    s->runs >= SHRINK_RUNS)
+		return;
+	t = *s;
+	set(&t, "--steps", want->step + 1);
+	run_as(s, &t, &o, cmd, len);
+	say("--steps to the failure", &o);
+	if (o.status != EXIT_FAILURE_FOUND || strcmp(o.kind, want->kind) != 0)
+		return;
+	memcpy(s->ov, t.ov, sizeof(t.ov));
+	s->nov = t.nov;
+	s->steps = want->step + 1;
+	*want = o;
+}
+
+/* run_as: candidate t (a variant of s), its runs counted in s. */
+static void
+run_as(struct shrink *s, struct shrink *t, struct outcome *o, char *cmd,
+    size_t len)
+{
+	candidate(t, o, cmd, len);
+	s->runs = t->runs;
+}
+
 /*
  * try: the override name = v; kept if the run still fails as want did
  * (want and the steps updated).  => kept
@@ -217,8 +258,7 @@ try(struct shrink *s, const char *name, unsigned long long v,
 	if (s->runs >= SHRINK_RUNS)
 		return false;
 	set(&t, name, v);
-	candidate(&t, &o, cmd, len);
-	s->runs = t.runs;
+	run_as(s, &t, &o, cmd, len);
 	snprintf(what, sizeof(what), "%s %llu", name, v);
 	say(what, &o);
 	if (!same_failure(want, &o))
@@ -228,8 +268,7 @@ try(struct shrink *s, const char *name, unsigned long long v,
 	*cur = v;
 	*want = o;
 	/* the schedule up to the new failure, and no further */
-	if (o.step != 0)
-		set(s, "--steps", o.step + 1);
+	cut_steps(s, want, cmd, len);
 	return true;
 }
 
@@ -279,16 +318,12 @@ stress_shrink(const struct stress_config *cfg)
 	}
 	want = first;
 	snprintf(best, sizeof(best), "%s", cmd);
-	steps0 = cfg->steps;
-	if (want.step != 0) {
-		set(&s, "--steps", want.step + 1);
-		candidate(&s, &o, cmd, sizeof(cmd));
-		say("--steps to the failure", &o);
-		if (same_failure(&want, &o)) {
-			want = o;
-			snprintf(best, sizeof(best), "%s", cmd);
-		}
-	}
+	steps0 = s.steps = cfg->steps != 0 ? cfg->steps : UINT64_MAX;
+	/* PCT's change points stay where they were when --steps is cut */
+	if (cfg->sched == DSCHED_PCT)
+		set(&s, "--pct-steps", cfg->pct_steps != 0 ? cfg->pct_steps :
+		    cfg->steps != 0 ? cfg->steps : STEPS_DEFAULT);
+	cut_steps(&s, &want, cmd, sizeof(cmd));
 	reduce(&s, "--lwps", (unsigned long long)cfg->lwps, 1, &want, cmd,
 	    sizeof(cmd));
 	if (cfg->ops != 0)
@@ -318,9 +353,11 @@ stress_shrink(const struct stress_config *cfg)
 		return EXIT_USAGE;
 	}
 	printf("uvmstress: shrink: %d runs; the smallest fails with %s at "
-	    "step %llu (the run as given: step %llu of %llu)",
-	    s.runs, o.kind, (unsigned long long)o.step,
-	    (unsigned long long)first.step, (unsigned long long)steps0);
+	    "step %llu (the run as given: step %llu", s.runs, o.kind,
+	    (unsigned long long)o.step, (unsigned long long)first.step);
+	if (steps0 != UINT64_MAX)
+		printf(" of %llu", (unsigned long long)steps0);
+	printf(")");
 	if (o.step != 0 && first.step != 0)
 		printf(", %.1fx fewer steps", (double)first.step /
 		    (double)o.step);
