@@ -123,10 +123,17 @@ bench: deps-ok
 	@sh perf/bench_hostmmu.sh $(BUILD)
 	@sh perf/bench_lwps.sh $(BUILD) 5
 	@sh perf/bench_swapper.sh $(BUILD) 12
+	@sh perf/bench_sched.sh $(BUILD) 3
 
 coverage: deps-ok
 	@$(MAKE) --no-print-directory -j2 build-coverage
 	@bash mk/coverage.sh $(BUILD) $(COVERAGE_SECONDS) $(COVERAGE_ARGS)
+
+# The mutant suite across the scheduler's modes (not part of make test):
+# docs/mutants.md.  MUTANTS_ARGS: run.sh's options and patches.
+.PHONY: mutants
+mutants: deps-ok
+	@bash tests/mutants/run.sh -m "free random pct pos" $(MUTANTS_ARGS)
 
 clean:
 	rm -rf $(BUILD)

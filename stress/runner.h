@@ -252,6 +252,8 @@ struct stress_run {
 	uint64_t		r_replay_hash;	/* --replay: its trace hash */
 	uint64_t		r_replay_steps;
 	int			r_sched_fd;	/* --schedule-out, -1 */
+	uint64_t		r_sched_wall0;	/* wall clock at its start */
+	uint64_t		r_sched_wall_ns; /* the trace's wall time */
 };
 
 /* runner_main: the whole run.  => the exit status */

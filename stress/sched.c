@@ -210,6 +210,7 @@ stress_sched_begin(struct stress_run *r)
 	dc.dc_replay = replay_dec;
 	dc.dc_nreplay = replay_ndec;
 	dc.dc_record = cfg->schedule_out != NULL;
+	r->r_sched_wall0 = host_wall_ns();
 	if ((error = dsched_start(&dc)) != 0) {
 		fprintf(stderr, "uvmstress: cannot start the deterministic "
 		    "scheduler: %s\n", strerror(error));
@@ -256,6 +257,7 @@ stress_sched_end(struct stress_run *r)
 		return;
 	dsched_get_stats(&r->r_ds);
 	r->r_ds_taken = true;
+	r->r_sched_wall_ns = host_wall_ns() - r->r_sched_wall0;
 	dsched_stop();
 	write_schedule(r);
 	free(replay_dec);
@@ -308,13 +310,14 @@ stress_sched_report(FILE *f, const struct stress_run *r)
 	if (!r->r_det || !r->r_ds_taken)
 		return;
 	fprintf(f, "schedule: %s, %llu steps, %llu switches, %llu blocks, "
-	    "%llu timeouts, %.3f virtual s, %d threads, trace %016llx%s\n",
-	    dsched_strategy_name(st->ds_strategy),
+	    "%llu timeouts, %.3f virtual s in %.3f wall s, %d threads, trace "
+	    "%016llx%s\n", dsched_strategy_name(st->ds_strategy),
 	    (unsigned long long)st->ds_steps,
 	    (unsigned long long)st->ds_switches,
 	    (unsigned long long)st->ds_blocks,
 	    (unsigned long long)st->ds_timeouts,
-	    (double)st->ds_vnow_ns / 1e9, st->ds_entities,
+	    (double)st->ds_vnow_ns / 1e9, (double)r->r_sched_wall_ns / 1e9,
+	    st->ds_entities,
 	    (unsigned long long)st->ds_hash,
 	    r->r_cfg->timeout_given ? " (-t: a wall-clock end, not "
 	    "reproducible)" : __atomic_load_n(&r->r_signal,
@@ -336,6 +339,8 @@ stress_sched_json(struct json *j, const struct stress_run *r)
 		json_u64(j, "timeouts", st->ds_timeouts);
 		json_u64(j, "idle_jumps", st->ds_idle_jumps);
 		json_u64(j, "virtual_ns", st->ds_vnow_ns);
+		/* the only wall-clock time of a deterministic run's report */
+		json_u64(j, "wall_ns", r->r_sched_wall_ns);
 		json_i64(j, "threads", st->ds_entities);
 		json_stringf(j, "trace_hash", "%016llx",
 		    (unsigned long long)st->ds_hash);
