@@ -51,9 +51,10 @@
  *    hibernation; here other threads run.
  *  - The daemons' loops also end on a stop flag, and the pagedaemon does
  *    not scan while quiesced (uvm_hibernate, tests).
- *  - uvm_wait leaves a flag with its wakeup (pd.wanted), which the
- *    pagedaemon checks before it sleeps: a wakeup that arrives while it
- *    is not asleep is not lost (see uvm_pageout).
+ *  - uvm_wait, and the aiodone daemon when it wakes the pagedaemon, leave
+ *    a flag with the wakeup (pd.wanted), which the pagedaemon checks
+ *    before it sleeps: a wakeup that arrives while it is not asleep is not
+ *    lost (see uvm_pageout).
  *  - uvm_wait with no pagedaemon running sleeps 125 ms, not for ever.
  *
  * Extension (marked "[extension]"): FreeBSD's vm_lowmem event, which a
@@ -92,7 +93,8 @@ volatile int uvm_nowait_failed;		/* [f] */
 static struct {
 	/* [f] uvm.fpageqlock */
 	bool		stop;		/* the pagedaemon must exit */
-	bool		wanted;		/* uvm_wait woke it: run a pass */
+	bool		wanted;		/* uvm_wait or the aiodone daemon woke
+					   it: run a pass */
 	int		quiesce;	/* > 0: no scanning (nests) */
 	bool		inpass;		/* the pagedaemon is in a pass */
 	/* [uvm.aiodoned_lock] */
@@ -301,7 +303,8 @@ uvm_pageout(void *arg)
 		long size;
 
 		/*
-		 * [deviation] pd.wanted: a uvm_wait caller woke us.  The
+		 * [deviation] pd.wanted: a uvm_wait caller (or the aiodone
+		 * daemon, its pageouts done at the reserve) woke us.  The
 		 * seed sleeps here whenever no pma request and no nowait
 		 * failure is pending, so a wakeup from uvm_wait that came
 		 * while we were not asleep (in a pass, or before our first
@@ -493,8 +496,20 @@ uvm_aiodone_daemon(void *arg)
 			preempt();		/* sched_pause(yield) */
 		}
 		uvm_lock_fpageq();
-		wakeup(free <= uvmexp.reserve_kernel ? &uvm.pagedaemon :
-		    &uvmexp.free);
+		if (free <= uvmexp.reserve_kernel) {
+			/*
+			 * [deviation] the flag with the wakeup, as uvm_wait
+			 * leaves it (see uvm_pageout): a pagedaemon in its
+			 * pass (or on its way to sleep) lost this wakeup, and
+			 * with every LWP asleep in uvm_wait and its pageouts
+			 * done, nothing woke it again (found by --sched pct:
+			 * pressure --ram 16M --steps 1000000 --seed 9).
+			 */
+			pd.wanted = true;
+			wakeup(&uvm.pagedaemon);
+		} else {
+			wakeup(&uvmexp.free);
+		}
 		uvm_unlock_fpageq();
 	}
 }
