@@ -345,3 +345,20 @@ Test(uvmstress_sched, shrink_finds_a_smaller_run_that_fails_the_same_way)
 	cr_assert_eq(s, step);
 	result_free(&r);
 }
+
+/*
+ * A lost wakeup the deterministic scheduler found (the mutant
+ * aiodone-wakeup-of-the-pagedaemon-lost): under this schedule the
+ * aiodone daemon's wakeup reached a pagedaemon in its pass, and with
+ * every LWP asleep in uvm_wait the machine hung at the reserve.  The same
+ * schedule reaches the same point with the fix, and must pass.
+ */
+Test(uvmstress_sched, the_aiodone_daemons_wakeup_of_the_pagedaemon_is_not_lost)
+{
+	struct result r;
+
+	RUN(&r, "--scenario", "pressure", "--ram", "16M", "--sched", "pct",
+	    "--steps", "1000000", "--seed", "9");
+	cr_expect_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	result_free(&r);
+}
