@@ -1,7 +1,7 @@
 /*
  * host/dsched.c: the deterministic scheduler (see dsched.h).
  *
- * The token: ds_cur is the entity that may run; every other entity waits
+ * The token: ds.cur is the entity that may run; every other entity waits
  * on its own condition variable under ds_lock until it is handed the
  * token.  An entity is runnable (on the dense array rq[], in an order that
  * depends only on the sequence of events), blocked (on a wait queue keyed
