@@ -12,10 +12,9 @@
  *  - PCT: each entity a random priority (>= d) when it is made; the
  *    highest runnable runs; at d - 1 change points drawn uniformly from
  *    [1, k] steps, the running entity's priority drops below all the
- *    initial ones (to d - 1 - i at the i-th); a failed try (a retry
- *    loop) or a quantum of steps without blocking drops the entity below
- *    every initial priority too, but above the change points', as a
- *    yield or an expired time slice does;
+ *    initial ones (to d - 1 - i at the i-th, above DS_PCT_CP); a failed
+ *    try (a retry loop) or a quantum of steps run (blocked or not) drops the
+ *    entity below every other, as a yield or an expired time slice does;
  *  - POS: each entity's pending event (the hook point it is parked at) a
  *    random priority; the highest runs; once it has run, its new event
  *    and every pending event on the same object (the events that race
@@ -40,6 +39,12 @@
 #define DS_STEP_NS	1000ull		/* 1 us of virtual time per step */
 #define DS_PCT_MAXCP	64
 #define DS_PCT_QUANTUM	100000		/* steps: 100 ms of virtual time */
+/*
+ * PCT's priority bands, highest first: initial priorities (top bit set),
+ * change points (DS_PCT_CP + d - 1 down to DS_PCT_CP + 1), yields and
+ * expired quanta (below DS_PCT_CP, each lower than the last).
+ */
+#define DS_PCT_CP	(1ull << 40)
 #define DS_EV_BLOCK	(HE_NKINDS + 1)	/* trace codes beyond the hook's */
 #define DS_EV_EXIT	(HE_NKINDS + 2)
 
@@ -58,8 +63,8 @@ struct dsched_ent {
 	uint64_t	de_deadline;	/* [ds] virtual, 0 none */
 	bool		de_timedout;	/* [ds] */
 	uint64_t	de_prio;	/* [ds] PCT and POS */
-	uint64_t	de_ran;		/* [ds] steps run since it last blocked
-					   (preempted or not) */
+	uint64_t	de_ran;		/* [ds] PCT: steps run since its last
+					   yield or expired quantum */
 	const void	*de_pobj;	/* [ds] POS: its pending event's object */
 	pthread_cond_t	de_cv;		/* [ds] token hand-off */
 };
@@ -411,7 +416,8 @@ step_account(struct dsched_ent *e, int ev, int line, const char *file)
 	if (ds.cfg.dc_strategy == DSCHED_PCT && ds.nextcp < ds.ncp &&
 	    s >= ds.cp[ds.nextcp]) {
 		/* the running entity drops below every initial priority */
-		e->de_prio = (uint64_t)(ds.ncp - ds.nextcp);
+		e->de_prio = MIN(e->de_prio, DS_PCT_CP +
+		    (uint64_t)(ds.ncp - ds.nextcp));
 		ds.nextcp++;
 	}
 }
@@ -542,7 +548,7 @@ dsched_start(const struct dsched_config *dc)
 	if (dc->dc_strategy == DSCHED_PCT) {
 		k = dc->dc_pct_steps != 0 ? dc->dc_pct_steps : 1000000;
 		ds.ncp = (int)dc->dc_pct_depth - 1;
-		ds.pct_low = 1ull << 62;
+		ds.pct_low = DS_PCT_CP;
 		for (i = 0; i < ds.ncp; i++)
 			ds.cp[i] = 1 + host_rng_below(&ds.rng, k);
 		qsort(ds.cp, (size_t)ds.ncp, sizeof(ds.cp[0]), cmp_u64);
@@ -719,12 +725,13 @@ dsched_point(enum hook_ev ev, const void *obj, uintptr_t arg,
 	if (ds.cfg.dc_strategy == DSCHED_PCT && ((ev == HE_TRYLOCK &&
 	    arg == 0) || ++e->de_ran >= DS_PCT_QUANTUM)) {
 		/*
-		 * A retry loop, or a whole quantum without blocking: below
-		 * every other thread's initial priority (above the change
-		 * points'), as a yield or an expired time slice, so that the
-		 * holder a loop waits for runs (the pagedaemon's trylock loops
-		 * took all but one step in two), and a thread that never
-		 * blocks cannot starve the rest for ever.
+		 * A retry loop, or a whole quantum of steps run: below
+		 * every other thread, as a yield or an expired time slice, so
+		 * that the holder a loop waits for runs (the pagedaemon's
+		 * trylock loops took all but one step in two), and a thread
+		 * that never blocks cannot starve the rest for ever (a harness
+		 * lowered by an early change point starved behind busy LWPs:
+		 * touch --pct-steps 10 never ended).
 		 */
 		e->de_prio = MIN(e->de_prio, --ds.pct_low);
 		e->de_ran = 0;
@@ -749,7 +756,6 @@ block_locked(struct dsched_ent *e, const void *obj, uint64_t deadline_ns)
 
 	step_account(e, DS_EV_BLOCK, 0, ds_anchor);
 	ds.blocks++;
-	e->de_ran = 0;
 	rq_remove(e);
 	e->de_state = DE_BLOCKED;
 	e->de_wobj = obj;

@@ -93,6 +93,10 @@ search(struct stress_config *cfg)
 		    (unsigned long long)cfg->seeds_hi,
 		    (unsigned long long)(cfg->seeds_hi - cfg->seeds_lo + 1),
 		    untested, (double)(host_wall_ns() - t0) / 1e9);
+	/* nothing tested in any run: say so, as one run would */
+	if (untested > 0 && (uint64_t)untested == cfg->seeds_hi -
+	    cfg->seeds_lo + 1)
+		return EXIT_UNTESTED;
 	return status == EXIT_UNTESTED ? EXIT_PASS : status;
 }
 

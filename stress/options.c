@@ -164,8 +164,10 @@ static const struct gopt gopts[] = {
 	    "--sched pct: the steps its change points are spread over (PCT's "
 	    "k; default: --steps, or 3000000)" },
 	{ "steps", 0, true, GO_STEPS, "N",
-	    "deterministic run: stop the workers after N scheduling steps "
-	    "(default 3000000 when neither --ops nor -t is given)" },
+	    "deterministic run: stop the workers after N scheduling steps, "
+	    "counted from boot (the fill too); the run goes on past N to end "
+	    "its operations, final checks and teardown (default 3000000 when "
+	    "neither --ops nor -t is given)" },
 	{ "schedule-out", 0, true, GO_SCHEDULE_OUT, "FILE",
 	    "deterministic run: write its decisions to FILE (a new file)" },
 	{ "replay", 0, true, GO_REPLAY, "FILE",
@@ -873,6 +875,10 @@ apply_pair(struct stress_config *cfg, const struct pair *p)
 		cfg->pct_depth_given = true;
 		break;
 	case GO_SHRINK:
+		if (b && p->p_where[0] != '-')
+			return usage_error("%s: give --shrink on the command "
+			    "line, not in a job file (the runs it makes read "
+			    "the job file too)", p->p_where);
 		cfg->shrink = b;
 		break;
 	case GO_SEEDS: {
@@ -1041,6 +1047,12 @@ options_sched(struct stress_config *cfg)
 		    "from tick to tick); keep the watchdog, or give -t", name);
 	if (cfg->pct_depth == 0)
 		cfg->pct_depth = PCT_DEPTH_DEFAULT;
+	if (cfg->shrink && (cfg->json_path != NULL ||
+	    cfg->schedule_out != NULL))
+		return usage_error("--shrink with --%s: the runs it makes write "
+		    "no report or schedule; give it to the replay line it "
+		    "prints", cfg->json_path != NULL ? "json" :
+		    "schedule-out");
 	if (cfg->shrink && (cfg->sched == DSCHED_FREE ||
 	    cfg->seeds_lo != 0 || cfg->replay_path != NULL))
 		return usage_error("--shrink %s", cfg->sched == DSCHED_FREE ?
@@ -1564,10 +1576,13 @@ options_help(FILE *f, const struct stress_config *cfg)
 "fill), 130/143 interrupted by SIGINT/SIGTERM (a full report first; a\n"
 "second signal ends it at once).  -t bounds the whole run, fill\n"
 "included, plus %d s of grace for the final checks and the report.\n"
-"Every failure prints the command that replays it: the same options,\n"
-"--seed fixed and --ops for the operations done, which replays every\n"
-"LWP's access sequence; not the interleaving, which the host's\n"
-"scheduler chooses (see docs/uvmstress.md).\n", RUN_GRACE_S);
+"Every failure prints the command that replays it.  A free run's: the\n"
+"same options, --seed fixed and --ops for the operations done, which\n"
+"replays every LWP's access sequence but not the interleaving, which\n"
+"the host's scheduler chooses (it prints the deterministic search for\n"
+"it too).  A deterministic run's (--sched random|pct|pos): the same\n"
+"options and --seed, which replay the interleaving: the same failure at\n"
+"the same step (see docs/sched.md).\n", RUN_GRACE_S);
 }
 
 void

@@ -221,6 +221,7 @@ panic_hook(const char *msg)
 	err_write(replay);
 	err_write("\n");
 	if (dsched_active()) {
+		stress_sched_fatal(cur_run);	/* the schedule to the panic */
 		char step[96];
 
 		snprintf(step, sizeof(step), "uvmstress: the panic came at "
@@ -727,6 +728,7 @@ run_inject(struct stress_run *r, struct host_rng *rng, uint64_t now,
 static void
 hang_exit(struct stress_run *r)
 {
+	stress_sched_fatal(r);		/* the trace up to the hang */
 	r->r_t1_ns = host_real_ns();
 	vmstat_snapshot_nolock(&r->r_vs1);
 	r->r_verdict = "fail";
@@ -1402,6 +1404,13 @@ finish(struct stress_run *r, FILE *jf, int status)
 		    "uvmstress: replay with: %s\n", sig == SIGINT ? "SIGINT" :
 		    "SIGTERM", r->r_sc->sc_name,
 		    (double)(r->r_end_ns - r->r_start_ns) / 1e9, r->r_replay);
+	else if (strcmp(r->r_verdict, "short") == 0 && r->r_det &&
+	    !cfg->timeout_given)
+		fprintf(r->r_out, "uvmstress: short in %s: --steps %llu ran out "
+		    "in the set-up (boot and fill) before the timed phase: "
+		    "nothing was tested (raise --steps, or lower the working "
+		    "set)\n", r->r_sc->sc_name,
+		    (unsigned long long)cfg->steps);
 	else if (strcmp(r->r_verdict, "short") == 0)
 		fprintf(r->r_out, "uvmstress: short in %s: -t %llu s ran out "
 		    "after %.1f s of set-up (boot and fill) before the timed "

@@ -219,6 +219,46 @@ stress_sched_begin(struct stress_run *r)
 	return 0;
 }
 
+/* The schedule file's header.  => its length in buf */
+static int
+schedule_head(const struct stress_run *r, size_t n, char *buf, size_t len)
+{
+	return snprintf(buf, len, SCHED_MAGIC "\nbuild %llx\noptions %llx\n"
+	    "sched %s\nseed %llu\nsteps %llu\nhash %016llx\ndecisions %zu\n",
+	    (unsigned long long)r->r_sched_build,
+	    (unsigned long long)r->r_sched_opts,
+	    dsched_strategy_name(r->r_ds.ds_strategy),
+	    (unsigned long long)r->r_cfg->seed,
+	    (unsigned long long)r->r_ds.ds_steps,
+	    (unsigned long long)r->r_ds.ds_hash, n);
+}
+
+void
+stress_sched_fatal(struct stress_run *r)
+{
+	const uint32_t *dec;
+	char head[512];
+	size_t n;
+	int len;
+
+	if (r == NULL || !r->r_det || !dsched_active() || r->r_ds_taken)
+		return;
+	dsched_get_stats(&r->r_ds);
+	r->r_ds_taken = true;
+	r->r_sched_wall_ns = host_wall_ns() - r->r_sched_wall0;
+	if (r->r_sched_fd < 0)
+		return;
+	n = dsched_decisions(&dec);
+	len = schedule_head(r, n, head, sizeof(head));
+	if (write(r->r_sched_fd, head, (size_t)len) != len ||
+	    write(r->r_sched_fd, dec, n * sizeof(*dec)) !=
+	    (ssize_t)(n * sizeof(*dec)))
+		(void)!write(STDERR_FILENO, "uvmstress: --schedule-out: "
+		    "write error\n", 38);
+	close(r->r_sched_fd);
+	r->r_sched_fd = -1;
+}
+
 static void
 write_schedule(struct stress_run *r)
 {
@@ -230,14 +270,7 @@ write_schedule(struct stress_run *r)
 
 	if (r->r_sched_fd < 0)
 		return;
-	len = snprintf(head, sizeof(head), SCHED_MAGIC "\nbuild %llx\n"
-	    "options %llx\nsched %s\nseed %llu\nsteps %llu\nhash %016llx\n"
-	    "decisions %zu\n", (unsigned long long)r->r_sched_build,
-	    (unsigned long long)r->r_sched_opts,
-	    dsched_strategy_name(r->r_ds.ds_strategy),
-	    (unsigned long long)r->r_cfg->seed,
-	    (unsigned long long)r->r_ds.ds_steps,
-	    (unsigned long long)r->r_ds.ds_hash, n);
+	len = schedule_head(r, n, head, sizeof(head));
 	if ((f = fdopen(r->r_sched_fd, "wb")) == NULL) {
 		close(r->r_sched_fd);
 		fprintf(stderr, "uvmstress: --schedule-out %s: %s\n",

@@ -21,6 +21,12 @@ int stress_sched_begin(struct stress_run *r);
  * thread run free for the machine's shutdown.  Idempotent.
  */
 void stress_sched_end(struct stress_run *r);
+/*
+ * stress_sched_fatal: a run ending on the spot (a panic, a hang): take
+ * the trace as it is and write --schedule-out, with write(2) only; the
+ * threads stay parked.  => never allocates
+ */
+void stress_sched_fatal(struct stress_run *r);
 /* The harness's sleep: virtual time under the scheduler. */
 void stress_sched_sleep_ms(unsigned int ms);
 /* The report's lines and JSON object ("schedule"). */

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,15 @@
 #define SHRINK_MAXOPT	(SOPT_MAX + 8)
 
 extern char **environ;
+
+/* SIGINT/SIGTERM: the running child has it too (its group); we stop. */
+static volatile sig_atomic_t shrink_sig;
+
+static void
+shrink_on_signal(int sig)
+{
+	shrink_sig = sig;
+}
 
 struct override {
 	char	name[32];		/* "--lwps" */
@@ -220,7 +230,7 @@ cut_steps(struct shrink *s, struct outcome *want, char *cmd, size_t len)
 	struct outcome o;
 
 	if (want->step == 0 || want->step + 1 >= s->steps ||
-	    s->runs >= SHRINK_RUNS)
+	    s->runs >= SHRINK_RUNS || shrink_sig != 0)
 		return;
 	t = *s;
 	set(&t, "--steps", want->step + 1);
@@ -255,7 +265,7 @@ try(struct shrink *s, const char *name, unsigned long long v,
 	struct outcome o;
 	char what[64];
 
-	if (s->runs >= SHRINK_RUNS)
+	if (s->runs >= SHRINK_RUNS || shrink_sig != 0)
 		return false;
 	set(&t, name, v);
 	run_as(s, &t, &o, cmd, len);
@@ -280,7 +290,7 @@ reduce(struct shrink *s, const char *name, unsigned long long v,
 	while (v / 2 >= min && v / 2 < v &&
 	    try(s, name, v / 2, &v, want, cmd, len))
 		continue;
-	if (v - 1 >= min && v > min)
+	if (v - 1 >= min && v > min && v - 1 != v / 2)
 		(void)try(s, name, v - 1, &v, want, cmd, len);
 }
 
@@ -305,6 +315,8 @@ stress_shrink(const struct stress_config *cfg)
 		return EXIT_NO_RESOURCE;
 	}
 	close(fd);
+	signal(SIGINT, shrink_on_signal);
+	signal(SIGTERM, shrink_on_signal);
 	/* the seed the runs share: the one given, else one drawn now */
 	set(&s, "--seed", cfg->seed_given ? cfg->seed :
 	    (host_rng_fresh_seed() & SEED_MAX) | 1);
@@ -343,6 +355,12 @@ stress_shrink(const struct stress_config *cfg)
 		    (unsigned long long)MAX(so->so_min, 1), &want, cmd,
 		    sizeof(cmd));
 	}
+	if (shrink_sig != 0) {
+		unlink(s.json);
+		printf("uvmstress: shrink: interrupted after %d runs\n",
+		    s.runs);
+		return 128 + shrink_sig;
+	}
 	/* the smallest, run once more as printed (and for its command) */
 	candidate(&s, &o, best, sizeof(best));
 	unlink(s.json);
@@ -358,7 +376,7 @@ stress_shrink(const struct stress_config *cfg)
 	if (steps0 != UINT64_MAX)
 		printf(" of %llu", (unsigned long long)steps0);
 	printf(")");
-	if (o.step != 0 && first.step != 0)
+	if (o.step != 0 && first.step > o.step)
 		printf(", %.1fx fewer steps", (double)first.step /
 		    (double)o.step);
 	printf("\nuvmstress: replay with: %s\n", best);

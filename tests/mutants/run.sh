@@ -15,7 +15,8 @@
 # Across the scheduler's modes (issue 15, `make mutants`):
 #
 #   tests/mutants/run.sh -m "free random pct pos" [-n SEEDS] [-b SECONDS]
-#       [-S STEPS] [-r REPLAYS] [-t SECONDS] [-o FILE] [PATCH ...]
+#       [-S STEPS] [-r REPLAYS] [-t SECONDS] [-T SECONDS] [-o FILE]
+#       [PATCH ...]
 #
 # Each mode runs seeds 1, 2, ... up to -n (default 10) until one fails or
 # the mode has used -b seconds (default 60) on the mutant.  free: -t
@@ -28,7 +29,7 @@
 # the same step.  One JSON line per mutant and mode is appended to -o
 # (default $MUTANT_OUT, or perf/results/mutants.jsonl) with the date and
 # commit, and a table is printed at the end.  Every run is bounded by
-# -T seconds (default 300) of wall clock (a run killed there is recorded
+# -T seconds (default 200) of wall clock (a run killed there is recorded
 # as "timeout", never as caught).  Exit as above.
 #
 # A patch's header may name the scenario that should catch it with a line
@@ -49,7 +50,7 @@ nseeds=10
 budget=60
 steps=3000000
 replays=3
-runcap=300
+runcap=200
 out=""
 while getopts "t:s:m:n:b:S:r:o:T:h" o; do
 	case $o in
@@ -62,7 +63,7 @@ while getopts "t:s:m:n:b:S:r:o:T:h" o; do
 	r) replays=$OPTARG ;;
 	o) out=$OPTARG ;;
 	T) runcap=$OPTARG ;;
-	*) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
