@@ -200,6 +200,18 @@ sched_onrq(struct lwp *l)
 	return onrq;
 }
 
+/* Take l off the run queue if it is queued.  => rq_lock held */
+static void
+rq_unqueue(struct lwp *l)
+{
+	if (!l->l_onrq)
+		return;
+	TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
+	l->l_onrq = false;
+	nrunq--;
+	nrunq_level[l->l_rqlevel]--;
+}
+
 struct cpu_info *
 sched_cancel(struct lwp *l)
 {
@@ -207,12 +219,7 @@ sched_cancel(struct lwp *l)
 
 	KASSERT(mutex_owned(&l->l_lock));
 	hs_lock(&rq_lock);
-	if (l->l_onrq) {
-		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
-		l->l_onrq = false;
-		nrunq--;
-		nrunq_level[l->l_rqlevel]--;
-	}
+	rq_unqueue(l);
 	ci = l->l_handoff;
 	l->l_handoff = NULL;
 	hs_unlock(&rq_lock);
@@ -224,12 +231,7 @@ sched_dequeue(struct lwp *l)
 {
 	KASSERT(mutex_owned(&l->l_lock));
 	hs_lock(&rq_lock);
-	if (l->l_onrq) {
-		TAILQ_REMOVE(&runq[l->l_rqlevel], l, l_runq);
-		l->l_onrq = false;
-		nrunq--;
-		nrunq_level[l->l_rqlevel]--;
-	}
+	rq_unqueue(l);
 	hs_unlock(&rq_lock);
 }
 

@@ -27,6 +27,7 @@
 static void trace_of(const struct result *r, char *buf, size_t len);
 static void check_usage_error(const char *const *args, const char *word);
 static char *tmp_path(const char *name);
+static void replay_line(const char *text, char *buf, size_t len);
 
 TestSuite(uvmstress_sched, .timeout = 240);
 
@@ -40,6 +41,19 @@ trace_of(const struct result *r, char *buf, size_t len)
 	cr_assert(json_str(r->out, "schedule.trace_hash", buf, len),
 	    "no schedule.trace_hash in the JSON");
 	cr_assert_eq(strlen(buf), 16);
+}
+
+/* The command after "uvmstress: replay with: " in text, into buf. */
+static void
+replay_line(const char *text, char *buf, size_t len)
+{
+	const char *p = strstr(text, "uvmstress: replay with: "), *e;
+
+	cr_assert_not_null(p, "no replay line in:\n%s", text);
+	p += strlen("uvmstress: replay with: ");
+	e = strchr(p, '\n');
+	cr_assert_not_null(e);
+	snprintf(buf, len, "%.*s", (int)(e - p), p);
 }
 
 static char *
@@ -116,7 +130,7 @@ Test(uvmstress_sched, each_strategy_replays_and_another_seed_differs)
  */
 Test(uvmstress_sched, a_planted_failure_replays_at_the_same_step)
 {
-	char kind[32], line[1024], *p, *e;
+	char kind[32], line[1024];
 	double step = 0, s;
 	struct result r;
 	int i;
@@ -129,13 +143,7 @@ Test(uvmstress_sched, a_planted_failure_replays_at_the_same_step)
 	cr_assert(json_num(r.out, "failures.0.step", &step));
 	cr_assert_gt(step, 0);
 	cr_assert_not_null(strstr(r.err, " at step "), "%s", r.err);
-	/* the replay line, as printed */
-	p = strstr(r.err, "uvmstress: replay with: ");
-	cr_assert_not_null(p);
-	p += strlen("uvmstress: replay with: ");
-	e = strchr(p, '\n');
-	cr_assert_not_null(e);
-	snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+	replay_line(r.err, line, sizeof(line));	/* as printed */
 	result_free(&r);
 	cr_assert_not_null(strstr(line, "--seed 5"), "%s", line);
 	cr_assert_null(strstr(line, "--ops"), "a deterministic replay line "
@@ -308,7 +316,7 @@ Test(uvmstress_sched, bad_schedule_options_are_one_line_exit_1)
  */
 Test(uvmstress_sched, shrink_finds_a_smaller_run_that_fails_the_same_way)
 {
-	char line[1024], *p, *e, *args[48], kind[32];
+	char line[1024], *p, *args[48], kind[32];
 	double step = 0, s;
 	struct result r;
 	int n = 0;
@@ -321,12 +329,7 @@ Test(uvmstress_sched, shrink_finds_a_smaller_run_that_fails_the_same_way)
 	cr_assert_not_null(p, "%s", r.out);
 	step = strtod(p + strlen("the smallest fails with integrity at step "),
 	    NULL);
-	p = strstr(r.out, "uvmstress: replay with: ");
-	cr_assert_not_null(p);
-	p += strlen("uvmstress: replay with: ");
-	e = strchr(p, '\n');
-	cr_assert_not_null(e);
-	snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+	replay_line(r.out, line, sizeof(line));
 	result_free(&r);
 	cr_expect_not_null(strstr(line, "--lwps 1"), "%s", line);
 	cr_expect_not_null(strstr(line, "--steps "), "%s", line);
